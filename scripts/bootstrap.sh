@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs everything the project needs into .venv from the committed uv.lock.
+# Needs only python3.11 and the package registries: uv itself is installed into .tools/ when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+UV_VERSION=0.13.9
+if command -v uv >/dev/null 2>&1; then
+  UV=uv
+else
+  if [ ! -x .tools/bin/uv ]; then
+    python3.11 -m venv .tools 2>/dev/null || python3 -m venv .tools
+    .tools/bin/pip install --quiet "uv==${UV_VERSION}"
+  fi
+  UV=.tools/bin/uv
+fi
+export UV_PYTHON_DOWNLOADS=never
+"$UV" sync --frozen --quiet
