@@ -1,0 +1,37 @@
+"""What the demo prints at the end: what landed, and how to look at it."""
+
+import os
+
+from ingestion.common.warehouse import open_warehouse
+
+FX_SUMMARY = (
+    "SELECT currency, count() AS days, min(date) AS first, max(date) AS last "
+    "FROM marts.fct_fx_rates_daily GROUP BY currency ORDER BY currency"
+)
+
+
+def print_summary() -> None:
+    from tabulate import tabulate
+
+    data_dir = os.environ["IMPORTAU_DATA_DIR"]
+    with open_warehouse(os.environ.get("CLICKHOUSE_URL") or None, data_dir, owner="importau demo summary") as wh:
+        rows = wh.query_rows(FX_SUMMARY)
+        tables = wh.query_rows(
+            "SELECT database, name, total_rows FROM system.tables "
+            "WHERE database IN ('raw', 'staging', 'intermediate', 'marts', 'ml') AND engine NOT IN ('View') "
+            "ORDER BY database, name"
+        )
+    print("\nmarts.fct_fx_rates_daily:")
+    print(tabulate(rows, headers=["currency", "days", "first", "last"]))
+    print("\nTables:")
+    print(tabulate(tables, headers=["database", "table", "rows"]))
+    print(
+        f"""
+Where things are:
+  lake (Parquet)       {os.environ.get('LAKE_URL') or os.path.join(data_dir, 'lake')}
+  warehouse (chDB)     {os.environ.get('CLICKHOUSE_URL') or os.path.join(data_dir, 'warehouse')}
+  Dagster instance     {os.environ.get('DAGSTER_HOME')}
+Query the marts:       .venv/bin/importau sql "{FX_SUMMARY}"
+Open the Dagster UI:   .venv/bin/importau dev     (then http://127.0.0.1:3000)
+"""
+    )

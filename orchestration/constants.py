@@ -1,0 +1,19 @@
+"""Names and dates shared by the Dagster wiring: one place, never inline."""
+
+BUSINESS_TIMEZONE = "America/Sao_Paulo"
+
+# First date each source can serve that the platform backfills from (partitions start here).
+BCB_START_DATE = "2000-01-01"
+
+# The concurrency pool of every step that opens the warehouse. In the embedded default (chDB) the local
+# instance limits it to 1, because one process at a time may own the chDB data directory.
+WAREHOUSE_POOL = "warehouse"
+
+# The default date range the demo command materializes (real BCB history is available for it).
+DEMO_START_DATE = "2024-01-01"
+DEMO_END_DATE = "2024-12-31"
+
+# dbt selectors (strings live here, see STYLE.md section 14).
+DBT_INCREMENTAL_SELECTOR = "config.materialized:incremental"
+
+OWNER = "team:data-platform"

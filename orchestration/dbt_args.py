@@ -1,0 +1,19 @@
+"""dbt command lines and targets as pure functions, so they are unit-tested without Dagster or dbt."""
+
+TARGETS = {"local": "local", "ci": "ci", "prod": "prod"}
+
+
+def dbt_target(app_env: str | None) -> str:
+    """The dbt target for an APP_ENV value (local when unset)."""
+    env = (app_env or "local").strip().lower()
+    if env not in TARGETS:
+        raise ValueError(f"APP_ENV must be one of {sorted(TARGETS)}, got {app_env!r}")
+    return TARGETS[env]
+
+
+def dbt_build_args(full_refresh: bool = False) -> list[str]:
+    """`dbt build` runs models, seeds, snapshots and their tests in dependency order."""
+    args = ["build"]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args

@@ -1,0 +1,70 @@
+"""Schedules start the ingestion roots; automation sensors move everything downstream."""
+
+import os
+from datetime import date
+
+import dagster as dg
+
+from orchestration.constants import BUSINESS_TIMEZONE
+from orchestration.partitions import bcb_daily_partitions
+
+BCB_LAKE = dg.AssetSelection.groups("bcb") & dg.AssetSelection.key_prefixes("lake")
+BCB_SGS_LAKE = dg.AssetSelection.assets(dg.AssetKey(["lake", "bcb__sgs_observations"]))
+INGESTION_DOWNSTREAM = dg.AssetSelection.key_prefixes("raw") - dg.AssetSelection.groups("seeds")
+DBT = dg.AssetSelection.key_prefixes("staging", "intermediate", "marts") | dg.AssetSelection.groups("seeds")
+
+
+def _sensor_status() -> dg.DefaultSensorStatus:
+    """Automation runs by itself everywhere except in CI, where tests drive every run."""
+    running = os.environ.get("APP_ENV", "local").lower() != "ci"
+    return dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
+
+
+bcb_ingestion_job = dg.define_asset_job("bcb_ingestion", selection=BCB_LAKE, partitions_def=bcb_daily_partitions)
+
+
+@dg.schedule(job=bcb_ingestion_job, cron_schedule="45 13 * * *", execution_timezone=BUSINESS_TIMEZONE)
+def bcb_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Every day after PTAX is final (~13:00 BRT): pull today's partition. Weekends land as empty partitions."""
+    today = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(run_key=today, partition_key=today)
+
+
+def first_days_of_previous_months(today: date, months: int) -> list[str]:
+    """Partition keys of the 1st of each of the previous `months` months (where monthly SGS series are dated)."""
+    keys, year, month = [], today.year, today.month
+    for _ in range(months):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        keys.append(date(year, month, 1).isoformat())
+    return keys
+
+
+@dg.schedule(
+    target=BCB_SGS_LAKE,
+    cron_schedule="0 14 16 * *",
+    execution_timezone=BUSINESS_TIMEZONE,
+)
+def bcb_monthly_series_schedule(context: dg.ScheduleEvaluationContext):
+    """Monthly series (IPCA, IGP-M) are dated on the 1st but published weeks later: re-pull the last two months."""
+    today = context.scheduled_execution_time.date()
+    for key in first_days_of_previous_months(today, months=2):
+        yield dg.RunRequest(run_key=f"{today.isoformat()}:{key}", partition_key=key)
+
+
+ingestion_automation = dg.AutomationConditionSensorDefinition(
+    "ingestion_automation",
+    target=INGESTION_DOWNSTREAM,
+    run_tags={"importau/family": "ingestion"},
+    default_status=_sensor_status(),
+)
+
+dbt_automation = dg.AutomationConditionSensorDefinition(
+    "dbt_automation",
+    target=DBT,
+    run_tags={"importau/family": "dbt"},
+    default_status=_sensor_status(),
+)
+
+schedules = [bcb_daily_schedule, bcb_monthly_series_schedule]
+sensors = [ingestion_automation, dbt_automation]
+jobs = [bcb_ingestion_job]

@@ -1,0 +1,160 @@
+"""Banco Central do Brasil: lake and raw-load assets for SGS series, PTAX, the closing file and Focus.
+
+Each dataset has two daily-partitioned assets. `lake/bcb__<entity>` calls the pure client in `ingestion/bcb/`
+for the whole partition range in one go (ranged API requests), then writes one Parquet object per day, empty days
+included. `raw/bcb__<entity>` replaces the same days in ClickHouse with one `INSERT ... SELECT` over the lake.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+import dagster as dg
+import pyarrow as pa
+
+from ingestion.bcb import pulls, schemas
+from ingestion.common.partitioning import split_by_day
+from ingestion.common.raw_load import ensure_raw_table, replace_partitions
+from orchestration.automation_conditions import raw_load_condition
+from orchestration.constants import OWNER, WAREHOUSE_POOL
+from orchestration.defs.metadata import partition_dates, preview_markdown, run_owner
+from orchestration.partitions import bcb_daily_partitions
+from orchestration.resources.bcb import BcbApiResource
+from orchestration.resources.lake import LakeResource
+from orchestration.resources.warehouse import ClickHouseResource
+
+SOURCE = "bcb"
+
+
+@dataclass(frozen=True)
+class BcbDataset:
+    entity: str
+    schema: pa.Schema
+    date_column: str
+    order_by: tuple[str, ...]
+    low_cardinality: tuple[str, ...]
+    pull: Callable[[BcbApiResource, date, date], pulls.ExtractResult]
+    description: str
+
+    @property
+    def name(self) -> str:
+        return f"{SOURCE}__{self.entity}"
+
+
+DATASETS = (
+    BcbDataset(
+        entity="sgs_observations",
+        schema=schemas.SGS_OBSERVATIONS,
+        date_column="reference_date",
+        order_by=("series_code", "reference_date"),
+        low_cardinality=(),
+        pull=lambda api, start, end: pulls.pull_sgs(api.get_client(), api.series_codes(), start, end),
+        description="SGS time series (PTAX USD buy/sell, Selic, CDI, IPCA, IGP-M) as published by the BCB.",
+    ),
+    BcbDataset(
+        entity="ptax_quotes",
+        schema=schemas.PTAX_QUOTES,
+        date_column="quote_date",
+        order_by=("currency", "quote_date", "quoted_at", "bulletin_type"),
+        low_cardinality=("currency", "bulletin_type"),
+        pull=lambda api, start, end: pulls.pull_ptax(api.get_client(), api.ptax_currency_list(), start, end),
+        description="Every PTAX bulletin of the day (opening, intermediates, closing) from the Olinda OData API.",
+    ),
+    BcbDataset(
+        entity="closing_rates",
+        schema=schemas.CLOSING_RATES,
+        date_column="quote_date",
+        order_by=("currency", "quote_date"),
+        low_cardinality=("currency", "currency_type", "bcb_currency_code"),
+        pull=lambda api, start, end: pulls.pull_closing_rates(api.get_client(), start, end),
+        description="The BCB daily closing file: closing rates of all ~156 currencies, CNY included.",
+    ),
+    BcbDataset(
+        entity="focus_expectations",
+        schema=schemas.FOCUS_EXPECTATIONS,
+        date_column="computed_on",
+        order_by=("entity_set", "indicator", "computed_on", "reference_period"),
+        low_cardinality=("entity_set", "indicator"),
+        pull=lambda api, start, end: pulls.pull_focus(api.get_client(), start, end),
+        description="Focus survey: market expectations for IPCA, Selic, the exchange rate and IGP-M.",
+    ),
+)
+
+
+def _lake_asset(dataset: BcbDataset) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=dataset.name,
+        key_prefix="lake",
+        group_name=SOURCE,
+        kinds={"python", "parquet"},
+        owners=[OWNER],
+        partitions_def=bcb_daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description=dataset.description,
+    )
+    def _lake(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeResource) -> dg.MaterializeResult:
+        start, end = partition_dates(context)
+        result = dataset.pull(bcb, start, end)  # everything is fetched before anything is written
+        store = lake.get_lake()
+        days = split_by_day(result.table, dataset.date_column, start, end)
+        paths = [store.write_partition(SOURCE, dataset.entity, day, table) for day, table in days.items()]
+        quarantine_path = store.write_quarantine(SOURCE, dataset.entity, start, result.quarantine)
+        if result.quarantine:
+            context.log.warning(f"{len(result.quarantine)} {dataset.name} records quarantined: {quarantine_path}")
+        return dg.MaterializeResult(
+            metadata={
+                "row_count": result.table.num_rows,
+                "partitions_written": len(paths),
+                "days_with_rows": sum(1 for table in days.values() if table.num_rows),
+                "quarantined": len(result.quarantine),
+                "lake_path": dg.MetadataValue.path(paths[-1]),
+                "preview": dg.MetadataValue.md(preview_markdown(result.table)),
+            }
+        )
+
+    return _lake
+
+
+def _raw_asset(dataset: BcbDataset) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=dataset.name,
+        key_prefix="raw",
+        deps=[dg.AssetKey(["lake", dataset.name])],
+        group_name=SOURCE,
+        kinds={"clickhouse"},
+        owners=[OWNER],
+        partitions_def=bcb_daily_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        pool=WAREHOUSE_POOL,
+        automation_condition=raw_load_condition(),
+        description=f"{dataset.description} Loaded from the lake into raw.{dataset.name}.",
+    )
+    def _raw(context: dg.AssetExecutionContext, warehouse: ClickHouseResource, lake: LakeResource):
+        start, end = partition_dates(context)
+        store = lake.get_lake()
+        with warehouse.open(owner=run_owner(context)) as wh:
+            store.grant_clickhouse_access(wh.client)
+            ensure_raw_table(
+                wh.client, dataset.name, dataset.schema, list(dataset.order_by), list(dataset.low_cardinality)
+            )
+            inserted = replace_partitions(
+                wh.client, dataset.name, store.clickhouse_reader(SOURCE, dataset.entity), start, end
+            )
+            preview = wh.query_arrow(
+                f"SELECT * FROM raw.{dataset.name} WHERE _partition_date BETWEEN %(start)s AND %(end)s LIMIT 5",
+                parameters={"start": start, "end": end},
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "row_count": inserted,
+                "table": f"raw.{dataset.name}",
+                "preview": dg.MetadataValue.md(preview_markdown(preview)),
+            }
+        )
+
+    return _raw
+
+
+lake_assets = [_lake_asset(dataset) for dataset in DATASETS]
+raw_assets = [_raw_asset(dataset) for dataset in DATASETS]
+assets = [*lake_assets, *raw_assets]

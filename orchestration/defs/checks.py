@@ -1,0 +1,78 @@
+"""Asset checks that query ClickHouse. dbt tests become checks on their own (see defs/dbt.py)."""
+
+import datetime as dt
+
+import dagster as dg
+
+from orchestration.constants import BUSINESS_TIMEZONE, WAREHOUSE_POOL
+from orchestration.defs.bcb import DATASETS, raw_assets
+from orchestration.defs.metadata import run_owner
+from orchestration.resources.warehouse import ClickHouseResource
+
+FX_RATES = dg.AssetKey(["marts", "fct_fx_rates_daily"])
+
+
+def _no_duplicate_keys(dataset) -> dg.AssetChecksDefinition:
+    keys = ", ".join(dataset.order_by)
+
+    @dg.asset_check(
+        asset=dg.AssetKey(["raw", dataset.name]),
+        name="no_duplicate_keys",
+        blocking=True,
+        pool=WAREHOUSE_POOL,
+        description=f"No two rows of raw.{dataset.name} share ({keys}).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource) -> dg.AssetCheckResult:
+        with warehouse.open(owner=run_owner(context)) as wh:
+            rows, distinct = wh.query_rows(
+                f"SELECT count(), uniqExact(tuple({keys})) FROM raw.{dataset.name}"
+            )[0]
+        return dg.AssetCheckResult(
+            passed=rows == distinct,
+            metadata={"rows": rows, "duplicates": rows - distinct},
+        )
+
+    return _check
+
+
+@dg.asset_check(
+    asset=FX_RATES,
+    name="no_business_day_gaps",
+    pool=WAREHOUSE_POOL,
+    description="Every currency has a rate on every business day between its first and last date.",
+)
+def no_business_day_gaps(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource):
+    sql = """
+        WITH spans AS (
+            SELECT currency, min(date) AS first_day, max(date) AS last_day
+            FROM marts.fct_fx_rates_daily GROUP BY currency
+        )
+        SELECT s.currency, c.date
+        FROM spans AS s
+        CROSS JOIN marts.dim_calendar AS c
+        WHERE c.is_business_day AND c.date BETWEEN s.first_day AND s.last_day
+          AND (s.currency, c.date) NOT IN (SELECT currency, date FROM marts.fct_fx_rates_daily)
+        ORDER BY s.currency, c.date
+    """
+    with warehouse.open(owner=run_owner(context)) as wh:
+        gaps = wh.query_rows(sql)
+    sample = ", ".join(f"{currency} {day}" for currency, day in gaps[:20])
+    return dg.AssetCheckResult(
+        passed=not gaps,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"missing_business_days": len(gaps), "first_missing": sample or "none"},
+    )
+
+
+freshness_checks = dg.build_time_partition_freshness_checks(
+    assets=raw_assets,
+    deadline_cron="0 15 * * *",
+    timezone=BUSINESS_TIMEZONE,
+)
+freshness_sensor = dg.build_sensor_for_freshness_checks(
+    freshness_checks=freshness_checks, minimum_interval_seconds=int(dt.timedelta(hours=1).total_seconds())
+)
+schema_checks = dg.build_column_schema_change_checks(assets=raw_assets)
+
+checks = [*(_no_duplicate_keys(dataset) for dataset in DATASETS), no_business_day_gaps, *freshness_checks, *schema_checks]
+sensors = [freshness_sensor]

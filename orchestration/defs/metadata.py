@@ -1,0 +1,28 @@
+"""Small helpers every asset uses: the partition window as dates, who holds the warehouse, table previews."""
+
+from datetime import date
+
+import dagster as dg
+import pyarrow as pa
+
+
+def partition_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:
+    """First and last calendar date of the partition range this run materializes (both included)."""
+    keys = context.partition_key_range
+    return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+
+
+def run_owner(context: dg.AssetExecutionContext) -> str:
+    """How the warehouse lock names this step, so a blocked process can say who holds it."""
+    return f"dagster run {context.run_id[:8]} step {context.op_def.name}"
+
+
+def preview_markdown(table: pa.Table, rows: int = 5) -> str:
+    """The first rows of a table as a Markdown table for the Dagster UI."""
+    head = table.slice(0, rows).to_pylist()
+    if not head:
+        return "_no rows_"
+    columns = table.column_names
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row[name]) for name in columns) + " |" for row in head]
+    return "\n".join(lines)

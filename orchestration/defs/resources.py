@@ -1,0 +1,40 @@
+"""Every resource bound once, every value from the environment (defaults in orchestration/env_defaults.py)."""
+
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from orchestration.defs.dbt import dbt_project
+from orchestration.resources.bcb import BcbApiResource
+from orchestration.resources.lake import LakeResource
+from orchestration.resources.warehouse import ClickHouseResource
+
+
+def _dbt_executable() -> str:
+    """dbt through the chDB bridge (orchestration/dbt_chdb.py), installed next to this interpreter."""
+    beside = Path(sys.executable).with_name("importau-dbt")
+    return str(beside) if beside.exists() else (shutil.which("importau-dbt") or "importau-dbt")
+
+
+resources = {
+    "warehouse": ClickHouseResource(url=dg.EnvVar("CLICKHOUSE_URL"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
+    "lake": LakeResource(
+        url=dg.EnvVar("LAKE_URL"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
+        s3_endpoint_url=dg.EnvVar("S3_ENDPOINT_URL"),
+        s3_access_key_id=dg.EnvVar("S3_ACCESS_KEY_ID"),
+        s3_secret_access_key=dg.EnvVar("S3_SECRET_ACCESS_KEY"),
+        s3_region=dg.EnvVar("S3_REGION"),
+    ),
+    "bcb": BcbApiResource(
+        sgs_base_url=dg.EnvVar("BCB_SGS_BASE_URL"),
+        olinda_base_url=dg.EnvVar("BCB_OLINDA_BASE_URL"),
+        closing_file_base_url=dg.EnvVar("BCB_CLOSING_FILE_BASE_URL"),
+        ptax_currencies=dg.EnvVar("BCB_PTAX_CURRENCIES"),
+        closing_file_currencies=dg.EnvVar("BCB_CLOSING_FILE_CURRENCIES"),
+    ),
+    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
+}

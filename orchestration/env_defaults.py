@@ -1,0 +1,31 @@
+"""Default environment of the embedded setup, so a fresh clone runs with no configuration at all.
+
+Every value here is only a default (`os.environ.setdefault`): anything set in the environment or in `.env` wins.
+`.env.example` lists the same variables with comments.
+"""
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+DEFAULTS = {
+    "APP_ENV": "local",
+    "IMPORTAU_DATA_DIR": str(REPO_ROOT / "data"),
+    "CLICKHOUSE_URL": "",  # empty: embedded chDB under $IMPORTAU_DATA_DIR/warehouse
+    "LAKE_URL": "",  # empty: folder lake under $IMPORTAU_DATA_DIR/lake
+    "S3_ENDPOINT_URL": "",
+    "S3_ACCESS_KEY_ID": "",
+    "S3_SECRET_ACCESS_KEY": "",
+    "S3_REGION": "",
+    "BCB_SGS_BASE_URL": "https://api.bcb.gov.br/dados/serie",
+    "BCB_OLINDA_BASE_URL": "https://olinda.bcb.gov.br/olinda/servico",
+    "BCB_CLOSING_FILE_BASE_URL": "https://www4.bcb.gov.br/Download/fechamento",
+    "BCB_PTAX_CURRENCIES": "USD,EUR,GBP,JPY,CHF,CAD",
+    "BCB_CLOSING_FILE_CURRENCIES": "CNY",
+}
+
+
+def apply_env_defaults() -> None:
+    for name, value in DEFAULTS.items():
+        os.environ.setdefault(name, value)
