@@ -1,0 +1,311 @@
+"""The lake: one Parquet object per (source, entity, business day), in a local folder or an S3 bucket.
+
+Layout under the root (a folder, or `s3://<bucket>/<prefix>`):
+    <source>/<entity>/dt=YYYY-MM-DD/part-000.parquet              data; ClickHouse reads `dt` as a column
+    _quarantine/<source>/<entity>/dt=YYYY-MM-DD/part-000.parquet  records kept out of it (see quarantine.py)
+A re-run overwrites the object whole (temp file + rename locally; one PUT on S3), and the same rows give the
+same bytes. S3 keys never appear in SQL: `grant_clickhouse_access` puts them in a ClickHouse named collection.
+"""
+
+import io
+import os
+import re
+import uuid
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from minio import Minio
+from minio.error import S3Error
+from urllib3.exceptions import HTTPError
+
+from ingestion.common.quarantine import QuarantineRecord, to_arrow
+
+PART_FILE = "part-000.parquet"
+QUARANTINE_DIR = "_quarantine"
+DEFAULT_NAMED_COLLECTION = "importau_lake_s3"
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+_PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/" + re.escape(PART_FILE) + "$")
+
+
+class LakeError(RuntimeError):
+    """The lake could not be read or written; the message names where and why (never a secret)."""
+
+
+class Lake(Protocol):
+    def partition_path(self, source: str, entity: str, day: date) -> str: ...
+    def uri(self, path: str) -> str: ...
+    def write_partition(self, source: str, entity: str, day: date, table: pa.Table) -> str: ...
+    def read_partition(self, source: str, entity: str, day: date) -> pa.Table: ...
+    def exists(self, source: str, entity: str, day: date) -> bool: ...
+    def list_partitions(self, source: str, entity: str) -> list[date]: ...
+    def write_quarantine(
+        self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]
+    ) -> str | None: ...
+    def clickhouse_reader(self, source: str, entity: str) -> str: ...
+    def grant_clickhouse_access(self, client) -> None: ...
+
+
+def sql_string(value: str) -> str:
+    """A ClickHouse single-quoted string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Parquet for the table; the same rows and schema give the same bytes (zero rows keep the schema)."""
+    sink = io.BytesIO()
+    pq.write_table(table.combine_chunks(), sink, compression="zstd")
+    return sink.getvalue()
+
+
+def _entity_dir(source: str, entity: str) -> str:
+    for name in (source, entity):
+        if not _NAME.match(name):
+            raise ValueError(f"lake names are lowercase letters, digits and '_': got {name!r}")
+    return f"{source}/{entity}"
+
+
+class _KeyedLake:
+    """All but storage: subclasses add _put, _get, _exists, _delete, _list, uri and clickhouse_reader."""
+
+    def partition_path(self, source: str, entity: str, day: date) -> str:
+        return f"{_entity_dir(source, entity)}/dt={day.isoformat()}/{PART_FILE}"
+
+    def quarantine_path(self, source: str, entity: str, day: date) -> str:
+        return f"{QUARANTINE_DIR}/{self.partition_path(source, entity, day)}"
+
+    def write_partition(self, source: str, entity: str, day: date, table: pa.Table) -> str:
+        path = self.partition_path(source, entity, day)
+        self._put(path, parquet_bytes(table))
+        return self.uri(path)
+
+    def read_partition(self, source: str, entity: str, day: date) -> pa.Table:
+        return pq.read_table(io.BytesIO(self._get(self.partition_path(source, entity, day))))
+
+    def exists(self, source: str, entity: str, day: date) -> bool:
+        return self._exists(self.partition_path(source, entity, day))
+
+    def list_partitions(self, source: str, entity: str) -> list[date]:
+        base = _entity_dir(source, entity) + "/"
+        days = []
+        for path in self._list(base):
+            found = _PARTITION.match(path[len(base) :])
+            if found:
+                days.append(date.fromisoformat(found.group(1)))
+        return sorted(days)
+
+    def write_quarantine(
+        self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]
+    ) -> str | None:
+        """Store the day's quarantined records; with none, remove a stale file from an earlier run."""
+        path = self.quarantine_path(source, entity, day)
+        table = to_arrow(records)
+        if table.num_rows == 0:
+            self._delete(path)
+            return None
+        self._put(path, parquet_bytes(table))
+        return self.uri(path)
+
+    def read_quarantine(self, source: str, entity: str, day: date) -> pa.Table:
+        return pq.read_table(io.BytesIO(self._get(self.quarantine_path(source, entity, day))))
+
+    def grant_clickhouse_access(self, client) -> None:
+        """Nothing to grant by default (chDB reads the local folder directly)."""
+
+
+class LocalLake(_KeyedLake):
+    """A folder lake. ClickHouse reads it with `file(...)`: chDB reads any folder, a server only its own."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root).expanduser().resolve()
+
+    def __repr__(self) -> str:
+        return f"LocalLake({str(self.root)!r})"
+
+    def uri(self, path: str) -> str:
+        return str(self.root / path)
+
+    def clickhouse_reader(self, source: str, entity: str) -> str:
+        pattern = f"{self.root}/{_entity_dir(source, entity)}/dt=*/{PART_FILE}"
+        return f"file({sql_string(pattern)}, 'Parquet')"
+
+    def _put(self, path: str, data: bytes) -> None:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        try:
+            with open(temp, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def _get(self, path: str) -> bytes:
+        try:
+            return (self.root / path).read_bytes()
+        except FileNotFoundError:
+            raise LakeError(f"no lake object at {self.root / path}") from None
+
+    def _exists(self, path: str) -> bool:
+        return (self.root / path).is_file()
+
+    def _delete(self, path: str) -> None:
+        (self.root / path).unlink(missing_ok=True)
+
+    def _list(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        return [f"{prefix}{p.relative_to(base).as_posix()}" for p in base.rglob(PART_FILE) if p.is_file()]
+
+
+class S3Lake(_KeyedLake):
+    """A lake in an S3-compatible bucket (MinIO, SeaweedFS, AWS S3) through the minio SDK.
+
+    `endpoint` is `host:port` (then `secure` picks https) or a full `http(s)://host:port` URL.
+    ClickHouse reads it via `s3(<named_collection>, url=...)`; `grant_clickhouse_access` makes the collection.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        access_key: str,
+        secret_key: str,
+        bucket: str,
+        prefix: str = "",
+        secure: bool = False,
+        region: str | None = None,
+        named_collection: str = DEFAULT_NAMED_COLLECTION,
+    ):
+        if "://" in endpoint:
+            parts = urlsplit(endpoint)
+            endpoint, secure = parts.netloc, parts.scheme == "https"
+        self.endpoint, self.secure, self.bucket = endpoint, secure, bucket
+        self.prefix = prefix.strip("/")
+        self.named_collection = named_collection
+        self._access_key, self._secret_key = access_key, secret_key
+        self._client = Minio(
+            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
+        )
+
+    def __repr__(self) -> str:
+        return f"S3Lake(endpoint={self.http_endpoint!r}, bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    @property
+    def http_endpoint(self) -> str:
+        return f"{'https' if self.secure else 'http'}://{self.endpoint}"
+
+    def _key(self, path: str) -> str:
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    def uri(self, path: str) -> str:
+        return f"s3://{self.bucket}/{self._key(path)}"
+
+    def clickhouse_reader(self, source: str, entity: str) -> str:
+        url = f"{self.http_endpoint}/{self.bucket}/{self._key(_entity_dir(source, entity))}/dt=*/{PART_FILE}"
+        return f"s3({self.named_collection}, url={sql_string(url)}, format='Parquet')"
+
+    def _fail(self, action: str, error: Exception) -> LakeError:
+        where = f"S3 endpoint {self.http_endpoint}, bucket {self.bucket!r}"
+        if isinstance(error, S3Error):
+            hint = {
+                "SignatureDoesNotMatch": "the secret key is wrong",
+                "InvalidAccessKeyId": "the access key is unknown",
+                "AccessDenied": "the keys may not do this",
+                "NoSuchBucket": "create the bucket first",
+            }.get(error.code, "")
+            detail = f"{error.code}" + (f": {hint}" if hint else "")
+        else:
+            detail = f"{type(error).__name__}: {error}".replace(self._secret_key or "\0", "[HIDDEN]")
+        return LakeError(f"cannot {action} at {where} ({detail})")
+
+    def _call(self, action: str, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (S3Error, HTTPError, OSError, ValueError) as error:
+            raise self._fail(action, error) from None
+
+    def _put(self, path: str, data: bytes) -> None:
+        key = self._key(path)
+        self._call(
+            f"write {key}",
+            self._client.put_object,
+            self.bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            content_type="application/vnd.apache.parquet",
+        )
+
+    def _get(self, path: str) -> bytes:
+        key = self._key(path)
+        response = self._call(f"read {key}", self._client.get_object, self.bucket, key)
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def _exists(self, path: str) -> bool:
+        try:
+            self._client.stat_object(self.bucket, self._key(path))
+            return True
+        except S3Error as error:
+            if error.code in ("NoSuchKey", "NoSuchObject"):
+                return False
+            raise self._fail(f"check {self._key(path)}", error) from None
+
+    def _delete(self, path: str) -> None:
+        self._call(f"delete {self._key(path)}", self._client.remove_object, self.bucket, self._key(path))
+
+    def _list(self, prefix: str) -> list[str]:
+        start = len(self._key(""))
+        objects = self._call(
+            f"list {self._key(prefix)}",
+            lambda: list(self._client.list_objects(self.bucket, prefix=self._key(prefix), recursive=True)),
+        )
+        return [obj.object_name[start:] for obj in objects]
+
+    def check_access(self) -> None:
+        """Fail now, clearly, if the endpoint, keys or bucket are wrong."""
+        if not self._call("check the bucket", self._client.bucket_exists, self.bucket):
+            raise LakeError(
+                f"cannot use S3 endpoint {self.http_endpoint}, bucket {self.bucket!r} (NoSuchBucket)"
+            )
+
+    def grant_clickhouse_access(self, client) -> None:
+        """Put the keys in the named collection `s3(...)` reads (created, or updated if it exists).
+
+        On a server whose user may not manage named collections, an existing collection of that name (defined
+        in the server config by whoever runs it) is used as it is.
+        """
+        keys = (
+            f"access_key_id = {sql_string(self._access_key)}, "
+            f"secret_access_key = {sql_string(self._secret_key)}"
+        )
+        name = self.named_collection
+        for statement in (
+            f"CREATE NAMED COLLECTION IF NOT EXISTS {name} AS {keys}",
+            f"ALTER NAMED COLLECTION {name} SET {keys}",
+        ):
+            try:
+                client.command(statement)
+            except Exception as error:
+                exists = client.query(
+                    "SELECT count() FROM system.named_collections WHERE name = {name:String}",
+                    parameters={"name": name},
+                ).result_rows[0][0]
+                if exists:
+                    return
+                message = str(error).replace(self._secret_key or "\0", "[HIDDEN]").splitlines()[0]
+                raise LakeError(
+                    f"ClickHouse cannot create the named collection {name} for the S3 lake ({message}); "
+                    "grant the user NAMED COLLECTION ADMIN, or define the collection in the server config "
+                    "with access_key_id and secret_access_key"
+                ) from None
