@@ -1,0 +1,30 @@
+"""The lake as a Dagster resource: a local folder by default, or an S3 bucket (LAKE_URL=s3://bucket/prefix)."""
+
+import dagster as dg
+from pydantic import Field
+
+from ingestion.common.lake import Lake
+from orchestration.resources.settings import lake_from_settings
+
+
+class LakeResource(dg.ConfigurableResource):
+    """Builds the Lake the assets write through; the S3 keys stay out of repr, logs and metadata."""
+
+    url: str = Field(
+        default="", description="empty (<data_dir>/lake), a folder path, or s3://bucket[/prefix]"
+    )
+    data_dir: str = Field(default="", description="IMPORTAU_DATA_DIR")
+    s3_endpoint_url: str = Field(default="", description="e.g. http://127.0.0.1:9000 (MinIO, SeaweedFS, S3)")
+    s3_access_key_id: str = Field(default="", repr=False)
+    s3_secret_access_key: str = Field(default="", repr=False)
+    s3_region: str = ""
+
+    def get_lake(self) -> Lake:
+        return lake_from_settings(
+            self.url,
+            self.data_dir,
+            s3_endpoint_url=self.s3_endpoint_url,
+            s3_access_key_id=self.s3_access_key_id,
+            s3_secret_access_key=self.s3_secret_access_key,
+            s3_region=self.s3_region,
+        )

@@ -1,0 +1,51 @@
+"""Where the embedded default keeps its state, and the lake a LAKE_URL names: pure functions, no Dagster.
+
+Used by the resources (orchestration/resources/) and by the `importau` command alike, so both resolve the same
+defaults: IMPORTAU_DATA_DIR, else `<repo>/data`.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ingestion.common.lake import LocalLake, S3Lake
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_data_dir() -> str:
+    """$IMPORTAU_DATA_DIR, else `<repo>/data`."""
+    return os.environ.get("IMPORTAU_DATA_DIR") or str(REPO_ROOT / "data")
+
+
+def resolve_data_dir(data_dir: str | None) -> str:
+    """A configured data dir, or the default when it is empty."""
+    return str(Path(data_dir).expanduser()) if data_dir else default_data_dir()
+
+
+def lake_from_settings(
+    url: str,
+    data_dir: str,
+    s3_endpoint_url: str = "",
+    s3_access_key_id: str = "",
+    s3_secret_access_key: str = "",
+    s3_region: str = "",
+) -> LocalLake | S3Lake:
+    """LAKE_URL empty = folder `<data_dir>/lake`; a path = that folder; `s3://bucket[/prefix]` = S3Lake."""
+    if not url:
+        return LocalLake(Path(resolve_data_dir(data_dir)) / "lake")
+    if not url.startswith("s3://"):
+        return LocalLake(url.removeprefix("file://"))
+    parts = urlsplit(url)
+    if not parts.netloc:
+        raise ValueError(f"LAKE_URL {url!r} names no bucket (expected s3://bucket[/prefix])")
+    if not s3_endpoint_url:
+        raise ValueError("LAKE_URL is s3://... but S3_ENDPOINT_URL is empty")
+    return S3Lake(
+        s3_endpoint_url,
+        s3_access_key_id,
+        s3_secret_access_key,
+        bucket=parts.netloc,
+        prefix=parts.path,
+        region=s3_region or None,
+    )

@@ -1,0 +1,37 @@
+"""The ClickHouse warehouse as a Dagster resource: chDB embedded by default, or a server (CLICKHOUSE_URL)."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+from pydantic import Field
+
+from ingestion.common.warehouse import Warehouse, open_warehouse, parse_warehouse_url
+from orchestration.resources.settings import resolve_data_dir
+
+
+class ClickHouseResource(dg.ConfigurableResource):
+    """Opens the warehouse per use, so a step holds the embedded chDB folder only while it needs it."""
+
+    url: str = Field(
+        default="",
+        repr=False,  # may carry a password
+        description="empty or chdb:///abs/path (embedded chDB), or http(s)://user:pass@host:port/ (a server)",
+    )
+    data_dir: str = Field(
+        default="", description="IMPORTAU_DATA_DIR; the embedded warehouse is <data_dir>/warehouse"
+    )
+
+    @contextmanager
+    def open(self, owner: str) -> Iterator[Warehouse]:
+        """The open warehouse; `owner` says who holds it (shown to anyone else who tries to open it)."""
+        with open_warehouse(self.url or None, resolve_data_dir(self.data_dir), owner) as warehouse:
+            yield warehouse
+
+    def chdb_path(self) -> str | None:
+        """The embedded warehouse folder, or None for a server (dbt takes the same lock with it)."""
+        return parse_warehouse_url(self.url or None, resolve_data_dir(self.data_dir)).chdb_path
+
+    def describe(self) -> str:
+        """Where the warehouse is, without the password (for logs and metadata)."""
+        return str(parse_warehouse_url(self.url or None, resolve_data_dir(self.data_dir)))
