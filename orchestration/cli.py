@@ -1,0 +1,101 @@
+"""`importau`: the platform's command line.
+
+Subcommands come from two places: `sql` is defined here, and every module in `orchestration/commands/` that
+defines `add_parser(subparsers)` adds its own (found at start-up, in name order). An `add_parser` adds one
+subparser and sets `handler=<function(args) -> int>` with `set_defaults`; the int is the exit code. Modules
+keep heavy imports (Dagster, dbt) inside their handlers, so `importau sql` starts fast.
+"""
+
+import argparse
+import csv
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Callable
+
+from orchestration.resources.settings import resolve_data_dir
+
+SQL_OWNER = "importau sql (pid {pid})"
+
+
+def first_error_line(error: BaseException) -> str:
+    """The line of a ClickHouse error a person needs (`Code: N. DB::Exception: ...`), else the first line."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    for line in lines:
+        if "DB::Exception" in line:
+            return line[:500]
+    return (lines[0] if lines else type(error).__name__)[:500]
+
+
+def add_sql_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sql",
+        help="run one SQL query against the warehouse and print the result",
+        description="Runs one query against CLICKHOUSE_URL (default: embedded chDB under IMPORTAU_DATA_DIR).",
+    )
+    parser.add_argument("query", help='e.g. "SELECT * FROM marts.fct_fx_rates_daily LIMIT 5"')
+    parser.add_argument("--csv", action="store_true", help="print CSV with a header row instead of a table")
+    parser.add_argument("--url", default=None, help="warehouse URL (overrides CLICKHOUSE_URL)")
+    parser.set_defaults(handler=run_sql)
+
+
+def run_sql(args: argparse.Namespace) -> int:
+    from ingestion.common.warehouse import WarehouseError, open_warehouse
+
+    url = args.url if args.url is not None else os.environ.get("CLICKHOUSE_URL", "")
+    data_dir = resolve_data_dir(os.environ.get("IMPORTAU_DATA_DIR"))
+    try:
+        with open_warehouse(url or None, data_dir, owner=SQL_OWNER.format(pid=os.getpid())) as warehouse:
+            result = warehouse.query(args.query)
+            columns, rows = list(result.column_names), list(result.result_rows)
+    except (WarehouseError, ValueError) as error:
+        print(f"importau sql: {error}", file=sys.stderr)
+        return 1
+    except Exception as error:  # the SQL failed: ClickHouse says why
+        print(f"importau sql: {first_error_line(error)}", file=sys.stderr)
+        return 1
+    if args.csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+    else:
+        from tabulate import tabulate
+
+        print(tabulate(rows, headers=columns, disable_numparse=True))
+        print(f"({len(rows)} row{'' if len(rows) == 1 else 's'})")
+    return 0
+
+
+def command_registrars() -> list[Callable[[argparse._SubParsersAction], None]]:
+    """`add_sql_parser`, then every `orchestration.commands.<module>.add_parser`, in module-name order."""
+    import orchestration.commands as package
+
+    registrars = [add_sql_parser]
+    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        if callable(getattr(module, "add_parser", None)):
+            registrars.append(module.add_parser)
+    return registrars
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="importau", description="The Importaú data platform.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for register in command_registrars():
+        register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    return int(handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
