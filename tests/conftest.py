@@ -1,0 +1,47 @@
+"""Shared fixtures: the ONE embedded warehouse folder of this pytest process, and a real S3 server.
+
+chDB runs one engine folder per process at a time, so every in-process test uses the session `chdb_path` (its
+own databases/tables inside it) and anything needing a second folder or a second lock holder runs in a
+subprocess. See tests/README.md.
+"""
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if (
+    str(REPO_ROOT) not in sys.path
+):  # `tests.servers` must import under plain `pytest` too, not only `python -m`
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tests.servers.seaweedfs import S3Server, seaweedfs_s3  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def chdb_path(tmp_path_factory) -> str:
+    """The embedded warehouse folder every in-process test shares (never data/warehouse)."""
+    return str(tmp_path_factory.mktemp("chdb") / "warehouse")
+
+
+@pytest.fixture(scope="session")
+def chdb_url(chdb_path) -> str:
+    return f"chdb://{chdb_path}"
+
+
+@pytest.fixture
+def warehouse(chdb_url, tmp_path):
+    """The session warehouse, open for the length of one test."""
+    from ingestion.common.warehouse import open_warehouse
+
+    with open_warehouse(chdb_url, str(tmp_path), owner="pytest") as opened:
+        yield opened
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory) -> Iterator[S3Server]:
+    """A SeaweedFS S3 server on 127.0.0.1 for the whole session: endpoint, keys and a ready bucket."""
+    with seaweedfs_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
