@@ -55,6 +55,11 @@ def sql_string(value: str) -> str:
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def redact(text: str, secret: str) -> str:
+    """The text with the secret blanked (a secret too short to be real is not searched for)."""
+    return text.replace(secret, "[HIDDEN]") if secret and len(secret) >= 6 else text
+
+
 def parquet_bytes(table: pa.Table) -> bytes:
     """Parquet for the table; the same rows and schema give the same bytes (zero rows keep the schema)."""
     sink = io.BytesIO()
@@ -222,7 +227,8 @@ class S3Lake(_KeyedLake):
             }.get(error.code, "")
             detail = f"{error.code}" + (f": {hint}" if hint else "")
         else:
-            detail = f"{type(error).__name__}: {error}".replace(self._secret_key or "\0", "[HIDDEN]")
+            reason = getattr(error, "reason", None) or error  # urllib3 wraps the socket error
+            detail = redact(f"{type(reason).__name__}: {reason}", self._secret_key)
         return LakeError(f"cannot {action} at {where} ({detail})")
 
     def _call(self, action: str, fn, *args, **kwargs):
@@ -303,7 +309,7 @@ class S3Lake(_KeyedLake):
                 ).result_rows[0][0]
                 if exists:
                     return
-                message = str(error).replace(self._secret_key or "\0", "[HIDDEN]").splitlines()[0]
+                message = redact(str(error), self._secret_key).splitlines()[0]
                 raise LakeError(
                     f"ClickHouse cannot create the named collection {name} for the S3 lake ({message}); "
                     "grant the user NAMED COLLECTION ADMIN, or define the collection in the server config "

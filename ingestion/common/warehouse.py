@@ -242,7 +242,9 @@ def _open_server(target: WarehouseTarget):
             secure=target.secure,
         )
     except Exception as error:
-        message = str(error).replace(target.password or "\0", "[HIDDEN]").splitlines()[0]
+        message = str(error).splitlines()[0]
+        if len(target.password) >= 6:
+            message = message.replace(target.password, "[HIDDEN]")
         raise WarehouseError(f"cannot connect to the ClickHouse server {target}: {message}") from None
     _create_databases(client, target)
     return client
