@@ -1,11 +1,13 @@
 """Lake -> `raw.<key>`: create the table from the Arrow schema, then replace a date range with ONE INSERT.
 
-`replace_partitions` deletes `_partition_date BETWEEN start AND end` (a synchronous lightweight DELETE), then
-runs `INSERT INTO raw.<key> SELECT CAST(<col> AS <type>) ..., toDate(dt), now64(3, 'UTC'), _path
-FROM <reader> WHERE dt BETWEEN start AND end`, `<reader>` being the lake's `file(...)`/`s3(...)` text and `dt`
-its hive partition column. The CASTs run with `date_time_overflow_behavior='throw'`, so a date outside `Date`
-fails loudly (an implicit INSERT conversion silently saturates it to 1970-01-01). Re-running gives the same
-rows (only `_loaded_at` changes). Settings go with each query, never `SET`.
+`replace_partitions` first checks ClickHouse can read the lake (a DESCRIBE of the reader, so no files or
+refused keys fail before anything is deleted), deletes `_partition_date BETWEEN start AND end` (a synchronous
+lightweight DELETE), then runs `INSERT INTO raw.<key> SELECT CAST(<col> AS <type>) ..., toDate(dt),
+now64(3, 'UTC'), _path FROM <reader> WHERE dt BETWEEN start AND end`, `<reader>` being the lake's
+`file(...)`/`s3(...)` text and `dt` its hive partition column. The CASTs run with
+`date_time_overflow_behavior='throw'`, so a date outside `Date` fails loudly (an implicit INSERT conversion
+silently saturates it to 1970-01-01). Re-running gives the same rows (only `_loaded_at` changes). Settings go
+with each query, never `SET`.
 """
 
 import re
@@ -29,6 +31,10 @@ _PRECISION = {"s": 0, "ms": 3, "us": 6, "ns": 9}
 
 class RawSchemaError(RuntimeError):
     """`raw.<key>` exists with other columns than the lake schema asks for."""
+
+
+class LakeNotReadableError(RuntimeError):
+    """ClickHouse cannot read the lake objects (none yet, or the named collection's keys are refused)."""
 
 
 def _identifier(name: str) -> str:
@@ -135,6 +141,14 @@ def replace_partitions(client, key: str, reader_sql: str, start: date, end: date
     columns = [(n, t) for n, t in existing_columns(client, key) if n not in dict(METADATA_COLUMNS)]
     if not columns:
         raise RawSchemaError(f"raw.{key} does not exist: call ensure_raw_table first")
+    try:  # before deleting anything: the lake must be readable (finds no file, or no access, early)
+        client.query(f"DESCRIBE TABLE {reader_sql}", settings=INSERT_SETTINGS)
+    except Exception as error:
+        said = next((line for line in str(error).splitlines() if "DB::Exception" in line), str(error))
+        raise LakeNotReadableError(
+            f"raw.{key}: ClickHouse cannot read the lake at {reader_sql} (nothing deleted). Write the lake "
+            f"partitions first, or check the named collection's keys. ClickHouse said: {said.strip()[:400]}"
+        ) from None
     window = {"start": start, "end": end}
     client.command(
         f"DELETE FROM {table} WHERE _partition_date BETWEEN {{start:Date}} AND {{end:Date}}",

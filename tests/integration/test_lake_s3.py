@@ -9,7 +9,7 @@ import pytest
 
 from ingestion.common.lake import LakeError, S3Lake
 from ingestion.common.quarantine import QuarantineRecord
-from ingestion.common.raw_load import ensure_raw_table, replace_partitions
+from ingestion.common.raw_load import LakeNotReadableError, ensure_raw_table, replace_partitions
 
 pytestmark = pytest.mark.integration
 
@@ -128,3 +128,38 @@ def test_chdb_reads_the_s3_lake_through_the_named_collection(lake, seaweedfs, wa
         parameters={"n": lake.named_collection},
     )
     assert seaweedfs.secret_key not in str(shown)
+
+
+def test_wrong_keys_in_the_named_collection_fail_the_load_before_deleting(lake, seaweedfs, warehouse):
+    lake.write_partition("bcb", "ptax_quotes", DAYS[0], quotes(DAYS[0], "1"))
+    lake.grant_clickhouse_access(warehouse.client)
+    ensure_raw_table(warehouse.client, "bcb__ptax_wrong_keys", SCHEMA, ["currency", "quote_date"])
+    assert (
+        replace_partitions(
+            warehouse.client,
+            "bcb__ptax_wrong_keys",
+            lake.clickhouse_reader("bcb", "ptax_quotes"),
+            DAYS[0],
+            DAYS[0],
+        )
+        == 1
+    )
+    wrong = S3Lake(
+        seaweedfs.endpoint,
+        seaweedfs.access_key,
+        "wrong-secret-123",
+        seaweedfs.bucket,
+        prefix=lake.prefix,
+        named_collection="importau_lake_s3_wrong",
+    )
+    wrong.grant_clickhouse_access(warehouse.client)
+    with pytest.raises(LakeNotReadableError, match="nothing deleted") as caught:
+        replace_partitions(
+            warehouse.client,
+            "bcb__ptax_wrong_keys",
+            wrong.clickhouse_reader("bcb", "ptax_quotes"),
+            DAYS[0],
+            DAYS[0],
+        )
+    assert "wrong-secret-123" not in str(caught.value)
+    assert warehouse.query_rows("SELECT count() FROM raw.bcb__ptax_wrong_keys") == [(1,)]

@@ -8,6 +8,7 @@ import pytest
 
 from ingestion.common.lake import LocalLake
 from ingestion.common.raw_load import (
+    LakeNotReadableError,
     RawSchemaError,
     clickhouse_type,
     ensure_raw_table,
@@ -164,3 +165,13 @@ def test_a_date_outside_the_date_type_fails_instead_of_wrapping(warehouse, tmp_p
 def test_loading_before_the_table_exists_says_so(warehouse, tmp_path):
     with pytest.raises(RawSchemaError, match="ensure_raw_table"):
         replace_partitions(warehouse.client, "never_created", "file('/x', 'Parquet')", DAYS[0], DAYS[0])
+
+
+def test_an_entity_with_no_lake_files_fails_before_deleting_anything(warehouse, tmp_path):
+    lake = LocalLake(tmp_path / "lake")
+    lake.write_partition("bcb", "moved", DAYS[0], quotes(DAYS[0], "1"))
+    assert load(warehouse, lake, "bcb__moved", DAYS[0], DAYS[0]) == 1
+    empty = LocalLake(tmp_path / "elsewhere")
+    with pytest.raises(LakeNotReadableError, match="nothing deleted"):
+        load(warehouse, empty, "bcb__moved", DAYS[0], DAYS[0])
+    assert warehouse.query_rows("SELECT count() FROM raw.bcb__moved") == [(1,)]
