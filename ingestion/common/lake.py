@@ -138,6 +138,14 @@ class LocalLake(_KeyedLake):
         pattern = f"{self.root}/{_entity_dir(source, entity)}/dt=*/{PART_FILE}"
         return f"file({sql_string(pattern)}, 'Parquet')"
 
+    def grant_clickhouse_access(self, client) -> None:
+        """Nothing to grant to chDB; a ClickHouse server cannot read this folder, so say so now."""
+        if type(client).__name__ != "ChdbClient":
+            raise LakeError(
+                f"the folder lake {self.root} is readable only by the embedded warehouse (chDB); with a "
+                "ClickHouse server, use an S3 lake (LAKE_URL=s3://bucket/prefix and S3_ENDPOINT_URL)"
+            )
+
     def _put(self, path: str, data: bytes) -> None:
         target = self.root / path
         target.parent.mkdir(parents=True, exist_ok=True)

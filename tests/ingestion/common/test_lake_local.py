@@ -132,3 +132,14 @@ def test_names_that_could_escape_the_layout_are_refused(tmp_path, name):
 def test_reading_a_missing_partition_names_the_path(tmp_path):
     with pytest.raises(LakeError, match="dt=2024-03-14"):
         LocalLake(tmp_path).read_partition("bcb", "ptax_quotes", DAY)
+
+
+def test_the_folder_lake_grants_chdb_and_refuses_a_server(tmp_path, warehouse):
+    lake = LocalLake(tmp_path)
+    lake.grant_clickhouse_access(warehouse.client)
+
+    class HttpClient:  # stands in for clickhouse-connect's server client
+        pass
+
+    with pytest.raises(LakeError, match="S3 lake"):
+        lake.grant_clickhouse_access(HttpClient())
