@@ -79,7 +79,6 @@ class _Wait:
 
     def __init__(self, settings: RetrySettings):
         self._backoff = wait_exponential_jitter(
-            initial=settings.wait_initial,
             multiplier=settings.wait_initial,
             jitter=settings.wait_initial,
             max=settings.wait_max,
