@@ -3,7 +3,8 @@
 `weed mini` runs master, volume, filer, S3 and admin in one process. Every component gets a free HTTP port P
 whose gRPC twin P + 10000 is free too (the embedded worker dials the admin at admin.port + 10000 whatever
 -admin.port.grpc says). S3 credentials come from an identities file (`-s3.config`); the bucket is created at
-start (`-bucket`). The server runs in its own process group, so stopping it leaves no process behind.
+start (`-bucket`). The server runs in its own process group, so stopping it leaves no process behind, and it
+gets SIGTERM if the test process dies first (PR_SET_PDEATHSIG), so even a killed pytest leaves none.
 """
 
 import json
@@ -111,6 +112,16 @@ def _ready(server: S3Server) -> bool:
         return False
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it if the test process dies (even by SIGKILL). Linux only."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def stop_process_group(process: subprocess.Popen, timeout: float = 15.0) -> None:
     """SIGTERM the whole group, wait, then SIGKILL whatever is left."""
     if process.poll() is None:
@@ -144,6 +155,7 @@ def seaweedfs_s3(workdir: Path, bucket: str = BUCKET, start_timeout: float = 60.
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
     try:
         deadline = time.monotonic() + start_timeout
