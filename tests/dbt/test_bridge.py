@@ -1,0 +1,70 @@
+"""The chDB bridge of `importau-dbt` (orchestration/dbt_chdb.py): environment, isolation, warehouse lock."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+from orchestration.dbt_chdb import profile_env
+from tests.dbt.dbt_harness import REPO, dbt_env, run_dbt
+
+
+def test_profile_env_for_the_embedded_default_and_a_chdb_url(tmp_path):
+    assert profile_env("", str(tmp_path)) == {"IMPORTAU_CHDB_PATH": str((tmp_path / "warehouse").resolve())}
+    assert profile_env("chdb:///srv/importau/wh", str(tmp_path)) == {"IMPORTAU_CHDB_PATH": "/srv/importau/wh"}
+
+
+def test_profile_env_for_a_server_url(tmp_path):
+    env = profile_env("https://dbt:s%40cret@ch.example.com:9443/", str(tmp_path))
+    assert env == {
+        "CLICKHOUSE_HOST": "ch.example.com",
+        "CLICKHOUSE_PORT": "9443",
+        "CLICKHOUSE_USER": "dbt",
+        "CLICKHOUSE_PASSWORD": "s@cret",
+        "CLICKHOUSE_SECURE": "true",
+    }
+    assert profile_env("http://ch:8123/", str(tmp_path))["CLICKHOUSE_SECURE"] == "false"
+
+
+def test_the_bridge_imports_neither_dagster_nor_a_chdb_engine():
+    code = (
+        "import sys, orchestration.dbt_chdb as bridge; bridge.install(); "
+        "assert 'dagster' not in sys.modules, 'dagster imported'; "
+        "assert 'chdb' not in sys.modules, 'chdb imported before any connection'"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_a_busy_warehouse_stops_dbt_with_the_holders_name(tmp_path):
+    holder_code = textwrap.dedent(
+        f"""
+        import sys, time
+        from ingestion.common.warehouse import hold_warehouse_lock
+        with hold_warehouse_lock({str(tmp_path / "warehouse")!r}, "dagster run 1234 (test holder)"):
+            print("held", flush=True)
+            time.sleep(120)
+        """
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", holder_code],
+        env=dbt_env(tmp_path),
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        run = run_dbt(tmp_path, "debug")
+        assert run.returncode != 0
+        assert "WarehouseBusyError" in run.output, run.output[-3000:]
+        assert "dagster run 1234 (test holder)" in run.output
+        assert f"pid {holder.pid}" in run.output
+        assert time.monotonic() - started < 60  # at once, no waiting for the lock
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not (Path(tmp_path) / "warehouse").exists() or os.listdir(tmp_path / "warehouse") == []
