@@ -42,6 +42,7 @@ CHDB_DRIVER = "chdb"
 OWNER_ENV = "IMPORTAU_WAREHOUSE_OWNER"
 
 _state_lock = threading.Lock()
+_connect_lock = threading.Lock()
 _lock_stack = contextlib.ExitStack()
 _locked_path: str | None = None
 _busy_error: BaseException | None = None
@@ -149,9 +150,10 @@ def install() -> None:
             if not path:
                 raise FailedToConnectError("driver: chdb needs chdb_path (the warehouse folder)")
             _hold_warehouse_lock(path)
-            client = clickhouse_connect.get_client(
-                interface="chdb", path=path, settings=self._conn_settings, query_limit=0
-            )
+            with _connect_lock:  # dbt threads connect at once; start the shared engine one client at a time
+                client = clickhouse_connect.get_client(
+                    interface="chdb", path=path, settings=self._conn_settings, query_limit=0
+                )
             _open_clients.add(client)
             return client
 

@@ -1,5 +1,6 @@
 """The chDB bridge of `importau-dbt` (orchestration/dbt_chdb.py): environment, isolation, warehouse lock."""
 
+import json
 import os
 import subprocess
 import sys
@@ -68,3 +69,54 @@ def test_a_busy_warehouse_stops_dbt_with_the_holders_name(tmp_path):
         holder.kill()
         holder.wait()
     assert not (Path(tmp_path) / "warehouse").exists() or os.listdir(tmp_path / "warehouse") == []
+
+
+CONCURRENT_CLIENTS = """
+import json, sys, threading
+from orchestration import dbt_chdb
+dbt_chdb.install()
+import dbt.adapters.clickhouse as plugin
+from dbt.adapters.clickhouse import connections
+
+credentials = plugin.Plugin.credentials.from_dict(
+    {"driver": "chdb", "chdb_path": sys.argv[1], "schema": "staging", "use_lw_deletes": True}
+)
+results, errors = {}, []
+
+def work(n):
+    try:
+        client = connections.get_db_client(credentials)  # what dbt's connection manager calls, per thread
+        client.command(f"CREATE TABLE IF NOT EXISTS t{n} (x UInt32) ENGINE = MergeTree ORDER BY x")
+        for _ in range(5):
+            client.command(f"INSERT INTO t{n} SELECT number FROM numbers(100)")
+        results[n] = [client.command(f"SELECT count() FROM t{n}"), client.command("SELECT currentDatabase()")]
+        client.close()
+    except Exception as error:
+        errors.append(repr(error))
+
+threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+lock_text = open(sys.argv[1] + ".lock").read()
+dbt_chdb._shutdown()
+print(json.dumps({"results": results, "errors": errors, "lock": lock_text}))
+"""
+
+
+def test_concurrent_dbt_clients_share_one_chdb_engine(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-c", CONCURRENT_CLIENTS, str(tmp_path / "warehouse")],
+        env=dbt_env(tmp_path),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    outcome = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert outcome["errors"] == []
+    assert outcome["results"] == {str(n): [500, "staging"] for n in range(8)}
+    assert '"owner": "importau-dbt' in outcome["lock"]  # held while the clients were open
+    assert (tmp_path / "warehouse.lock").read_text() == ""  # released at shutdown
