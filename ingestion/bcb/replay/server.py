@@ -36,6 +36,7 @@ CONTROL_PREFIX = "/_replay/"
 class _Handler(BaseHTTPRequestHandler):
     server: "_HTTPServer"
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid the 40 ms delayed-ACK stall
     server_version = "bcb-replay"
 
     def log_message(self, format: str, *args) -> None:
