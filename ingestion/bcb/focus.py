@@ -215,8 +215,13 @@ def parse_focus_rows(
         if unknown:
             extras[key] = unknown
         good[identity] = parsed
-    table = schemas.rows_to_table(list(good.values()), schemas.FOCUS_EXPECTATIONS)
+    ordered = sorted(good.values(), key=_sort_key)  # the same rows always land in the same order
+    table = schemas.rows_to_table(ordered, schemas.FOCUS_EXPECTATIONS)
     return ExtractResult(table, compact([*quarantine, unknown_fields_record(ENTITY, request_key, extras)]))
+
+
+def _sort_key(row: dict) -> tuple:
+    return tuple((row[name] is not None, row[name] if row[name] is not None else 0) for name in _IDENTITY)
 
 
 _IDENTITY = (
