@@ -18,16 +18,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ingestion.bcb.replay import layout
-from ingestion.bcb.replay.layout import CLOSING, PARTLY_SYNTHETIC, REAL, SYNTHETIC
-from ingestion.bcb.replay.synthetic import (
-    Quote,
-    bulletin_time,
-    cross_quote,
-    eur_quote,
-    read_closing_file,
-    text,
-    usd_quote,
-)
+from ingestion.bcb.replay.build_ptax import DEMO_YEAR, SYNTHETIC_PTAX, build_ptax, closing_quote
+from ingestion.bcb.replay.layout import CLOSING, REAL, SYNTHETIC
+from ingestion.bcb.replay.synthetic import cross_quote, read_closing_file, text
 from ingestion.bcb.replay.synthetic_focus import build_focus, monthly_values
 
 HISTORY = {  # SGS code -> (file in sources/history, decimals SGS prints)
@@ -44,9 +37,6 @@ SGS_SAMPLES = {
 }
 IPCA_SAMPLE = "sgs_0433_ipca_monthly_2024-01_2024-12.json"
 CLOSING_SAMPLE = "bcb_fechamento_all_currencies_20260731.csv"
-USD_2024_SAMPLE = "olinda_ptax_CotacaoMoedaPeriodo_USD_fechamento_select_2024-01-02_2024-01-05.json"
-SHORT_DAY_SAMPLE = "olinda_ptax_CotacaoMoedaPeriodo_USD_EUR_GBP_2021-12-24_RECONSTRUCTED.json"
-EUR_DAY_SAMPLE = "olinda_ptax_CotacaoMoedaDia_EUR_2018-03-05_all_bulletins.json"
 FOCUS_SAMPLES = {
     "ExpectativasMercadoAnuais": "olinda_focus_ExpectativasMercadoAnuais_IPCA_2024-01-02.json",
     "ExpectativasMercadoInflacao12Meses": (
@@ -56,9 +46,7 @@ FOCUS_SAMPLES = {
     "ExpectativasMercadoTop5Anuais": "olinda_focus_ExpectativasMercadoTop5Anuais_IPCA_2026-06-05.json",
     "ExpectativasMercadoTop5Selic": "olinda_focus_ExpectativasMercadoTop5Selic_2026-06-05.json",
 }
-SYNTHETIC_PTAX = ("GBP", "JPY", "CHF", "CAD")  # no public history: generated for the demo year only
 CLOSING_ONLY = ("CNY",)  # served by the closing file only
-DEMO_YEAR = 2024
 USD_SPREAD_NOTE = "sell minus the USD sell/buy spread of the real closing file of 2026-07-31"
 
 
@@ -69,12 +57,6 @@ def restore_decimals(value: str, decimals: int) -> str:
     if printed != number:
         raise ValueError(f"{value!r} has more than {decimals} decimals")
     return text(printed)
-
-
-def closing_quote(bulletins: list[dict]) -> Quote:
-    """The quote of the closing bulletin among a day's recorded rows."""
-    closing = next(row for row in bulletins if row["bulletin"] == CLOSING)
-    return Quote(*(Decimal(closing[key]) for key in ("buy", "sell", "parity_buy", "parity_sell")))
 
 
 def _cell(value) -> str:
@@ -112,86 +94,6 @@ class Builder:
         }
         return series
 
-    # -- PTAX ------------------------------------------------------------------------------------------------
-
-    def recorded_bulletins(self) -> dict[tuple[str, date], list[dict]]:
-        """Every real bulletin of the samples, keyed by (currency, day)."""
-        found: dict[tuple[str, date], list[dict]] = {}
-
-        def add(currency: str, rows: list[dict], parity_one: bool = False) -> None:
-            for row in rows:
-                stamp = row["dataHoraCotacao"]
-                bulletin = row.get("tipoBoletim", CLOSING)
-                one = Decimal("1.0000")
-                found.setdefault((currency, date.fromisoformat(stamp[:10])), []).append(
-                    {
-                        "quoted_at": stamp,
-                        "bulletin": CLOSING if bulletin.startswith(CLOSING) else bulletin,
-                        "buy": text(row["cotacaoCompra"]),
-                        "sell": text(row["cotacaoVenda"]),
-                        "parity_buy": text(one if parity_one else row["paridadeCompra"]),
-                        "parity_sell": text(one if parity_one else row["paridadeVenda"]),
-                        "provenance": REAL,
-                    }
-                )
-
-        add("USD", self.sample(USD_2024_SAMPLE)["value"], parity_one=True)  # USD parity is 1 by definition
-        short_day = self.sample(SHORT_DAY_SAMPLE)
-        for currency in ("USD", "EUR", "GBP"):
-            add(currency, short_day[currency]["value"])
-        add("EUR", self.sample(EUR_DAY_SAMPLE)["value"])
-        return found
-
-    def ptax(self, sgs: dict[int, dict[date, str]], reference) -> dict[str, dict[date, list[dict]]]:
-        recorded = self.recorded_bulletins()
-        usd_days = sorted(sgs[1])
-        derived: dict[str, dict[date, Quote]] = {"USD": {}, "EUR": {}}
-        for day in usd_days:
-            derived["USD"][day] = usd_quote(Decimal(sgs[1][day]), reference)
-            if day in sgs[21619]:
-                derived["EUR"][day] = eur_quote(
-                    Decimal(sgs[21619][day]).normalize(), derived["USD"][day], reference
-                )
-        for (currency, day), rows in recorded.items():  # real closing bulletins replace derived ones
-            closing = next(row for row in rows if row["bulletin"] == CLOSING)
-            sell_series = sgs[1] if currency == "USD" else sgs[21619] if currency == "EUR" else None
-            if sell_series is not None and Decimal(sell_series[day]) != Decimal(closing["sell"]):
-                raise ValueError(f"recorded {currency} closing sell of {day} disagrees with SGS")
-            if currency in derived:
-                derived[currency][day] = Quote(
-                    *(Decimal(closing[k]) for k in ("buy", "sell", "parity_buy", "parity_sell"))
-                )
-        for currency in SYNTHETIC_PTAX:
-            derived[currency] = {
-                day: cross_quote(derived["USD"][day], reference[currency])
-                for day in usd_days
-                if day.year == DEMO_YEAR
-            }
-        ptax: dict[str, dict[date, list[dict]]] = {}
-        for currency, quotes in derived.items():
-            provenance = SYNTHETIC if currency in SYNTHETIC_PTAX else PARTLY_SYNTHETIC
-            ptax[currency] = {
-                day: [self._closing_row(day, quote, provenance)] for day, quote in quotes.items()
-            }
-        for (currency, day), rows in recorded.items():
-            ptax.setdefault(currency, {})[day] = rows
-        return ptax
-
-    @staticmethod
-    def _closing_row(day: date, quote: Quote, provenance: str) -> dict:
-        values = {
-            "buy": quote.buy,
-            "sell": quote.sell,
-            "parity_buy": quote.parity_buy,
-            "parity_sell": quote.parity_sell,
-        }
-        return {
-            "quoted_at": bulletin_time(day),
-            "bulletin": CLOSING,
-            **{k: text(v) for k, v in values.items()},
-            "provenance": provenance,
-        }
-
     # -- writing ---------------------------------------------------------------------------------------------
 
     def write_csv(self, relative: str, columns: tuple[str, ...], rows: list[dict], entry: dict) -> None:
@@ -209,7 +111,7 @@ class Builder:
         reference = read_closing_file(reference_text)
         sgs = self.real_sgs()
         igpm = monthly_values("IGP-M", DEMO_YEAR, Decimal("-0.60"), Decimal("1.60"))
-        ptax = self.ptax(sgs, reference)
+        ptax = build_ptax(sgs, reference, self.sample)
         for folder in (layout.SGS_DIR, layout.PTAX_DIR, layout.CLOSING_DIR, layout.FOCUS_DIR, "olinda"):
             shutil.rmtree(self.data_dir / folder, ignore_errors=True)
         self.write_sgs(sgs, ptax, igpm)
