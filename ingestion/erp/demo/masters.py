@@ -218,7 +218,7 @@ def build_suppliers(ctx: Context) -> None:
 
 def _description(text: str) -> str:
     tail = text.replace("--", "-").split(" - ")[-1].strip(" -:")
-    return tail[:120]
+    return tail[:120].rstrip()
 
 
 def build_products(ctx: Context) -> None:
