@@ -140,7 +140,7 @@ def write_bank_truth(company: DemoCompany, folder: str | Path) -> list[Path]:
 
 
 def write_ground_truth(company: DemoCompany, path: str | Path) -> Path:
-    """Write the ground truth (matches, anomalies, ERP errors) as one JSON file: for tests and evaluation only."""
+    """Write the ground truth (matches, anomalies, ERP errors) as one JSON file, for tests and evaluation."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     body = {
