@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import pyarrow as pa
 
 from ingestion.erp.contract_model import FX_RATE, MONEY, TIMESTAMP
-from ingestion.erp.demo.context import Context
+from ingestion.erp.demo.context import SAO_PAULO_OFFSET, Context
 
 
 def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:
@@ -180,8 +180,6 @@ def post(
 
 
 def _local_date(moment: datetime) -> date:
-    from ingestion.erp.demo.context import SAO_PAULO_OFFSET
-
     return (moment + SAO_PAULO_OFFSET).date()
 
 

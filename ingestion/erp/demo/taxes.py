@@ -7,7 +7,7 @@ expenses are allocated to items by customs value; ICMS "por dentro" with the des
 (CV + II + IPI + PIS + COFINS + Siscomex + AFRMM + expenses) / (1 - r) x r. Rates come from data/reference.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -156,14 +156,16 @@ def declaration_taxes(
     afrmm: bool = True,
     **mistakes: bool,
 ) -> DeclarationTaxes:
-    """Taxes of a whole declaration. Keyword overrides reproduce ERP mistakes (see `erp_errors.py`)."""
+    """Taxes of a whole declaration. Keyword overrides reproduce ERP mistakes (see `customs.py`)."""
     pis = rate_pct("PIS_IMPORTACAO") if pis_pct is None else pis_pct
     cofins = rate_pct("COFINS_IMPORTACAO") if cofins_pct is None else cofins_pct
     icms = icms_rate_pct(state, registration)
     cvs = [money((i.fob + i.freight + i.insurance) * rate) for i in items]
     fee = siscomex_fee(len(items) if siscomex_additions is None else siscomex_additions)
     afrmm_brl = (
-        money(freight_total * rate * rate_pct("AFRMM_LONG_HAUL") / HUNDRED) if sea and afrmm else CENT * 0
+        money(freight_total * rate * rate_pct("AFRMM_LONG_HAUL") / HUNDRED)
+        if sea and afrmm
+        else Decimal("0.00")
     )
     fees = allocate(fee, cvs)
     afrmms = allocate(afrmm_brl, cvs)
@@ -173,17 +175,3 @@ def declaration_taxes(
         for cv, i, f, a, e in zip(cvs, items, fees, afrmms, expenses, strict=True)
     ]
     return DeclarationTaxes(taxed, fee, afrmm_brl)
-
-
-__all__ = [
-    "DeclarationTaxes",
-    "ItemInput",
-    "ItemTaxes",
-    "allocate",
-    "declaration_taxes",
-    "icms_rate_pct",
-    "money",
-    "rate_pct",
-    "replace",
-    "siscomex_fee",
-]
