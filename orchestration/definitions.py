@@ -2,9 +2,14 @@
 
 import dagster as dg
 
+import warnings
+
 from orchestration.env_defaults import apply_env_defaults
 
 apply_env_defaults()
+# backfill_policy, pools and schema-change checks are marked beta; we rely on them knowingly.
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
 from orchestration.defs import automation, bcb, checks, dbt, jobs  # noqa: E402
 from orchestration.defs.resources import resources  # noqa: E402

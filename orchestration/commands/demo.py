@@ -37,6 +37,9 @@ def run_main_job(start: str, end: str):
         dg.reconstructable(main_job),
         instance=instance,
         tags={RANGE_START_TAG: start, RANGE_END_TAG: end},
+        # One process runs the steps in order: no per-step interpreter start-up, and steps never overlap on the
+        # embedded warehouse (each closes chDB before the next opens it; dbt runs in its own subprocess).
+        run_config={"execution": {"config": {"in_process": {}}}},
     ) as result:
         return result.success, result.run_id
 

@@ -32,6 +32,7 @@ class BcbDataset:
     schema: pa.Schema
     date_column: str
     order_by: tuple[str, ...]
+    natural_key: tuple[str, ...]
     low_cardinality: tuple[str, ...]
     pull: Callable[[BcbApiResource, date, date], pulls.ExtractResult]
     description: str
@@ -47,6 +48,7 @@ DATASETS = (
         schema=schemas.SGS_OBSERVATIONS,
         date_column="reference_date",
         order_by=("series_code", "reference_date"),
+        natural_key=("series_code", "reference_date"),
         low_cardinality=(),
         pull=lambda api, start, end: pulls.pull_sgs(api.get_client(), api.series_codes(), start, end),
         description="SGS time series (PTAX USD buy/sell, Selic, CDI, IPCA, IGP-M) as published by the BCB.",
@@ -56,6 +58,7 @@ DATASETS = (
         schema=schemas.PTAX_QUOTES,
         date_column="quote_date",
         order_by=("currency", "quote_date", "quoted_at", "bulletin_type"),
+        natural_key=("currency", "quoted_at", "bulletin_type"),
         low_cardinality=("currency", "bulletin_type"),
         pull=lambda api, start, end: pulls.pull_ptax(api.get_client(), api.ptax_currency_list(), start, end),
         description="Every PTAX bulletin of the day (opening, intermediates, closing) from the Olinda OData API.",
@@ -65,8 +68,11 @@ DATASETS = (
         schema=schemas.CLOSING_RATES,
         date_column="quote_date",
         order_by=("currency", "quote_date"),
+        natural_key=("currency", "quote_date"),
         low_cardinality=("currency", "currency_type", "bcb_currency_code"),
-        pull=lambda api, start, end: pulls.pull_closing_rates(api.get_client(), start, end),
+        pull=lambda api, start, end: pulls.pull_closing_rates(
+            api.get_client(), start, end, currencies=api.closing_currency_list()
+        ),
         description="The BCB daily closing file: closing rates of all ~156 currencies, CNY included.",
     ),
     BcbDataset(
@@ -74,6 +80,16 @@ DATASETS = (
         schema=schemas.FOCUS_EXPECTATIONS,
         date_column="computed_on",
         order_by=("entity_set", "indicator", "computed_on", "reference_period"),
+        natural_key=(
+            "entity_set",
+            "indicator",
+            "indicator_detail",
+            "computed_on",
+            "reference_period",
+            "calc_basis",
+            "calc_type",
+            "smoothed",
+        ),
         low_cardinality=("entity_set", "indicator"),
         pull=lambda api, start, end: pulls.pull_focus(api.get_client(), start, end),
         description="Focus survey: market expectations for IPCA, Selic, the exchange rate and IGP-M.",

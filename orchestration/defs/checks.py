@@ -13,7 +13,7 @@ FX_RATES = dg.AssetKey(["marts", "fct_fx_rates_daily"])
 
 
 def _no_duplicate_keys(dataset) -> dg.AssetChecksDefinition:
-    keys = ", ".join(dataset.order_by)
+    keys = ", ".join(dataset.natural_key)
 
     @dg.asset_check(
         asset=dg.AssetKey(["raw", dataset.name]),

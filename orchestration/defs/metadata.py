@@ -12,9 +12,10 @@ def partition_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:
     return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
 
 
-def run_owner(context: dg.AssetExecutionContext) -> str:
+def run_owner(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:
     """How the warehouse lock names this step, so a blocked process can say who holds it."""
-    return f"dagster run {context.run_id[:8]} step {context.op_def.name}"
+    op_context = context.op_execution_context
+    return f"dagster run {op_context.run_id[:8]} step {op_context.op_def.name}"
 
 
 def preview_markdown(table: pa.Table, rows: int = 5) -> str:

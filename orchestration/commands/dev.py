@@ -1,0 +1,34 @@
+"""`importau dev`: the Dagster UI (dagster dev -w workspace.yaml) on the embedded default's data."""
+
+import argparse
+import os
+import subprocess
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("dev", help="open the Dagster UI on the embedded default")
+    parser.add_argument("--port", default="3000")
+    parser.add_argument("--live", action="store_true", help="the live BCB APIs instead of the replay server")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from orchestration.commands.dbt_manifest import prepare_manifest
+    from orchestration.commands.local_instance import prepare_local_instance
+    from orchestration.commands.replay import bcb_replay_env
+
+    prepare_local_instance()
+    with nullcontext({}) if args.live else bcb_replay_env() as replay_urls:
+        os.environ.update(replay_urls)
+        prepare_manifest()
+        dagster = Path(sys.executable).with_name("dagster")
+        command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", args.port]
+        try:
+            return subprocess.call(command, cwd=REPO_ROOT)
+        except KeyboardInterrupt:
+            return 0
