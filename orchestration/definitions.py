@@ -1,8 +1,8 @@
 """The one entry point of the code location: one Definitions built from the defs modules."""
 
-import dagster as dg
-
 import warnings
+
+import dagster as dg
 
 from orchestration.env_defaults import apply_env_defaults
 

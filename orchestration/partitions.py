@@ -4,7 +4,6 @@ import dagster as dg
 
 from orchestration.constants import BCB_START_DATE, BUSINESS_TIMEZONE
 
-# One partition per Brazilian calendar date, today included (PTAX is final ~13:00 BRT). Days without quotes (weekends, holidays) are valid empty partitions.
-bcb_daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=BCB_START_DATE, timezone=BUSINESS_TIMEZONE, end_offset=1
-)
+# One partition per Brazilian calendar date, today included (PTAX is final ~13:00 BRT).
+# Days without quotes (weekends, holidays) are valid empty partitions.
+bcb_daily_partitions = dg.DailyPartitionsDefinition(start_date=BCB_START_DATE, timezone=BUSINESS_TIMEZONE, end_offset=1)

@@ -28,9 +28,9 @@ def print_summary() -> None:
     print(
         f"""
 Where things are:
-  lake (Parquet)       {os.environ.get('LAKE_URL') or os.path.join(data_dir, 'lake')}
-  warehouse (chDB)     {os.environ.get('CLICKHOUSE_URL') or os.path.join(data_dir, 'warehouse')}
-  Dagster instance     {os.environ.get('DAGSTER_HOME')}
+  lake (Parquet)       {os.environ.get("LAKE_URL") or os.path.join(data_dir, "lake")}
+  warehouse (chDB)     {os.environ.get("CLICKHOUSE_URL") or os.path.join(data_dir, "warehouse")}
+  Dagster instance     {os.environ.get("DAGSTER_HOME")}
 Query the marts:       .venv/bin/importau sql "{FX_SUMMARY}"
 Open the Dagster UI:   .venv/bin/importau dev     (then http://127.0.0.1:3000)
 """

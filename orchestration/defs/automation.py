@@ -6,7 +6,6 @@ from datetime import date
 import dagster as dg
 
 from orchestration.constants import BUSINESS_TIMEZONE
-from orchestration.partitions import bcb_daily_partitions
 
 BCB_LAKE = dg.AssetSelection.groups("bcb") & dg.AssetSelection.key_prefixes("lake")
 BCB_SGS_LAKE = dg.AssetSelection.assets(dg.AssetKey(["lake", "bcb__sgs_observations"]))
@@ -20,7 +19,7 @@ def _sensor_status() -> dg.DefaultSensorStatus:
     return dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
 
 
-bcb_ingestion_job = dg.define_asset_job("bcb_ingestion", selection=BCB_LAKE, partitions_def=bcb_daily_partitions)
+bcb_ingestion_job = dg.define_asset_job("bcb_ingestion", selection=BCB_LAKE)
 
 
 @dg.schedule(job=bcb_ingestion_job, cron_schedule="45 13 * * *", execution_timezone=BUSINESS_TIMEZONE)

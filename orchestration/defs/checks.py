@@ -24,9 +24,7 @@ def _no_duplicate_keys(dataset) -> dg.AssetChecksDefinition:
     )
     def _check(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource) -> dg.AssetCheckResult:
         with warehouse.open(owner=run_owner(context)) as wh:
-            rows, distinct = wh.query_rows(
-                f"SELECT count(), uniqExact(tuple({keys})) FROM raw.{dataset.name}"
-            )[0]
+            rows, distinct = wh.query_rows(f"SELECT count(), uniqExact(tuple({keys})) FROM raw.{dataset.name}")[0]
         return dg.AssetCheckResult(
             passed=rows == distinct,
             metadata={"rows": rows, "duplicates": rows - distinct},
@@ -74,5 +72,10 @@ freshness_sensor = dg.build_sensor_for_freshness_checks(
 )
 schema_checks = dg.build_column_schema_change_checks(assets=raw_assets)
 
-checks = [*(_no_duplicate_keys(dataset) for dataset in DATASETS), no_business_day_gaps, *freshness_checks, *schema_checks]
+checks = [
+    *(_no_duplicate_keys(dataset) for dataset in DATASETS),
+    no_business_day_gaps,
+    *freshness_checks,
+    *schema_checks,
+]
 sensors = [freshness_sensor]

@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.automation_conditions import dbt_condition
-from orchestration.constants import DBT_INCREMENTAL_SELECTOR, WAREHOUSE_POOL
+from orchestration.constants import DBT_INCREMENTAL_SELECTOR, OWNER, WAREHOUSE_POOL
 from orchestration.dbt_args import dbt_build_args, dbt_target
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -29,13 +29,14 @@ class Translator(DagsterDbtTranslator):
         spec = super().get_asset_spec(manifest, unique_id, project)
         props = self.get_resource_props(manifest, unique_id)
         if props["resource_type"] == "seed":
-            return spec.replace_attributes(key=dg.AssetKey(["raw", props["name"]]), group_name="seeds")
+            return spec.replace_attributes(key=dg.AssetKey(["raw", props["name"]]), group_name="seeds", owners=[OWNER])
         if props["resource_type"] != "model":
             return spec
         layer = props["fqn"][1]  # models/<layer>/...
         return spec.replace_attributes(
             key=dg.AssetKey([layer, props["name"]]),
             group_name=layer,
+            owners=[OWNER],
             automation_condition=dbt_condition(),
         )
 

@@ -10,9 +10,7 @@ from orchestration.resources.settings import lake_from_settings
 class LakeResource(dg.ConfigurableResource):
     """Builds the Lake the assets write through; the S3 keys stay out of repr, logs and metadata."""
 
-    url: str = Field(
-        default="", description="empty (<data_dir>/lake), a folder path, or s3://bucket[/prefix]"
-    )
+    url: str = Field(default="", description="empty (<data_dir>/lake), a folder path, or s3://bucket[/prefix]")
     data_dir: str = Field(default="", description="IMPORTAU_DATA_DIR")
     s3_endpoint_url: str = Field(default="", description="e.g. http://127.0.0.1:9000 (MinIO, SeaweedFS, S3)")
     s3_access_key_id: str = Field(default="", repr=False)

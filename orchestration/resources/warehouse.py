@@ -18,9 +18,7 @@ class ClickHouseResource(dg.ConfigurableResource):
         repr=False,  # may carry a password
         description="empty or chdb:///abs/path (embedded chDB), or http(s)://user:pass@host:port/ (a server)",
     )
-    data_dir: str = Field(
-        default="", description="IMPORTAU_DATA_DIR; the embedded warehouse is <data_dir>/warehouse"
-    )
+    data_dir: str = Field(default="", description="IMPORTAU_DATA_DIR; the embedded warehouse is <data_dir>/warehouse")
 
     @contextmanager
     def open(self, owner: str) -> Iterator[Warehouse]:

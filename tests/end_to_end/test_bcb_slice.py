@@ -65,8 +65,10 @@ def warehouse_snapshot(data_dir: Path) -> dict[str, list]:
     ]
     snapshot = {}
     for table in tables:
-        rows = sql(data_dir, f"SELECT * EXCEPT (_loaded_at) FROM {table}" if table.startswith("raw.") else
-                   f"SELECT * FROM {table}")
+        rows = sql(
+            data_dir,
+            f"SELECT * EXCEPT (_loaded_at) FROM {table}" if table.startswith("raw.") else f"SELECT * FROM {table}",
+        )
         snapshot[table] = sorted(tuple(sorted(row.items())) for row in rows)
     return snapshot
 

@@ -38,7 +38,9 @@ def test_every_warehouse_step_is_in_the_warehouse_pool(definitions):
     for key in graph.get_all_asset_keys():
         if key.path[0] in {"raw", "staging", "intermediate", "marts"}:
             assets_def = graph.assets_def_for_key(key)
-            pools = {node.pool for node in assets_def.node_def.iterate_node_defs()} if hasattr(
-                assets_def.node_def, "iterate_node_defs"
-            ) else {assets_def.node_def.pool}
+            pools = (
+                {node.pool for node in assets_def.node_def.iterate_node_defs()}
+                if hasattr(assets_def.node_def, "iterate_node_defs")
+                else {assets_def.node_def.pool}
+            )
             assert pools == {"warehouse"}, key
