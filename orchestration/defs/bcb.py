@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from ingestion.bcb import pulls, schemas
 from ingestion.common.partitioning import split_by_day
+from ingestion.common.quarantine import SourcePayloadError
 from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from orchestration.automation_conditions import raw_load_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
@@ -110,8 +111,13 @@ def _lake_asset(dataset: BcbDataset) -> dg.AssetsDefinition:
     )
     def _lake(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeResource) -> dg.MaterializeResult:
         start, end = partition_dates(context)
-        result = dataset.pull(bcb, start, end)  # everything is fetched before anything is written
         store = lake.get_lake()
+        try:
+            result = dataset.pull(bcb, start, end)  # everything is fetched before anything is written
+        except SourcePayloadError as error:
+            # Keep the unreadable body for inspection; the partitions already in the lake stay as they were.
+            path = store.write_quarantine(SOURCE, dataset.entity, start, error.quarantine)
+            raise dg.Failure(description=f"{error} (body quarantined at {path})") from error
         days = split_by_day(result.table, dataset.date_column, start, end)
         paths = [store.write_partition(SOURCE, dataset.entity, day, table) for day, table in days.items()]
         quarantine_path = store.write_quarantine(SOURCE, dataset.entity, start, result.quarantine)

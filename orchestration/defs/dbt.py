@@ -7,8 +7,10 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.automation_conditions import dbt_condition
+from orchestration.commands.dbt_manifest import prepare_manifest
 from orchestration.constants import DBT_INCREMENTAL_SELECTOR, OWNER, WAREHOUSE_POOL
 from orchestration.dbt_args import dbt_build_args, dbt_target
 
@@ -19,7 +21,10 @@ dbt_project = DbtProject(
     profiles_dir=DBT_PROJECT_DIR,
     target=dbt_target(os.environ.get("APP_ENV")),
 )
-dbt_project.prepare_if_dev()
+if using_dagster_dev():
+    # `dagster dev`, `dg dev`, `dg check defs`: parse with our dbt entry point (the chDB bridge), which is
+    # what DbtProject.prepare_if_dev() would do with a plain `dbt` that is not on PATH in the venv.
+    prepare_manifest()
 
 
 class Translator(DagsterDbtTranslator):
