@@ -3,11 +3,17 @@
 TARGETS = {"local": "local", "ci": "ci", "prod": "prod"}
 
 
-def dbt_target(app_env: str | None) -> str:
-    """The dbt target for an APP_ENV value (local when unset)."""
+def dbt_target(app_env: str | None, clickhouse_url: str | None = None) -> str:
+    """The dbt target for an APP_ENV value (local when unset).
+
+    `local` and `ci` run on embedded chDB; `prod` is the ClickHouse server target. A server `CLICKHOUSE_URL`
+    (http/https) always selects `prod`, so switching the warehouse to a server is one variable everywhere.
+    """
     env = (app_env or "local").strip().lower()
     if env not in TARGETS:
         raise ValueError(f"APP_ENV must be one of {sorted(TARGETS)}, got {app_env!r}")
+    if (clickhouse_url or "").strip().lower().startswith(("http://", "https://")):
+        return "prod"
     return TARGETS[env]
 
 

@@ -20,7 +20,7 @@ def dbt_command(*args: str) -> list[str]:
         "--profiles-dir",
         str(DBT_PROJECT_DIR),
         "--target",
-        dbt_target(os.environ.get("APP_ENV")),
+        dbt_target(os.environ.get("APP_ENV"), os.environ.get("CLICKHOUSE_URL")),
     ]
 
 

@@ -19,7 +19,7 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
-    target=dbt_target(os.environ.get("APP_ENV")),
+    target=dbt_target(os.environ.get("APP_ENV"), os.environ.get("CLICKHOUSE_URL")),
 )
 if using_dagster_dev():
     # `dagster dev`, `dg dev`, `dg check defs`: parse with our dbt entry point (the chDB bridge), which is

@@ -16,6 +16,12 @@ def test_dbt_target_follows_app_env():
         dbt_target("staging")
 
 
+def test_a_server_url_selects_the_server_target():
+    assert dbt_target("local", "https://bi:secret@ch.example.com:8443/") == "prod"
+    assert dbt_target("ci", "chdb:///srv/warehouse") == "ci"
+    assert dbt_target("local", "") == "local"
+
+
 def test_dbt_build_args():
     assert dbt_build_args() == ["build"]
     assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
