@@ -1,0 +1,208 @@
+"""Which institutions to pull and how to reach them.
+
+An `Institution` holds no secret: the certificate and key are files whose paths come from the environment, and
+tokens live in the token store (auth.py). `load_settings(environ, data_dir)` reads everything at call time
+(never at import). The institutions list is a YAML or JSON file named by `OPEN_FINANCE_INSTITUTIONS`:
+
+```yaml
+institutions:
+  - name: banco_a                       # our label: lower-case letters, digits, underscores
+    api_base_url: https://api.banco-a.com.br   # the official family paths are appended (API_FAMILIES)
+    token_url: https://auth.banco-a.com.br/token
+    client_id: 5f1c...                  # from the Directory registration
+    consent_id: "urn:bancoa:C1DD33123"
+    # optional: api_urls: {exchanges: https://.../open-banking/exchanges/v1}, redirect_uri, signing_key_id,
+    #   permissions: [...],
+    #   monthly_call_budget: {default: 300, "accounts/v2/accounts/{accountId}/balances": 600}
+```
+
+Per institution, `OPEN_FINANCE_<NAME>_CERT_PATH`, `_KEY_PATH`, `_CA_PATH`, `_SIGNING_KEY_PATH` (upper-case
+name) win over the shared `OPEN_FINANCE_CERT_PATH`, `OPEN_FINANCE_KEY_PATH`, `OPEN_FINANCE_CA_PATH`,
+`OPEN_FINANCE_SIGNING_KEY_PATH`: one company certificate usually serves every institution.
+"""
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+# Base paths of the API versions this client speaks (the servers block of each spec in specs/).
+API_FAMILIES: dict[str, str] = {
+    "consents": "/open-banking/consents/v3",
+    "resources": "/open-banking/resources/v3",
+    "accounts": "/open-banking/accounts/v2",
+    "credit-cards-accounts": "/open-banking/credit-cards-accounts/v2",
+    "exchanges": "/open-banking/exchanges/v1",
+}
+
+# Whole permission groups (conformance rejects partial groups), plus RESOURCES_READ.
+ACCOUNT_PERMISSIONS = ("ACCOUNTS_READ", "ACCOUNTS_BALANCES_READ", "ACCOUNTS_TRANSACTIONS_READ")
+CARD_PERMISSIONS = (
+    "CREDIT_CARDS_ACCOUNTS_READ",
+    "CREDIT_CARDS_ACCOUNTS_BILLS_READ",
+    "CREDIT_CARDS_ACCOUNTS_BILLS_TRANSACTIONS_READ",
+    "CREDIT_CARDS_ACCOUNTS_TRANSACTIONS_READ",
+)
+EXCHANGE_PERMISSIONS = ("EXCHANGES_READ",)
+DEFAULT_PERMISSIONS = (*ACCOUNT_PERMISSIONS, *CARD_PERMISSIONS, *EXCHANGE_PERMISSIONS, "RESOURCES_READ")
+
+# Scopes the authorization request (PAR, outside this package) asks for, plus `consent:<consentId>`.
+DATA_SCOPES = "openid accounts credit-cards-accounts exchanges resources"
+CONSENT_SCOPE = "consents"
+DEFAULT_MONTHLY_BUDGET = 300  # calls per endpoint per institution per month unless configured otherwise
+DEFAULT_WINDOW_DAYS = 7
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+class ConfigError(ValueError):
+    """The Open Finance configuration is incomplete or malformed; the message names the setting to fix."""
+
+
+@dataclass(frozen=True)
+class Institution:
+    """One institution (transmissora) the company has a consent with."""
+
+    name: str
+    api_base_url: str
+    token_url: str
+    client_id: str
+    consent_id: str
+    cert_path: str
+    key_path: str
+    ca_path: str | None = None  # None = the system trust store (production banks use public CAs)
+    signing_key_path: str | None = None  # private_key_jwt key; None = the transport key
+    signing_key_id: str | None = None  # `kid` of the signing key as registered in the Directory JWKS
+    redirect_uri: str | None = None
+    api_urls: Mapping[str, str] = field(default_factory=dict)  # per-family override of the full base URL
+    permissions: tuple[str, ...] = DEFAULT_PERMISSIONS
+    monthly_call_budget: Mapping[str, int] = field(default_factory=dict)  # endpoint -> calls; "default"
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ConfigError(f"institution name {self.name!r} must match {_NAME.pattern}")
+        for attribute in ("api_base_url", "token_url", "client_id", "consent_id", "cert_path", "key_path"):
+            if not getattr(self, attribute):
+                raise ConfigError(f"institution {self.name!r}: {attribute} is empty")
+        unknown = set(self.api_urls) - set(API_FAMILIES)
+        if unknown:
+            raise ConfigError(f"institution {self.name!r}: unknown API families in api_urls: {sorted(unknown)}")
+
+    def url(self, family: str) -> str:
+        """Base URL of one API family, e.g. url('accounts') = https://host/open-banking/accounts/v2."""
+        if family in self.api_urls:
+            return self.api_urls[family].rstrip("/")
+        return self.api_base_url.rstrip("/") + API_FAMILIES[family]
+
+    def budget_for(self, endpoint: str) -> int:
+        return int(
+            self.monthly_call_budget.get(endpoint, self.monthly_call_budget.get("default", DEFAULT_MONTHLY_BUDGET))
+        )
+
+    @property
+    def key_for_signing(self) -> str:
+        return self.signing_key_path or self.key_path
+
+
+@dataclass(frozen=True)
+class Settings:
+    institutions: tuple[Institution, ...]
+    budget_file: Path
+    token_file: Path
+    window_days: int = DEFAULT_WINDOW_DAYS
+
+
+def _env_name(name: str, suffix: str) -> str:
+    return f"OPEN_FINANCE_{name.upper()}_{suffix}"
+
+
+def _path_setting(environ: Mapping[str, str], name: str, suffix: str, required: bool) -> str | None:
+    value = environ.get(_env_name(name, suffix)) or environ.get(f"OPEN_FINANCE_{suffix}")
+    if required and not value:
+        raise ConfigError(
+            f"institution {name!r}: set {_env_name(name, suffix)} or OPEN_FINANCE_{suffix} "
+            "(a file path outside the repository)"
+        )
+    return value or None
+
+
+def _read_list(spec: str) -> list[dict]:
+    text = spec if spec.lstrip().startswith(("[", "{")) else Path(spec).read_text(encoding="utf-8")
+    loaded = json.loads(text) if text.lstrip().startswith(("[", "{")) else yaml.safe_load(text)
+    entries = loaded.get("institutions", []) if isinstance(loaded, dict) else loaded
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise ConfigError("OPEN_FINANCE_INSTITUTIONS must list institutions (a list of mappings)")
+    return entries
+
+
+_SECRET_KEYS = {"cert_path", "key_path", "ca_path", "signing_key_path", "refresh_token", "client_secret"}
+
+
+def institution_from_mapping(entry: Mapping, environ: Mapping[str, str]) -> Institution:
+    """One entry of the institutions file, with certificate paths from the environment."""
+    name = str(entry.get("name", ""))
+    misplaced = _SECRET_KEYS & set(entry)
+    if misplaced:
+        raise ConfigError(
+            f"institution {name!r}: {sorted(misplaced)} do not belong in the institutions file; "
+            "certificate and key paths come from the environment (see ingestion/open_finance/README.md)"
+        )
+    return Institution(
+        name=name,
+        api_base_url=str(entry.get("api_base_url", "")),
+        token_url=str(entry.get("token_url", "")),
+        client_id=str(entry.get("client_id", "")),
+        consent_id=str(entry.get("consent_id", "")),
+        cert_path=_path_setting(environ, name, "CERT_PATH", True) or "",
+        key_path=_path_setting(environ, name, "KEY_PATH", True) or "",
+        ca_path=_path_setting(environ, name, "CA_PATH", False),
+        signing_key_path=_path_setting(environ, name, "SIGNING_KEY_PATH", False),
+        signing_key_id=entry.get("signing_key_id"),
+        redirect_uri=entry.get("redirect_uri"),
+        api_urls=dict(entry.get("api_urls") or {}),
+        permissions=tuple(entry.get("permissions") or DEFAULT_PERMISSIONS),
+        monthly_call_budget={str(k): int(v) for k, v in (entry.get("monthly_call_budget") or {}).items()},
+    )
+
+
+def load_institutions(environ: Mapping[str, str]) -> tuple[Institution, ...]:
+    """The institutions named by OPEN_FINANCE_INSTITUTIONS (a file path, or inline JSON); () when unset."""
+    spec = environ.get("OPEN_FINANCE_INSTITUTIONS", "").strip()
+    if not spec:
+        return ()
+    institutions = tuple(institution_from_mapping(entry, environ) for entry in _read_list(spec))
+    names = [institution.name for institution in institutions]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"institution names must be unique, got {names}")
+    return institutions
+
+
+def load_settings(environ: Mapping[str, str], data_dir: str | Path) -> Settings:
+    """Institutions plus where the call budget and the refresh tokens persist (under the data dir by default)."""
+    state = Path(data_dir) / "open_finance"
+    window = int(environ.get("OPEN_FINANCE_WINDOW_DAYS") or DEFAULT_WINDOW_DAYS)
+    if window < 1:
+        raise ConfigError(f"OPEN_FINANCE_WINDOW_DAYS must be at least 1, got {window}")
+    return Settings(
+        institutions=load_institutions(environ),
+        budget_file=Path(environ.get("OPEN_FINANCE_BUDGET_FILE") or state / "call_budget.json"),
+        token_file=Path(environ.get("OPEN_FINANCE_TOKEN_FILE") or state / "tokens.json"),
+        window_days=window,
+    )
+
+
+def initial_grant(institution: Institution, environ: Mapping[str, str]) -> dict[str, str]:
+    """A first grant for an institution with no stored refresh token, from the environment (one-time values).
+
+    `OPEN_FINANCE_<NAME>_AUTHORIZATION_CODE` (the code the institution's redirect returned after the user
+    approved the consent) or `OPEN_FINANCE_<NAME>_REFRESH_TOKEN`. Either goes to the token store at first use.
+    """
+    grant = {}
+    for suffix, key in (("AUTHORIZATION_CODE", "authorization_code"), ("REFRESH_TOKEN", "refresh_token")):
+        value = environ.get(_env_name(institution.name, suffix))
+        if value:
+            grant[key] = value
+    return grant
