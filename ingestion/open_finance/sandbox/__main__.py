@@ -1,0 +1,51 @@
+"""`python -m ingestion.open_finance.sandbox [--port N] [--today YYYY-MM-DD]`: run the sandbox institution.
+
+Prints its URLs, the client certificate paths, a ready AUTHORISED consent with its one-time authorization
+code, and the environment variables that point the platform at it; serves until Ctrl-C. The certificates
+live in a temporary directory removed on exit.
+"""
+
+import argparse
+import signal
+import sys
+import threading
+from datetime import date
+
+from ingestion.open_finance.sandbox.bank import SandboxBank
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ingestion.open_finance.sandbox", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 = a free port")
+    parser.add_argument("--today", type=date.fromisoformat, default=None, help="the bank's calendar day")
+    parser.add_argument("--verbose", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with SandboxBank(today=args.today, host=args.host, port=args.port, verbose=args.verbose) as bank:
+        consent_id, code = bank.create_authorised_consent()
+        certs = bank.certs
+        print(f"Open Finance sandbox institution at {bank.base_url} (today = {bank.today})")
+        print(f"  token endpoint       {bank.token_url}  (private_key_jwt, PS256; client_id {bank.client_id})")
+        for family in ("consents", "resources", "accounts", "credit-cards-accounts", "exchanges"):
+            print(f"  {family:<20} {bank.institution(consent_id).url(family)}")
+        print(f"  control API          {bank.base_url}/_sandbox/  (mutual TLS too)")
+        print(f"  CA certificate       {certs.ca_cert}")
+        print(f"  client certificate   {certs.client_cert}")
+        print(f"  client key           {certs.client_key}")
+        print(f"  consent              {consent_id} (AUTHORISED)")
+        print("Environment for the platform (the authorization code is single-use):")
+        for name, value in bank.env(consent_id, code).items():
+            print(f"  export {name}='{value}'")
+        sys.stdout.flush()
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
