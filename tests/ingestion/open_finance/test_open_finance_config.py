@@ -155,7 +155,7 @@ def test_python_m_sandbox_prints_its_urls_and_certificate_paths():
             if "AUTHORIZATION_CODE" in line:
                 break
         text = "".join(lines)
-        assert "Open Finance sandbox institution at https://127.0.0.1:" in text
+        assert "Open Finance sandbox institution 'Banco Sandbox' at https://127.0.0.1:" in text
         assert "/open-banking/exchanges/v1" in text and "client certificate" in text
         cert = next(line.split()[-1] for line in lines if "client certificate" in line)
         assert Path(cert).exists() and "export OPEN_FINANCE_INSTITUTIONS=" in text

@@ -7,12 +7,11 @@ middle page too (first/prev/next links present).
 
 from datetime import timedelta
 
-import httpx
 import pytest
 
-from ingestion.open_finance.auth import TokenManager, TokenStore, http_client
 from ingestion.open_finance.sandbox.demo import ACCOUNT_ID, CARD_ID
 from tests.ingestion.open_finance.conftest import DAY
+from tests.ingestion.open_finance.raw_calls import Raw
 from tests.ingestion.open_finance.spec_schemas import validate
 
 ACC = "/open-banking/accounts/v2"
@@ -21,21 +20,6 @@ FX = "/open-banking/exchanges/v1"
 WEEK = {"fromBookingDate": (DAY - timedelta(days=6)).isoformat(), "toBookingDate": DAY.isoformat()}
 CARD_WEEK = {"fromTransactionDate": (DAY - timedelta(days=6)).isoformat(), "toTransactionDate": DAY.isoformat()}
 QUARTER = {"fromTransactionDate": (DAY - timedelta(days=90)).isoformat(), "toTransactionDate": DAY.isoformat()}
-
-
-class Raw:
-    """Direct calls to the sandbox with the company certificate and real tokens."""
-
-    def __init__(self, bank, consent_id: str, code: str):
-        self.bank = bank
-        self.institution = bank.institution(consent_id)
-        self.http = http_client(self.institution, timeout=5)
-        self.tokens = TokenManager(self.institution, self.http, TokenStore(None), authorization_code=code)
-
-    def call(self, method: str, path: str, token: str = "data", **kwargs) -> httpx.Response:
-        bearer = self.tokens.data_token() if token == "data" else self.tokens.consent_token()
-        headers = {"Authorization": f"Bearer {bearer}", "x-fapi-interaction-id": "3f7d4c6e-9b1a-4c2f-8d5e-1a2b3c4d5e6f"}
-        return self.http.request(method, self.bank.base_url + path, headers=headers, **kwargs)
 
 
 @pytest.fixture
