@@ -14,11 +14,19 @@ warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 from orchestration.defs import automation, bcb, checks, dbt, jobs  # noqa: E402
 from orchestration.defs.resources import resources  # noqa: E402
 
+# Each defs module exposes any of: assets, checks, jobs, schedules, sensors. A new source adds its module here.
+MODULES = [bcb, dbt, checks, automation, jobs]
+
+
+def _collect(name: str) -> list:
+    return [item for module in MODULES for item in getattr(module, name, [])]
+
+
 defs = dg.Definitions(
-    assets=[*bcb.assets, *dbt.assets],
-    asset_checks=checks.checks,
-    jobs=[*automation.jobs, *jobs.jobs],
-    schedules=automation.schedules,
-    sensors=[*automation.sensors, *checks.sensors],
+    assets=_collect("assets"),
+    asset_checks=_collect("checks"),
+    jobs=_collect("jobs"),
+    schedules=_collect("schedules"),
+    sensors=_collect("sensors"),
     resources=resources,
 )

@@ -45,18 +45,17 @@ def run_main_job(start: str, end: str):
 
 
 def run(args: argparse.Namespace) -> int:
-    from contextlib import nullcontext
-
     from orchestration.commands.dbt_manifest import prepare_manifest
     from orchestration.commands.local_instance import prepare_local_instance
-    from orchestration.commands.replay import bcb_replay_env
+    from orchestration.commands.demo_services import demo_services_env
 
     home = prepare_local_instance()
     print(f"Dagster instance: {home}")
-    with nullcontext({}) if args.live else bcb_replay_env() as replay_urls:
-        os.environ.update(replay_urls)
-        if replay_urls:
-            print(f"BCB replay server (recorded real responses): {replay_urls['BCB_SGS_BASE_URL']}")
+    with demo_services_env(live=args.live) as service_env:
+        os.environ.update(service_env)
+        for name, value in sorted(service_env.items()):
+            if name.endswith("_URL"):
+                print(f"local stand-in: {name}={value}")
         prepare_manifest()
         print(f"Materializing every asset for {args.start}..{args.end} in one run ...")
         success, run_id = run_main_job(args.start, args.end)

@@ -4,7 +4,6 @@ import argparse
 import os
 import subprocess
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -20,11 +19,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from orchestration.commands.dbt_manifest import prepare_manifest
     from orchestration.commands.local_instance import prepare_local_instance
-    from orchestration.commands.replay import bcb_replay_env
+    from orchestration.commands.demo_services import demo_services_env
 
     prepare_local_instance()
-    with nullcontext({}) if args.live else bcb_replay_env() as replay_urls:
-        os.environ.update(replay_urls)
+    with demo_services_env(live=args.live) as service_env:
+        os.environ.update(service_env)
         prepare_manifest()
         dagster = Path(sys.executable).with_name("dagster")
         command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", args.port]

@@ -1,0 +1,23 @@
+"""The local stand-ins the offline demo and the local UI start: each yields the environment pointing at it.
+
+Add a source here when it needs a local server or generated data for the demo (never for production).
+"""
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from orchestration.commands.replay import bcb_replay_env
+
+# Each entry: a context manager factory yielding {ENV_VAR: value} while its service runs.
+SERVICES = [bcb_replay_env]
+
+
+@contextmanager
+def demo_services_env(live: bool = False) -> Iterator[dict[str, str]]:
+    """Start every local stand-in (none with --live) and yield the merged environment they need."""
+    env: dict[str, str] = {}
+    with ExitStack() as stack:
+        if not live:
+            for service in SERVICES:
+                env.update(stack.enter_context(service()))
+        yield env
