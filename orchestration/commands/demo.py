@@ -46,8 +46,8 @@ def run_main_job(start: str, end: str):
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.commands.dbt_manifest import prepare_manifest
-    from orchestration.commands.local_instance import prepare_local_instance
     from orchestration.commands.demo_services import demo_services_env
+    from orchestration.commands.local_instance import prepare_local_instance
 
     home = prepare_local_instance()
     print(f"Dagster instance: {home}")

@@ -18,8 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.commands.dbt_manifest import prepare_manifest
-    from orchestration.commands.local_instance import prepare_local_instance
     from orchestration.commands.demo_services import demo_services_env
+    from orchestration.commands.local_instance import prepare_local_instance
 
     prepare_local_instance()
     with demo_services_env(live=args.live) as service_env:
