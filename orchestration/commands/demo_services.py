@@ -3,13 +3,16 @@
 Add a source here when it needs a local server or generated data for the demo (never for production).
 """
 
+import os
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
+from orchestration.commands.erp_demo import erp_demo_env
 from orchestration.commands.replay import bcb_replay_env
 
-# Each entry: a context manager factory yielding {ENV_VAR: value} while its service runs.
-SERVICES = [bcb_replay_env]
+# Each entry: a context manager factory yielding {ENV_VAR: value} while its service runs. Later services see the
+# environment of earlier ones (the sandbox bank serves the bank truth the ERP demo company wrote).
+SERVICES = [erp_demo_env, bcb_replay_env]
 
 
 @contextmanager
@@ -19,5 +22,7 @@ def demo_services_env(live: bool = False) -> Iterator[dict[str, str]]:
     with ExitStack() as stack:
         if not live:
             for service in SERVICES:
-                env.update(stack.enter_context(service()))
+                started = stack.enter_context(service())
+                os.environ.update(started)
+                env.update(started)
         yield env

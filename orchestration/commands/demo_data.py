@@ -1,0 +1,22 @@
+"""`importau demo-data`: generate the deterministic demo importer (ERP exports, bank truth, ground truth)."""
+
+import argparse
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("demo-data", help="generate the demo company (same seed, same bytes)")
+    parser.add_argument("--seed", default="42")
+    parser.add_argument("--scale", default="1")
+    parser.add_argument("--out", default=None, help="output folder (default $IMPORTAU_DATA_DIR/demo)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import os
+
+    from ingestion.erp.demo.__main__ import main
+    from orchestration.env_defaults import apply_env_defaults
+
+    apply_env_defaults()
+    out = args.out or os.path.join(os.environ["IMPORTAU_DATA_DIR"], "demo")
+    return main(["--seed", args.seed, "--scale", args.scale, "--out", out])

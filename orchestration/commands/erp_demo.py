@@ -1,0 +1,48 @@
+"""The demo company as a local stand-in: generated into $IMPORTAU_DATA_DIR/demo and dropped into the ERP inbox.
+
+The generator is deterministic, so regenerating gives the same bytes and the file-drop registry skips files it
+has already loaded. The bank truth it writes feeds the Open Finance sandbox; the ground truth is for
+evaluation only and never reaches the pipeline.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ingestion.erp.demo.company import generate
+from ingestion.erp.demo.writers import write_bank_truth, write_exports, write_ground_truth
+
+DEMO_SEED = 42
+DEMO_SCALE = 1.0
+
+
+def generate_demo_company(out: Path, seed: int = DEMO_SEED, scale: float = DEMO_SCALE) -> Path:
+    company = generate(seed=seed, scale=scale)
+    write_exports(company, out / "erp_exports")
+    write_bank_truth(company, out / "bank")
+    write_ground_truth(company, out / "ground_truth.json")
+    return out
+
+
+def drop_exports(exports: Path, inbox: Path) -> list[Path]:
+    """Copy the ERP exports into the inbox the way the ERP drops them: `<entity>__<export name>.<ext>`."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    dropped = []
+    for source in sorted(exports.iterdir()):
+        if source.suffix not in {".csv", ".xlsx"}:
+            continue
+        target = inbox / f"{source.stem}__demo{source.suffix}"
+        shutil.copyfile(source, target)
+        dropped.append(target)
+    return dropped
+
+
+@contextmanager
+def erp_demo_env() -> Iterator[dict[str, str]]:
+    data_dir = Path(os.environ["IMPORTAU_DATA_DIR"])
+    demo = generate_demo_company(data_dir / "demo")
+    inbox = Path(os.environ.get("ERP_INBOX_DIR") or data_dir / "erp" / "inbox")
+    drop_exports(demo / "erp_exports", inbox)
+    yield {"ERP_INBOX_DIR": str(inbox), "DEMO_BANK_TRUTH_DIR": str(demo / "bank")}
