@@ -17,3 +17,7 @@ DEMO_END_DATE = "2024-12-31"
 DBT_INCREMENTAL_SELECTOR = "config.materialized:incremental"
 
 OWNER = "team:data-platform"
+
+# Open Finance Brasil. The main job materializes every asset for one range, and Dagster requires one partitions
+# definition per asset job, so this equals BCB_START_DATE; days before an institution's history pull nothing.
+OPEN_FINANCE_START_DATE = BCB_START_DATE

@@ -23,6 +23,11 @@ DEFAULTS = {
     "BCB_CLOSING_FILE_BASE_URL": "https://www4.bcb.gov.br/Download/fechamento",
     "BCB_PTAX_CURRENCIES": "USD,EUR,GBP,JPY,CHF,CAD",
     "BCB_CLOSING_FILE_CURRENCIES": "CNY",
+    "OPEN_FINANCE_INSTITUTIONS": "",  # empty: no institution (the Open Finance assets write empty days)
+    "OPEN_FINANCE_STATE_DIR": "",  # empty: token store and call budget under $IMPORTAU_DATA_DIR/open_finance
+    "OPEN_FINANCE_WINDOW_DAYS": "7",
+    "OPEN_FINANCE_BACKFILL_CHUNK_DAYS": "0",  # 0: one pull per partition day
+    "OPEN_FINANCE_TODAY": "",  # empty: today in São Paulo (the sandbox sets its own calendar day)
 }
 
 

@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.defs.dbt import dbt_project
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.lake import LakeResource
+from orchestration.resources.open_finance import OpenFinanceResource
 from orchestration.resources.warehouse import ClickHouseResource
 
 
@@ -35,6 +36,15 @@ resources = {
         closing_file_base_url=dg.EnvVar("BCB_CLOSING_FILE_BASE_URL"),
         ptax_currencies=dg.EnvVar("BCB_PTAX_CURRENCIES"),
         closing_file_currencies=dg.EnvVar("BCB_CLOSING_FILE_CURRENCIES"),
+    ),
+    # Certificate/key paths and first grants are read from the environment at pull time, never config fields.
+    "open_finance": OpenFinanceResource(
+        institutions=dg.EnvVar("OPEN_FINANCE_INSTITUTIONS"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
+        state_dir=dg.EnvVar("OPEN_FINANCE_STATE_DIR"),
+        window_days=dg.EnvVar.int("OPEN_FINANCE_WINDOW_DAYS"),
+        backfill_chunk_days=dg.EnvVar.int("OPEN_FINANCE_BACKFILL_CHUNK_DAYS"),
+        today=dg.EnvVar("OPEN_FINANCE_TODAY"),
     ),
     "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
 }

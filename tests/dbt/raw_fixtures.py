@@ -228,6 +228,17 @@ def focus_rows() -> list[list]:
     return rows
 
 
+def _empty_open_finance_tables(client) -> None:
+    """The raw Open Finance tables, empty, so the staging/open_finance views build (their data is tested in
+    tests/dbt/test_open_finance_staging.py)."""
+    from ingestion.common.raw_load import ensure_raw_table
+    from orchestration.defs.open_finance.assets import DATASETS
+
+    for dataset in DATASETS:
+        client.command(f"DROP TABLE IF EXISTS raw.{dataset.name}")
+        ensure_raw_table(client, dataset.name, dataset.schema, list(dataset.key), list(dataset.low_cardinality))
+
+
 def load(path: str) -> dict[str, int]:
     import clickhouse_connect
 
@@ -248,6 +259,7 @@ def load(path: str) -> dict[str, int]:
             client.command(f"CREATE TABLE raw.{table} ({ddl}) ENGINE = MergeTree ORDER BY ({order_by})")
             client.insert(f"raw.{table}", rows, column_names=[name for name, _ in columns])
             counts[table] = client.command(f"SELECT count() FROM raw.{table}")
+        _empty_open_finance_tables(client)
         return counts
     finally:
         client.close()

@@ -1,0 +1,121 @@
+"""Open Finance checks that query ClickHouse: no duplicate keys per pull (blocking), a recent pull per institution
+(warn), and balance continuity (warn)."""
+
+import dagster as dg
+
+from orchestration.constants import WAREHOUSE_POOL
+from orchestration.defs.metadata import run_owner
+from orchestration.defs.open_finance.assets import DATASETS, PULLS, OpenFinanceDataset, raw_key
+from orchestration.resources.warehouse import ClickHouseResource
+
+FRESHNESS_DAYS = 2  # a daily pull per institution; two days late is worth a warning
+BALANCE_TOLERANCE = "0.01"  # BRL
+TRANSACTIONS = next(dataset for dataset in DATASETS if dataset.entity == "transactions")
+PULLS_DATASET = next(dataset for dataset in DATASETS if dataset.entity == PULLS)
+STG_BALANCES = dg.AssetKey(["staging", "stg_open_finance__balances"])
+STG_TRANSACTIONS = dg.AssetKey(["staging", "stg_open_finance__transactions"])
+
+
+def _no_duplicate_keys(dataset: OpenFinanceDataset) -> dg.AssetChecksDefinition:
+    # Each pull re-reads its window, so the same key lands once per pull day: unique within a pull day.
+    columns = dataset.key if dataset.entity == PULLS else (*dataset.key, "_partition_date")
+    keys = ", ".join(columns)
+
+    @dg.asset_check(
+        asset=raw_key(dataset),
+        name="no_duplicate_keys",
+        blocking=True,
+        pool=WAREHOUSE_POOL,
+        description=f"No two rows of raw.{dataset.name} share ({keys}).",
+    )
+    def _check(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource) -> dg.AssetCheckResult:
+        with warehouse.open(owner=run_owner(context)) as wh:
+            rows, distinct = wh.query_rows(f"SELECT count(), uniqExact(tuple({keys})) FROM raw.{dataset.name}")[0]
+        return dg.AssetCheckResult(passed=rows == distinct, metadata={"rows": rows, "duplicates": rows - distinct})
+
+    return _check
+
+
+@dg.asset_check(
+    asset=raw_key(TRANSACTIONS),
+    name="recent_pull_per_institution",
+    additional_deps=[raw_key(PULLS_DATASET)],
+    pool=WAREHOUSE_POOL,
+    description=f"Every institution's latest pull (raw.open_finance__pulls) is at most {FRESHNESS_DAYS} days old.",
+)
+def recent_pull_per_institution(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource):
+    sql = (
+        "SELECT institution, max(pull_date) AS latest, dateDiff('day', latest, today()) AS age "
+        "FROM raw.open_finance__pulls GROUP BY institution ORDER BY institution"
+    )
+    with warehouse.open(owner=run_owner(context)) as wh:
+        rows = wh.query_rows(sql)
+    stale = [(name, latest, age) for name, latest, age in rows if age > FRESHNESS_DAYS]
+    return dg.AssetCheckResult(
+        passed=not stale,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "institutions": len(rows),
+            "stale": ", ".join(f"{name} (last pull {latest}, {age} days ago)" for name, latest, age in stale) or "none",
+        },
+    )
+
+
+BALANCE_CONTINUITY_SQL = f"""
+    WITH snapshots AS (
+        SELECT institution, account_id, update_datetime, available_amount,
+               lagInFrame(update_datetime) OVER w AS previous_datetime,
+               lagInFrame(available_amount) OVER w AS previous_amount,
+               row_number() OVER w AS n
+        FROM staging.stg_open_finance__balances
+        WINDOW w AS (PARTITION BY institution, account_id ORDER BY update_datetime
+                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    ),
+    intervals AS (SELECT * FROM snapshots WHERE n > 1),
+    moves AS (
+        SELECT i.institution, i.account_id, i.update_datetime, sum(t.signed_amount) AS moved
+        FROM intervals AS i
+        INNER JOIN staging.stg_open_finance__transactions AS t
+            ON t.institution = i.institution AND t.account_id = i.account_id
+        WHERE t.status = 'TRANSACAO_EFETIVADA'
+          AND t.transaction_datetime > i.previous_datetime AND t.transaction_datetime <= i.update_datetime
+        GROUP BY i.institution, i.account_id, i.update_datetime
+    )
+    SELECT i.institution, i.account_id, i.previous_datetime, i.update_datetime, i.previous_amount,
+           m.moved, i.available_amount
+    FROM intervals AS i
+    LEFT JOIN moves AS m ON m.institution = i.institution AND m.account_id = i.account_id
+        AND m.update_datetime = i.update_datetime
+    WHERE abs(i.previous_amount + m.moved - i.available_amount) > toDecimal64('{BALANCE_TOLERANCE}', 4)
+    ORDER BY i.institution, i.account_id, i.update_datetime
+"""
+
+
+@dg.asset_check(
+    asset=STG_BALANCES,
+    name="balance_continuity",
+    additional_deps=[STG_TRANSACTIONS],
+    pool=WAREHOUSE_POOL,
+    description=(
+        "Between two balance snapshots of an account, the previous available balance plus the posted transactions "
+        f"in between equals the next one (tolerance {BALANCE_TOLERANCE} BRL)."
+    ),
+)
+def balance_continuity(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource):
+    with warehouse.open(owner=run_owner(context)) as wh:
+        compared = wh.query_rows(
+            "SELECT count() - uniqExact(institution, account_id) FROM staging.stg_open_finance__balances"
+        )[0][0]
+        breaks = wh.query_rows(BALANCE_CONTINUITY_SQL)
+    sample = "; ".join(
+        f"{inst}/{account} {before}..{after}: {prev} + {moved} != {amount}"
+        for inst, account, before, after, prev, moved, amount in breaks[:10]
+    )
+    return dg.AssetCheckResult(
+        passed=not breaks,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"intervals_compared": compared, "breaks": len(breaks), "first_breaks": sample or "none"},
+    )
+
+
+checks = [*(_no_duplicate_keys(dataset) for dataset in DATASETS), recent_pull_per_institution, balance_continuity]
