@@ -9,10 +9,11 @@ from contextlib import ExitStack, contextmanager
 
 from orchestration.commands.erp_demo import erp_demo_env
 from orchestration.commands.replay import bcb_replay_env
+from orchestration.commands.sandbox_bank import sandbox_bank_env
 
 # Each entry: a context manager factory yielding {ENV_VAR: value} while its service runs. Later services see the
 # environment of earlier ones (the sandbox bank serves the bank truth the ERP demo company wrote).
-SERVICES = [erp_demo_env, bcb_replay_env]
+SERVICES = [erp_demo_env, bcb_replay_env, sandbox_bank_env]
 
 
 @contextmanager

@@ -17,8 +17,12 @@ from pydantic import Field
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
 from ingestion.open_finance.config import DEFAULT_WINDOW_DAYS, Institution, initial_grant, load_institutions
-from ingestion.open_finance.extract import OpenFinanceExtract, PullOptions, pull_institutions
+from ingestion.open_finance.extract import OpenFinanceExtract, PullOptions, pull_institutions, sao_paulo_today
 from orchestration.resources.settings import resolve_data_dir
+
+# Institutions serve 12 months of transactions (and refuse older dates with 422): the oldest date a pull asks for.
+HISTORY_DAYS = 365
+BILL_LOOKBACK_DAYS = 90  # a bill's transactions are asked for from this many days before its due date
 
 
 @dataclass(frozen=True)
@@ -27,30 +31,47 @@ class PlannedPull:
 
     day: date
     window_days: int
+    bill_lookback_days: int = BILL_LOOKBACK_DAYS
 
     @property
     def window(self) -> tuple[date, date]:
         return self.day - timedelta(days=self.window_days - 1), self.day
 
 
-def plan_pulls(start: date, end: date, window_days: int, backfill_chunk_days: int = 0) -> list[PlannedPull]:
+def plan_pulls(
+    start: date, end: date, window_days: int, backfill_chunk_days: int = 0, oldest: date | None = None
+) -> list[PlannedPull]:
     """The pulls of a partition range, oldest first.
 
     By default one pull per partition day, each re-reading its trailing window. With `backfill_chunk_days` > 1
     the range is cut into chunks of that many days and each chunk is ONE pull on its last day whose window covers
     the whole chunk (never shorter than `window_days`): a year becomes 12 pulls instead of 366, which keeps a
     backfill inside the institutions' monthly call limits. The days between hold no pull (zero-row partitions).
+
+    `oldest` is the oldest date the institutions still serve (12 months back): windows and bill look-backs are
+    cut there, and a pull day before it is left out (the institution has nothing that old any more).
     """
     if end < start:
         raise ValueError(f"empty range {start}..{end}")
     if backfill_chunk_days <= 1:
-        return [PlannedPull(start + timedelta(days=i), window_days) for i in range((end - start).days + 1)]
-    pulls, chunk_start = [], start
-    while chunk_start <= end:
-        chunk_end = min(chunk_start + timedelta(days=backfill_chunk_days - 1), end)
-        pulls.append(PlannedPull(chunk_end, max(window_days, (chunk_end - chunk_start).days + 1)))
-        chunk_start = chunk_end + timedelta(days=1)
-    return pulls
+        pulls = [PlannedPull(start + timedelta(days=i), window_days) for i in range((end - start).days + 1)]
+    else:
+        pulls, chunk_start = [], start
+        while chunk_start <= end:
+            chunk_end = min(chunk_start + timedelta(days=backfill_chunk_days - 1), end)
+            pulls.append(PlannedPull(chunk_end, max(window_days, (chunk_end - chunk_start).days + 1)))
+            chunk_start = chunk_end + timedelta(days=1)
+    if oldest is None:
+        return pulls
+    return [_within_history(pull, oldest) for pull in pulls if pull.day >= oldest]
+
+
+def _within_history(pull: PlannedPull, oldest: date) -> PlannedPull:
+    window_days = min(pull.window_days, (pull.day - oldest).days + 1)
+    window_start = pull.day - timedelta(days=window_days - 1)
+    # bills due from the window start on are read; their look-back must not reach before `oldest` either
+    lookback = max(0, min(pull.bill_lookback_days, (window_start - oldest).days))
+    return PlannedPull(pull.day, window_days, lookback)
 
 
 class OpenFinanceResource(dg.ConfigurableResource):
@@ -86,8 +107,12 @@ class OpenFinanceResource(dg.ConfigurableResource):
     def state_path(self) -> Path:
         return Path(self.state_dir) if self.state_dir else Path(resolve_data_dir(self.data_dir)) / "open_finance"
 
+    def current_day(self) -> date:
+        return date.fromisoformat(self.today) if self.today else sao_paulo_today()
+
     def plan(self, start: date, end: date) -> list[PlannedPull]:
-        return plan_pulls(start, end, self.window_days, self.backfill_chunk_days)
+        oldest = self.current_day() - timedelta(days=HISTORY_DAYS)
+        return plan_pulls(start, end, self.window_days, self.backfill_chunk_days, oldest)
 
     def pull(self, planned: PlannedPull, institutions: tuple[Institution, ...]) -> dict[str, OpenFinanceExtract]:
         """Every institution's view for one planned pull; raises `InstitutionsFailed` if any failed."""
@@ -101,6 +126,6 @@ class OpenFinanceResource(dg.ConfigurableResource):
             grants={institution.name: initial_grant(institution, environ) for institution in institutions},
             token_store=TokenStore(environ.get("OPEN_FINANCE_TOKEN_FILE") or state / "tokens.json"),
             budget=CallBudget(environ.get("OPEN_FINANCE_BUDGET_FILE") or state / "call_budget.json"),
-            options=PullOptions(window_days=planned.window_days),
-            today=date.fromisoformat(self.today) if self.today else None,
+            options=PullOptions(window_days=planned.window_days, bill_lookback_days=planned.bill_lookback_days),
+            today=self.current_day(),
         )

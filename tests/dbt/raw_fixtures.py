@@ -232,7 +232,7 @@ def _empty_open_finance_tables(client) -> None:
     """The raw Open Finance tables, empty, so the staging/open_finance views build (their data is tested in
     tests/dbt/test_open_finance_staging.py)."""
     from ingestion.common.raw_load import ensure_raw_table
-    from orchestration.defs.open_finance.assets import DATASETS
+    from orchestration.defs.open_finance.ingest import DATASETS
 
     for dataset in DATASETS:
         client.command(f"DROP TABLE IF EXISTS raw.{dataset.name}")

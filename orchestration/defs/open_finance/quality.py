@@ -5,7 +5,7 @@ import dagster as dg
 
 from orchestration.constants import WAREHOUSE_POOL
 from orchestration.defs.metadata import run_owner
-from orchestration.defs.open_finance.assets import DATASETS, PULLS, OpenFinanceDataset, raw_key
+from orchestration.defs.open_finance.ingest import DATASETS, PULLS, OpenFinanceDataset, raw_key
 from orchestration.resources.warehouse import ClickHouseResource
 
 FRESHNESS_DAYS = 2  # a daily pull per institution; two days late is worth a warning

@@ -171,9 +171,11 @@ def open_finance_pull(context: dg.AssetExecutionContext, open_finance: OpenFinan
 
 
 def _write_quarantine(store, day: date, records: list[QuarantineRecord]) -> dict[str, str]:
+    """Unreadable bodies name their endpoint, not an entity: they are kept with the pull (`_quarantine/.../pulls`)."""
+    entities = {dataset.entity for dataset in DATASETS}
     by_entity: dict[str, list[QuarantineRecord]] = defaultdict(list)
     for record in records:
-        by_entity[record.entity].append(record)
+        by_entity[record.entity if record.entity in entities else PULLS].append(record)
     return {entity: store.write_quarantine(SOURCE, entity, day, rows) for entity, rows in by_entity.items()}
 
 
@@ -248,9 +250,7 @@ def _raw_asset(dataset: OpenFinanceDataset) -> dg.AssetsDefinition:
         store = lake.get_lake()
         with warehouse.open(owner=run_owner(context)) as wh:
             store.grant_clickhouse_access(wh.client)
-            ensure_raw_table(
-                wh.client, dataset.name, dataset.schema, list(dataset.key), list(dataset.low_cardinality)
-            )
+            ensure_raw_table(wh.client, dataset.name, dataset.schema, list(dataset.key), list(dataset.low_cardinality))
             inserted = replace_partitions(
                 wh.client, dataset.name, store.clickhouse_reader(SOURCE, dataset.entity), start, end
             )
