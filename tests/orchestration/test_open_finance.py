@@ -231,3 +231,44 @@ def test_no_secret_reaches_the_logs_or_the_metadata(bank, resources, caplog):
     assert "open_finance__transactions" in blob  # the scan did see the run
     leaked = [secret[:12] + "..." for secret in secrets if secret in blob]
     assert not leaked
+
+
+# -- balance continuity --------------------------------------------------------------------------------------------
+
+
+def test_balance_continuity_finds_a_balance_the_transactions_do_not_explain(warehouse):
+    from orchestration.defs.open_finance.quality import BALANCE_CONTINUITY_SQL
+
+    wh = warehouse
+    wh.command("DROP TABLE IF EXISTS staging.stg_open_finance__balances")
+    wh.command("DROP TABLE IF EXISTS staging.stg_open_finance__transactions")
+    wh.command(
+        "CREATE TABLE staging.stg_open_finance__balances (institution String, account_id String, "
+        "update_datetime DateTime64(3, 'UTC'), available_amount Decimal(18, 4)) ENGINE = MergeTree ORDER BY tuple()"
+    )
+    wh.command(
+        "CREATE TABLE staging.stg_open_finance__transactions (institution String, account_id String, "
+        "status String, transaction_datetime DateTime64(3, 'UTC'), signed_amount Decimal(18, 4)) "
+        "ENGINE = MergeTree ORDER BY tuple()"
+    )
+    try:
+        wh.command(
+            "INSERT INTO staging.stg_open_finance__balances VALUES "
+            "('b', 'a1', '2024-12-01 23:00:00', 100), ('b', 'a1', '2024-12-02 23:00:00', 130), "
+            "('b', 'a1', '2024-12-03 23:00:00', 999), ('b', 'a2', '2024-12-01 23:00:00', 5), "
+            "('b', 'a2', '2024-12-02 23:00:00', 5)"
+        )
+        wh.command(
+            "INSERT INTO staging.stg_open_finance__transactions VALUES "
+            "('b', 'a1', 'TRANSACAO_EFETIVADA', '2024-12-02 12:00:00', 50), "
+            "('b', 'a1', 'TRANSACAO_EFETIVADA', '2024-12-02 13:00:00', -20), "
+            "('b', 'a1', 'LANCAMENTO_FUTURO', '2024-12-02 14:00:00', -70), "
+            "('b', 'a1', 'TRANSACAO_EFETIVADA', '2024-12-03 10:00:00', 1)"
+        )
+        breaks = wh.query_rows(BALANCE_CONTINUITY_SQL)
+    finally:
+        wh.command("DROP TABLE staging.stg_open_finance__balances")
+        wh.command("DROP TABLE staging.stg_open_finance__transactions")
+    # 100 + 50 - 20 = 130 holds (the pending entry does not move the balance), a2 has no movement and holds;
+    # 130 + 1 != 999 breaks
+    assert [(row[1], row[4], row[5], row[6]) for row in breaks] == [("a1", 130, 1, 999)]
