@@ -128,12 +128,6 @@ def _pulls_table(pulls: dict[date, dict]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=PULLS_SCHEMA)
 
 
-def _day_tables(extracts: dict) -> dict[str, pa.Table]:
-    tables = combine(extracts.values())
-    tables[PULLS] = PULLS_SCHEMA.empty_table()
-    return tables
-
-
 @dg.multi_asset(
     name="open_finance_pull",
     specs=[
@@ -162,6 +156,13 @@ def open_finance_pull(context: dg.AssetExecutionContext, open_finance: OpenFinan
     for day, planned in plan.items():  # everything is fetched before anything is written
         try:
             pulled[day] = open_finance.pull(planned, institutions)
+            context.log.info(
+                f"Pulled {day} (window {planned.window[0]}..{planned.window[1]}): "
+                + ", ".join(
+                    f"{name} {extract.tables['transactions'].num_rows} transactions"
+                    for name, extract in sorted(pulled[day].items())
+                )
+            )
         except InstitutionsFailed as error:
             for problem in error.errors.values():
                 if isinstance(problem, SourcePayloadError):  # keep the unreadable body for inspection
@@ -188,8 +189,7 @@ def _write(context, store, start: date, end: date, plan: dict[date, PlannedPull]
     day = start
     while day <= end:
         extracts = pulled.get(day, {})
-        tables = _day_tables(extracts)
-        tables[PULLS] = _pulls_table({day: extracts})
+        tables = {**combine(extracts.values()), PULLS: _pulls_table({day: extracts})}
         records = [record for extract in extracts.values() for record in extract.quarantine]
         for dataset in DATASETS:
             table = tables[dataset.entity]
