@@ -21,3 +21,6 @@ OWNER = "team:data-platform"
 # Open Finance Brasil. The main job materializes every asset for one range, and Dagster requires one partitions
 # definition per asset job, so this equals BCB_START_DATE; days before an institution's history pull nothing.
 OPEN_FINANCE_START_DATE = BCB_START_DATE
+
+# The ERP file drops and extractions: the demo company's history starts in 2024.
+ERP_START_DATE = "2020-01-01"

@@ -22,26 +22,43 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def main_job():
+def job_named(name: str):
     from orchestration.definitions import defs
 
-    return defs.resolve_job_def("importau_main")
+    return defs.resolve_job_def(name)
 
 
-def run_main_job(start: str, end: str):
-    """Materialize every asset for partitions start..end in a single run; returns the Dagster result."""
+def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
+    """Run one job on the local instance and wait for it; returns (success, run id)."""
     import dagster as dg
 
-    instance = dg.DagsterInstance.get()
     with dg.execute_job(
-        dg.reconstructable(main_job),
-        instance=instance,
-        tags={RANGE_START_TAG: start, RANGE_END_TAG: end},
+        dg.build_reconstructable_job("orchestration.commands.demo", "job_named", reconstructable_args=(name,)),
+        instance=dg.DagsterInstance.get(),
+        tags=tags,
         # One process runs the steps in order: no per-step interpreter start-up, and steps never overlap on the
         # embedded warehouse (each closes chDB before the next opens it; dbt runs in its own subprocess).
         run_config={"execution": {"config": {"in_process": {}}}},
     ) as result:
         return result.success, result.run_id
+
+
+def run_main_jobs(start: str, end: str) -> tuple[bool, list[str]]:
+    """Each source's job for partitions start..end (one run each), then the transformations."""
+    from orchestration.defs.jobs import SOURCE_JOBS
+
+    run_ids = []
+    for name, _group in SOURCE_JOBS:
+        if not job_named(name).asset_layer.executable_asset_keys:
+            continue
+        print(f"  {name} {start}..{end}")
+        success, run_id = run_job(name, {RANGE_START_TAG: start, RANGE_END_TAG: end})
+        run_ids.append(run_id)
+        if not success:
+            return False, run_ids
+    print("  transform")
+    success, run_id = run_job("transform", {})
+    return success, [*run_ids, run_id]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,9 +74,9 @@ def run(args: argparse.Namespace) -> int:
             if name.endswith("_URL"):
                 print(f"local stand-in: {name}={value}")
         prepare_manifest()
-        print(f"Materializing every asset for {args.start}..{args.end} in one run ...")
-        success, run_id = run_main_job(args.start, args.end)
-    print(f"Run {run_id}: {'SUCCESS' if success else 'FAILURE'}")
+        print(f"Materializing every asset for {args.start}..{args.end}: one run per source, then dbt ...")
+        success, run_ids = run_main_jobs(args.start, args.end)
+    print(f"Runs {', '.join(run_ids)}: {'SUCCESS' if success else 'FAILURE'}")
     if not success:
         print(f"See the run's logs: DAGSTER_HOME={home} .venv/bin/dagster run list, or open the UI (importau dev).")
         return 1

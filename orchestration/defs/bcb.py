@@ -15,14 +15,12 @@ import pyarrow as pa
 from ingestion.bcb import pulls, schemas
 from ingestion.common.partitioning import split_by_day
 from ingestion.common.quarantine import SourcePayloadError
-from ingestion.common.raw_load import ensure_raw_table, replace_partitions
-from orchestration.automation_conditions import raw_load_condition
-from orchestration.constants import OWNER, WAREHOUSE_POOL
-from orchestration.defs.metadata import partition_dates, preview_markdown, run_owner
+from orchestration.constants import OWNER
+from orchestration.defs.metadata import partition_dates, preview_markdown
+from orchestration.defs.raw_loads import raw_load_asset
 from orchestration.partitions import bcb_daily_partitions
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.lake import LakeResource
-from orchestration.resources.warehouse import ClickHouseResource
 
 SOURCE = "bcb"
 
@@ -138,43 +136,15 @@ def _lake_asset(dataset: BcbDataset) -> dg.AssetsDefinition:
 
 
 def _raw_asset(dataset: BcbDataset) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=dataset.name,
-        key_prefix="raw",
-        deps=[dg.AssetKey(["lake", dataset.name])],
-        group_name=SOURCE,
-        kinds={"clickhouse"},
-        owners=[OWNER],
+    return raw_load_asset(
+        source=SOURCE,
+        entity=dataset.entity,
+        schema=dataset.schema,
+        order_by=dataset.order_by,
+        low_cardinality=dataset.low_cardinality,
         partitions_def=bcb_daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=WAREHOUSE_POOL,
-        automation_condition=raw_load_condition(),
-        description=f"{dataset.description} Loaded from the lake into raw.{dataset.name}.",
+        description=dataset.description,
     )
-    def _raw(context: dg.AssetExecutionContext, warehouse: ClickHouseResource, lake: LakeResource):
-        start, end = partition_dates(context)
-        store = lake.get_lake()
-        with warehouse.open(owner=run_owner(context)) as wh:
-            store.grant_clickhouse_access(wh.client)
-            ensure_raw_table(
-                wh.client, dataset.name, dataset.schema, list(dataset.order_by), list(dataset.low_cardinality)
-            )
-            inserted = replace_partitions(
-                wh.client, dataset.name, store.clickhouse_reader(SOURCE, dataset.entity), start, end
-            )
-            preview = wh.query_arrow(
-                f"SELECT * FROM raw.{dataset.name} WHERE _partition_date BETWEEN %(start)s AND %(end)s LIMIT 5",
-                parameters={"start": start, "end": end},
-            )
-        return dg.MaterializeResult(
-            metadata={
-                "row_count": inserted,
-                "table": f"raw.{dataset.name}",
-                "preview": dg.MetadataValue.md(preview_markdown(preview)),
-            }
-        )
-
-    return _raw
 
 
 lake_assets = [_lake_asset(dataset) for dataset in DATASETS]

@@ -1,11 +1,28 @@
-"""The main job: every asset for a partition range in one run (the demo command launches it)."""
+"""The main jobs: every asset, source by source, then the transformations (the demo command runs them in order).
+
+Each source has its own daily partitions (its own first servable date), and one Dagster run can only carry one
+partitions definition, so the main path is one single-run backfill per source for the date range, then one
+unpartitioned run of dbt (seeds, staging, intermediate, marts) and what follows it.
+"""
 
 import dagster as dg
 
-main_job = dg.define_asset_job(
-    "importau_main",
-    selection=dg.AssetSelection.all(),
-    description="Everything, source to marts, for one partition range (single run: ranged API requests).",
+# (job name, asset group) of each partitioned source, in the order the demo runs them.
+SOURCE_JOBS = [("ingest_bcb", "bcb"), ("ingest_open_finance", "open_finance"), ("ingest_erp", "erp")]
+
+source_jobs = [
+    dg.define_asset_job(
+        name,
+        selection=dg.AssetSelection.groups(group),
+        description=f"Every {group} lake and raw-load asset for a partition range, in one run (ranged requests).",
+    )
+    for name, group in SOURCE_JOBS
+]
+
+transform_job = dg.define_asset_job(
+    "transform",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS)),
+    description="dbt seeds, staging, intermediate and marts (and what follows them), unpartitioned.",
 )
 
-jobs = [main_job]
+jobs = [*source_jobs, transform_job]

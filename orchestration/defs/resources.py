@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt import dbt_project
 from orchestration.resources.bcb import BcbApiResource
+from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.open_finance import OpenFinanceResource
 from orchestration.resources.warehouse import ClickHouseResource
@@ -46,5 +47,6 @@ resources = {
         backfill_chunk_days=dg.EnvVar.int("OPEN_FINANCE_BACKFILL_CHUNK_DAYS"),
         today=dg.EnvVar("OPEN_FINANCE_TODAY"),
     ),
+    "erp": ErpResource(inbox_dir=dg.EnvVar("ERP_INBOX_DIR"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
     "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
 }

@@ -30,7 +30,7 @@ def test_every_check_and_schedule_is_there(definitions):
     check_names = {check_key.name for check_key in graph.asset_check_keys}
     assert {"no_duplicate_keys", "no_business_day_gaps"} <= check_names
     assert {s.name for s in definitions.schedules} == {"bcb_daily_schedule", "bcb_monthly_series_schedule"}
-    assert definitions.resolve_job_def("importau_main") is not None
+    assert {"ingest_bcb", "ingest_open_finance", "transform"} <= {job.name for job in definitions.jobs}
 
 
 def test_every_warehouse_step_is_in_the_warehouse_pool(definitions):
