@@ -1,0 +1,304 @@
+"""ERP file drops: CSV/XLSX exports named `<entity>__<anything>.csv|xlsx` in an inbox folder (local or S3).
+
+`scan(inbox)` lists the files waiting in the inbox (not its subfolders) with their SHA-256. `process(file,
+registry, land)` reads one, validates it with `contracts.validate`, hands the result to `land` (which writes
+the lake), and only then moves the file out of the inbox and records its hash:
+
+- every row valid (or no rows): `loaded`, the file goes to `processed/`;
+- some rows bad: `partial`, the good rows land, the file goes to `processed/`, and `quarantine/` gets
+  `<name>.reason.txt` (one line per bad row) and `<stem>.rejected.csv` (the header and the bad rows, to fix and
+  drop again);
+- every row bad, or the file unusable (name, type, encoding, header): `quarantined`, the file goes to
+  `quarantine/` with `<name>.reason.txt`;
+- the same bytes were loaded before: `skipped`, the file goes to `skipped/` with `<name>.reason.txt`.
+
+If `land` raises, the file stays in the inbox and nothing is recorded: the next run tries again. A name already
+taken in a subfolder gets the first 12 hex digits of the hash inserted before the extension.
+Reading: CSV is UTF-8 (a BOM is accepted), `,`-separated with a header. XLSX: the sheet named after the entity
+(else the first), first row the header; numbers become their shortest decimal text, a date-time at midnight a
+date, other date-times ISO text (read as UTC by the contract).
+"""
+
+import csv
+import hashlib
+import io
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+
+import pyarrow as pa
+from openpyxl import load_workbook
+
+from ingestion.common.quarantine import QuarantineRecord
+from ingestion.erp import contracts
+from ingestion.erp.folders import Folder, as_folder
+from ingestion.erp.state import FileRegistry
+
+EXTENSIONS = (".csv", ".xlsx")
+PROCESSED, QUARANTINE, SKIPPED = "processed", "quarantine", "skipped"
+_IGNORED_PREFIXES = (".", "_", "~$")
+_IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+
+
+class FileStatus(StrEnum):
+    LOADED = "loaded"
+    PARTIAL = "partial"
+    QUARANTINED = "quarantined"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class DroppedFile:
+    inbox: Folder
+    name: str
+    entity: str | None  # from the name; None when the name does not start with a known entity
+    sha256: str
+    size: int
+
+    @property
+    def location(self) -> str:
+        return self.inbox.location(self.name)
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: DroppedFile
+    status: FileStatus
+    entity: str | None
+    table: pa.Table | None  # the valid rows in the contract schema (None when the entity is unknown or skipped)
+    quarantine: list[QuarantineRecord]
+    message: str
+    moved_to: str | None = None  # the file's new location (set once it has left the inbox)
+
+    @property
+    def rows(self) -> int:
+        return self.table.num_rows if self.table is not None else 0
+
+
+class _Rejected(Exception):
+    """The whole file is unusable; the message is the reason."""
+
+
+def entity_of(name: str) -> str | None:
+    """`purchase_orders` for `purchase_orders__2025-01-02.csv`; None if the prefix is not a contract entity."""
+    prefix = os.path.basename(name).split("__", 1)[0]
+    return prefix if "__" in os.path.basename(name) and prefix in contracts.ENTITIES else None
+
+
+def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
+    """The files waiting in the inbox, by name, hashed. Hidden, `_`-prefixed and temporary names are left alone,
+    and so are files modified less than `min_age` ago (an ERP still writing one)."""
+    folder = as_folder(inbox)
+    newest = datetime.now(UTC) - min_age
+    found = []
+    for info in folder.list():
+        if info.name.startswith(_IGNORED_PREFIXES) or info.name.lower().endswith(_IGNORED_SUFFIXES):
+            continue
+        if info.modified > newest:
+            continue
+        digest = hashlib.sha256(folder.read(info.name)).hexdigest()
+        found.append(DroppedFile(folder, info.name, entity_of(info.name), digest, info.size))
+    return found
+
+
+# --- reading ---------------------------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _csv_lines(data: bytes) -> list[tuple[int, list[str]]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise _Rejected(f"not UTF-8 text ({error})") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return [(reader.line_num, row) for row in reader if row]
+    except csv.Error as error:
+        raise _Rejected(f"not a readable CSV file (line {reader.line_num}: {error})") from None
+
+
+def _xlsx_lines(data: bytes, entity: str) -> list[tuple[int, list[str | None]]]:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises zip, XML and key errors alike
+        raise _Rejected(f"not a readable XLSX workbook ({type(error).__name__}: {error})") from None
+    try:
+        sheet = workbook[entity] if entity in workbook.sheetnames else workbook.worksheets[0]
+        lines = []
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            values = [_cell_text(cell) for cell in cells]
+            while values and values[-1] is None:
+                values.pop()
+            if values:
+                lines.append((number, values))
+        return lines
+    finally:
+        workbook.close()
+
+
+def _read(file: DroppedFile, data: bytes, entity: str) -> tuple[list[str], list[tuple[int, dict]], list[tuple]]:
+    """The header, the rows as (line number, dict of text), and (line number, quarantine record) for each row
+    whose field count breaks the header (in a sheet, missing trailing cells are empty cells, not missing fields)."""
+    lines = _xlsx_lines(data, entity) if file.name.lower().endswith(".xlsx") else _csv_lines(data)
+    if not lines:
+        raise _Rejected("empty file: no header row")
+    (_, header), body = lines[0], lines[1:]
+    header = [(name or "").strip() for name in header]
+    contract = contracts.ENTITIES[entity]
+    known = [column.name for column in contract.columns]
+    problems = []
+    if len(set(header)) != len(header):
+        problems.append(f"repeated column names in the header {header}")
+    if unknown := [name for name in header if name not in known]:
+        problems.append(f"unexpected columns {', '.join(repr(n) for n in unknown)}")
+    if missing := [name for name in contract.required if name not in header]:
+        problems.append(f"missing required columns {', '.join(missing)}")
+    if problems:
+        raise _Rejected(f"the header does not match the {entity} contract: {'; '.join(problems)}")
+    rows, bad = [], []
+    for number, values in body:
+        row = dict(zip(header, values, strict=False))
+        if len(values) > len(header) or (len(values) < len(header) and not file.name.lower().endswith(".xlsx")):
+            key = contract.key_of(row)
+            reason = f"{entity} {key}: {len(values)} fields, the header has {len(header)}"
+            bad.append((number, QuarantineRecord(contracts.SOURCE, entity, key, reason, json.dumps(values))))
+        else:
+            rows.append((number, {name: row.get(name) for name in header}))
+    return header, rows, bad
+
+
+def _line_numbers(rows: list[tuple[int, dict]], records: list[QuarantineRecord]) -> list[int | None]:
+    """The line of each quarantined row (matched by its payload, which validate keeps unchanged)."""
+    waiting: dict[tuple, list[int]] = {}
+    for number, row in rows:
+        waiting.setdefault(tuple(sorted(row.items())), []).append(number)
+    numbers = []
+    for record in records:
+        try:
+            found = waiting.get(tuple(sorted(json.loads(record.payload).items())), [])
+        except (ValueError, AttributeError, TypeError):
+            found = []
+        numbers.append(found.pop(0) if found else None)
+    return numbers
+
+
+# --- processing ------------------------------------------------------------------------------------------------
+
+
+def _free_name(folder: Folder, sub: str, name: str, sha256: str) -> str:
+    target = f"{sub}/{os.path.basename(name)}"
+    if not folder.exists(target):
+        return target
+    stem, dot, suffix = target.rpartition(".")
+    return f"{stem}.{sha256[:12]}{dot}{suffix}" if dot else f"{target}.{sha256[:12]}"
+
+
+def _whole_file(file: DroppedFile, entity: str | None, sha256: str, reason: str) -> QuarantineRecord:
+    payload = json.dumps({"file": file.name, "sha256": sha256, "size": file.size})
+    return QuarantineRecord(contracts.SOURCE, entity or "unknown", f"file={file.name}", reason, payload)
+
+
+def _reason_text(file: DroppedFile, sha256: str, result: FileResult, lines: list[int | None]) -> str:
+    out = [f"file: {file.name}", f"sha256: {sha256}", f"status: {result.status}", f"summary: {result.message}", ""]
+    for number, record in zip(lines, result.quarantine, strict=True):
+        out.append(f"line {number}: {record.reason}" if number is not None else record.reason)
+    return "\n".join(out) + "\n"
+
+
+def _rejected_csv(header: list[str], records: list[QuarantineRecord]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    for record in records:
+        payload = json.loads(record.payload)
+        values = payload if isinstance(payload, list) else [payload.get(name) for name in header]
+        writer.writerow(["" if value is None else value for value in values])
+    return buffer.getvalue().encode("utf-8")
+
+
+def process(
+    file: DroppedFile, registry: FileRegistry, land: Callable[[FileResult], None] | None = None
+) -> FileResult:
+    """Read, validate, land (through `land`), then move the file and record its hash; see the module docstring."""
+    inbox, data = file.inbox, file.inbox.read(file.name)
+    sha256 = hashlib.sha256(data).hexdigest()
+    if (prior := registry.get(sha256)) is not None:
+        message = (
+            f"skipped: the same content (sha256 {sha256}) was already loaded from {prior.get('file')} "
+            f"at {prior.get('loaded_at')} ({prior.get('rows')} rows)"
+        )
+        target = _free_name(inbox, SKIPPED, file.name, sha256)
+        inbox.move(file.name, target)
+        inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
+        return FileResult(file, FileStatus.SKIPPED, file.entity, None, [], message, inbox.location(target))
+
+    entity, header, rows, lines = file.entity, [], [], []
+    try:
+        if entity is None:
+            raise _Rejected(
+                f"the name {file.name!r} does not start with a known entity and '__' "
+                f"(expected <entity>__<anything>.csv|xlsx; entities: {', '.join(contracts.ENTITY_NAMES)})"
+            )
+        if not file.name.lower().endswith(EXTENSIONS):
+            raise _Rejected(f"unsupported file type {os.path.splitext(file.name)[1]!r} (only .csv and .xlsx)")
+        header, rows, bad_fields = _read(file, data, entity)
+        table, records = contracts.validate(entity, [row for _, row in rows])
+        numbered = sorted([*bad_fields, *zip(_line_numbers(rows, records), records, strict=True)],
+                          key=lambda pair: pair[0] if pair[0] is not None else len(data))  # in file order
+        lines, records = [number for number, _ in numbered], [record for _, record in numbered]
+    except _Rejected as error:
+        reason = f"{file.name}: {error}"
+        empty = contracts.schema(entity).empty_table() if entity else None
+        result = FileResult(file, FileStatus.QUARANTINED, entity, empty, [_whole_file(file, entity, sha256, reason)],
+                            f"quarantined: {error}")
+        lines = [None]
+    else:
+        total = len(rows) + len(bad_fields)
+        if records and table.num_rows == 0:
+            status, message = FileStatus.QUARANTINED, f"quarantined: all {total} rows break the contract"
+        elif records:
+            status = FileStatus.PARTIAL
+            message = f"partial: {table.num_rows} of {total} rows landed, {len(records)} quarantined"
+        else:
+            status, message = FileStatus.LOADED, f"loaded: {table.num_rows} rows"
+        result = FileResult(file, status, entity, table, records, message)
+
+    if land is not None:
+        land(result)
+
+    if result.status == FileStatus.QUARANTINED:
+        target = _free_name(inbox, QUARANTINE, file.name, sha256)
+        inbox.move(file.name, target)
+        inbox.write(f"{target}.reason.txt", _reason_text(file, sha256, result, lines).encode("utf-8"))
+        return replace(result, moved_to=inbox.location(target))
+
+    target = _free_name(inbox, PROCESSED, file.name, sha256)
+    if result.quarantine:
+        reasons = _free_name(inbox, QUARANTINE, file.name + ".reason.txt", sha256)
+        inbox.write(reasons, _reason_text(file, sha256, result, lines).encode("utf-8"))
+        stem = os.path.splitext(os.path.basename(file.name))[0]
+        rejected = _free_name(inbox, QUARANTINE, f"{stem}.rejected.csv", sha256)
+        inbox.write(rejected, _rejected_csv(header, result.quarantine))
+    inbox.move(file.name, target)
+    registry.record(sha256, {
+        "file": file.name, "entity": entity, "status": str(result.status), "rows": result.rows,
+        "quarantined": len(result.quarantine), "moved_to": target,
+        "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    })
+    return replace(result, moved_to=inbox.location(target))
