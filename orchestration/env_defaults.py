@@ -24,6 +24,7 @@ DEFAULTS = {
     "BCB_PTAX_CURRENCIES": "USD,EUR,GBP,JPY,CHF,CAD",
     "BCB_CLOSING_FILE_CURRENCIES": "CNY",
     "ERP_INBOX_DIR": "",  # empty: $IMPORTAU_DATA_DIR/erp/inbox
+    "ERP_RABBITMQ_URL": "",  # empty: the ERP events sensor skips
     "OPEN_FINANCE_INSTITUTIONS": "",  # empty: no institution (the Open Finance assets write empty days)
     "OPEN_FINANCE_STATE_DIR": "",  # empty: token store and call budget under $IMPORTAU_DATA_DIR/open_finance
     "OPEN_FINANCE_WINDOW_DAYS": "7",

@@ -47,6 +47,10 @@ resources = {
         backfill_chunk_days=dg.EnvVar.int("OPEN_FINANCE_BACKFILL_CHUNK_DAYS"),
         today=dg.EnvVar("OPEN_FINANCE_TODAY"),
     ),
-    "erp": ErpResource(inbox_dir=dg.EnvVar("ERP_INBOX_DIR"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
+    "erp": ErpResource(
+        inbox_dir=dg.EnvVar("ERP_INBOX_DIR"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
+        rabbitmq_url=dg.EnvVar("ERP_RABBITMQ_URL"),
+    ),
     "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
 }
