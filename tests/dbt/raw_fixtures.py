@@ -239,6 +239,13 @@ def _empty_open_finance_tables(client) -> None:
         ensure_raw_table(client, dataset.name, dataset.schema, list(dataset.key), list(dataset.low_cardinality))
 
 
+def _empty_erp_tables(client) -> None:
+    """The raw ERP tables, empty, so the staging/erp views build (their data: tests/dbt/test_erp_staging.py)."""
+    from tests.dbt.erp_raw_fixtures import create_erp_raw_tables
+
+    create_erp_raw_tables(client)
+
+
 def load(path: str) -> dict[str, int]:
     import clickhouse_connect
 
@@ -260,6 +267,7 @@ def load(path: str) -> dict[str, int]:
             client.insert(f"raw.{table}", rows, column_names=[name for name, _ in columns])
             counts[table] = client.command(f"SELECT count() FROM raw.{table}")
         _empty_open_finance_tables(client)
+        _empty_erp_tables(client)
         return counts
     finally:
         client.close()
