@@ -39,10 +39,24 @@ def drop_exports(exports: Path, inbox: Path) -> list[Path]:
     return dropped
 
 
+def load_into_postgres(dsn: str, seed: int = DEMO_SEED, scale: float = DEMO_SCALE) -> str:
+    """Also load the demo company into the ERP's PostgreSQL schema `erp`, when ERP_POSTGRES_DSN points at one."""
+    from ingestion.erp.postgres import connect, load_company, safe_dsn
+
+    try:
+        with connect(dsn, connect_timeout=3) as conn:
+            counts = load_company(conn, generate(seed=seed, scale=scale))
+    except Exception as error:  # the demo does not need PostgreSQL: say why it was skipped
+        return f"PostgreSQL at {safe_dsn(dsn)} not loaded ({type(error).__name__})"
+    return f"PostgreSQL at {safe_dsn(dsn)}: schema erp loaded ({sum(counts.values())} rows)"
+
+
 @contextmanager
 def erp_demo_env() -> Iterator[dict[str, str]]:
     data_dir = Path(os.environ["IMPORTAU_DATA_DIR"])
     demo = generate_demo_company(data_dir / "demo")
+    if os.environ.get("ERP_POSTGRES_DSN"):
+        print(load_into_postgres(os.environ["ERP_POSTGRES_DSN"]))
     inbox = Path(os.environ.get("ERP_INBOX_DIR") or data_dir / "erp" / "inbox")
     drop_exports(demo / "erp_exports", inbox)
     yield {"ERP_INBOX_DIR": str(inbox), "DEMO_BANK_TRUTH_DIR": str(demo / "bank")}
