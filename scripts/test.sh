@@ -7,6 +7,6 @@ bash scripts/bootstrap.sh
 # The code location loads the way `dg dev` loads it (a throwaway instance, the embedded defaults).
 check_home=$(mktemp -d)
 trap 'rm -rf "$check_home"' EXIT
-touch "$check_home/dagster.yaml"
+printf "telemetry:\n  enabled: false\n" > "$check_home/dagster.yaml"
 DAGSTER_HOME="$check_home" APP_ENV=ci VIRTUAL_ENV="$PWD/.venv" .venv/bin/dg check defs
 .venv/bin/python -m pytest "$@"
