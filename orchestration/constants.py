@@ -18,9 +18,9 @@ DBT_INCREMENTAL_SELECTOR = "config.materialized:incremental"
 
 OWNER = "team:data-platform"
 
-# Open Finance Brasil. The main job materializes every asset for one range, and Dagster requires one partitions
-# definition per asset job, so this equals BCB_START_DATE; days before an institution's history pull nothing.
-OPEN_FINANCE_START_DATE = BCB_START_DATE
+# Open Finance Brasil: phase 2 (customer account data sharing) opened on 2021-08-13. Institutions serve only the
+# last 12 months, so pulls for older days are left out (OpenFinanceResource.plan) and those days stay empty.
+OPEN_FINANCE_START_DATE = "2021-08-13"
 
 # The ERP file drops and extractions: the demo company's history starts in 2024.
 ERP_START_DATE = "2020-01-01"
