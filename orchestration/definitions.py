@@ -11,11 +11,21 @@ apply_env_defaults()
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
-from orchestration.defs import automation, bcb, checks, dbt, erp, erp_events, jobs, open_finance  # noqa: E402
+from orchestration.defs import (  # noqa: E402
+    automation,
+    bcb,
+    checks,
+    dbt,
+    erp,
+    erp_events,
+    jobs,
+    open_finance,
+    open_finance_airbyte,
+)
 from orchestration.defs.resources import resources  # noqa: E402
 
 # Each defs module exposes any of: assets, checks, jobs, schedules, sensors. A new source adds its module here.
-MODULES = [bcb, open_finance, erp, erp_events, dbt, checks, automation, jobs]
+MODULES = [bcb, open_finance, open_finance_airbyte, erp, erp_events, dbt, checks, automation, jobs]
 
 
 def _collect(name: str) -> list:

@@ -23,6 +23,11 @@ DEFAULTS = {
     "BCB_CLOSING_FILE_BASE_URL": "https://www4.bcb.gov.br/Download/fechamento",
     "BCB_PTAX_CURRENCIES": "USD,EUR,GBP,JPY,CHF,CAD",
     "BCB_CLOSING_FILE_CURRENCIES": "CNY",
+    "AIRBYTE_SERVER_URL": "",  # Airbyte-managed Open Finance: empty = not used
+    "AIRBYTE_OPEN_FINANCE_CONNECTION_ID": "",
+    "AIRBYTE_CLIENT_ID": "",
+    "AIRBYTE_CLIENT_SECRET": "",
+    "AIRBYTE_API_TOKEN": "",
     "ERP_INBOX_DIR": "",  # empty: $IMPORTAU_DATA_DIR/erp/inbox
     "ERP_RABBITMQ_URL": "",  # empty: the ERP events sensor skips
     "OPEN_FINANCE_INSTITUTIONS": "",  # empty: no institution (the Open Finance assets write empty days)

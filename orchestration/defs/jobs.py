@@ -19,9 +19,13 @@ source_jobs = [
     for name, group in SOURCE_JOBS
 ]
 
+# Assets that only run where their system is configured (Airbyte-managed Open Finance), never in the main path.
+OPTIONAL_GROUPS = ["airbyte"]
+
 transform_job = dg.define_asset_job(
     "transform",
-    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS)),
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS),
     description="dbt seeds, staging, intermediate and marts (and what follows them), unpartitioned.",
 )
 

@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt import dbt_project
+from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
@@ -51,6 +52,13 @@ resources = {
         inbox_dir=dg.EnvVar("ERP_INBOX_DIR"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
         rabbitmq_url=dg.EnvVar("ERP_RABBITMQ_URL"),
+    ),
+    "airbyte": AirbyteResource(
+        server_url=dg.EnvVar("AIRBYTE_SERVER_URL"),
+        connection_id=dg.EnvVar("AIRBYTE_OPEN_FINANCE_CONNECTION_ID"),
+        client_id=dg.EnvVar("AIRBYTE_CLIENT_ID"),
+        client_secret=dg.EnvVar("AIRBYTE_CLIENT_SECRET"),
+        api_token=dg.EnvVar("AIRBYTE_API_TOKEN"),
     ),
     "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
 }
