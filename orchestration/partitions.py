@@ -14,6 +14,4 @@ open_finance_daily_partitions = dg.DailyPartitionsDefinition(
 )
 
 # One partition per São Paulo calendar date on which ERP data was loaded (file drops processed, extractions run).
-erp_daily_partitions = dg.DailyPartitionsDefinition(
-    start_date=ERP_START_DATE, timezone=BUSINESS_TIMEZONE, end_offset=1
-)
+erp_daily_partitions = dg.DailyPartitionsDefinition(start_date=ERP_START_DATE, timezone=BUSINESS_TIMEZONE, end_offset=1)

@@ -27,3 +27,8 @@ def preview_markdown(table: pa.Table, rows: int = 5) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(str(row[name]) for name in columns) + " |" for row in head]
     return "\n".join(lines)
+
+
+def without_column(table: pa.Table, column: str) -> pa.Table:
+    """The table minus one column if present (e.g. the wide `raw_json` of Open Finance, before a preview)."""
+    return table.drop_columns([column]) if column in table.column_names else table

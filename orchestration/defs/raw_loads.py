@@ -12,7 +12,7 @@ import pyarrow as pa
 from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from orchestration.automation_conditions import raw_load_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
-from orchestration.defs.metadata import partition_dates, preview_markdown, run_owner
+from orchestration.defs.metadata import partition_dates, preview_markdown, run_owner, without_column
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.warehouse import ClickHouseResource
 
@@ -57,7 +57,8 @@ def raw_load_asset(
             metadata={
                 "row_count": inserted,
                 "table": f"raw.{name}",
-                "preview": dg.MetadataValue.md(preview_markdown(preview)),
+                # raw_json (Open Finance keeps each record as sent) is too wide for a preview
+                "preview": dg.MetadataValue.md(preview_markdown(without_column(preview, "raw_json"))),
             }
         )
 

@@ -17,17 +17,15 @@ import dagster as dg
 import pyarrow as pa
 
 from ingestion.common.quarantine import QuarantineRecord, SourcePayloadError
-from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from ingestion.open_finance import schemas
 from ingestion.open_finance.errors import CallBudgetExceeded, ConsentError
 from ingestion.open_finance.extract import InstitutionsFailed, combine
-from orchestration.automation_conditions import raw_load_condition
-from orchestration.constants import OWNER, WAREHOUSE_POOL
-from orchestration.defs.metadata import partition_dates, preview_markdown, run_owner
+from orchestration.constants import OWNER
+from orchestration.defs.metadata import partition_dates, preview_markdown, without_column
+from orchestration.defs.raw_loads import raw_load_asset
 from orchestration.partitions import open_finance_daily_partitions
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.open_finance import OpenFinanceResource, PlannedPull
-from orchestration.resources.warehouse import ClickHouseResource
 
 SOURCE = "open_finance"
 PULLS = "pulls"
@@ -217,7 +215,7 @@ def _write(context, store, start: date, end: date, plan: dict[date, PlannedPull]
             "days_with_rows": days_with_rows[dataset.entity],
             "quarantined": quarantined[dataset.entity],
             "lake_path": dg.MetadataValue.path(written[dataset.entity][-1]),
-            "preview": dg.MetadataValue.md(preview_markdown(_without_raw_json(preview))),
+            "preview": dg.MetadataValue.md(preview_markdown(without_column(preview, "raw_json"))),
         }
         if dataset.entity == PULLS:
             metadata["pulls"] = len(plan)
@@ -227,46 +225,16 @@ def _write(context, store, start: date, end: date, plan: dict[date, PlannedPull]
         yield dg.MaterializeResult(asset_key=lake_key(dataset), metadata=metadata)
 
 
-def _without_raw_json(table: pa.Table) -> pa.Table:
-    return table.drop_columns(["raw_json"]) if "raw_json" in table.column_names else table
-
-
 def _raw_asset(dataset: OpenFinanceDataset) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=dataset.name,
-        key_prefix="raw",
-        deps=[lake_key(dataset)],
-        group_name=SOURCE,
-        kinds={"clickhouse"},
-        owners=[OWNER],
+    return raw_load_asset(
+        source=SOURCE,
+        entity=dataset.entity,
+        schema=dataset.schema,
+        order_by=dataset.key,
+        low_cardinality=dataset.low_cardinality,
         partitions_def=open_finance_daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        pool=WAREHOUSE_POOL,
-        automation_condition=raw_load_condition(),
-        description=f"{dataset.description} Loaded from the lake into raw.{dataset.name}.",
+        description=dataset.description,
     )
-    def _raw(context: dg.AssetExecutionContext, warehouse: ClickHouseResource, lake: LakeResource):
-        start, end = partition_dates(context)
-        store = lake.get_lake()
-        with warehouse.open(owner=run_owner(context)) as wh:
-            store.grant_clickhouse_access(wh.client)
-            ensure_raw_table(wh.client, dataset.name, dataset.schema, list(dataset.key), list(dataset.low_cardinality))
-            inserted = replace_partitions(
-                wh.client, dataset.name, store.clickhouse_reader(SOURCE, dataset.entity), start, end
-            )
-            preview = wh.query_arrow(
-                f"SELECT * FROM raw.{dataset.name} WHERE _partition_date BETWEEN %(start)s AND %(end)s LIMIT 5",
-                parameters={"start": start, "end": end},
-            )
-        return dg.MaterializeResult(
-            metadata={
-                "row_count": inserted,
-                "table": f"raw.{dataset.name}",
-                "preview": dg.MetadataValue.md(preview_markdown(_without_raw_json(preview))),
-            }
-        )
-
-    return _raw
 
 
 raw_assets = [_raw_asset(dataset) for dataset in DATASETS]
