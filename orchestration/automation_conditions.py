@@ -11,3 +11,13 @@ def raw_load_condition() -> dg.AutomationCondition:
 def dbt_condition() -> dg.AutomationCondition:
     """dbt models follow their upstream, without waiting for every historical partition to exist."""
     return dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+
+
+def training_condition(cron_schedule: str, cron_timezone: str) -> dg.AutomationCondition:
+    """A model retrains on its cron (weekly), once its features have been refreshed since the tick."""
+    return dg.AutomationCondition.on_cron(cron_schedule, cron_timezone)
+
+
+def scoring_condition() -> dg.AutomationCondition:
+    """Scores follow every refresh of their features or model, unless a blocking check upstream failed."""
+    return dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()

@@ -35,6 +35,8 @@ DEFAULTS = {
     "OPEN_FINANCE_WINDOW_DAYS": "7",
     "OPEN_FINANCE_BACKFILL_CHUNK_DAYS": "0",  # 0: one pull per partition day
     "OPEN_FINANCE_TODAY": "",  # empty: today in São Paulo (the sandbox sets its own calendar day)
+    "MLFLOW_TRACKING_URI": "",  # empty: embedded SQLite store and artifacts under $IMPORTAU_DATA_DIR/mlflow
+    "MLFLOW_DISABLE_TELEMETRY": "true",  # MLflow 3 would otherwise send usage telemetry
 }
 
 

@@ -11,6 +11,8 @@ BCB_LAKE = dg.AssetSelection.groups("bcb") & dg.AssetSelection.key_prefixes("lak
 BCB_SGS_LAKE = dg.AssetSelection.assets(dg.AssetKey(["lake", "bcb__sgs_observations"]))
 INGESTION_DOWNSTREAM = dg.AssetSelection.key_prefixes("raw") - dg.AssetSelection.groups("seeds")
 DBT = dg.AssetSelection.key_prefixes("staging", "intermediate", "marts") | dg.AssetSelection.groups("seeds")
+DBT_ML_FEATURES = dg.AssetSelection.key_prefixes("ml") & dg.AssetSelection.kind("dbt")
+ML = dg.AssetSelection.key_prefixes("ml") - DBT_ML_FEATURES  # training (weekly cron) and scoring
 
 
 def _sensor_status() -> dg.DefaultSensorStatus:
@@ -59,11 +61,18 @@ ingestion_automation = dg.AutomationConditionSensorDefinition(
 
 dbt_automation = dg.AutomationConditionSensorDefinition(
     "dbt_automation",
-    target=DBT,
+    target=DBT | DBT_ML_FEATURES,
     run_tags={"importau/family": "dbt"},
     default_status=_sensor_status(),
 )
 
+ml_automation = dg.AutomationConditionSensorDefinition(
+    "ml_automation",
+    target=ML,
+    run_tags={"importau/family": "ml"},
+    default_status=_sensor_status(),
+)
+
 schedules = [bcb_daily_schedule, bcb_monthly_series_schedule]
-sensors = [ingestion_automation, dbt_automation]
+sensors = [ingestion_automation, dbt_automation, ml_automation]
 jobs = [bcb_ingestion_job]

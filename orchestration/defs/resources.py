@@ -12,6 +12,7 @@ from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
+from orchestration.resources.mlflow import MLflowResource
 from orchestration.resources.open_finance import OpenFinanceResource
 from orchestration.resources.warehouse import ClickHouseResource
 
@@ -60,5 +61,6 @@ resources = {
         client_secret=dg.EnvVar("AIRBYTE_CLIENT_SECRET"),
         api_token=dg.EnvVar("AIRBYTE_API_TOKEN"),
     ),
+    "mlflow": MLflowResource(tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
     "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
 }

@@ -1,0 +1,180 @@
+"""The three Dagster objects every model gets from one `MlModel` spec (STYLE.md section 11).
+
+- `ml/<model>__model`: reads its features from the warehouse, trains and backtests (pure code in
+  `ml_assets/<model>/`), logs one tagged MLflow run, registers a version and aliases it `challenger`;
+  retrains on a weekly cron (`training_condition`).
+- the blocking check `promotion` on it: moves `champion` to the challenger only when it beats the baseline and
+  the current champion on the backtest metric; it fails (and blocks scoring) only while there is no champion.
+- `ml/<model>__scores`: the champion scores the latest features into `ml.<model>__scores`, with the model version
+  on every row; it follows every refresh of the features or the model (`scoring_condition`).
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dagster as dg
+
+from ingestion.common.warehouse import Warehouse
+from ml_assets.common import registry, scores, tracking
+from ml_assets.common.training import TrainingResult, record_training
+from orchestration.automation_conditions import scoring_condition, training_condition
+from orchestration.constants import BUSINESS_TIMEZONE, OWNER, WAREHOUSE_POOL
+from orchestration.defs.metadata import preview_markdown, run_owner
+from orchestration.resources.mlflow import MLflowResource
+from orchestration.resources.warehouse import ClickHouseResource
+
+ML_GROUP = "ml"
+WEEKLY_TRAINING_CRON = "0 5 * * 1"  # Mondays 05:00 in São Paulo, before the business day starts
+
+
+@dataclass(frozen=True)
+class MlModel:
+    """Everything the wiring needs from a model; the callables are plain Python from `ml_assets/<model>/`."""
+
+    name: str
+    description: str  # the UI's business description of the model asset
+    features: Sequence[dg.AssetKey]  # the dbt models it reads (keys from get_asset_key_for_model)
+    load_training_data: Callable[[Warehouse], Any]
+    train: Callable[[Any, int], TrainingResult]  # (training data, seed) -> fitted model + backtest
+    load_scoring_data: Callable[[Warehouse], Any]
+    score: Callable[[Any, Any], list[dict]]  # (pyfunc champion, scoring data) -> rows of the scores table
+    scores_table: scores.ScoresTable
+    metric: str  # the backtest metric the promotion compares
+    higher_is_better: bool
+    scores_description: str = ""
+    training_cron: str = WEEKLY_TRAINING_CRON
+    seed: int = 42
+
+    @property
+    def model_key(self) -> dg.AssetKey:
+        return dg.AssetKey([ML_GROUP, f"{self.name}__model"])
+
+    @property
+    def scores_key(self) -> dg.AssetKey:
+        return dg.AssetKey([ML_GROUP, f"{self.name}__scores"])
+
+
+class TrainingConfig(dg.Config):
+    seed: int | None = None  # None: the model's default seed (training is deterministic for a given seed)
+
+
+def _metrics_markdown(metrics: dict[str, float], baseline: dict[str, float]) -> str:
+    lines = ["| metric | model | baseline |", "|---|---|---|"]
+    for key in sorted(metrics):
+        base = baseline.get(key)
+        lines.append(f"| {key} | {metrics[key]:.6g} | {'' if base is None else f'{base:.6g}'} |")
+    return "\n".join(lines)
+
+
+def model_asset(spec: MlModel) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=spec.model_key,
+        deps=list(spec.features),
+        group_name=ML_GROUP,
+        kinds={"scikitlearn", "mlflow"},
+        owners=[OWNER],
+        pool=WAREHOUSE_POOL,
+        automation_condition=training_condition(spec.training_cron, BUSINESS_TIMEZONE),
+        description=spec.description,
+    )
+    def _model(
+        context: dg.AssetExecutionContext,
+        config: TrainingConfig,
+        warehouse: ClickHouseResource,
+        mlflow: MLflowResource,
+    ) -> dg.MaterializeResult:
+        with warehouse.open(owner=run_owner(context)) as wh:
+            data = spec.load_training_data(wh)
+        seed = spec.seed if config.seed is None else config.seed
+        result = spec.train(data, seed)
+        store = mlflow.configure()
+        partition = context.partition_key if context.has_partition_key else None
+        tags = tracking.run_tags(spec.name, context.run_id, partition)
+        recorded = record_training(spec.name, result, store, tags)
+        for note in result.notes:
+            context.log.info(note)
+        metadata = {
+            "model_version": recorded.version.version,
+            "model_uri": recorded.version.uri,
+            "mlflow_run_id": recorded.version.run_id,
+            "mlflow_store": str(store),
+            "seed": seed,
+            f"backtest/{spec.metric}": result.metrics.get(spec.metric),
+            f"backtest/baseline_{spec.metric}": result.baseline_metrics.get(spec.metric),
+            "metrics": dg.MetadataValue.md(_metrics_markdown(result.metrics, result.baseline_metrics)),
+            "notes": dg.MetadataValue.md("\n".join(f"- {note}" for note in result.notes) or "_none_"),
+        }
+        metadata.update({f"plot/{stem}": dg.MetadataValue.md(image) for stem, image in recorded.images.items()})
+        return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
+
+    return _model
+
+
+def promotion_check(spec: MlModel) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=spec.model_key,
+        name="promotion",
+        blocking=True,
+        description=(
+            f"Moves `champion` to the challenger only if it beats the baseline and the champion on "
+            f"`{spec.metric}` ({'higher' if spec.higher_is_better else 'lower'} is better). Fails, blocking "
+            "scoring, only while the model has no champion at all; a refused challenger leaves the champion in "
+            "place (see the `promoted` and `reasons` metadata)."
+        ),
+    )
+    def _promotion(mlflow: MLflowResource) -> dg.AssetCheckResult:
+        mlflow.configure()
+        decision = registry.review_challenger(spec.name, spec.metric, spec.higher_is_better)
+        champion = decision.version if decision.promote else decision.previous_champion
+        metadata = {k: v for k, v in decision.as_metadata().items() if v is not None}
+        metadata["champion_version"] = champion or "none"
+        return dg.AssetCheckResult(
+            passed=champion is not None,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=metadata,
+        )
+
+    return _promotion
+
+
+def scores_asset(spec: MlModel) -> dg.AssetsDefinition:
+    table = spec.scores_table
+
+    @dg.asset(
+        key=spec.scores_key,
+        deps=[spec.model_key, *spec.features],
+        group_name=ML_GROUP,
+        kinds={"clickhouse", "mlflow"},
+        owners=[OWNER],
+        pool=WAREHOUSE_POOL,
+        automation_condition=scoring_condition(),
+        description=spec.scores_description or f"Scores of the {spec.name} champion, in {table.qualified}.",
+    )
+    def _scores(
+        context: dg.AssetExecutionContext, warehouse: ClickHouseResource, mlflow: MLflowResource
+    ) -> dg.MaterializeResult:
+        mlflow.configure()
+        champion, version = registry.load_by_alias(spec.name, registry.CHAMPION)
+        with warehouse.open(owner=run_owner(context)) as wh:
+            rows = spec.score(champion, spec.load_scoring_data(wh))
+            written = scores.write_scores(wh.client, table, rows, version)
+            preview = wh.query_arrow(
+                f"SELECT * FROM {table.qualified} WHERE model_version = {{v:String}} ORDER BY scored_at DESC LIMIT 10",
+                parameters={"v": version},
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "row_count": written,
+                "model_version": version,
+                "table": table.qualified,
+                "preview": dg.MetadataValue.md(preview_markdown(preview, rows=10)),
+            }
+        )
+
+    return _scores
+
+
+def build(spec: MlModel) -> tuple[list[dg.AssetsDefinition], list[dg.AssetChecksDefinition]]:
+    """(assets, checks) of one model."""
+    return [model_asset(spec), scores_asset(spec)], [promotion_check(spec)]
