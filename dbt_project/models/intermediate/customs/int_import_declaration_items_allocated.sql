@@ -1,0 +1,160 @@
+{#- One row per declaration item: the declaration's fees allocated to its items, then ICMS.
+    Allocation (a cost-accounting convention, not a legal rule): each declaration-level amount (Siscomex fee =
+    fee per declaration + the fee of each addition; AFRMM; other customs expenses) is split in proportion to the
+    items' customs value in BRL, each share rounded half up to the centavo, and the rounding rest goes to the item
+    with the largest customs value (the first one in item order on a tie). When all customs values are zero the
+    first item takes it all. The ERP's own declaration totals (Siscomex fee, AFRMM) are split with the same weights,
+    so an item's difference is its share of the declaration's difference.
+    ICMS on imports is computed "por dentro": its base includes the ICMS itself (LC 87/1996, art. 13, V and § 1, I):
+    base = customs value + II + IPI + PIS + COFINS + Siscomex + AFRMM + customs expenses;
+    ICMS = base / (1 - rate) x rate, computed as base x rate / (1 - rate) and rounded half up to the centavo.
+    Multiplying first keeps the product exact; ClickHouse Decimal division truncates at the dividend's scale
+    (12 here), and a truncation at 3+ decimals never changes a half-up rounding to 2 of a positive amount. -#}
+{%- set allocations = [
+    ('siscomex_fee_brl', 'siscomex_fee_total_brl'),
+    ('afrmm_brl', 'afrmm_total_brl'),
+    ('customs_expenses_brl', 'customs_expenses_total_brl'),
+    ('erp_siscomex_fee_brl', 'erp_siscomex_fee_total_brl'),
+    ('erp_afrmm_brl', 'erp_afrmm_total_brl'),
+] -%}
+
+with
+
+items as (
+
+    select * from {{ ref('int_import_declaration_items_taxed') }}
+
+),
+
+declarations as (
+
+    -- the key renamed so that `items.*` keeps plain column names in the join
+    select
+        declaration_id as declaration_key,
+        icms_rate_pct,
+        siscomex_declaration_fee_brl,
+        afrmm_brl as afrmm_total_brl,
+        customs_expenses_brl as customs_expenses_total_brl,
+        erp_siscomex_fee_brl as erp_siscomex_fee_total_brl,
+        erp_afrmm_brl as erp_afrmm_total_brl
+    from {{ ref('int_import_declarations_rated') }}
+
+),
+
+weighted as (
+
+    select
+        items.*,
+        declarations.icms_rate_pct as icms_rate_pct,
+        -- a declaration-level sum is NULL as soon as one of its terms is (a missing rate never shrinks a total)
+        if(
+            countIf(items.siscomex_addition_fee_brl is null) over per_declaration > 0
+            or declarations.siscomex_declaration_fee_brl is null,
+            null,
+            declarations.siscomex_declaration_fee_brl + sum(items.siscomex_addition_fee_brl) over per_declaration
+        ) as siscomex_fee_total_brl,
+        declarations.afrmm_total_brl as afrmm_total_brl,
+        declarations.customs_expenses_total_brl as customs_expenses_total_brl,
+        declarations.erp_siscomex_fee_total_brl as erp_siscomex_fee_total_brl,
+        declarations.erp_afrmm_total_brl as erp_afrmm_total_brl,
+        if(
+            countIf(items.customs_value_brl is null) over per_declaration > 0,
+            null,
+            sum(items.customs_value_brl) over per_declaration
+        ) as weight_total,
+        row_number() over (
+            partition by items.declaration_id order by items.customs_value_brl desc, items.item_number asc
+        ) as weight_rank
+    from items
+    inner join declarations on declarations.declaration_key = items.declaration_id
+    window per_declaration as (partition by items.declaration_id)
+
+),
+
+rounded_shares as (
+
+    select
+        *,
+        {%- for share, total in allocations %}
+        if(
+            weight_total = 0,
+            0,
+            round(cast({{ total }} as Nullable(Decimal(38, 8))) * customs_value_brl / nullIf(weight_total, 0), 2)
+        ) as {{ share }}_rounded{{ "," if not loop.last }}
+        {%- endfor %}
+    from weighted
+
+),
+
+allocated as (
+
+    select
+        *,
+        {%- for share, total in allocations %}
+        {{ share }}_rounded
+            + if(weight_rank = 1, {{ total }} - sum({{ share }}_rounded) over per_declaration, 0)
+            as {{ share }}_allocated{{ "," if not loop.last }}
+        {%- endfor %}
+    from rounded_shares
+    window per_declaration as (partition by declaration_id)
+
+),
+
+with_icms as (
+
+    select
+        *,
+        customs_value_brl + ii_brl + ipi_brl + pis_brl + cofins_brl
+            + siscomex_fee_brl_allocated + afrmm_brl_allocated + customs_expenses_brl_allocated
+            as icms_base_calc,
+        round(icms_base_calc * (icms_rate_pct / 100) / (1 - icms_rate_pct / 100), 2) as icms_calc
+    from allocated
+
+),
+
+final as (
+
+    select
+        declaration_id,
+        item_number,
+        addition_number,
+        po_id,
+        po_line_number,
+        supplier_id,
+        sku,
+        ncm,
+        quantity,
+        net_weight_kg,
+        fob_amount,
+        freight_amount,
+        insurance_amount,
+        customs_value_amount,
+        customs_value_brl,
+        ii_rate_pct,
+        ii_brl,
+        ipi_rate_pct,
+        ipi_brl,
+        pis_rate_pct,
+        pis_brl,
+        cofins_rate_pct,
+        cofins_brl,
+        siscomex_addition_fee_brl,
+        {%- for share, total in allocations %}
+        cast({{ share }}_allocated as Nullable(Decimal(18, 4))) as {{ share }},
+        {%- endfor %}
+        cast(icms_rate_pct as Nullable(Decimal(38, 8))) as icms_rate_pct,
+        cast(icms_base_calc as Nullable(Decimal(18, 4))) as icms_base_brl,
+        cast(icms_calc as Nullable(Decimal(18, 4))) as icms_brl,
+        ncm_legal_source,
+        pis_cofins_exception_legal_source,
+        erp_customs_value_brl,
+        erp_ii_brl,
+        erp_ipi_brl,
+        erp_pis_brl,
+        erp_cofins_brl,
+        erp_icms_brl
+    from with_icms
+
+)
+
+select * from final

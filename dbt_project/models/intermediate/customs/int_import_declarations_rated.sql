@@ -1,0 +1,171 @@
+{#- One row per import declaration (DI/DUIMP) the ERP holds and has not deleted, with what the law attaches to it:
+    the Siscomex rate, the ICMS rate of the destination state, the general PIS/COFINS rates, the Siscomex fee per
+    declaration and the AFRMM rate. Each rate is looked up on the date of its taxable event (README.md):
+    - Siscomex rate: the PTAX selling rate of the business day before registration (Notícia Siscomex Importação
+      016/2019; Portaria MF 6/1999), i.e. `fct_fx_rates_daily.ptax_sell` on `dim_calendar.previous_business_day`;
+      NULL before `customs_rate_daily_since` (another rule applied) or when that day has no quote;
+    - II, PIS/COFINS-Importação, Siscomex fee: the registration date (Regulamento Aduaneiro, Decreto 6.759/2009,
+      art. 73, I; Lei 10.865/2004, art. 4, I; Lei 9.716/1998, art. 3, § 1); IPI and AFRMM too, by convention
+      (README.md says why);
+    - ICMS: the clearance date, the taxable event of ICMS on imports (LC 87/1996, art. 12, IX); a declaration not
+      cleared yet uses its registration date, provisionally (`is_icms_rate_provisional`).
+    A rate that is missing for its date stays NULL (no silent fallback); the mart flags such rows. -#}
+{%- set customs_since = var('customs_rate_daily_since') -%}
+
+with
+
+declarations as (
+
+    select * from {{ ref('stg_erp__import_declarations') }}
+    where not is_deleted
+
+),
+
+shipments as (
+
+    -- Nullable before the LEFT JOIN, so a declaration without its shipment gets NULL, not ''
+    select
+        shipment_id as shipment_key,
+        cast(transport_mode as Nullable(String)) as transport_mode
+    from {{ ref('stg_erp__shipments') }}
+    where not is_deleted
+
+),
+
+calendar as (
+
+    select
+        date as calendar_date,
+        cast(previous_business_day as Nullable(Date)) as previous_business_day
+    from {{ ref('dim_calendar') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('fct_fx_rates_daily') }}
+
+),
+
+icms_rates as (
+
+    select * from {{ ref('stg_reference__tax_icms_rates') }}
+
+),
+
+import_rules as (
+
+    select * from {{ ref('stg_reference__tax_import_rules') }}
+
+),
+
+dated as (
+
+    select
+        declarations.*,
+        shipments.transport_mode as shipment_transport_mode,
+        cast(
+            if(declarations.registration_date >= toDate('{{ customs_since }}'), calendar.previous_business_day, null)
+            as Nullable(Date)
+        ) as siscomex_rate_date,
+        coalesce(declarations.clearance_date, declarations.registration_date) as icms_rate_date,
+        declarations.clearance_date is null as is_icms_rate_provisional
+    from declarations
+    left join shipments on shipments.shipment_key = declarations.shipment_id
+    left join calendar on calendar.calendar_date = declarations.registration_date
+
+),
+
+siscomex_rates as (
+
+    select
+        dated.declaration_id as declaration_id,
+        cast(fx_rates.ptax_sell as Nullable(Decimal(38, 8))) as siscomex_rate
+    from dated
+    inner join fx_rates
+        on fx_rates.currency = dated.currency
+        and fx_rates.date = dated.siscomex_rate_date
+
+),
+
+icms_matched as (
+
+    select
+        dated.declaration_id as declaration_id,
+        cast(icms_rates.icms_rate_pct as Nullable(Decimal(38, 8))) as icms_rate_pct,
+        cast(icms_rates.legal_source as Nullable(String)) as icms_legal_source
+    from dated
+    inner join icms_rates on icms_rates.state = dated.destination_state
+    where
+        dated.icms_rate_date >= icms_rates.valid_from
+        and (icms_rates.valid_to is null or dated.icms_rate_date <= icms_rates.valid_to)
+
+),
+
+rules_matched as (
+
+    -- the general rules in force on the registration date, one column per rule (the tiers per addition are
+    -- applied per item downstream)
+    select
+        dated.declaration_id as declaration_id,
+        maxIfOrNull(import_rules.value, import_rules.rule = 'PIS_IMPORTACAO') as pis_rate_pct,
+        maxIfOrNull(import_rules.value, import_rules.rule = 'COFINS_IMPORTACAO') as cofins_rate_pct,
+        maxIfOrNull(import_rules.value, import_rules.rule = 'SISCOMEX_FEE_DECLARATION') as siscomex_declaration_fee_brl,
+        maxIfOrNull(import_rules.value, import_rules.rule = 'AFRMM_LONG_HAUL') as afrmm_rate_pct
+    from dated
+    cross join import_rules
+    where
+        import_rules.rule != 'SISCOMEX_FEE_ADDITION'
+        and dated.registration_date >= import_rules.valid_from
+        and (import_rules.valid_to is null or dated.registration_date <= import_rules.valid_to)
+    group by dated.declaration_id
+
+),
+
+final as (
+
+    select
+        dated.declaration_id as declaration_id,
+        dated.declaration_type as declaration_type,
+        dated.shipment_id as shipment_id,
+        dated.registration_date as registration_date,
+        dated.clearance_date as clearance_date,
+        dated.customs_unit as customs_unit,
+        dated.destination_state as destination_state,
+        cast(dated.shipment_transport_mode as Nullable(String)) as transport_mode,
+        dated.currency as currency,
+        dated.fob_amount as fob_amount,
+        dated.freight_amount as freight_amount,
+        dated.insurance_amount as insurance_amount,
+        dated.customs_expenses_brl as customs_expenses_brl,
+        dated.siscomex_rate_date as siscomex_rate_date,
+        cast(siscomex_rates.siscomex_rate as Nullable(Decimal(38, 8))) as siscomex_rate,
+        dated.icms_rate_date as icms_rate_date,
+        cast(dated.is_icms_rate_provisional as Bool) as is_icms_rate_provisional,
+        cast(icms_matched.icms_rate_pct as Nullable(Decimal(38, 8))) as icms_rate_pct,
+        cast(icms_matched.icms_legal_source as Nullable(String)) as icms_legal_source,
+        cast(rules_matched.pis_rate_pct as Nullable(Decimal(38, 8))) as general_pis_rate_pct,
+        cast(rules_matched.cofins_rate_pct as Nullable(Decimal(38, 8))) as general_cofins_rate_pct,
+        cast(rules_matched.siscomex_declaration_fee_brl as Nullable(Decimal(38, 8))) as siscomex_declaration_fee_brl,
+        cast(rules_matched.afrmm_rate_pct as Nullable(Decimal(38, 8))) as afrmm_rate_pct,
+        -- AFRMM: 8 % of the sea freight (Lei 10.893/2004, arts. 5 and 6, I), in BRL at the Siscomex rate, rounded
+        -- to the centavo; nothing for air and road
+        cast(
+            if(
+                dated.shipment_transport_mode = 'SEA',
+                round(dated.freight_amount * siscomex_rates.siscomex_rate * rules_matched.afrmm_rate_pct / 100, 2),
+                0
+            ) as Nullable(Decimal(18, 4))
+        ) as afrmm_brl,
+        -- what the ERP recorded for the whole declaration
+        cast(dated.exchange_rate as Decimal(38, 15)) as erp_exchange_rate,
+        dated.siscomex_fee_brl as erp_siscomex_fee_brl,
+        dated.afrmm_brl as erp_afrmm_brl
+    from dated
+    left join siscomex_rates on siscomex_rates.declaration_id = dated.declaration_id
+    left join icms_matched on icms_matched.declaration_id = dated.declaration_id
+    left join rules_matched on rules_matched.declaration_id = dated.declaration_id
+
+)
+
+select * from final

@@ -1,0 +1,174 @@
+{{ config(order_by=['registration_date', 'declaration_id', 'item_number'], partition_by='toYYYYMM(registration_date)') }}
+
+{#- One row per import declaration item: customs value, taxes and fees as the law computes them
+    (intermediate/customs/README.md cites each rule), the landed cost gross and net of the recoverable credits, and
+    what the ERP recorded with the difference field by field (ERP minus computed). -#}
+{%- set compared = [
+    'customs_value_brl', 'ii_brl', 'ipi_brl', 'pis_brl', 'cofins_brl', 'siscomex_fee_brl', 'afrmm_brl', 'icms_brl'
+] -%}
+
+with
+
+items as (
+
+    select * from {{ ref('int_import_declaration_items_allocated') }}
+
+),
+
+declarations as (
+
+    -- the key renamed so that `items.*` keeps plain column names in the join
+    select
+        declaration_id as declaration_key,
+        declaration_type,
+        registration_date,
+        clearance_date,
+        customs_unit,
+        destination_state,
+        transport_mode,
+        currency,
+        siscomex_rate_date,
+        siscomex_rate,
+        icms_rate_date,
+        is_icms_rate_provisional,
+        icms_legal_source,
+        erp_exchange_rate
+    from {{ ref('int_import_declarations_rated') }}
+
+),
+
+joined as (
+
+    select
+        items.*,
+        declarations.declaration_type as declaration_type,
+        declarations.registration_date as registration_date,
+        declarations.clearance_date as clearance_date,
+        declarations.customs_unit as customs_unit,
+        declarations.destination_state as destination_state,
+        declarations.transport_mode as transport_mode,
+        declarations.currency as currency,
+        declarations.siscomex_rate_date as siscomex_rate_date,
+        declarations.siscomex_rate as siscomex_rate,
+        declarations.icms_rate_date as icms_rate_date,
+        declarations.is_icms_rate_provisional as is_icms_rate_provisional,
+        declarations.icms_legal_source as icms_legal_source,
+        declarations.erp_exchange_rate as erp_exchange_rate
+    from items
+    inner join declarations on declarations.declaration_key = items.declaration_id
+
+),
+
+costed as (
+
+    select
+        *,
+        -- everything paid to bring the item in
+        customs_value_brl + ii_brl + ipi_brl + pis_brl + cofins_brl
+            + siscomex_fee_brl + afrmm_brl + customs_expenses_brl + icms_brl as landed_cost_calc,
+        -- IPI, PIS, COFINS and ICMS paid on import are credits for a company on actual profit (lucro real):
+        -- RIPI art. 226, V; Lei 10.865/2004, art. 15; LC 87/1996, art. 20
+        ipi_brl + pis_brl + cofins_brl + icms_brl as recoverable_credits_calc,
+        landed_cost_calc - recoverable_credits_calc as landed_cost_net_calc,
+        erp_customs_value_brl + erp_ii_brl + erp_ipi_brl + erp_pis_brl + erp_cofins_brl
+            + erp_siscomex_fee_brl + erp_afrmm_brl + customs_expenses_brl + erp_icms_brl as erp_landed_cost_calc
+    from joined
+
+),
+
+compared as (
+
+    select
+        *,
+        {%- for field in compared %}
+        erp_{{ field }} - {{ field }} as {{ field[:-4] }}_difference_brl,
+        {%- endfor %}
+        erp_exchange_rate - siscomex_rate as exchange_rate_difference_calc,
+        erp_landed_cost_calc - landed_cost_calc as landed_cost_difference_calc,
+        -- a row whose computation lacks a rate cannot be confirmed, so it counts as different
+        coalesce(
+            exchange_rate_difference_calc != 0
+            {%- for field in compared %}
+            or {{ field[:-4] }}_difference_brl != 0
+            {%- endfor %},
+            true
+        ) as has_erp_difference_calc,
+        landed_cost_calc is null or siscomex_rate is null as has_missing_rate_calc
+    from costed
+
+),
+
+final as (
+
+    select
+        declaration_id,
+        cast(item_number as Int32) as item_number,
+        cast(declaration_type as LowCardinality(String)) as declaration_type,
+        registration_date,
+        clearance_date,
+        cast(customs_unit as LowCardinality(String)) as customs_unit,
+        cast(destination_state as LowCardinality(String)) as destination_state,
+        cast(transport_mode as LowCardinality(Nullable(String))) as transport_mode,
+        po_id,
+        cast(po_line_number as Int32) as po_line_number,
+        cast(supplier_id as Nullable(String)) as supplier_id,
+        sku,
+        cast(ncm as LowCardinality(String)) as ncm,
+        cast(quantity as Decimal(18, 4)) as quantity,
+        cast(currency as LowCardinality(String)) as currency,
+        cast(fob_amount as Decimal(18, 4)) as fob_amount,
+        cast(freight_amount as Decimal(18, 4)) as freight_amount,
+        cast(insurance_amount as Decimal(18, 4)) as insurance_amount,
+        cast(customs_value_amount as Decimal(18, 4)) as customs_value_amount,
+        cast(siscomex_rate_date as Nullable(Date)) as siscomex_rate_date,
+        cast(siscomex_rate as Nullable(Decimal(38, 8))) as siscomex_rate,
+        cast(customs_value_brl as Nullable(Decimal(18, 4))) as customs_value_brl,
+        cast(ii_rate_pct as Nullable(Decimal(38, 8))) as ii_rate_pct,
+        cast(ii_brl as Nullable(Decimal(18, 4))) as ii_brl,
+        cast(ipi_rate_pct as Nullable(Decimal(38, 8))) as ipi_rate_pct,
+        cast(ipi_brl as Nullable(Decimal(18, 4))) as ipi_brl,
+        cast(pis_rate_pct as Nullable(Decimal(38, 8))) as pis_rate_pct,
+        cast(pis_brl as Nullable(Decimal(18, 4))) as pis_brl,
+        cast(cofins_rate_pct as Nullable(Decimal(38, 8))) as cofins_rate_pct,
+        cast(cofins_brl as Nullable(Decimal(18, 4))) as cofins_brl,
+        cast(addition_number as UInt32) as addition_number,
+        cast(siscomex_fee_brl as Nullable(Decimal(18, 4))) as siscomex_fee_brl,
+        cast(afrmm_brl as Nullable(Decimal(18, 4))) as afrmm_brl,
+        cast(customs_expenses_brl as Nullable(Decimal(18, 4))) as customs_expenses_brl,
+        cast(icms_rate_date as Date) as icms_rate_date,
+        cast(is_icms_rate_provisional as Bool) as is_icms_rate_provisional,
+        cast(icms_rate_pct as Nullable(Decimal(38, 8))) as icms_rate_pct,
+        cast(icms_base_brl as Nullable(Decimal(18, 4))) as icms_base_brl,
+        cast(icms_brl as Nullable(Decimal(18, 4))) as icms_brl,
+        cast(landed_cost_calc as Nullable(Decimal(18, 4))) as landed_cost_brl,
+        cast(round(cast(landed_cost_calc as Nullable(Decimal(38, 12))) / nullIf(quantity, 0), 4)
+            as Nullable(Decimal(18, 4))) as landed_cost_per_unit_brl,
+        cast(recoverable_credits_calc as Nullable(Decimal(18, 4))) as recoverable_credits_brl,
+        cast(landed_cost_net_calc as Nullable(Decimal(18, 4))) as landed_cost_net_of_credits_brl,
+        cast(round(cast(landed_cost_net_calc as Nullable(Decimal(38, 12))) / nullIf(quantity, 0), 4)
+            as Nullable(Decimal(18, 4))) as landed_cost_net_of_credits_per_unit_brl,
+        cast(ncm_legal_source as Nullable(String)) as ncm_legal_source,
+        cast(pis_cofins_exception_legal_source as Nullable(String)) as pis_cofins_exception_legal_source,
+        cast(icms_legal_source as Nullable(String)) as icms_legal_source,
+        cast(erp_exchange_rate as Decimal(38, 15)) as erp_exchange_rate,
+        {%- for field in compared %}
+        {%- if field in ('siscomex_fee_brl', 'afrmm_brl') %}
+        cast(erp_{{ field }} as Nullable(Decimal(18, 4))) as erp_{{ field }},
+        {%- else %}
+        cast(erp_{{ field }} as Decimal(18, 4)) as erp_{{ field }},
+        {%- endif %}
+        {%- endfor %}
+        cast(erp_landed_cost_calc as Nullable(Decimal(18, 4))) as erp_landed_cost_brl,
+        cast(exchange_rate_difference_calc as Nullable(Decimal(38, 15))) as exchange_rate_difference,
+        {%- for field in compared %}
+        cast({{ field[:-4] }}_difference_brl as Nullable(Decimal(18, 4))) as {{ field[:-4] }}_difference_brl,
+        {%- endfor %}
+        cast(landed_cost_difference_calc as Nullable(Decimal(18, 4))) as landed_cost_difference_brl,
+        cast(has_missing_rate_calc as Bool) as has_missing_rate,
+        cast(has_erp_difference_calc as Bool) as has_erp_difference,
+        cast(max(has_erp_difference_calc) over (partition by declaration_id) as Bool) as declaration_has_erp_difference
+    from compared
+
+)
+
+select * from final
