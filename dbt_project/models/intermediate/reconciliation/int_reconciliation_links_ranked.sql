@@ -1,0 +1,214 @@
+{#- The accepted links, one row per (bank movement, ERP document) pair, the rules applied in order of strength:
+    a later rule only sees the movements and documents the earlier rules left free (README.md).
+    1-2 reference rules keep every pair (an FX contract's principal, IOF and fee all settle its payables);
+    3 duplicates claim their movements only, never the document (already settled by its own contract);
+    4-5 amount rules pair one movement with one document: each movement ranks its candidates and each document
+      its candidates (closest date, then key); a pair is kept when both ranks are equal and it is the lowest such
+      rank of its movement and of its document. Mutual best pairs have ranks 1 = 1, and k equal candidates (same
+      amount, counterparty and date) pair off 1-1, 2-2, ..., k-k instead of leaving k - 1 unmatched;
+    6-7 combinations keep a whole combination when all its members are free and it is the first choice of each.
+    One linear chain of steps over one union of candidates: every step reads the previous one once. -#}
+with
+
+fx_contract as (
+
+    select * from {{ ref('int_reconciliation_candidates_fx_contract') }}
+
+),
+
+customs as (
+
+    select * from {{ ref('int_reconciliation_candidates_customs') }}
+
+),
+
+duplicate_fx as (
+
+    select * from {{ ref('int_reconciliation_candidates_duplicate_fx') }}
+
+),
+
+exact_amount as (
+
+    select * from {{ ref('int_reconciliation_candidates_exact_amount') }}
+
+),
+
+amount_tolerance as (
+
+    select * from {{ ref('int_reconciliation_candidates_amount_tolerance') }}
+
+),
+
+combinations as (
+
+    select * from {{ ref('int_reconciliation_candidates_combinations') }}
+
+),
+
+candidates as (
+
+    select * from fx_contract
+    union all
+    select * from customs
+    union all
+    select * from duplicate_fx
+    union all
+    select * from exact_amount
+    union all
+    select * from amount_tolerance
+    union all
+    select * from combinations
+
+),
+
+claimed_by_reference as (
+
+    -- rules 1-3 claim their movements, rules 1-2 their documents
+    select
+        *,
+        max(rule_priority <= 3) over (partition by bank_movement_key) as is_movement_claimed,
+        max(rule_priority <= 2) over (partition by erp_document_key) as is_document_claimed,
+        count() over (partition by match_group_id) as group_size
+    from candidates
+
+),
+{% for rule_priority in [4, 5] %}
+{%- set previous = 'claimed_by_reference' if loop.first else 'claimed_by_rule_4' %}
+
+ranked_for_rule_{{ rule_priority }} as (
+
+    select
+        * except (is_movement_claimed, is_document_claimed),
+        if(
+            rule_priority = {{ rule_priority }},
+            row_number() over (
+                partition by bank_movement_key, rule_priority order by abs(date_difference_days), erp_document_key
+            ),
+            0
+        ) as movement_rank,
+        if(
+            rule_priority = {{ rule_priority }},
+            row_number() over (
+                partition by erp_document_key, rule_priority order by abs(date_difference_days), bank_movement_key
+            ),
+            0
+        ) as document_rank
+    from {{ previous }}
+    -- the candidates of this and later rules lose what an earlier rule claimed
+    where rule_priority < {{ rule_priority }} or not (is_movement_claimed or is_document_claimed)
+
+),
+
+paired_by_rule_{{ rule_priority }} as (
+
+    select
+        * except (movement_rank, document_rank, lowest_movement_rank, lowest_document_rank),
+        rule_priority = {{ rule_priority }}
+        and movement_rank = document_rank
+        and movement_rank = lowest_movement_rank
+        and movement_rank = lowest_document_rank as is_paired
+    from (
+        select
+            *,
+            min(if(movement_rank = document_rank, movement_rank, 999999)) over (
+                partition by bank_movement_key, rule_priority
+            ) as lowest_movement_rank,
+            min(if(movement_rank = document_rank, document_rank, 999999)) over (
+                partition by erp_document_key, rule_priority
+            ) as lowest_document_rank
+        from ranked_for_rule_{{ rule_priority }}
+    )
+
+),
+
+claimed_by_rule_{{ rule_priority }} as (
+
+    select
+        * except (is_paired),
+        max(is_paired) over (partition by bank_movement_key) as is_movement_claimed,
+        max(is_paired) over (partition by erp_document_key) as is_document_claimed
+    from paired_by_rule_{{ rule_priority }}
+    -- this rule keeps only its pairs
+    where rule_priority != {{ rule_priority }} or is_paired
+
+),
+{% endfor %}
+
+free_combinations as (
+
+    -- the combinations none of whose members an earlier rule claimed (all its rows are still here)
+    select * except (is_movement_claimed, is_document_claimed)
+    from claimed_by_rule_5
+    where rule_priority < 6 or not (is_movement_claimed or is_document_claimed)
+
+),
+
+complete_combinations as (
+
+    select *
+    from (
+        select
+            *,
+            count() over (partition by match_group_id) as members_left
+        from free_combinations
+    )
+    where rule_priority < 6 or members_left = group_size
+
+),
+
+combinations_ranked as (
+
+    -- each movement and each document ranks the combinations it is in
+    select
+        *,
+        if(
+            rule_priority >= 6,
+            dense_rank() over (
+                partition by bank_movement_key, rule_priority >= 6 order by rule_priority, confidence desc, match_group_id
+            ),
+            1
+        ) as movement_choice,
+        if(
+            rule_priority >= 6,
+            dense_rank() over (
+                partition by erp_document_key, rule_priority >= 6 order by rule_priority, confidence desc, match_group_id
+            ),
+            1
+        ) as document_choice
+    from complete_combinations
+
+),
+
+chosen as (
+
+    -- a combination stays when it is the first choice of every member
+    select *
+    from (
+        select
+            *,
+            max(greatest(movement_choice, document_choice)) over (partition by match_group_id) as worst_choice
+        from combinations_ranked
+    )
+    where worst_choice = 1
+
+),
+
+final as (
+
+    select
+        match_rule,
+        rule_priority,
+        match_group_id,
+        bank_movement_key,
+        erp_document_key,
+        date_difference_days,
+        amount_difference_brl,
+        confidence,
+        needs_investigation,
+        reason
+    from chosen
+
+)
+
+select * from final
