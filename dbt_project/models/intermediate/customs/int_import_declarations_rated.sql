@@ -149,9 +149,10 @@ final as (
         cast(rules_matched.siscomex_declaration_fee_brl as Nullable(Decimal(38, 8))) as siscomex_declaration_fee_brl,
         cast(rules_matched.afrmm_rate_pct as Nullable(Decimal(38, 8))) as afrmm_rate_pct,
         -- AFRMM: 8 % of the sea freight (Lei 10.893/2004, arts. 5 and 6, I), in BRL at the Siscomex rate, rounded
-        -- to the centavo; nothing for air and road
+        -- to the centavo; nothing for air and road; unknown (NULL) without the shipment's transport mode
         cast(
-            if(
+            multiIf(
+                dated.shipment_transport_mode is null, null,
                 dated.shipment_transport_mode = 'SEA',
                 round(dated.freight_amount * siscomex_rates.siscomex_rate * rules_matched.afrmm_rate_pct / 100, 2),
                 0
