@@ -22,11 +22,24 @@ from orchestration.defs import (  # noqa: E402
     ml,
     open_finance,
     open_finance_airbyte,
+    reconciliation_checks,
 )
 from orchestration.defs.resources import resources  # noqa: E402
 
 # Each defs module exposes any of: assets, checks, jobs, schedules, sensors. A new source adds its module here.
-MODULES = [bcb, open_finance, open_finance_airbyte, erp, erp_events, dbt, ml, checks, automation, jobs]
+MODULES = [
+    bcb,
+    open_finance,
+    open_finance_airbyte,
+    erp,
+    erp_events,
+    dbt,
+    ml,
+    checks,
+    reconciliation_checks,
+    automation,
+    jobs,
+]
 
 
 def _collect(name: str) -> list:
