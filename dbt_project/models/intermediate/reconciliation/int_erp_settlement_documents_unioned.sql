@@ -124,8 +124,8 @@ declarations as (
 
 declaration_components as (
 
-    -- on registration the Receita debits II, IPI, PIS, COFINS and the Siscomex fee in one DARF-less debit
-    -- (IN SRF 680/2006, art. 11), naming the DI/DUIMP; ICMS goes by the state's GARE and AFRMM (Lei 10.893/2004)
+    -- on registration Siscomex debits II, IPI, PIS, COFINS and the Siscomex fee from the importer's account in one
+    -- automatic debit (IN SRF 680/2006), naming the DI/DUIMP; ICMS goes by the state's GARE and AFRMM (Lei 10.893/2004)
     -- by the Mercante system, which names the bill of lading
     select
         declaration_id,
