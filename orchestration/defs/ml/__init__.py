@@ -4,9 +4,10 @@ Each model is one `MlModel` spec (factory.py) whose callables live in `ml_assets
 its module here. The ML automation sensor is in defs/automation.py.
 """
 
+from orchestration.defs.ml import fx_forecast
 from orchestration.defs.ml.factory import build
 
-SPECS: list = []  # one MlModel per model module
+SPECS: list = [fx_forecast.spec]  # one MlModel per model module
 
 assets: list = []
 checks: list = []

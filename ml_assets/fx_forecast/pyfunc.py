@@ -1,0 +1,15 @@
+"""The FX forecaster as an MLflow pyfunc model: what `models:/fx_forecast@champion` loads and `mlflow models serve`
+serves. Input: one row per currency x horizon with the latest features (model.INPUT_COLUMNS); output: horizon,
+point_forecast, lower_bound, upper_bound in BRL per unit of the currency, in the input's order."""
+
+import mlflow.pyfunc
+
+from ml_assets.fx_forecast.model import FxForecaster
+
+
+class FxForecastModel(mlflow.pyfunc.PythonModel):
+    def __init__(self, forecaster: FxForecaster):
+        self.forecaster = forecaster
+
+    def predict(self, context, model_input, params=None):
+        return self.forecaster.predict(model_input)
