@@ -1,0 +1,9 @@
+"""Cash-flow forecast: the company's daily net cash movement (all bank accounts, BRL) for the next 90 days.
+
+- `features`: the columns of `ml.ml_cash_flow__features` (one row per forecast origin x target day: the receivables
+  and payables due that day as the ERP knew them at the origin, calendar, trailing bank flows);
+- `model`: the sklearn Pipeline (gradient-boosted trees on absolute error);
+- `evaluation`: walk-forward backtest against seasonal-naive forecasts (same weekday of the last week, and the mean
+  of the last four), MAE and MAE ratio.
+No Dagster here.
+"""

@@ -1,0 +1,115 @@
+"""Backtest of the delay-risk model: train on what was known before a cutoff, score the shipments that departed
+after it, and compare the Brier score with the base-rate forecast (the training share of late shipments)."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from ml_assets.supplier_delay.features import AS_OF, LABEL, LABEL_KNOWN, labelled
+from ml_assets.supplier_delay.model import fit, late_probability
+
+
+def brier_score(outcomes, probabilities) -> float:
+    """Mean squared difference between the predicted probability and the 0/1 outcome."""
+    y, p = np.asarray(outcomes, dtype=float), np.asarray(probabilities, dtype=float)
+    if y.size == 0:
+        raise ValueError("no outcomes to score")
+    return float(np.mean((p - y) ** 2))
+
+
+def reliability_curve(outcomes, probabilities, bins: int = 5) -> list[dict]:
+    """Equal-width probability bins: mean prediction vs observed late share and count, empty bins left out.
+
+    A probability of exactly 1 falls into the last bin.
+    """
+    y, p = np.asarray(outcomes, dtype=float), np.asarray(probabilities, dtype=float)
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    curve = []
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            curve.append(
+                {
+                    "bin_lower": b / bins,
+                    "bin_upper": (b + 1) / bins,
+                    "mean_predicted": float(p[mask].mean()),
+                    "observed_rate": float(y[mask].mean()),
+                    "count": int(mask.sum()),
+                }
+            )
+    return curve
+
+
+@dataclass(frozen=True)
+class Backtest:
+    cutoff: date
+    n_train: int
+    n_test: int
+    base_rate: float  # share of late shipments in the training set: the baseline forecast
+    brier: float
+    base_rate_brier: float
+    test_late_rate: float
+    reliability: list[dict] = field(default_factory=list)
+    probabilities: list[float] = field(default_factory=list)
+    outcomes: list[int] = field(default_factory=list)
+
+    @property
+    def brier_skill(self) -> float:
+        """1 - Brier / base-rate Brier: above 0 the model beats the base rate, below 0 it is worse."""
+        return 1.0 - self.brier / self.base_rate_brier if self.base_rate_brier > 0 else float("nan")
+
+    def metrics(self) -> dict[str, float]:
+        return {
+            "brier": self.brier,
+            "brier_skill": self.brier_skill,
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "test_late_rate": self.test_late_rate,
+        }
+
+    def baseline_metrics(self) -> dict[str, float]:
+        return {"brier": self.base_rate_brier, "brier_skill": 0.0}
+
+
+def default_cutoff(frame: pd.DataFrame, test_share: float = 0.3) -> date:
+    """The departure date from which the latest `test_share` of the labelled shipments departed."""
+    departures = pd.to_datetime(labelled(frame)[AS_OF]).sort_values()
+    return departures.iloc[int(len(departures) * (1 - test_share))].date()
+
+
+def time_split(frame: pd.DataFrame, cutoff: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train: outcomes known before `cutoff`. Test: labelled shipments that departed on or after it.
+
+    A shipment that departed before the cutoff but arrived after it is in neither: its label was not known at the
+    cutoff, and its features were computed before it.
+    """
+    known = labelled(frame)
+    cut = pd.Timestamp(cutoff)
+    train = known[pd.to_datetime(known[LABEL_KNOWN]) < cut]
+    test = known[pd.to_datetime(known[AS_OF]) >= cut]
+    return train, test
+
+
+def backtest(frame: pd.DataFrame, cutoff: date | None = None, seed: int = 42, bins: int = 10) -> Backtest:
+    cutoff = cutoff or default_cutoff(frame)
+    train, test = time_split(frame, cutoff)
+    if test.empty:
+        raise ValueError(f"no labelled shipment departed on or after {cutoff}")
+    model = fit(train, seed)
+    probabilities = late_probability(model, test)
+    outcomes = test[LABEL].to_numpy()
+    base_rate = float(train[LABEL].mean())
+    return Backtest(
+        cutoff=cutoff,
+        n_train=len(train),
+        n_test=len(test),
+        base_rate=base_rate,
+        brier=brier_score(outcomes, probabilities),
+        base_rate_brier=brier_score(outcomes, np.full(len(outcomes), base_rate)),
+        test_late_rate=float(outcomes.mean()),
+        reliability=reliability_curve(outcomes, probabilities, bins),
+        probabilities=[float(p) for p in probabilities],
+        outcomes=[int(y) for y in outcomes],
+    )
