@@ -5,7 +5,7 @@ registration). A few declarations then get a deliberate ERP mistake; each is lis
 (`erp_errors`) with the recorded and the correct value, so the landed-cost mart has something to find.
 """
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from ingestion.erp.demo import reference
 from ingestion.erp.demo.calendar_fx import add_business_days, next_business_day, ptax_sell, siscomex_rate
@@ -102,7 +102,8 @@ def _declare(ctx: Context, rng, po: dict, error: str | None) -> None:
     cv_total = money((po["goods"] + po["freight"] + po["insurance"]) * rate)
     expenses = money(Decimal(str(round(rng.uniform(1200, 2400), 2))) + cv_total * Decimal("0.004"))
     state, sea = _state(po["customs_unit"]), po["mode"] == "SEA"
-    args = (state, registration, sea, po["freight"], expenses)
+    icms_date = clearance if ctx.in_range(clearance) else registration  # ICMS is due on clearance
+    args = (state, icms_date, sea, po["freight"], expenses)
     truth = declaration_taxes(inputs, rate, *args)
     mistake = _mistake(error, currency, registration)
     recorded_rate = mistake.pop("rate", rate)
@@ -212,7 +213,7 @@ def _receive(ctx: Context, rng, po: dict, truth, cleared: bool) -> None:
     lots = ctx.catalog.setdefault("lots", [])
     for line, item in zip(po["lines"], truth.items, strict=True):
         cost = item.customs_value_brl + item.ii_brl + item.siscomex_brl + item.afrmm_brl + item.expenses_brl
-        unit_cost = (cost / line["quantity"]).quantize(Decimal("0.0001"))
+        unit_cost = (cost / line["quantity"]).quantize(Decimal("0.0001"), ROUND_HALF_UP)
         movement_id = ctx.next_id("MOV-", 7)
         ctx.rows("inventory_movements").append(
             {

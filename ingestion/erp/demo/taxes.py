@@ -145,7 +145,7 @@ def declaration_taxes(
     items: list[ItemInput],
     rate: Decimal,
     state: str,
-    registration: date,
+    icms_date: date,
     sea: bool,
     freight_total: Decimal,
     expenses_brl: Decimal,
@@ -156,16 +156,17 @@ def declaration_taxes(
     afrmm: bool = True,
     **mistakes: bool,
 ) -> DeclarationTaxes:
-    """Taxes of a whole declaration. Keyword overrides reproduce ERP mistakes (see `customs.py`)."""
+    """Taxes of a whole declaration. Keyword overrides reproduce ERP mistakes (see `customs.py`).
+
+    `icms_date` picks the ICMS rate: the taxable event of ICMS on imports is the customs clearance
+    (LC 87/1996 art. 12, IX), so the rate in force on the clearance date (registration while not cleared)."""
     pis = rate_pct("PIS_IMPORTACAO") if pis_pct is None else pis_pct
     cofins = rate_pct("COFINS_IMPORTACAO") if cofins_pct is None else cofins_pct
-    icms = icms_rate_pct(state, registration)
+    icms = icms_rate_pct(state, icms_date)
     cvs = [money((i.fob + i.freight + i.insurance) * rate) for i in items]
     fee = siscomex_fee(len(items) if siscomex_additions is None else siscomex_additions)
     afrmm_brl = (
-        money(freight_total * rate * rate_pct("AFRMM_LONG_HAUL") / HUNDRED)
-        if sea and afrmm
-        else Decimal("0.00")
+        money(freight_total * rate * rate_pct("AFRMM_LONG_HAUL") / HUNDRED) if sea and afrmm else Decimal("0.00")
     )
     fees = allocate(fee, cvs)
     afrmms = allocate(afrmm_brl, cvs)

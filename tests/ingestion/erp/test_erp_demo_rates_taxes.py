@@ -66,9 +66,7 @@ def test_cny_is_derived_from_usd_with_the_closing_file_parity():
 
 
 def test_declarations_use_the_ptax_of_the_previous_business_day(erp_rows, truth):
-    wrong_rate = {
-        e["declaration_id"] for e in truth["erp_errors"] if e["error_kind"] == "RATE_OF_REGISTRATION_DAY"
-    }
+    wrong_rate = {e["declaration_id"] for e in truth["erp_errors"] if e["error_kind"] == "RATE_OF_REGISTRATION_DAY"}
     checked = mondays = 0
     for d in erp_rows["import_declarations"]:
         real = _real_rate(d["currency"], d["registration_date"])
@@ -102,16 +100,12 @@ def test_import_taxes_follow_the_law_where_the_erp_is_right(erp_rows, truth):
             assert i["ii_brl"] == _money(cv * i["ii_rate_pct"] / 100)
             assert i["ipi_brl"] == _money((cv + i["ii_brl"]) * i["ipi_rate_pct"] / 100)
             assert (i["pis_rate_pct"], i["cofins_rate_pct"]) == (Decimal("2.1"), Decimal("9.65"))
-            assert i["pis_brl"] == _money(cv * Decimal("0.021")) and i["cofins_brl"] == _money(
-                cv * Decimal("0.0965")
-            )
+            assert i["pis_brl"] == _money(cv * Decimal("0.021")) and i["cofins_brl"] == _money(cv * Decimal("0.0965"))
         for field in ("customs_value_brl", "ii_brl", "ipi_brl", "pis_brl", "cofins_brl", "icms_brl"):
             assert d[field] == sum(i[field] for i in its), field
         assert d["siscomex_fee_brl"] == Decimal("115.67") + sum(tiers[: len(its)])
         sea = shipments[d["shipment_id"]]["transport_mode"] == "SEA"
-        assert d["afrmm_brl"] == (
-            _money(d["freight_amount"] * d["exchange_rate"] * Decimal("0.08")) if sea else 0
-        )
+        assert d["afrmm_brl"] == (_money(d["freight_amount"] * d["exchange_rate"] * Decimal("0.08")) if sea else 0)
         rate = its[0]["icms_rate_pct"] / 100
         base = sum(
             d[f]
@@ -129,9 +123,11 @@ def test_import_taxes_follow_the_law_where_the_erp_is_right(erp_rows, truth):
         assert abs(d["icms_brl"] - base / (1 - rate) * rate) <= CENT * len(its)  # ICMS "por dentro"
 
 
-def test_icms_rate_is_the_destination_state_rate(erp_rows):
+def test_icms_rate_is_the_destination_state_rate_on_clearance(erp_rows):
+    """ICMS on imports is due on clearance (LC 87/1996 art. 12, IX): the rate in force that day (registration
+    while not cleared). PR's rate went from 19 % to 19.5 % on 2024-03-13."""
     states = {
-        d["declaration_id"]: (d["destination_state"], d["registration_date"])
+        d["declaration_id"]: (d["destination_state"], d["clearance_date"] or d["registration_date"])
         for d in erp_rows["import_declarations"]
     }
     for item in erp_rows["import_declaration_items"]:
@@ -169,9 +165,7 @@ def test_fx_contracts_are_priced_near_ptax(company, truth):
     history = {"USD": USD, "EUR": EUR}
     for op in company.bank["fx_operations"].to_pylist():
         day = (op["operation_datetime"] - timedelta(hours=3)).date()
-        ptax = (
-            history[op["foreign_currency"]][day] if op["foreign_currency"] != "CNY" else ptax_sell("CNY", day)
-        )
+        ptax = history[op["foreign_currency"]][day] if op["foreign_currency"] != "CNY" else ptax_sell("CNY", day)
         ceiling = Decimal("1.05") if op["operation_id"] in off_market else Decimal("1.01")
         assert ptax < op["fx_rate"] < ptax * ceiling, op["operation_number"]
         assert op["local_amount"] == _money(op["foreign_amount"] * op["fx_rate"])
