@@ -18,6 +18,14 @@ from tests.dbt.dbt_harness import DbtRun, dbt_env, run_dbt
 
 HERE = Path(__file__).resolve().parent
 SEED, SCALE = 42, 1.0
+# The first test of the session pays for the load (about 2 min) and the full build (3 to 10 min on 2 busy cores).
+FIXTURE_TIMEOUT_S = 2400
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "demo_built" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(FIXTURE_TIMEOUT_S))
 
 
 @dataclass(frozen=True)
