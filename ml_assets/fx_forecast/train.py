@@ -147,6 +147,7 @@ def train(features: pd.DataFrame, seed: int = 42, step: int = BACKTEST_STEP) -> 
         params={
             **{k: v for k, v in params.__dict__.items()},
             "min_train_dates": min_train,
+            "backtest_dates": test_dates,
             "backtest_step": step,
             "first_origin": str(data["date"].min()),
             "last_origin": str(data["date"].max()),
