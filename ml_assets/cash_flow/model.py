@@ -11,7 +11,7 @@ from sklearn.linear_model import HuberRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ml_assets.cash_flow.features import FEATURES, LABEL, model_input
+from ml_assets.cash_flow.features import FEATURES, LABEL, ORIGIN, TARGET_DATE, model_input
 
 
 def build_pipeline(seed: int = 42) -> Pipeline:
@@ -25,8 +25,8 @@ def build_pipeline(seed: int = 42) -> Pipeline:
 
 
 def fit(frame: pd.DataFrame, seed: int = 42) -> Pipeline:
-    """Fit on the rows of `frame` whose target day has been observed."""
-    train = frame[frame[LABEL].notna()]
+    """Fit on the rows of `frame` whose target day has been observed (in key order, whatever order they came in)."""
+    train = frame[frame[LABEL].notna()].sort_values([ORIGIN, TARGET_DATE], kind="stable")
     if train.empty:
         raise ValueError("no observed target day to train on")
     return build_pipeline(seed).fit(model_input(train), train[LABEL].astype(float).to_numpy())

@@ -86,12 +86,15 @@ def log_and_register(
     output_example=None,
     flavor: str = "sklearn",
     pip_requirements: list[str] | None = None,
+    skops_trusted_types: list[str] | None = None,
     client=None,
 ) -> RegisteredVersion:
     """Log `model` in the active run with a signature and an input example, register a version, alias it challenger.
 
     `flavor="sklearn"`: an sklearn estimator/Pipeline (the signature comes from `model.predict(input_example)`
     unless `output_example` is given). `flavor="pyfunc"`: an `mlflow.pyfunc.PythonModel`; give `output_example`.
+    `skops_trusted_types`: sklearn flavor only, the types beyond skops' defaults the saved model may load
+    (MLflow saves sklearn models with skops, which refuses e.g. tree or calibration internals unless named).
     """
     import mlflow
     from mlflow.models import infer_signature
@@ -111,7 +114,8 @@ def log_and_register(
         "pip_requirements": pip_requirements or pinned_requirements(),
     }
     if flavor == "sklearn":
-        info = mlflow.sklearn.log_model(sk_model=model, **common)
+        trusted = {"skops_trusted_types": list(skops_trusted_types)} if skops_trusted_types else {}
+        info = mlflow.sklearn.log_model(sk_model=model, **common, **trusted)
     elif flavor == "pyfunc":
         info = mlflow.pyfunc.log_model(python_model=model, **common)
     else:

@@ -26,6 +26,7 @@ class TrainingResult:
     figures: dict[str, Any] = field(default_factory=dict)  # file stem -> matplotlib Figure
     notes: list[str] = field(default_factory=list)  # plain statements, e.g. "does not beat the random walk"
     tables: dict[str, Any] = field(default_factory=dict)  # file stem -> pandas DataFrame (logged as CSV)
+    skops_trusted_types: list[str] = field(default_factory=list)  # sklearn flavor: types skops must trust to load
 
 
 @dataclass(frozen=True)
@@ -63,5 +64,6 @@ def record_training(
             result.input_example,
             output_example=result.output_example,
             flavor=result.flavor,
+            skops_trusted_types=result.skops_trusted_types,
         )
     return RecordedTraining(version, model_name, images)

@@ -42,6 +42,22 @@ def reliability_curve(outcomes, probabilities, bins: int = 5) -> list[dict]:
     return curve
 
 
+def brier_difference_interval(
+    outcomes, probabilities, base_rate: float, seed: int = 42, resamples: int = 2000, level: float = 0.95
+) -> tuple[float, float]:
+    """Paired bootstrap interval of Brier(model) - Brier(base rate) over the test shipments (seeded).
+
+    An interval containing 0 means the test set cannot tell the model from the base rate.
+    """
+    y, p = np.asarray(outcomes, dtype=float), np.asarray(probabilities, dtype=float)
+    differences = (p - y) ** 2 - (base_rate - y) ** 2
+    draws = np.random.default_rng(seed).integers(0, len(differences), size=(resamples, len(differences)))
+    means = differences[draws].mean(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
 @dataclass(frozen=True)
 class Backtest:
     cutoff: date
@@ -51,6 +67,7 @@ class Backtest:
     brier: float
     base_rate_brier: float
     test_late_rate: float
+    brier_difference_interval: tuple[float, float]  # 95 % bootstrap interval of brier - base_rate_brier
     reliability: list[dict] = field(default_factory=list)
     probabilities: list[float] = field(default_factory=list)
     outcomes: list[int] = field(default_factory=list)
@@ -67,6 +84,8 @@ class Backtest:
             "n_train": self.n_train,
             "n_test": self.n_test,
             "test_late_rate": self.test_late_rate,
+            "brier_difference_ci_low": self.brier_difference_interval[0],
+            "brier_difference_ci_high": self.brier_difference_interval[1],
         }
 
     def baseline_metrics(self) -> dict[str, float]:
@@ -109,6 +128,7 @@ def backtest(frame: pd.DataFrame, cutoff: date | None = None, seed: int = 42, bi
         brier=brier_score(outcomes, probabilities),
         base_rate_brier=brier_score(outcomes, np.full(len(outcomes), base_rate)),
         test_late_rate=float(outcomes.mean()),
+        brier_difference_interval=brier_difference_interval(outcomes, probabilities, base_rate, seed),
         reliability=reliability_curve(outcomes, probabilities, bins),
         probabilities=[float(p) for p in probabilities],
         outcomes=[int(y) for y in outcomes],

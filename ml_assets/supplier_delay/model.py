@@ -1,6 +1,11 @@
 """The delay-risk Pipeline: one-hot route and season, scaled history numbers, a logistic regression whose
 probabilities are recalibrated by CalibratedClassifierCV (sigmoid: a few hundred shipments are too few for an
-isotonic fit, which overfits below ~1,000 rows, as the scikit-learn user guide warns). Deterministic for a seed."""
+isotonic fit, which overfits below ~1,000 rows, as the scikit-learn user guide warns).
+
+Deterministic, and nothing in it is random: the calibration folds are consecutive blocks of the shipments in key
+order, not shuffled. Shuffled folds made the backtest Brier move by more than the model's whole edge over the base
+rate from one seed to the next (0.1775..0.1810 over five seeds on the demo), so a lucky seed could pass the gate;
+the seed is accepted for the common interface only."""
 
 import numpy as np
 import pandas as pd
@@ -11,12 +16,20 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from ml_assets.supplier_delay.features import CATEGORICAL, LABEL, NUMERIC, labelled, model_input
+from ml_assets.supplier_delay.features import CATEGORICAL, KEY, LABEL, NUMERIC, labelled, model_input
 
 CALIBRATION_FOLDS = 5
+# MLflow saves sklearn models with skops, which loads only types it trusts by default; these are the calibration
+# internals of this Pipeline (reviewed: plain parameters and arrays). tests/ml/test_supplier_delay.py checks the list.
+SKOPS_TRUSTED_TYPES = [
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.model_selection._split.StratifiedKFold",
+]
 
 
 def build_pipeline(seed: int = 42, folds: int = CALIBRATION_FOLDS) -> Pipeline:
+    del seed  # nothing random to seed (see the module docstring)
     features = ColumnTransformer(
         [
             # categories seen fewer than 3 times share one "infrequent" column; unseen ones at scoring too
@@ -27,14 +40,15 @@ def build_pipeline(seed: int = 42, folds: int = CALIBRATION_FOLDS) -> Pipeline:
     classifier = CalibratedClassifierCV(
         LogisticRegression(C=0.3, max_iter=2000),
         method="sigmoid",
-        cv=StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed),
+        cv=StratifiedKFold(n_splits=folds),
     )
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
 def fit(frame: pd.DataFrame, seed: int = 42) -> Pipeline:
-    """Fit on the shipments of `frame` whose outcome is known."""
-    train = labelled(frame)
+    """Fit on the shipments of `frame` whose outcome is known, in key order: the calibration folds are blocks of
+    consecutive rows, so the same shipments read in another order must not give another model."""
+    train = labelled(frame).sort_values(KEY, kind="stable")
     positives = int(train[LABEL].sum())
     folds = min(CALIBRATION_FOLDS, positives, len(train) - positives)
     if folds < 2:

@@ -12,7 +12,7 @@ from ml_assets.common.training import TrainingResult
 from ml_assets.supplier_delay import plots
 from ml_assets.supplier_delay.evaluation import Backtest, backtest
 from ml_assets.supplier_delay.features import FEATURES, KEY, labelled, model_input
-from ml_assets.supplier_delay.model import fit, late_probability
+from ml_assets.supplier_delay.model import SKOPS_TRUSTED_TYPES, fit, late_probability
 
 MODEL_NAME = "supplier_delay"
 PROMOTION_METRIC = "brier"
@@ -37,11 +37,18 @@ def _notes(result: Backtest) -> list[str]:
         if result.brier < result.base_rate_brier
         else f"does NOT beat the base rate (Brier skill {result.brier_skill:+.3f})"
     )
+    low, high = result.brier_difference_interval
+    evidence = (
+        "contains 0: these shipments cannot tell the model from the base rate"
+        if low <= 0 <= high
+        else ("lies below 0: the model is better" if high < 0 else "lies above 0: the model is worse")
+    )
     return [
         f"Backtest: trained on {result.n_train} shipments whose outcome was known before {result.cutoff}, scored "
         f"the {result.n_test} that departed from then on ({result.test_late_rate:.1%} of them late).",
         f"Brier {result.brier:.4f} vs {result.base_rate_brier:.4f} for the base rate "
         f"({result.base_rate:.1%} late in training): the model {verdict}.",
+        f"95 % bootstrap interval of the Brier difference [{low:+.4f}, {high:+.4f}] {evidence}.",
     ]
 
 
@@ -65,6 +72,7 @@ def train(features: pd.DataFrame, seed: int = 42) -> TrainingResult:
         figures={"reliability_curve": plots.reliability_curve(result)},
         notes=_notes(result),
         tables={"reliability": pd.DataFrame(result.reliability)},
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
     )
 
 

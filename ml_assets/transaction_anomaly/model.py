@@ -13,7 +13,12 @@ from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import Pipeline
 
-from ml_assets.transaction_anomaly.features import FEATURES, model_input
+from ml_assets.transaction_anomaly.features import FEATURES, KEY, model_input
+
+# MLflow saves sklearn models with skops, which does not trust tree node storage by default (out-of-range node
+# indices in a tampered file could crash predict); our own freshly fitted forest is safe to load. Checked by
+# tests/ml/test_transaction_anomaly.py.
+SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 
 
 def build_pipeline(seed: int = 42) -> Pipeline:
@@ -22,9 +27,10 @@ def build_pipeline(seed: int = 42) -> Pipeline:
 
 
 def fit(frame: pd.DataFrame, seed: int = 42) -> Pipeline:
+    """Fit on every movement of `frame`, in key order (the same movements in another order give the same forest)."""
     if frame.empty:
         raise ValueError("no bank movement to fit on")
-    return build_pipeline(seed).fit(model_input(frame))
+    return build_pipeline(seed).fit(model_input(frame.sort_values(KEY, kind="stable")))
 
 
 def anomaly_score(model: Pipeline, frame: pd.DataFrame) -> np.ndarray:

@@ -14,7 +14,7 @@ from ml_assets.transaction_anomaly import plots
 from ml_assets.transaction_anomaly.data import TrainingData
 from ml_assets.transaction_anomaly.evaluation import KS, PRIMARY_K, AnomalyEvaluation, evaluate_scores
 from ml_assets.transaction_anomaly.features import FEATURES, KEY, model_input
-from ml_assets.transaction_anomaly.model import anomaly_score, fit
+from ml_assets.transaction_anomaly.model import SKOPS_TRUSTED_TYPES, anomaly_score, fit
 
 MODEL_NAME = "transaction_anomaly"
 PROMOTION_METRIC = f"precision_at_{PRIMARY_K}"
@@ -64,6 +64,7 @@ def train(data: TrainingData, seed: int = 42) -> TrainingResult:
             baseline_metrics={},
             params=params,
             notes=["No known anomalies (no demo ground truth): nothing to evaluate, so no version can be promoted."],
+            skops_trusted_types=SKOPS_TRUSTED_TYPES,
         )
     evaluation = evaluate_scores(frame, scores, data.known_anomaly_ids, KS)
     keys = frame[KEY].astype(str)
@@ -77,6 +78,7 @@ def train(data: TrainingData, seed: int = 42) -> TrainingResult:
         figures={"precision_at_k": plots.evaluation_chart(evaluation, scores, known_scores, KS)},
         notes=_notes(evaluation),
         tables={"known_anomaly_ranks": pd.DataFrame(sorted(evaluation.ranks.items()), columns=[KEY, "rank"])},
+        skops_trusted_types=SKOPS_TRUSTED_TYPES,
     )
 
 

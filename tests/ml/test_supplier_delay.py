@@ -8,8 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_assets.supplier_delay.evaluation import backtest, brier_score, reliability_curve, time_split
-from ml_assets.supplier_delay.model import fit, late_probability
+from ml_assets.supplier_delay.evaluation import (
+    backtest,
+    brier_difference_interval,
+    brier_score,
+    reliability_curve,
+    time_split,
+)
+from ml_assets.supplier_delay.model import SKOPS_TRUSTED_TYPES, fit, late_probability
 from ml_assets.supplier_delay.train import SCORES_TABLE, score, train
 
 
@@ -60,6 +66,13 @@ def test_brier_score_by_hand():
     assert brier_score([1, 0], [1.0, 0.0]) == 0.0
 
 
+def test_brier_difference_interval():
+    outcomes = [1, 0, 1, 0, 0, 1, 0, 0]
+    assert brier_difference_interval(outcomes, [0.375] * 8, 0.375) == (0.0, 0.0)  # the base rate itself
+    low, high = brier_difference_interval(outcomes, outcomes, 0.375)  # a perfect forecast
+    assert low < high < 0
+
+
 def test_reliability_curve_by_hand():
     curve = reliability_curve([0, 0, 1, 1, 0], [0.1, 0.15, 0.5, 0.9, 1.0], bins=5)
     assert curve == [
@@ -85,11 +98,18 @@ def test_time_split_trains_on_known_outcomes_and_tests_on_later_departures():
     assert test_rows["shipment_id"].tolist() == ["late"]
 
 
-def test_training_is_deterministic_for_a_seed():
+def test_training_is_deterministic_and_ignores_row_order():
     frame = synthetic_shipments()
     first = late_probability(fit(frame, seed=7), frame)
-    second = late_probability(fit(frame, seed=7), frame)
-    assert np.array_equal(first, second)
+    shuffled = fit(frame.sample(frac=1.0, random_state=1), seed=7)
+    assert np.array_equal(first, late_probability(shuffled, frame))
+
+
+def test_the_saved_model_needs_only_the_reviewed_skops_types():
+    import skops.io
+
+    untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(fit(synthetic_shipments())))
+    assert set(untrusted) <= set(SKOPS_TRUSTED_TYPES)
 
 
 def test_backtest_finds_planted_signal_and_not_invented_signal():

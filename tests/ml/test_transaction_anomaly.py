@@ -11,7 +11,7 @@ import pytest
 from ml_assets.transaction_anomaly.data import TrainingData
 from ml_assets.transaction_anomaly.evaluation import evaluate, precision_at_k, ranking, recall_at_k
 from ml_assets.transaction_anomaly.labels import known_anomaly_ids
-from ml_assets.transaction_anomaly.model import anomaly_score, fit
+from ml_assets.transaction_anomaly.model import SKOPS_TRUSTED_TYPES, anomaly_score, fit
 from ml_assets.transaction_anomaly.train import PROMOTION_METRIC, SCORES_TABLE, score, train
 
 
@@ -56,9 +56,19 @@ def test_ranking_breaks_ties_by_key():
     assert ranking([0.5, 0.9, 0.5], ["b", "z", "a"]).tolist() == [1, 2, 0]
 
 
-def test_forest_is_deterministic_for_a_seed():
+def test_forest_is_deterministic_for_a_seed_and_ignores_row_order():
     frame, _ = synthetic_movements()
-    assert np.array_equal(anomaly_score(fit(frame, seed=3), frame), anomaly_score(fit(frame, seed=3), frame))
+    scores = anomaly_score(fit(frame, seed=3), frame)
+    assert np.array_equal(scores, anomaly_score(fit(frame.sample(frac=1.0, random_state=1), seed=3), frame))
+    assert not np.array_equal(scores, anomaly_score(fit(frame, seed=4), frame))  # the seed does matter
+
+
+def test_the_saved_model_needs_only_the_reviewed_skops_types():
+    import skops.io
+
+    frame, _ = synthetic_movements(n=100)
+    untrusted = skops.io.get_untrusted_types(data=skops.io.dumps(fit(frame)))
+    assert set(untrusted) <= set(SKOPS_TRUSTED_TYPES)
 
 
 def test_forest_finds_the_planted_oddities_the_zscore_baseline_misses():

@@ -4,10 +4,11 @@ Each model is one `MlModel` spec (factory.py) whose callables live in `ml_assets
 its module here. The ML automation sensor is in defs/automation.py.
 """
 
-from orchestration.defs.ml import fx_forecast
+from orchestration.defs.ml import cash_flow, fx_forecast, supplier_delay, transaction_anomaly
 from orchestration.defs.ml.factory import build
 
-SPECS: list = [fx_forecast.spec]  # one MlModel per model module
+# one MlModel per model module
+SPECS: list = [fx_forecast.spec, supplier_delay.spec, cash_flow.spec, transaction_anomaly.spec]
 
 assets: list = []
 checks: list = []

@@ -22,6 +22,7 @@ from orchestration.automation_conditions import scoring_condition, training_cond
 from orchestration.constants import BUSINESS_TIMEZONE, OWNER, WAREHOUSE_POOL
 from orchestration.defs.metadata import preview_markdown, run_owner
 from orchestration.resources.mlflow import MLflowResource
+from orchestration.resources.settings import resolve_data_dir
 from orchestration.resources.warehouse import ClickHouseResource
 
 ML_GROUP = "ml"
@@ -45,6 +46,9 @@ class MlModel:
     scores_description: str = ""
     training_cron: str = WEEKLY_TRAINING_CRON
     seed: int = 42
+    # outcomes known outside the warehouse, for evaluation only (data dir -> labels, e.g. the demo's planted
+    # anomalies in <data_dir>/demo/ground_truth.json); when set, `train` gets (training data, labels)
+    load_known_outcomes: Callable[[str], Any] | None = None
 
     @property
     def model_key(self) -> dg.AssetKey:
@@ -86,6 +90,8 @@ def model_asset(spec: MlModel) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         with warehouse.open(owner=run_owner(context)) as wh:
             data = spec.load_training_data(wh)
+        if spec.load_known_outcomes is not None:
+            data = (data, spec.load_known_outcomes(resolve_data_dir(warehouse.data_dir)))
         seed = spec.seed if config.seed is None else config.seed
         result = spec.train(data, seed)
         store = mlflow.configure()
