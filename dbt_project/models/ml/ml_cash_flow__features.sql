@@ -161,17 +161,24 @@ payables_at_origin as (
 
 ),
 
+quotes as (
+
+    select currency as quote_currency, date as quote_date, cast(ptax_sell as Nullable(Decimal(38, 8))) as ptax_sell
+    from fx_rates
+
+),
+
 rates_at_origin as (
 
-    -- the last PTAX sell published on or before each origin, per currency
+    -- the last PTAX sell published on or before each origin, per currency, if it is at most 10 days old
     select
         origins.origin_date as rate_origin_date,
-        fx_rates.currency as rate_currency,
-        cast(argMax(fx_rates.ptax_sell, fx_rates.date) as Nullable(Decimal(38, 8))) as ptax_sell
+        currencies.currency as rate_currency,
+        if(quotes.quote_date > origins.origin_date - 10, quotes.ptax_sell, null) as ptax_sell
     from origins
-    cross join fx_rates
-    where fx_rates.date <= origins.origin_date and fx_rates.date > origins.origin_date - 10
-    group by origins.origin_date, fx_rates.currency
+    cross join (select distinct currency from fx_rates) as currencies
+    asof left join quotes
+        on currencies.currency = quotes.quote_currency and origins.origin_date >= quotes.quote_date
 
 ),
 
