@@ -12,8 +12,11 @@ import hashlib
 import importlib
 import json
 import pkgutil
+import shutil
+import subprocess
+import sys
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 import pytest
@@ -21,15 +24,19 @@ import yaml
 
 import ml_assets
 from ingestion.erp.demo import generate
-from ingestion.erp.demo.calendar_fx import next_business_day, ptax_sell
+from ingestion.erp.demo.calendar_fx import is_business_day, next_business_day, ptax_sell
 from ml_assets.common.scores import ScoresTable
-from tests.dbt.dbt_harness import PROJECT_DIR, query
+from tests.dbt.dbt_harness import PROJECT_DIR, REPO, dbt_env, query, run_dbt
 from tests.marts.conftest import SCALE, SEED
 
 CENT = Decimal("0.01")
 LAST_DAY = date(2024, 12, 31)  # the demo year's end: the ERP is known up to it, and it has a PTAX
 ML_SOURCES = PROJECT_DIR / "models" / "staging" / "ml" / "_ml__sources.yml"
 ML_TYPES = ("fx_payment_timing", "single_source_risk", "anomaly_investigation")
+
+
+RATE = Decimal("0.00000001")
+VERSIONS = {"fx_forecast": "t-fx", "cash_flow": "t-cash", "supplier_delay": "t-delay", "transaction_anomaly": "t-anom"}
 
 
 def money(value: Decimal) -> Decimal:
@@ -150,7 +157,7 @@ def test_every_recommendation_has_a_stable_id_json_evidence_and_an_expiry(recomm
         assert row["subject_id"] in row["action"]
         assert Decimal(row["effect_low_brl"]) <= Decimal(row["expected_effect_brl"]) <= Decimal(row["effect_high_brl"])
         if row["recommendation_type"] in ("fx_exposure_limit", "declaration_timing", "fx_payment_timing"):
-            assert date.fromisoformat(row["expires_on"]) == next_business_day(LAST_DAY)  # 2025-01-02
+            assert date.fromisoformat(row["expires_on"]) == next_business_day(LAST_DAY + timedelta(days=1))
         assert row["priority"] in (1, 2, 3)
 
 
@@ -175,9 +182,8 @@ def test_ml_sources_mirror_the_scores_tables_the_models_write():
     for table in source["tables"]:
         assert table["config"]["meta"]["dagster"]["asset_key"] == ["ml", table["name"]]
     written = scores_tables()
-    assert "fx_forecast__scores" in written
+    assert set(written) == set(declared)  # a source per scores table, and no source nobody writes
     for name, table in written.items():
-        assert name in declared, f"{table.qualified} has no source in {ML_SOURCES.name}"
         assert declared[name] == table.all_columns, name
 
 
@@ -197,3 +203,217 @@ def test_policy_vars_are_declared_once_in_the_project():
     for name in names:
         assert project_var(name) is not None
         assert f"var('{name}')" in used, name
+
+
+def write_test_scores(warehouse: str) -> None:
+    """Run in a subprocess on a copy of the demo warehouse: score rows written by the models' own writer
+    (`write_scores` with each model's SCORES_TABLE), as the Dagster scores assets do, with made-up values:
+    - fx_forecast, origin 2024-12-31, horizons 1..20: USD forecast spot x (1 + 0.002 h) in
+      [spot x (1 + 0.001 h), spot x (1 + 0.003 h)] (a rise even at the low end), EUR spot in spot x (1 -/+ 0.005 h);
+    - cash_flow, origin 2024-12-31: zero net flow on each of the next 90 days (cash stays at today's balance);
+    - supplier_delay, 2024-12-31: every open shipment late with probability 0.9;
+    - transaction_anomaly: every posted movement, the 3 latest flagged with 0.9, 0.8, 0.7, and a movement of
+      2024-10-01 flagged with 0.99 (outside the 30-day window); the others 0.1, not flagged."""
+    import clickhouse_connect
+
+    from ml_assets.cash_flow.train import SCORES_TABLE as CASH
+    from ml_assets.common.scores import write_scores
+    from ml_assets.fx_forecast.train import SCORES_TABLE as FX
+    from ml_assets.supplier_delay.train import SCORES_TABLE as DELAY
+    from ml_assets.transaction_anomaly.train import SCORES_TABLE as ANOMALY
+
+    client = clickhouse_connect.get_client(interface="chdb", path=warehouse)
+    try:
+        spot = dict(
+            client.query(
+                "SELECT currency, argMax(ptax_sell, date) FROM marts.fct_fx_rates_daily "
+                "WHERE date <= '2024-12-31' GROUP BY currency"
+            ).result_rows
+        )
+        days = [
+            row[0]
+            for row in client.query(
+                "SELECT date FROM marts.dim_calendar WHERE is_business_day AND date > '2024-12-31' ORDER BY date "
+                "LIMIT 20"
+            ).result_rows
+        ]
+        fx = []
+        for h, day in enumerate(days, start=1):
+            for currency, (low, mid, high) in {
+                "USD": (Decimal("0.001") * h, Decimal("0.002") * h, Decimal("0.003") * h),
+                "EUR": (Decimal("-0.005") * h, Decimal(0), Decimal("0.005") * h),
+            }.items():
+                rate = spot[currency]
+                fx.append(
+                    {
+                        "currency": currency,
+                        "origin_date": LAST_DAY,
+                        "horizon_days": h,
+                        "target_date": day,
+                        "forecast_rate": (rate * (1 + mid)).quantize(RATE),
+                        "lower_rate": (rate * (1 + low)).quantize(RATE),
+                        "upper_rate": (rate * (1 + high)).quantize(RATE),
+                        "interval_level": 0.9,
+                    }
+                )
+        write_scores(client, FX, fx, VERSIONS["fx_forecast"])
+        cash = [
+            {
+                "origin_date": LAST_DAY,
+                "target_date": date.fromordinal(LAST_DAY.toordinal() + h),
+                "horizon_days": h,
+                "predicted_net_cash_flow_brl": Decimal(0),
+            }
+            for h in range(1, 91)
+        ]
+        write_scores(client, CASH, cash, VERSIONS["cash_flow"])
+        shipments = client.query(
+            "SELECT s.shipment_id, p.supplier_id FROM staging.stg_erp__shipments AS s "
+            "INNER JOIN staging.stg_erp__purchase_orders AS p ON p.po_id = s.po_id "
+            "WHERE s.actual_arrival IS NULL AND NOT s.is_deleted AND NOT p.is_deleted AND p.status != 'CANCELLED'"
+        ).result_rows
+        delay = [
+            {"shipment_id": s, "supplier_id": p, "as_of_date": LAST_DAY, "late_probability": 0.9} for s, p in shipments
+        ]
+        write_scores(client, DELAY, delay, VERSIONS["supplier_delay"])
+        movements = client.query(
+            "SELECT transaction_id, booking_date FROM staging.stg_open_finance__transactions "
+            "WHERE status = 'TRANSACAO_EFETIVADA' ORDER BY booking_date DESC, transaction_id"
+        ).result_rows
+        flagged = dict(zip([m[0] for m in movements[:3]], (0.9, 0.8, 0.7), strict=True))
+        old = next(m[0] for m in movements if m[1] == date(2024, 10, 1))
+        flagged[old] = 0.99
+        anomaly = [
+            {
+                "bank_transaction_id": movement,
+                "booking_date": day,
+                "anomaly_score": flagged.get(movement, 0.1),
+                "is_anomaly": movement in flagged,
+            }
+            for movement, day in movements
+        ]
+        write_scores(client, ANOMALY, anomaly, VERSIONS["transaction_anomaly"])
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def scored(demo_built, tmp_path_factory) -> dict[str, list[dict]]:
+    """A copy of the demo warehouse with score tables from the real writers, then `dbt build` of everything
+    downstream of the ML staging views (data tests included): the main path after the first scoring run."""
+    data_dir = tmp_path_factory.mktemp("recommendations_scored")
+    # symlinks=True: chDB's metadata/<database> entries are relative symlinks into store/
+    shutil.copytree(demo_built.data_dir / "warehouse", data_dir / "warehouse", symlinks=True)
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.marts.test_recommendations import write_test_scores as w; w(sys.argv[1])",
+            str(data_dir / "warehouse"),
+        ],
+        env=dbt_env(data_dir),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-5000:]
+    run = run_dbt(data_dir, "build", "--select", "staging.ml+", "--exclude", "test_type:unit", timeout=1200)
+    assert run.returncode == 0, run.output[-5000:]
+    return query(
+        data_dir,
+        rows="SELECT * FROM marts.fct_recommendations ORDER BY recommendation_type, subject_id",
+        fx="SELECT currency, target_date, forecast_rate, lower_rate, upper_rate FROM ml.fx_forecast__scores",
+        anomalies="SELECT bank_transaction_id FROM ml.transaction_anomaly__scores WHERE is_anomaly "
+        "ORDER BY anomaly_score DESC",
+        amounts="SELECT transaction_id, amount FROM staging.stg_open_finance__transactions",
+    )
+
+
+def by_type(rows: list[dict], recommendation_type: str) -> dict[str, dict]:
+    return {r["subject_id"]: r for r in rows if r["recommendation_type"] == recommendation_type}
+
+
+@pytest.mark.integration
+def test_scored_fx_forecast_drives_payment_timing(scored):
+    """USD's interval is above spot on every horizon and the cash allows (zero net flows on R$ ~17 million):
+    every USD payable paid within the 20 forecast business days is `pay_early`, with (F - S), (L - S), (U - S)
+    x open amount; EUR's straddles spot: `consider_hedge` where the swing (U - L) x amount reaches R$ 10,000."""
+    company = generate(SEED, SCALE)
+    forecasts = {
+        (f["currency"], date.fromisoformat(f["target_date"])): tuple(
+            Decimal(f[k]) for k in ("forecast_rate", "lower_rate", "upper_rate")
+        )
+        for f in scored["fx"]
+    }
+    settled = defaultdict(Decimal)
+    for row in company.erp["payable_settlements"].to_pylist():
+        if row["deleted_at"] is None and row["settled_date"] <= LAST_DAY:
+            settled[row["payable_id"]] += row["amount"]
+    expected = {}
+    for payable in company.erp["payables"].to_pylist():
+        if payable["deleted_at"] is not None or payable["currency"] == "BRL" or payable["invoice_date"] > LAST_DAY:
+            continue
+        open_amount = payable["amount"] - settled[payable["payable_id"]]
+        due = payable["due_date"]
+        pay_date = due if is_business_day(due) else next_business_day(due)
+        if open_amount <= 0 or pay_date <= LAST_DAY or (payable["currency"], pay_date) not in forecasts:
+            continue
+        spot = ptax_sell(payable["currency"], LAST_DAY)
+        point, low, high = forecasts[(payable["currency"], pay_date)]
+        if payable["currency"] == "EUR" and (high - low) * open_amount < project_var("fx_hedge_min_swing_brl"):
+            continue
+        code = "pay_early" if payable["currency"] == "USD" else "consider_hedge"
+        effects = tuple(money((rate - spot) * open_amount) for rate in (point, low, high))
+        expected[payable["payable_id"]] = (code, *effects)
+    rows = by_type(scored["rows"], "fx_payment_timing")
+    assert {code for code, *_ in expected.values()} == {"pay_early", "consider_hedge"}
+    assert {
+        k: (r["action_code"], *(Decimal(r[c]) for c in ("expected_effect_brl", "effect_low_brl", "effect_high_brl")))
+        for k, r in rows.items()
+    } == expected
+    for row in rows.values():
+        models = json.loads(row["evidence"])["models"]
+        assert {"name": "fx_forecast", "version": "t-fx"} in models
+        assert ({"name": "cash_flow", "version": "t-cash"} in models) == (row["action_code"] == "pay_early")
+
+
+@pytest.mark.integration
+def test_scored_supplier_delay_flags_every_single_sourced_product_of_a_supplier_with_open_shipments(scored):
+    company = generate(SEED, SCALE)
+    live = {
+        p["po_id"]: p["supplier_id"]
+        for p in company.erp["purchase_orders"].to_pylist()
+        if p["deleted_at"] is None and p["status"] != "CANCELLED"
+    }
+    suppliers_of = defaultdict(set)
+    for line in company.erp["purchase_order_lines"].to_pylist():
+        if line["deleted_at"] is None and line["po_id"] in live:
+            suppliers_of[line["sku"]].add(live[line["po_id"]])
+    risky = {
+        live[s["po_id"]]
+        for s in company.erp["shipments"].to_pylist()
+        if s["deleted_at"] is None and s["actual_arrival"] is None and s["po_id"] in live
+    }
+    expected = {sku for sku, suppliers in suppliers_of.items() if len(suppliers) == 1 and suppliers <= risky}
+    rows = by_type(scored["rows"], "single_source_risk")
+    assert expected and set(rows) == expected
+    for row in rows.values():
+        evidence = json.loads(row["evidence"])
+        assert evidence["models"] == [{"name": "supplier_delay", "version": "t-delay"}]
+        average = Decimal(str(evidence["inputs"]["avg_order_line_brl"]))
+        assert Decimal(row["expected_effect_brl"]) == money(average * Decimal("0.9"))
+        assert row["action_code"] == "diversify_supplier" and evidence["inputs"]["mean_late_probability"] == 0.9
+
+
+@pytest.mark.integration
+def test_scored_anomalies_are_the_flagged_movements_of_the_window(scored):
+    flagged = [r["bank_transaction_id"] for r in scored["anomalies"]]  # by score: the 2024-10-01 one first
+    amounts = {r["transaction_id"]: Decimal(r["amount"]) for r in scored["amounts"]}
+    rows = by_type(scored["rows"], "anomaly_investigation")
+    assert set(rows) == set(flagged[1:])  # the October one is outside the 30-day window
+    for rank, movement in enumerate(flagged[1:], start=1):
+        row = rows[movement]
+        assert json.loads(row["evidence"])["inputs"]["anomaly_rank"] == rank
+        assert Decimal(row["expected_effect_brl"]) == Decimal(row["effect_high_brl"]) == amounts[movement]
+        assert row["priority"] == 1
