@@ -1,5 +1,5 @@
 """Cash-flow forecast, pure code: seasonal-naive lags and MAE by hand, a walk-forward that never looks past its
-origin, determinism, and the rows it scores. The run on the demo company is in tests/marts/test_ml_features.py."""
+origin, determinism, and the rows it scores. The run on the demo company is in tests/marts/test_ml_models.py."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -12,40 +12,7 @@ from ml_assets.cash_flow.evaluation import mean_absolute_error, seasonal_naive, 
 from ml_assets.cash_flow.features import HORIZON
 from ml_assets.cash_flow.model import fit, forecast
 from ml_assets.cash_flow.train import SCORES_TABLE, score, train
-
-
-def synthetic_features(days: int = 220, seed: int = 0) -> pd.DataFrame:
-    """Business days move ~90 % of the receivables and payables due that day plus noise; weekends nothing.
-    The last 30 days have no observation (the future)."""
-    rng = np.random.default_rng(seed)
-    start = date(2024, 1, 1)
-    calendar = [start + timedelta(days=i) for i in range(days + HORIZON + 1)]
-    business = {d: d.weekday() < 5 for d in calendar}
-    receivable = {d: float(rng.gamma(2, 50_000)) if business[d] else 0.0 for d in calendar}
-    payable = {d: float(rng.gamma(1.5, 60_000)) if business[d] else 0.0 for d in calendar}
-    observed_until = start + timedelta(days=days - 30)
-    actual = {
-        d: (0.9 * receivable[d] - 0.95 * payable[d] + rng.normal(0, 20_000)) if business[d] else 0.0 for d in calendar
-    }
-    rows = []
-    for o in range(days - 29):
-        origin = start + timedelta(days=o)
-        for h in range(1, HORIZON + 1):
-            target = origin + timedelta(days=h)
-            rows.append(
-                {
-                    "origin_date": pd.Timestamp(origin),
-                    "target_date": pd.Timestamp(target),
-                    "horizon_days": h,
-                    "target_weekday": target.isoweekday(),
-                    "target_is_business_day": business[target],
-                    "receivables_due_brl": Decimal(f"{receivable[target]:.4f}"),
-                    "payables_due_brl": Decimal(f"{payable[target]:.4f}"),
-                    "imports_arriving_brl": Decimal("0"),
-                    "net_cash_flow_brl": Decimal(f"{actual[target]:.4f}") if target <= observed_until else None,
-                }
-            )
-    return pd.DataFrame(rows)
+from tests.ml.synthetic import synthetic_cash_flow as synthetic_features
 
 
 def test_mean_absolute_error_by_hand():

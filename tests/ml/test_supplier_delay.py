@@ -1,8 +1,8 @@
 """Supplier delay risk, pure code: Brier score and reliability bins by hand, the time-ordered split, determinism,
 a backtest that finds planted signal, and the rows it scores. The run on the demo company is in
-tests/marts/test_ml_features.py."""
+tests/marts/test_ml_models.py."""
 
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -17,47 +17,7 @@ from ml_assets.supplier_delay.evaluation import (
 )
 from ml_assets.supplier_delay.model import SKOPS_TRUSTED_TYPES, fit, late_probability
 from ml_assets.supplier_delay.train import SCORES_TABLE, score, train
-
-
-def synthetic_shipments(n: int = 240, seed: int = 0, signal: bool = True) -> pd.DataFrame:
-    """Shipments departing every ~1.5 days; with `signal`, AIR is rarely late and SEA often, else a coin of 25 %."""
-    rng = np.random.default_rng(seed)
-    start = date(2024, 1, 1)
-    rows = []
-    for i in range(n):
-        mode = ["SEA", "AIR", "ROAD"][i % 3]
-        etd = start + timedelta(days=int(i * 1.5))
-        transit = {"SEA": 35, "AIR": 4, "ROAD": 6}[mode]
-        p_late = {"SEA": 0.6, "AIR": 0.05, "ROAD": 0.2}[mode] if signal else 0.25
-        late = bool(rng.random() < p_late)
-        eta = etd + timedelta(days=transit)
-        arrival = eta + timedelta(days=int(rng.integers(3, 15)) if late else int(rng.integers(-1, 2)))
-        is_open = arrival > date(2024, 12, 31)
-        rows.append(
-            {
-                "shipment_id": f"S{i:04d}",
-                "supplier_id": f"SUP{i % 7}",
-                "transport_mode": mode,
-                "origin_country": ["CHN", "DEU", "USA"][i % 3],
-                "customs_unit": "0817800",
-                "incoterm": "FOB",
-                "eta_month": eta.month,
-                "planned_transit_days": transit,
-                "order_to_departure_days": 20,
-                "log_gross_weight_kg": float(rng.normal(6, 1)),
-                "supplier_prior_shipments": i // 7,
-                "supplier_prior_late_rate": 0.25,
-                "supplier_prior_mean_delay_days": 1.0,
-                "route_prior_shipments": i // 3,
-                "route_prior_late_rate": 0.25,
-                "as_of_date": pd.Timestamp(etd),
-                "is_late": None if is_open else late,
-                "label_known_date": None if is_open else pd.Timestamp(arrival),
-                "is_open": is_open,
-                "data_as_of_date": pd.Timestamp(date(2024, 12, 31)),
-            }
-        )
-    return pd.DataFrame(rows)
+from tests.ml.synthetic import synthetic_shipments
 
 
 def test_brier_score_by_hand():

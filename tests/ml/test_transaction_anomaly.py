@@ -1,11 +1,10 @@
 """Transaction anomalies, pure code: precision@k and recall@k by hand, a stable ranking, determinism, a forest that
 finds planted oddities a |z-score| ranking misses, the ground-truth reader, and the rows it scores. The run on the
-demo company is in tests/marts/test_ml_features.py."""
+demo company is in tests/marts/test_ml_models.py."""
 
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from ml_assets.transaction_anomaly.data import TrainingData
@@ -13,31 +12,7 @@ from ml_assets.transaction_anomaly.evaluation import evaluate, precision_at_k, r
 from ml_assets.transaction_anomaly.labels import known_anomaly_ids
 from ml_assets.transaction_anomaly.model import SKOPS_TRUSTED_TYPES, anomaly_score, fit
 from ml_assets.transaction_anomaly.train import PROMOTION_METRIC, SCORES_TABLE, score, train
-
-
-def synthetic_movements(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
-    """Ordinary movements in business hours, plus three planted oddities that each raise one red flag."""
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame(
-        {
-            "bank_transaction_id": [f"T{i:05d}" for i in range(n)],
-            "booking_date": pd.Timestamp("2024-06-03") + pd.to_timedelta(rng.integers(0, 180, n), unit="D"),
-            "amount_log_zscore_type": rng.normal(0, 1, n),
-            "amount_log_zscore_counterparty": rng.normal(0, 1, n),
-            "hour_sao_paulo": rng.integers(8, 19, n),
-            "is_off_hours": False,
-            "is_weekend_or_holiday": False,
-            "is_round_amount": False,
-            "is_unknown_counterparty": False,
-            "same_amount_counterparty_prior_7d": 0,
-            "fx_spread_over_ptax": np.where(rng.random(n) < 0.1, rng.uniform(0.002, 0.009, n), 0.0),
-            "fx_duplicate_prior_10d": 0,
-        }
-    )
-    frame.loc[10, ["hour_sao_paulo", "is_off_hours", "is_weekend_or_holiday"]] = [2, True, True]
-    frame.loc[20, ["is_round_amount", "is_unknown_counterparty"]] = [True, True]
-    frame.loc[30, ["fx_spread_over_ptax", "fx_duplicate_prior_10d"]] = [0.006, 1]
-    return frame, ["T00010", "T00020", "T00030"]
+from tests.ml.synthetic import synthetic_movements
 
 
 def test_precision_and_recall_at_k_by_hand():

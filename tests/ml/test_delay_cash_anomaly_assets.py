@@ -1,0 +1,175 @@
+"""The supplier-delay, cash-flow and anomaly Dagster assets end to end on the session chDB and a real MLflow store:
+each trains (metadata with metrics and its plot), passes the blocking promotion check and writes its scores table
+with the model version on every row. The anomaly model reads its known anomalies from `<data_dir>/demo/
+ground_truth.json` through the factory's `load_known_outcomes`; without that file nothing can be promoted and its
+scores are blocked."""
+
+import json
+from dataclasses import replace
+from functools import partial
+
+import dagster as dg
+import pandas as pd
+
+from ml_assets.cash_flow import data as cash_data
+from ml_assets.supplier_delay import data as delay_data
+from ml_assets.transaction_anomaly import data as anomaly_data
+from orchestration.defs.ml import cash_flow, supplier_delay, transaction_anomaly
+from orchestration.defs.ml.factory import build
+from orchestration.resources.mlflow import MLflowResource
+from orchestration.resources.warehouse import ClickHouseResource
+from tests.ml.synthetic import synthetic_cash_flow, synthetic_movements, synthetic_shipments
+
+DELAY_TYPES = {
+    "shipment_id": "String",
+    "supplier_id": "String",
+    "transport_mode": "String",
+    "origin_country": "String",
+    "customs_unit": "String",
+    "incoterm": "String",
+    "eta_month": "UInt8",
+    "planned_transit_days": "Int32",
+    "order_to_departure_days": "Int32",
+    "log_gross_weight_kg": "Float64",
+    "supplier_prior_shipments": "UInt32",
+    "supplier_prior_late_rate": "Float64",
+    "supplier_prior_mean_delay_days": "Float64",
+    "route_prior_shipments": "UInt32",
+    "route_prior_late_rate": "Float64",
+    "as_of_date": "Date",
+    "is_late": "Nullable(Bool)",
+    "label_known_date": "Nullable(Date)",
+    "is_open": "Bool",
+    "data_as_of_date": "Date",
+}
+CASH_TYPES = {
+    "origin_date": "Date",
+    "target_date": "Date",
+    "horizon_days": "UInt16",
+    "target_weekday": "UInt8",
+    "target_is_business_day": "Bool",
+    "receivables_due_brl": "Decimal(18, 4)",
+    "payables_due_brl": "Decimal(18, 4)",
+    "imports_arriving_brl": "Decimal(18, 4)",
+    "net_cash_flow_brl": "Nullable(Decimal(18, 4))",
+}
+ANOMALY_TYPES = {
+    "bank_transaction_id": "String",
+    "booking_date": "Date",
+    "amount_log_zscore_type": "Float64",
+    "amount_log_zscore_counterparty": "Float64",
+    "hour_sao_paulo": "UInt8",
+    "is_off_hours": "Bool",
+    "is_weekend_or_holiday": "Bool",
+    "is_round_amount": "Bool",
+    "is_unknown_counterparty": "Bool",
+    "same_amount_counterparty_prior_7d": "UInt32",
+    "fx_spread_over_ptax": "Float64",
+    "fx_duplicate_prior_10d": "UInt32",
+}
+
+
+def _plain(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value.item() if hasattr(value, "item") else value
+
+
+def _load(warehouse, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
+    warehouse.command(f"DROP TABLE IF EXISTS {table}")
+    columns = ", ".join(f"`{name}` {type_}" for name, type_ in types.items())
+    warehouse.command(f"CREATE TABLE {table} ({columns}) ENGINE = MergeTree ORDER BY tuple()")
+    rows = [[_plain(row[name]) for name in types] for row in frame.to_dict("records")]
+    warehouse.client.insert(table, rows, column_names=list(types))
+
+
+def _spec(spec, name: str, table: str, data_module):
+    return replace(
+        spec,
+        name=name,
+        load_training_data=partial(data_module.features, table=table),
+        load_scoring_data=partial(data_module.features, table=table),
+        scores_table=replace(spec.scores_table, model_name=name),
+    )
+
+
+def _materialize(specs, chdb_url, store, data_dir):
+    definitions = []
+    for spec in specs:
+        assets, checks = build(spec)
+        definitions += [*assets, *checks]
+    return dg.materialize(
+        definitions,
+        resources={
+            "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(data_dir)),
+            "mlflow": MLflowResource(tracking_uri=store.tracking_uri),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+        raise_on_error=False,
+    )
+
+
+def test_train_promote_and_score_the_three_models(warehouse, chdb_url, mlflow_store, tmp_path):
+    shipments, cash = synthetic_shipments(), synthetic_cash_flow()
+    movements, planted = synthetic_movements()
+    _load(warehouse, "ml.test_delay__features", shipments, DELAY_TYPES)
+    _load(warehouse, "ml.test_cash__features", cash, CASH_TYPES)
+    _load(warehouse, "ml.test_anomaly__features", movements, ANOMALY_TYPES)
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "ground_truth.json").write_text(
+        json.dumps({"anomalies": [{"bank_transaction_id": i, "kind": "PLANTED"} for i in planted]})
+    )
+    specs = [
+        _spec(supplier_delay.spec, "delay_assets_test", "ml.test_delay__features", delay_data),
+        _spec(cash_flow.spec, "cash_assets_test", "ml.test_cash__features", cash_data),
+        _spec(transaction_anomaly.spec, "anomaly_assets_test", "ml.test_anomaly__features", anomaly_data),
+    ]
+    for spec in specs:
+        warehouse.command(f"DROP TABLE IF EXISTS {spec.scores_table.qualified}")
+
+    result = _materialize(specs, chdb_url, mlflow_store, tmp_path)
+
+    assert result.success
+    checks = {check.asset_key.path[-1]: check for check in result.get_asset_check_evaluations()}
+    plots = {"delay_assets_test": "reliability_curve", "cash_assets_test": "backtest_by_horizon"}
+    plots["anomaly_assets_test"] = "precision_at_k"
+    for spec in specs:
+        metadata = result.asset_materializations_for_node(spec.model_key.to_python_identifier())[0].metadata
+        assert metadata["model_version"].value == "1"
+        assert metadata[f"plot/{plots[spec.name]}"].value.startswith(f"![{plots[spec.name]}](data:image/png;base64,")
+        assert f"| {spec.metric} |" in metadata["metrics"].value
+        check = checks[f"{spec.name}__model"]
+        assert check.passed and check.metadata["promoted"].value is True, check.metadata["reasons"].value
+
+    delay = warehouse.query_rows(
+        "SELECT shipment_id, late_probability, model_version FROM ml.delay_assets_test__scores"
+    )
+    assert {r[0] for r in delay} == set(shipments.loc[shipments["is_open"], "shipment_id"])
+    assert {r[2] for r in delay} == {"1"} and all(0 <= r[1] <= 1 for r in delay)
+    cash_rows = warehouse.query_rows("SELECT horizon_days, model_version FROM ml.cash_assets_test__scores")
+    assert sorted(r[0] for r in cash_rows) == list(range(1, 91)) and {r[1] for r in cash_rows} == {"1"}
+    top = warehouse.query_rows(
+        "SELECT bank_transaction_id FROM ml.anomaly_assets_test__scores WHERE model_version = '1' "
+        "ORDER BY anomaly_score DESC LIMIT 3"
+    )
+    assert {r[0] for r in top} == set(planted)
+
+
+def test_without_known_anomalies_nothing_is_promoted_and_scoring_is_blocked(
+    warehouse, chdb_url, mlflow_store, tmp_path
+):
+    movements, _ = synthetic_movements(n=200)
+    _load(warehouse, "ml.test_anomaly_unlabelled__features", movements, ANOMALY_TYPES)
+    spec = _spec(
+        transaction_anomaly.spec, "anomaly_unlabelled_test", "ml.test_anomaly_unlabelled__features", anomaly_data
+    )
+    warehouse.command(f"DROP TABLE IF EXISTS {spec.scores_table.qualified}")
+
+    result = _materialize([spec], chdb_url, mlflow_store, tmp_path)  # no demo/ground_truth.json under tmp_path
+
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and check.metadata["champion_version"].value == "none"
+    assert "precision_at_10" in check.metadata["reasons"].value
+    assert not result.asset_materializations_for_node(spec.scores_key.to_python_identifier())
