@@ -136,3 +136,21 @@ def horizon_metrics(predictions: pd.DataFrame, alpha: float) -> pd.DataFrame:
         }
     )
     return out.reset_index()
+
+
+def ridge_vs_random_walk(predictions: pd.DataFrame, block_dates: int = 20) -> tuple[float, float, int]:
+    """Is the ridge's edge over the random walk more than noise? (mean loss difference, t statistic, blocks).
+
+    Loss difference per forecast: (|ridge - actual| - |random walk - actual|) / rate, averaged per origin date over
+    currencies and horizons, then per block of `block_dates` consecutive origin dates (forecasts of neighbouring
+    days overlap, so single days are not independent); t = mean / (sd / sqrt(blocks)) of the block means. Negative
+    means the ridge is better; a Diebold-Mariano-style test with blocks instead of a HAC variance.
+    """
+    p = predictions
+    diff = ((p["ridge_point"] - p["actual"]).abs() - (p["ptax_sell"] - p["actual"]).abs()) / p["ptax_sell"]
+    by_date = diff.groupby(p["date"]).mean().sort_index()
+    blocks = by_date.groupby(np.arange(len(by_date)) // block_dates).mean()
+    if len(blocks) < 2 or blocks.std(ddof=1) == 0:
+        return float(blocks.mean()), float("nan"), len(blocks)
+    t = blocks.mean() / (blocks.std(ddof=1) / np.sqrt(len(blocks)))
+    return float(blocks.mean()), float(t), len(blocks)

@@ -1,12 +1,13 @@
 """FX forecast entry points: train + backtest (-> TrainingResult), and score (-> rows of ml.fx_forecast__scores).
 
 Training backtests walk-forward over the whole history it is given (backtest.py) and decides the point source:
-the ridge only if it beats the random walk on average over the 20 horizons across at least MIN_EVIDENCE_DATES
-backtest origins, otherwise the random walk (the notes say which, and why). It then fits the served model on all
-of the history and returns the backtest metrics of the served model and of the baseline (random walk with
-empirical-quantile intervals). The promotion metric is `interval_score_ratio`, the mean over horizons of model /
-baseline interval score (lower is better; the baseline is 1 by definition): the intervals are where this model
-can add value over the random walk, and a point forecast that does not beat the random walk is never served.
+the ridge only if its edge over the random walk is more than noise (block t statistic below MAX_T_STAT over at
+least MIN_BLOCKS blocks of backtest days), otherwise the random walk (the notes say which, and why). It then fits
+the served model on all of the history and returns the backtest metrics of the served model and of the baseline
+(random walk with empirical-quantile intervals). The promotion metric is `interval_score_ratio`, the mean over
+horizons of model / baseline interval score (lower is better; the baseline is 1 by definition): the intervals are
+where this model can add value over the random walk, and a point forecast that does not beat the random walk is
+never served.
 """
 
 from dataclasses import replace
@@ -20,7 +21,7 @@ from ml_assets.common.scores import ScoresTable
 from ml_assets.common.training import TrainingResult
 from ml_assets.fx_forecast import features as fx_features
 from ml_assets.fx_forecast import plots
-from ml_assets.fx_forecast.backtest import horizon_metrics, walk_forward
+from ml_assets.fx_forecast.backtest import horizon_metrics, ridge_vs_random_walk, walk_forward
 from ml_assets.fx_forecast.model import INPUT_COLUMNS, ForecastParams, FxForecaster, scoring_input
 
 MODEL_NAME = "fx_forecast"
@@ -28,9 +29,11 @@ PROMOTION_METRIC = "interval_score_ratio"
 HIGHER_IS_BETTER = False
 MAX_MIN_TRAIN_DATES = 500  # about two years before the first backtest origin ...
 BACKTEST_STEP = 20  # ... then refit every 20 business days
-# The random walk is the prior: the ridge replaces it only if it beats it over at least two years of backtest
-# origins (a few months of trending rates make momentum look good; ten years of PTAX say it does not hold).
-MIN_EVIDENCE_DATES = 500
+# The random walk is the prior: the ridge replaces it only if its edge is more than noise (a few months of trending
+# rates make momentum look good; ten years of PTAX say it does not hold): block t statistic of the loss difference
+# below -2 over at least 10 blocks of 20 backtest days (backtest.ridge_vs_random_walk).
+MAX_T_STAT = -2.0
+MIN_BLOCKS = 10
 
 SCORES_TABLE = ScoresTable(
     model_name=MODEL_NAME,
@@ -81,27 +84,29 @@ def _summary(per_h: pd.DataFrame) -> tuple[dict, dict]:
     return {k: float(v) for k, v in metrics.items()}, {k: float(v) for k, v in baseline.items()}
 
 
-def _notes(per_h: pd.DataFrame, params: ForecastParams, n_dates: int, test_dates: int) -> list[str]:
+def _notes(per_h: pd.DataFrame, params: ForecastParams, n_dates: int, test_dates: int, t_stat: float) -> list[str]:
     ridge = per_h["ridge_mae_ratio"]
     level = 1 - params.alpha
     notes = [
-        f"Walk-forward backtest over {n_dates} origin dates, {int(per_h['n'].sum())} forecasts "
-        f"(currency x origin x horizon).",
+        f"Walk-forward backtest over {n_dates} origin dates ({test_dates} forecast), {int(per_h['n'].sum())} "
+        "forecasts (currency x origin x horizon).",
     ]
-    if params.point_source == "random_walk" and ridge.mean() < 1.0:
+    ridge_text = (
+        f"the ridge on volatility-scaled momentum has an MAE ratio of {ridge.min():.4f}..{ridge.max():.4f} over "
+        f"horizons 1-20 (mean {ridge.mean():.4f}; block t statistic of its edge {t_stat:.2f})"
+    )
+    if params.point_source == "ridge":
+        notes.append(f"The point forecast beats the random walk by more than noise: {ridge_text}.")
+    elif ridge.mean() < 1.0:
         notes.append(
-            f"The ridge point forecast beat the random walk in this backtest (MAE ratio {ridge.mean():.4f}), but over "
-            f"only {test_dates} origin dates (< {MIN_EVIDENCE_DATES}): too little evidence, so the served point "
-            "forecast stays the random walk (today's PTAX); decisions must rely on the intervals."
-        )
-    elif params.point_source == "random_walk":
-        notes.append(
-            "The learned point forecast (ridge on volatility-scaled momentum) does NOT beat the random walk: MAE "
-            f"ratio {ridge.min():.4f}..{ridge.max():.4f} over horizons 1-20 (mean {ridge.mean():.4f}). The served "
-            "point forecast is therefore the random walk (today's PTAX); decisions must rely on the intervals."
+            f"The ridge beats the random walk in this backtest but not by more than noise: {ridge_text}. The served "
+            "point forecast stays the random walk (today's PTAX); decisions must rely on the intervals."
         )
     else:
-        notes.append(f"The ridge point forecast beats the random walk on average: MAE ratio {ridge.mean():.4f}.")
+        notes.append(
+            f"The learned point forecast does NOT beat the random walk: {ridge_text}. The served point forecast is "
+            "therefore the random walk (today's PTAX); decisions must rely on the intervals."
+        )
     notes.append(
         f"{level:.0%} intervals: coverage {per_h['coverage'].min():.3f}..{per_h['coverage'].max():.3f} "
         f"(baseline {per_h['baseline_coverage'].min():.3f}..{per_h['baseline_coverage'].max():.3f}); interval "
@@ -118,13 +123,15 @@ def train(features: pd.DataFrame, seed: int = 42, step: int = BACKTEST_STEP) -> 
     params = ForecastParams(seed=seed)
     predictions = walk_forward(data, params, min_train_dates=min_train, step=step)
     per_h = horizon_metrics(predictions, params.alpha)
-    test_dates = data["date"].nunique() - min_train
-    if per_h["ridge_mae_ratio"].mean() < 1.0 and test_dates >= MIN_EVIDENCE_DATES:
+    test_dates = n_dates - min_train
+    edge, t_stat, blocks = ridge_vs_random_walk(predictions)
+    if t_stat < MAX_T_STAT and blocks >= MIN_BLOCKS:
         params = replace(params, point_source="ridge")
         predictions = walk_forward(data, params, min_train_dates=min_train, step=step)
         per_h = horizon_metrics(predictions, params.alpha)
     forecaster = FxForecaster.fit(data, params)
     metrics, baseline = _summary(per_h)
+    metrics.update({"ridge_edge": edge, "ridge_edge_t_stat": t_stat})
     example = scoring_input(features).groupby("currency").head(2).reset_index(drop=True)[list(INPUT_COLUMNS)]
     output = forecaster.predict(example)
     latest = scoring_input(features)
@@ -157,7 +164,7 @@ def train(features: pd.DataFrame, seed: int = 42, step: int = BACKTEST_STEP) -> 
             "fan_chart": plots.fan_chart(features, forecast, 1 - params.alpha),
             "backtest_by_horizon": plots.backtest_by_horizon(per_h, 1 - params.alpha),
         },
-        notes=_notes(per_h, params, n_dates, test_dates),
+        notes=_notes(per_h, params, n_dates, test_dates, t_stat),
         tables={"backtest_by_horizon": per_h},
     )
 

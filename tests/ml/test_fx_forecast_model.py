@@ -8,7 +8,7 @@ import pandas as pd
 from ml_assets.fx_forecast.backtest import walk_forward
 from ml_assets.fx_forecast.features import HORIZONS, targets
 from ml_assets.fx_forecast.model import ForecastParams, conformal_quantile
-from ml_assets.fx_forecast.train import MIN_EVIDENCE_DATES, train
+from ml_assets.fx_forecast.train import MAX_T_STAT, MIN_BLOCKS, train
 
 
 def test_conformal_quantile_is_the_finite_sample_rank():
@@ -59,7 +59,8 @@ def test_backtest_over_real_ptax(fx_trained):
     assert per_h["coverage"].between(0.85, 0.95).all()
     assert fx_trained.metrics["interval_score_ratio"] < 1.0
     assert fx_trained.params["backtest_dates"] > 1900  # 2,448 origin dates, the first 500 train only
-    ridge_wins = per_h["ridge_mae_ratio"].mean() < 1.0 and fx_trained.params["backtest_dates"] >= MIN_EVIDENCE_DATES
+    blocks = -(-fx_trained.params["backtest_dates"] // 20)
+    ridge_wins = fx_trained.metrics["ridge_edge_t_stat"] < MAX_T_STAT and blocks >= MIN_BLOCKS
     assert fx_trained.params["point_source"] == ("ridge" if ridge_wins else "random_walk")
     if fx_trained.params["point_source"] == "random_walk":
         assert (per_h["mae_ratio"] == 1.0).all()
