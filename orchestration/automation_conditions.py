@@ -20,4 +20,6 @@ def training_condition(cron_schedule: str, cron_timezone: str) -> dg.AutomationC
 
 def scoring_condition() -> dg.AutomationCondition:
     """Scores follow every refresh of their features or model, unless a blocking check upstream failed."""
-    return dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+    return (dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()).with_label(
+        "eager_after_blocking_checks"
+    )
