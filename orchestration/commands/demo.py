@@ -8,7 +8,7 @@ resource at it, parses the dbt project, runs every asset for the range in ONE Da
 import argparse
 import os
 
-from orchestration.constants import DEMO_END_DATE, DEMO_START_DATE
+from orchestration.constants import DEMO_END_DATE, DEMO_MARKET_HISTORY_START_DATE, DEMO_START_DATE
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
@@ -18,6 +18,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo", help="run the main job on the embedded default (offline)")
     parser.add_argument("--start", default=DEMO_START_DATE, help="first partition (YYYY-MM-DD)")
     parser.add_argument("--end", default=DEMO_END_DATE, help="last partition (YYYY-MM-DD)")
+    parser.add_argument(
+        "--market-history-start",
+        default=DEMO_MARKET_HISTORY_START_DATE,
+        help="first BCB partition, when earlier than --start (the FX forecast needs years of PTAX)",
+    )
     parser.add_argument("--live", action="store_true", help="call the live BCB APIs instead of the replay server")
     parser.set_defaults(handler=run)
 
@@ -43,16 +48,18 @@ def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
         return result.success, result.run_id
 
 
-def run_main_jobs(start: str, end: str) -> tuple[bool, list[str]]:
-    """Each source's job for partitions start..end (one run each), then the transformations."""
+def run_main_jobs(start: str, end: str, market_history_start: str | None = None) -> tuple[bool, list[str]]:
+    """Each source's job for partitions start..end (one run each; BCB from `market_history_start` when that is
+    earlier), then the transformations."""
     from orchestration.defs.jobs import SOURCE_JOBS
 
     run_ids = []
-    for name, _group in SOURCE_JOBS:
+    for name, group in SOURCE_JOBS:
         if not job_named(name).asset_layer.executable_asset_keys:
             continue
-        print(f"  {name} {start}..{end}")
-        success, run_id = run_job(name, {RANGE_START_TAG: start, RANGE_END_TAG: end})
+        first = min(start, market_history_start) if group == "bcb" and market_history_start else start
+        print(f"  {name} {first}..{end}")
+        success, run_id = run_job(name, {RANGE_START_TAG: first, RANGE_END_TAG: end})
         run_ids.append(run_id)
         if not success:
             return False, run_ids
@@ -75,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"local stand-in: {name}={value}")
         prepare_manifest()
         print(f"Materializing every asset for {args.start}..{args.end}: one run per source, then dbt ...")
-        success, run_ids = run_main_jobs(args.start, args.end)
+        success, run_ids = run_main_jobs(args.start, args.end, args.market_history_start)
     print(f"Runs {', '.join(run_ids)}: {'SUCCESS' if success else 'FAILURE'}")
     if not success:
         print(f"See the run's logs: DAGSTER_HOME={home} .venv/bin/dagster run list, or open the UI (importau dev).")
