@@ -129,7 +129,16 @@ sku_ratios as (
 
 company_ratio as (
 
-    select toDecimal128(sum(taxes_brl), 8) / sum(customs_value_brl) as tax_ratio from item_ratios
+    -- NULL without any past declaration (an empty history must not divide by zero: ClickHouse evaluates
+    -- Decimal division on every row it is given, so the denominator itself is made safe)
+    select
+        if(
+            sum(customs_value_brl) = 0,
+            null,
+            toDecimal128(sum(taxes_brl), 8)
+            / if(sum(customs_value_brl) = 0, toDecimal128(1, 4), sum(customs_value_brl))
+        ) as tax_ratio
+    from item_ratios
 
 ),
 
