@@ -23,6 +23,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=DEMO_MARKET_HISTORY_START_DATE,
         help="first BCB partition, when earlier than --start (the FX forecast needs years of PTAX)",
     )
+    parser.add_argument(
+        "--no-ml",
+        action="store_true",
+        help="skip ML training and scoring (a short range has too little history for the backtests)",
+    )
     parser.add_argument("--live", action="store_true", help="call the live BCB APIs instead of the replay server")
     parser.set_defaults(handler=run)
 
@@ -48,7 +53,9 @@ def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
         return result.success, result.run_id
 
 
-def run_main_jobs(start: str, end: str, market_history_start: str | None = None) -> tuple[bool, list[str]]:
+def run_main_jobs(
+    start: str, end: str, market_history_start: str | None = None, ml: bool = True
+) -> tuple[bool, list[str]]:
     """Each source's job for partitions start..end (one run each; BCB from `market_history_start` when that is
     earlier), then the transformations."""
     from orchestration.defs.jobs import SOURCE_JOBS
@@ -63,8 +70,9 @@ def run_main_jobs(start: str, end: str, market_history_start: str | None = None)
         run_ids.append(run_id)
         if not success:
             return False, run_ids
-    print("  transform")
-    success, run_id = run_job("transform", {})
+    transform = "transform" if ml else "transform_without_ml"
+    print(f"  {transform}")
+    success, run_id = run_job(transform, {})
     return success, [*run_ids, run_id]
 
 
@@ -82,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"local stand-in: {name}={value}")
         prepare_manifest()
         print(f"Materializing every asset for {args.start}..{args.end}: one run per source, then dbt ...")
-        success, run_ids = run_main_jobs(args.start, args.end, args.market_history_start)
+        success, run_ids = run_main_jobs(args.start, args.end, args.market_history_start, ml=not args.no_ml)
     print(f"Runs {', '.join(run_ids)}: {'SUCCESS' if success else 'FAILURE'}")
     if not success:
         print(f"See the run's logs: DAGSTER_HOME={home} .venv/bin/dagster run list, or open the UI (importau dev).")

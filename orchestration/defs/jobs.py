@@ -29,4 +29,15 @@ transform_job = dg.define_asset_job(
     description="dbt seeds, staging, intermediate and marts (and what follows them), unpartitioned.",
 )
 
-jobs = [*source_jobs, transform_job]
+# The same without training and scoring (assets of kind `mlflow`): for short date ranges, whose history is too
+# short for the models' walk-forward backtests (training then fails with a clear "not enough history" error).
+# The recommendations still build, from whatever scores the `ml` tables already hold.
+transform_without_ml_job = dg.define_asset_job(
+    "transform_without_ml",
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
+    - dg.AssetSelection.kind("mlflow"),
+    description="dbt seeds, staging, intermediate and marts, without ML training and scoring, unpartitioned.",
+)
+
+jobs = [*source_jobs, transform_job, transform_without_ml_job]

@@ -29,7 +29,7 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 def run_demo(data_dir: Path) -> None:
     completed = subprocess.run(
-        [str(BIN / "importau"), "demo", "--start", START, "--end", END, "--market-history-start", START],
+        [str(BIN / "importau"), "demo", "--start", START, "--end", END, "--market-history-start", START, "--no-ml"],
         env=_env(data_dir),
         capture_output=True,
         text=True,

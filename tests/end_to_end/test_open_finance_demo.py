@@ -19,7 +19,7 @@ START, END = "2024-12-16", "2024-12-31"  # the sandbox bank's "today" is 2024-12
 def demo(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("e2e_open_finance")
     completed = subprocess.run(
-        [str(BIN / "importau"), "demo", "--start", START, "--end", END, "--market-history-start", START],
+        [str(BIN / "importau"), "demo", "--start", START, "--end", END, "--market-history-start", START, "--no-ml"],
         env=_env(data_dir),
         capture_output=True,
         text=True,

@@ -14,7 +14,7 @@ are recomputed with the generator's own `declaration_taxes` at the clearance dat
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -251,11 +251,11 @@ def test_items_of_declarations_the_erp_got_right_equal_the_erp(landed):
 
 
 def test_net_landed_cost_is_the_inventory_cost_of_the_stock_receipts(landed):
-    """IPI, PIS, COFINS and ICMS are credits, so the receipts carry customs value + II + fees per unit. The
-    generator rounds that unit cost half even (customs.py `quantize` without a rounding mode); the mart rounds
-    half up, so both are derived here from the mart's exact net cost."""
+    """IPI, PIS, COFINS and ICMS are credits, so the receipts carry customs value + II + fees per unit, rounded
+    half up to 4 places by the ERP (the generator) and by the mart alike, both derived here from the mart's exact
+    net cost."""
     assert len(landed.receipts) >= 300
     for receipt in landed.receipts:
         per_unit = dec(receipt["net_cost"]) / dec(receipt["quantity"])
-        assert per_unit.quantize(FOUR_PLACES, ROUND_HALF_EVEN) == dec(receipt["unit_cost_brl"]), receipt
+        assert per_unit.quantize(FOUR_PLACES, ROUND_HALF_UP) == dec(receipt["unit_cost_brl"]), receipt
         assert per_unit.quantize(FOUR_PLACES, ROUND_HALF_UP) == dec(receipt["net_cost_per_unit"]), receipt
