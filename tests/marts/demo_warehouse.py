@@ -32,21 +32,12 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from ingestion.bcb import schemas as bcb_schemas  # noqa: E402  (after the sys.path line, run as a script)
+
 LOADED_AT = datetime(2025, 1, 2, 6, 0, tzinfo=UTC)
 CNY_FILE = REPO / "data" / "bcb_replay" / "closing" / "extra" / "CNY.csv"
-CLOSING_COLUMNS = [
-    "quote_date",
-    "bcb_currency_code",
-    "currency_type",
-    "currency",
-    "buy",
-    "sell",
-    "parity_buy",
-    "parity_sell",
-    "_partition_date",
-    "_loaded_at",
-    "_source_file",
-]
+# the raw closing-rates table: the BCB dataset's columns plus the raw-load metadata
+CLOSING_COLUMNS = [*bcb_schemas.CLOSING_RATES.names, "_partition_date", "_loaded_at", "_source_file"]
 
 
 def cny_closing_rows(start: date, end: date) -> list[list]:
