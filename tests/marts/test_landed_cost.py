@@ -190,7 +190,7 @@ def test_exactly_the_declarations_the_erp_got_wrong_are_flagged(landed):
         if any(expected[declaration_id][field] != dec(row[f"erp_{field}"]) for field in FIELDS)
     }
     flagged = {declaration_id for declaration_id, row in landed.declarations.items() if row["mart_flagged"]}
-    assert should_flag >= {e["declaration_id"] for e in landed.erp_errors}
+    assert should_flag == {e["declaration_id"] for e in landed.erp_errors}
     assert flagged == should_flag
     for declaration_id in flagged:
         assert landed.declarations[declaration_id]["mart_items_flagged"] >= 1, declaration_id
