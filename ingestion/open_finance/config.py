@@ -13,7 +13,8 @@ institutions:
     consent_id: "urn:bancoa:C1DD33123"
     # optional: api_urls: {exchanges: https://.../open-banking/exchanges/v1}, redirect_uri, signing_key_id,
     #   permissions: [...],
-    #   monthly_call_budget: {default: 300, "accounts/v2/accounts/{accountId}/balances": 600}
+    #   monthly_call_budget: {default: 300, "accounts/v2/accounts/{accountId}/balances": 600},
+    #   max_parallel_calls: 4           # FX operation details/events fetched at once (1 = one after another)
 ```
 
 Per institution, `OPEN_FINANCE_<NAME>_CERT_PATH`, `_KEY_PATH`, `_CA_PATH`, `_SIGNING_KEY_PATH` (upper-case
@@ -54,6 +55,10 @@ DATA_SCOPES = "openid accounts credit-cards-accounts exchanges resources"
 CONSENT_SCOPE = "consents"
 DEFAULT_MONTHLY_BUDGET = 300  # calls per endpoint per institution per month unless configured otherwise
 DEFAULT_WINDOW_DAYS = 7
+# Calls in flight at once to one institution when a pull fans out (the detail and events of each FX operation).
+# Institutions publish per-client rate limits (TPS/TPM), not a concurrency figure; 4 keeps a pull well inside
+# the usual limits while hiding most of the latency. Set `max_parallel_calls` per institution to change it.
+DEFAULT_MAX_PARALLEL_CALLS = 4
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -80,10 +85,15 @@ class Institution:
     api_urls: Mapping[str, str] = field(default_factory=dict)  # per-family override of the full base URL
     permissions: tuple[str, ...] = DEFAULT_PERMISSIONS
     monthly_call_budget: Mapping[str, int] = field(default_factory=dict)  # endpoint -> calls; "default"
+    max_parallel_calls: int = DEFAULT_MAX_PARALLEL_CALLS  # calls in flight at once when a pull fans out
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
             raise ConfigError(f"institution name {self.name!r} must match {_NAME.pattern}")
+        if not 1 <= self.max_parallel_calls <= 32:
+            raise ConfigError(
+                f"institution {self.name!r}: max_parallel_calls must be between 1 and 32, got {self.max_parallel_calls}"
+            )
         for attribute in ("api_base_url", "token_url", "client_id", "consent_id", "cert_path", "key_path"):
             if not getattr(self, attribute):
                 raise ConfigError(f"institution {self.name!r}: {attribute} is empty")
@@ -165,6 +175,9 @@ def institution_from_mapping(entry: Mapping, environ: Mapping[str, str]) -> Inst
         api_urls=dict(entry.get("api_urls") or {}),
         permissions=tuple(entry.get("permissions") or DEFAULT_PERMISSIONS),
         monthly_call_budget={str(k): int(v) for k, v in (entry.get("monthly_call_budget") or {}).items()},
+        max_parallel_calls=int(
+            DEFAULT_MAX_PARALLEL_CALLS if entry.get("max_parallel_calls") is None else entry["max_parallel_calls"]
+        ),
     )
 
 

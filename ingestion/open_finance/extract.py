@@ -4,6 +4,9 @@ Per institution: check the consent (client_credentials) → GET /resources → a
 over the trailing window) → credit-card accounts (bills due in the window and ahead, their transactions, the
 current card transactions) → FX operations (list → detail → events). Only resources the institution lists as
 AVAILABLE are read further. Families whose permissions the institution's config leaves out are skipped.
+The detail and events of the FX operations are fetched up to `institution.max_parallel_calls` operations at
+once (a thread pool per pull); rows are assembled in the listing's order, so the same answers give the same
+tables whatever the pool size. The call budget is charged through one `BudgetSession` per pull (budget.py).
 
 Any error fails the institution's pull as a whole (nothing is returned to be written), so a partition never
 lands half a pull; bad records alone are quarantined. `pull_institutions` runs several institutions, and
@@ -11,9 +14,11 @@ raises `InstitutionsFailed` (keeping the good results) if any failed.
 """
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -31,6 +36,7 @@ from ingestion.open_finance.config import (
     EXCHANGE_PERMISSIONS,
     Institution,
 )
+from ingestion.open_finance.errors import OpenFinanceHTTPError
 from ingestion.open_finance.parse import SAO_PAULO, Parsed
 from ingestion.open_finance.transport import CallSettings, FapiSession
 
@@ -89,6 +95,60 @@ def _dedupe_card_transactions(parsed: Parsed) -> None:
     parsed.rows = list(best.values())
 
 
+class _Stopped(Exception):
+    """A fanned-out task that did not start because another one had already failed."""
+
+
+def fan_out(
+    institution: str,
+    fn: Callable,
+    items: Sequence,
+    workers: int,
+    item_seconds: float,
+    describe: Callable[[object], str],
+) -> list:
+    """`[fn(item) for item in items]` with up to `workers` items at once; results in the order of `items`.
+
+    Results are awaited in order, each for at most `item_seconds` (the pool starts items first-in first-out,
+    so when every earlier item is done this one is running or starts at once: the bound is per item). On the
+    first failure in that order the items not started are dropped, the ones in flight are awaited (they are
+    bounded by the HTTP timeouts and retries) and the failure is raised; a wait past the bound raises
+    `OpenFinanceHTTPError` without waiting for the stuck item.
+    """
+    if workers <= 1 or len(items) <= 1:
+        return [fn(item) for item in items]
+    stop = threading.Event()
+
+    def run(item):
+        if stop.is_set():
+            raise _Stopped()
+        return fn(item)
+
+    pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix=f"open-finance-{institution}")
+    stuck = False
+    try:
+        futures = [pool.submit(run, item) for item in items]
+        results = []
+        for item, future in zip(items, futures, strict=True):
+            try:
+                results.append(future.result(timeout=item_seconds))
+            except FutureTimeout:
+                stuck = True
+                raise OpenFinanceHTTPError(
+                    institution, describe(item), None, f"no answer within {item_seconds:.0f} s"
+                ) from None
+        return results
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=not stuck, cancel_futures=True)
+
+
+def _fx_operation_with_events(client: OpenFinanceClient, operation_id: str) -> tuple[dict, list[dict]]:
+    return client.fx_operation(operation_id), client.fx_operation_events(operation_id)
+
+
 def pull_with_client(
     client: OpenFinanceClient, day: date, today: date, options: PullOptions | None = None
 ) -> dict[str, Parsed]:
@@ -134,10 +194,17 @@ def pull_with_client(
     if set(EXCHANGE_PERMISSIONS) <= permissions:
         listed = client.fx_operations()
         by_id = {str(o.get("operationId")): o for o in listed if o.get("operationId")}
-        for operation_id in _skipped(name, "FX operation", list(by_id), _available(resources, "EXCHANGE")):
-            detail = client.fx_operation(operation_id)
+        wanted = _skipped(name, "FX operation", list(by_id), _available(resources, "EXCHANGE"))
+        fetched = fan_out(
+            name,
+            lambda operation_id: _fx_operation_with_events(client, operation_id),
+            wanted,
+            institution.max_parallel_calls,
+            4 * client.session.settings.longest_call(),  # detail, events, a further page, a consent re-read
+            lambda operation_id: f"FX operation {operation_id} (detail and events)",
+        )
+        for operation_id, (detail, events) in zip(wanted, fetched, strict=True):
             _collect(out, "fx_operations", entities.fx_operation(name, by_id[operation_id], detail))
-            events = client.fx_operation_events(operation_id)
             _collect(out, "fx_operation_events", entities.fx_operation_events(name, operation_id, events))
     return out
 
@@ -177,8 +244,9 @@ def pull_institution(
             authorization_code=grant.get("authorization_code"),
             refresh_token=grant.get("refresh_token"),
         )
-        session = FapiSession(institution, http, tokens, budget, settings, sleep)
-        parsed = pull_with_client(OpenFinanceClient(session), day, today, options)
+        with budget.session() as charged:  # in memory; unused reserved calls go back on any exit
+            session = FapiSession(institution, http, tokens, charged, settings, sleep)
+            parsed = pull_with_client(OpenFinanceClient(session), day, today, options)
     window = (day - timedelta(days=options.window_days - 1), day)
     extract = to_extract(institution.name, window, parsed, session.calls)
     log.info(

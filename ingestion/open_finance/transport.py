@@ -14,6 +14,7 @@
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections import Counter
@@ -26,7 +27,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.open_finance.auth import TokenManager
-from ingestion.open_finance.budget import CallBudget
+from ingestion.open_finance.budget import BudgetSession, CallBudget
 from ingestion.open_finance.config import Institution
 from ingestion.open_finance.errors import InteractionIdMismatch, OpenFinanceHTTPError, OpenFinancePayloadError
 
@@ -47,6 +48,11 @@ class CallSettings:
     timeout: float = 30.0
     page_size: int = 1000
     count_paginated_calls: bool = False
+
+    def longest_call(self) -> float:
+        """An upper bound on one `FapiSession.request`: every attempt timing out twice (a 401 asks once more,
+        a token request may precede it) plus the longest backoff between attempts."""
+        return self.max_attempts * (3 * self.timeout + self.wait_max)
 
 
 @dataclass(frozen=True)
@@ -75,14 +81,18 @@ def error_detail(response: httpx.Response, limit: int = 300) -> str:
 
 
 class FapiSession:
-    """Calls one institution's APIs over its mutual-TLS client."""
+    """Calls one institution's APIs over its mutual-TLS client; safe to share between threads.
+
+    `budget` is a `CallBudget` (one locked file write per call) or, as `pull_institution` passes it, a
+    `BudgetSession` of one (charged in memory against blocks reserved from the file).
+    """
 
     def __init__(
         self,
         institution: Institution,
         http: httpx.Client,
         tokens: TokenManager,
-        budget: CallBudget,
+        budget: CallBudget | BudgetSession,
         settings: CallSettings | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
@@ -90,6 +100,7 @@ class FapiSession:
         self.settings, self.sleep = settings or CallSettings(), sleep
         self.calls: Counter[str] = Counter()  # attempts per endpoint template in this session
         self.missing_echoes = 0
+        self._counts_lock = threading.Lock()
 
     def request(
         self,
@@ -159,7 +170,8 @@ class FapiSession:
     def _send(self, method, url, endpoint, token, params, json_body, free) -> tuple[httpx.Response, str]:
         if not free:
             self.budget.charge(self.institution.name, endpoint, self.institution.budget_for(endpoint))
-        self.calls[endpoint] += 1
+        with self._counts_lock:
+            self.calls[endpoint] += 1
         bearer = self.tokens.data_token() if token == "data" else self.tokens.consent_token()
         interaction_id = str(uuid.uuid4())
         headers = {
@@ -183,7 +195,8 @@ class FapiSession:
     def _check_echo(self, response: httpx.Response, sent: str, endpoint: str) -> None:
         echoed = response.headers.get(INTERACTION_HEADER)
         if echoed is None:
-            self.missing_echoes += 1
+            with self._counts_lock:
+                self.missing_echoes += 1
             log.warning(
                 "open finance %s: %s answered without echoing %s %s",
                 self.institution.name,
