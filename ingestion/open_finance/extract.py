@@ -110,9 +110,9 @@ def fan_out(
     """`[fn(item) for item in items]` with up to `workers` items at once; results in the order of `items`.
 
     Results are awaited in order, each for at most `item_seconds` (the pool starts items first-in first-out,
-    so when every earlier item is done this one is running or starts at once: the bound is per item). On the
-    first failure in that order the items not started are dropped, the ones in flight are awaited (they are
-    bounded by the HTTP timeouts and retries) and the failure is raised; a wait past the bound raises
+    so when every earlier item is done this one is running or starts at once: the bound is per item). Once an
+    item fails no further item starts; the ones in flight finish (they are bounded by the HTTP timeouts and
+    retries) and the first failure in the order of `items` is raised. A wait past the bound raises
     `OpenFinanceHTTPError` without waiting for the stuck item.
     """
     if workers <= 1 or len(items) <= 1:
@@ -122,7 +122,11 @@ def fan_out(
     def run(item):
         if stop.is_set():
             raise _Stopped()
-        return fn(item)
+        try:
+            return fn(item)
+        except BaseException:
+            stop.set()  # before this worker takes the next item
+            raise
 
     pool = ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix=f"open-finance-{institution}")
     stuck = False
