@@ -1,3 +1,4 @@
+{{ config(order_by=['declaration_id', 'item_number']) }}
 {#- One row per declaration item: the declaration's fees allocated to its items, then ICMS.
     Allocation (a cost-accounting convention, not a legal rule): each declaration-level amount (Siscomex fee =
     fee per declaration + the fee of each addition; AFRMM; other customs expenses) is split in proportion to the

@@ -1,3 +1,4 @@
+{{ config(order_by=['declaration_id', 'item_number']) }}
 {#- One row per item of a declaration that is not deleted: customs value in the invoice currency and in BRL, and
     the taxes computed item by item, each rounded half up to the centavo as the declaration does (round() on
     Decimal rounds half away from zero, i.e. half up for these positive amounts):

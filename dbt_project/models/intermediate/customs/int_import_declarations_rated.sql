@@ -1,3 +1,4 @@
+{{ config(order_by=['registration_date', 'declaration_id']) }}
 {#- One row per import declaration (DI/DUIMP) the ERP holds and has not deleted, with what the law attaches to it:
     the Siscomex rate, the ICMS rate of the destination state, the general PIS/COFINS rates, the Siscomex fee per
     declaration and the AFRMM rate. Each rate is looked up on the date of its taxable event (README.md):

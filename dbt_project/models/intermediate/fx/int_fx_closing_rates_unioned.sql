@@ -1,3 +1,4 @@
+{{ config(order_by=['currency', 'quote_date']) }}
 with
 
 ptax_quotes as (

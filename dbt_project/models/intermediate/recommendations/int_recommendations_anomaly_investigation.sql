@@ -1,3 +1,4 @@
+{{ config(order_by=['action_code', 'subject_id']) }}
 {#- One row per bank movement to investigate: the `anomaly_top_k` most anomalous posted movements of the last
     `lookback_days` up to the as-of date, among those the transaction-anomaly model flags. The effect is the amount
     at stake: the movement's absolute BRL amount as the expected effect and the high end (an error or a fraud

@@ -1,3 +1,4 @@
+{{ config(order_by=['as_of_date']) }}
 {#- One row: the day the recommendations are made for. `as_of_date` is the São Paulo date the ERP is known up to
     (int_treasury_data_as_of: its latest change), not today(), so a rebuild on old data recommends what was
     actionable then. `decision_date` is the business day an action can be taken on (the as-of date, or the next

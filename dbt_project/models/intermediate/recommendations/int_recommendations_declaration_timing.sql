@@ -1,3 +1,4 @@
+{{ config(order_by=['action_code', 'subject_id']) }}
 {#- One row per shipment whose cargo has arrived (actual_arrival by the as-of date) and has no import declaration
     yet: register it on the decision date or wait for the next Siscomex rate. The customs rate of a registration
     on day D is the PTAX selling rate of the business day before D (Notícia Siscomex Importação 016/2019; see

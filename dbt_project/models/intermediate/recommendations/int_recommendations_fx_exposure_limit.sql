@@ -1,3 +1,4 @@
+{{ config(order_by=['action_code', 'subject_id']) }}
 {#- One row per foreign currency whose net exposure on the as-of date is over the policy limit
     (`fx_exposure_limit_brl`, in BRL, either sign): hedge the excess. The exposure is the one of
     marts.fct_fx_exposure_daily: open payables at PTAX sell minus open receivables at PTAX buy, item by item to

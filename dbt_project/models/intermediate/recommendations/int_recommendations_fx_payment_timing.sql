@@ -1,3 +1,4 @@
+{{ config(order_by=['action_code', 'subject_id']) }}
 {#- One row per open foreign-currency payable due after the decision date, within the FX forecast's horizon, on
     which the forecast supports a decision: pay it early or on its due date. The FX model need not beat the
     random walk, so the rule reads only its interval, never the point alone: with S today's PTAX sell and

@@ -1,3 +1,4 @@
+{{ config(order_by=['action_code', 'subject_id']) }}
 {#- One row per product bought from a single supplier (the supplier-product graph of live purchase orders,
     int_supplier_skus_aggregated) whose supplier is a delay risk: the supplier-delay model's late probability,
     averaged over the supplier's scored open shipments, is at least `delay_risk_threshold`. The action is to

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['match_rule', 'bank_movement_key', 'erp_document_key']) }}
 {#- The accepted links, one row per (bank movement, ERP document) pair, the rules applied in order of strength:
     a later rule only sees the movements and documents the earlier rules left free (README.md).
     1-2 reference rules keep every pair (an FX contract's principal, IOF and fee all settle its payables);

@@ -1,3 +1,4 @@
+{{ config(order_by=['sku', 'month']) }}
 {#- One row per product (sku) and calendar month with an issued sales invoice: quantity sold, product value and
     the taxes on each NF-e as the ERP issued them, and the cost of those goods as the ERP's stock issues carried
     it. Cancelled and soft-deleted invoices are left out. -#}

@@ -1,3 +1,4 @@
+{{ config(order_by=['ncm', 'sku']) }}
 {#- One row per product (sku; soft-deleted ones kept and flagged) with the import tax rates of its NCM in force on
     the supply as-of date (int_purchase_orders_delivered.as_of_date): II (TEC) and IPI (TIPI) from the NCM seed,
     PIS/COFINS-Importação from the NCM exception with the longest matching prefix, else the general rates. A rate

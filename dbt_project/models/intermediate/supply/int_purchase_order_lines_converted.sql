@@ -1,3 +1,4 @@
+{{ config(order_by=['currency', 'po_id', 'line_number']) }}
 {#- One row per purchase order line of a live purchase order (not soft-deleted, not CANCELLED), with the order's
     supplier, date and currency, its value in BRL at the PTAX selling rate of the order date, and the unit price
     the same supplier charged for the same SKU on its previous order. -#}

@@ -1,3 +1,4 @@
+{{ config(order_by=['supplier_id', 'po_id']) }}
 {#- One row per live purchase order (not soft-deleted, not CANCELLED): its promised arrival, when its goods
     arrived, cleared customs and entered stock, and the delivery rules measured on it (README.md). -#}
 with

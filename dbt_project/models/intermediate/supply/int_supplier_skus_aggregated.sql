@@ -1,3 +1,4 @@
+{{ config(order_by=['supplier_id', 'sku']) }}
 {#- One row per supplier and SKU it was ordered from it on live purchase orders: quantity, value in BRL, the
     supplier's average unit price in BRL against the SKU's average across all its suppliers, and the SKU's share
     of this supplier in its spend (README.md). -#}

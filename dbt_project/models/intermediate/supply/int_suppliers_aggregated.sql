@@ -1,3 +1,4 @@
+{{ config(order_by=['supplier_id']) }}
 {#- One row per supplier (soft-deleted ones kept and flagged): its master data and its purchasing, delivery and
     price figures over all live purchase orders (README.md). Shares across suppliers are the mart's job. -#}
 with

@@ -1,3 +1,4 @@
+{{ config(order_by=['institution', 'account_id', 'date']) }}
 {#- One row per bank account (institution, account_id) and São Paulo date on which its balance is known or moves:
     the end-of-day available balance. Open Finance serves the CURRENT balance at each pull (one snapshot per pull:
     daily in production, every 31 days in the demo), so the days in between are rebuilt from the posted

@@ -1,3 +1,4 @@
+{{ config(order_by=['erp_as_of_date']) }}
 {#- One row: the São Paulo date up to which each source is known. The ERP is known up to its latest change
     (`updated_at` of payables, settlements and receivables), the bank up to its latest balance snapshot. The
     treasury marts end their date spines there (not at today(), not at the calendar's 2030 end), and their

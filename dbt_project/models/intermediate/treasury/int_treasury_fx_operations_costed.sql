@@ -1,3 +1,4 @@
+{{ config(order_by=['institution', 'operation_id']) }}
 {#- One row per FX operation (institution, operation_id) with its BRL cost split into principal, IOF and fees.
     Open Finance sends the principal (`local_currency_value` = foreign value x contract rate) and the VET, the
     "Valor Efetivo Total": BRL per foreign unit including the rate, the fees and the taxes (Open Finance Brasil

@@ -1,3 +1,4 @@
+{{ config(order_by=['currency', 'payable_id']) }}
 {#- One row per live foreign-currency payable (payable_id): what was settled and what the bank charged for it,
     and, for an import, the declaration whose registration date sets the customs rate (PO -> shipment ->
     declaration; the earliest registration if a PO ever has several). -#}

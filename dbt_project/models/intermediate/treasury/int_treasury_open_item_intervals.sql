@@ -1,3 +1,4 @@
+{{ config(order_by=['item_type', 'currency', 'item_id']) }}
 {#- One row per open item (payable or receivable) and interval of constant open amount: the item is open for
     `open_amount` (in its currency) on every day D with valid_from <= D < valid_to (valid_to NULL: still open).
     "Open on D" is rebuilt from dates, never from the current status, so any past day can be reproduced:

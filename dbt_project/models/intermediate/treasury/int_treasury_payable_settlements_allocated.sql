@@ -1,3 +1,4 @@
+{{ config(order_by=['currency', 'settlement_id']) }}
 {#- One row per live payable settlement (settlement_id), with the BRL the bank really charged for it.
     A foreign settlement names its FX contract (`fx_contract_id` = the FX operation's `operation_number`). One
     contract can pay several payables (two invoices of one supplier paid together): the operation's principal,
