@@ -15,3 +15,9 @@ else
 fi
 export UV_PYTHON_DOWNLOADS=never
 "$UV" sync --frozen --quiet
+# The dbt manifest the Dagster definitions read (orchestration/dbt_manifest.py), built here once on a fresh clone so
+# no Dagster process parses at start. `importau dev` and `importau demo` rebuild it; after editing dbt_project/
+# by hand, `make manifest` (`importau dbt parse`).
+if [ ! -f dbt_project/target/manifest.json ]; then
+  .venv/bin/importau dbt parse
+fi

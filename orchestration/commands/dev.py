@@ -17,14 +17,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.commands.dbt_manifest import prepare_manifest
     from orchestration.commands.demo_services import demo_services_env
     from orchestration.commands.local_instance import prepare_local_instance
+    from orchestration.dbt_manifest import ManifestError, build_manifest
 
     prepare_local_instance()
     with demo_services_env(live=args.live) as service_env:
         os.environ.update(service_env)
-        prepare_manifest()
+        # The one parse of this session: the webserver, daemon, run workers and step processes only read it.
+        try:
+            print(f"dbt manifest: {build_manifest()}")
+        except ManifestError as error:
+            print(f"importau dev: {error}", file=sys.stderr)
+            return 1
         dagster = Path(sys.executable).with_name("dagster")
         command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", args.port]
         try:

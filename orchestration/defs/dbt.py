@@ -1,30 +1,32 @@
-"""The dbt project as Dagster assets: one DbtProject, the translator, and the @dbt_assets that run `dbt build`."""
+"""The dbt project as Dagster assets: one DbtProject, the translator, and the @dbt_assets that run `dbt build`.
+
+Importing this module never parses the dbt project when a manifest exists: `importau dev`, `importau demo`,
+`importau dbt parse` (`make manifest`) and `scripts/bootstrap.sh` build it beforehand, atomically, and every process
+of the code location (webserver, daemon, run workers, step processes) only reads it. See orchestration/dbt_manifest.py.
+"""
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
-from dagster_dbt.dbt_project import using_dagster_dev
 
 from orchestration.automation_conditions import dbt_condition
-from orchestration.commands.dbt_manifest import prepare_manifest
 from orchestration.constants import DBT_INCREMENTAL_SELECTOR, OWNER, WAREHOUSE_POOL
-from orchestration.dbt_args import dbt_build_args, dbt_target
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+from orchestration.dbt_args import dbt_build_args, dbt_target, unit_tests_in_build
+from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
     target=dbt_target(os.environ.get("APP_ENV"), os.environ.get("CLICKHOUSE_URL")),
 )
-if using_dagster_dev():
-    # `dagster dev`, `dg dev`, `dg check defs`: parse with our dbt entry point (the chDB bridge), which is
-    # what DbtProject.prepare_if_dev() would do with a plain `dbt` that is not on PATH in the venv.
-    prepare_manifest()
+# Read only. With no manifest at all (a fresh clone running plain `dg dev` / `dg check defs`) the first process
+# parses once under a lock and the others wait for its file, rather than failing a command that used to work.
+MANIFEST_PATH = ensure_manifest(DBT_PROJECT_DIR)
+# Unit tests run in CI (APP_ENV=ci, and tests/dbt); production and local runs build and data-test only.
+UNIT_TESTS = unit_tests_in_build(os.environ.get("APP_ENV"))
 
 
 class Translator(DagsterDbtTranslator):
@@ -54,7 +56,7 @@ translator = Translator()
 
 
 @dbt_assets(
-    manifest=dbt_project.manifest_path,
+    manifest=MANIFEST_PATH,
     project=dbt_project,
     dagster_dbt_translator=translator,
     exclude=DBT_INCREMENTAL_SELECTOR,
@@ -62,14 +64,14 @@ translator = Translator()
     op_tags={"importau/family": "dbt"},
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig):
-    """Every dbt model, seed and test except the incremental models."""
-    yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
+    """Every dbt model, seed and data test except the incremental models (unit tests only under APP_ENV=ci)."""
+    yield from dbt.cli(dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS), context=context).stream()
 
 
 def _has_incremental_models() -> bool:
     import json
 
-    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    manifest = json.loads(MANIFEST_PATH.read_text())
     return any(
         node.get("config", {}).get("materialized") == "incremental"
         for node in manifest.get("nodes", {}).values()
@@ -82,7 +84,7 @@ assets = [dbt_models]
 if _has_incremental_models():
 
     @dbt_assets(
-        manifest=dbt_project.manifest_path,
+        manifest=MANIFEST_PATH,
         project=dbt_project,
         dagster_dbt_translator=translator,
         select=DBT_INCREMENTAL_SELECTOR,
@@ -91,6 +93,6 @@ if _has_incremental_models():
     )
     def dbt_incremental(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig):
         """The incremental dbt models: each run recomputes a lookback window of whole months."""
-        yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
+        yield from dbt.cli(dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS), context=context).stream()
 
     assets.append(dbt_incremental)

@@ -1,0 +1,129 @@
+"""The dbt manifest is built once, atomically, under a lock, and only read by the code location's processes.
+
+Real `dbt parse` runs (through `importau-dbt`) on a copy of dbt_project/ in a tmp folder, in subprocesses, as the
+webserver, daemon and run workers would call `ensure_manifest` / `build_manifest` at the same time.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestration.dbt_manifest import (
+    DBT_PROJECT_DIR,
+    MANIFEST_COMMAND,
+    ManifestError,
+    build_manifest,
+    ensure_manifest,
+    manifest_lock,
+    manifest_path,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CALL = "import sys; from pathlib import Path; import orchestration.dbt_manifest as m; print(m.{}(Path(sys.argv[1])))"
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the dbt project without its build outputs (a fresh clone has no target/)."""
+    copy = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
+    return copy
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "CLICKHOUSE_", "DBT_"))}
+    env.update(IMPORTAU_DATA_DIR=str(tmp_path / "data"), APP_ENV="ci", PYTHONPATH=str(REPO_ROOT))
+    return env
+
+
+def _start(function: str, project: Path, tmp_path: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", CALL.format(function), str(project)],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _finish(process: subprocess.Popen) -> tuple[str, str]:
+    try:
+        stdout, stderr = process.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise
+    assert process.returncode == 0, stderr[-4000:]
+    return stdout, stderr
+
+
+def test_an_existing_manifest_is_only_read(tmp_path):
+    # No dbt project at all here: any parse would fail, so returning the path proves nothing ran.
+    project = tmp_path / "no_project"
+    (project / "target").mkdir(parents=True)
+    manifest_path(project).write_text("{}")
+    before = manifest_path(project).stat().st_mtime_ns
+    assert ensure_manifest(project) == manifest_path(project)
+    assert manifest_path(project).stat().st_mtime_ns == before
+
+
+def test_concurrent_processes_parse_once_and_rebuilds_are_atomic(project, tmp_path):
+    # Two processes importing the definitions on a fresh clone at once: one parses, the other waits for its file.
+    first, second = _start("ensure_manifest", project, tmp_path), _start("ensure_manifest", project, tmp_path)
+    outputs = [_finish(first), _finish(second)]
+    assert sum("running `dbt parse` once" in stderr for _, stderr in outputs) == 1
+    manifest = manifest_path(project)
+    assert {stdout.strip() for stdout, _ in outputs} == {str(manifest)}
+    assert "model.importau.fct_recommendations" in json.loads(manifest.read_text())["nodes"]
+
+    # A rebuild while readers load the manifest in a loop (step processes starting): every read is whole.
+    reads, errors, stop = [], [], threading.Event()
+
+    def read_in_a_loop():
+        while not stop.is_set():
+            try:
+                reads.append(manifest.stat().st_mtime_ns)
+                json.loads(manifest.read_bytes())
+            except Exception as error:  # a half-written file would land here
+                errors.append(repr(error))
+
+    reader = threading.Thread(target=read_in_a_loop)
+    before = manifest.stat().st_mtime_ns
+    reader.start()
+    try:
+        _finish(_start("build_manifest", project, tmp_path))
+    finally:
+        stop.set()
+        reader.join(timeout=60)
+    assert errors == []
+    assert len(reads) > 10
+    assert manifest.stat().st_mtime_ns > before  # build_manifest always parses anew
+    assert not list(manifest.parent.glob(".parse-*"))  # the scratch folder is gone
+
+
+def test_a_held_lock_is_waited_for_with_a_bound(project):
+    started = time.monotonic()
+    with manifest_lock(project), pytest.raises(ManifestError, match="importau dbt parse"):
+        ensure_manifest(project, lock_timeout_s=0.5)
+    assert time.monotonic() - started < 10
+    assert not manifest_path(project).exists()
+
+
+def test_a_broken_project_fails_naming_the_command_and_keeps_the_old_manifest(project, tmp_path, monkeypatch):
+    monkeypatch.setenv("IMPORTAU_DATA_DIR", str(tmp_path / "data"))
+    (project / "target").mkdir()
+    manifest_path(project).write_text('{"previous": true}')
+    (project / "models" / "broken.sql").write_text("select {{ ref('no_such_model') }} as x\n")
+    with pytest.raises(ManifestError) as raised:
+        build_manifest(project)
+    assert MANIFEST_COMMAND in str(raised.value)
+    assert "no_such_model" in str(raised.value)
+    assert json.loads(manifest_path(project).read_text()) == {"previous": True}
+    assert not list((project / "target").glob(".parse-*"))
