@@ -177,10 +177,25 @@ def install() -> None:
 
 
 # ------------------------------------------------------------------------------------------------------ entry
+def print_version() -> int:
+    """`importau-dbt --version` from the installed package metadata, in dbt's layout.
+
+    dagster-dbt runs `<dbt executable> --version` before every dbt command of a step. dbt's own answer imports its
+    CLI and asks PyPI for the latest releases (two HTTP calls): about 4 s per step, and network calls from
+    production. The installed versions are all dagster-dbt reads (the first `x.y.z`).
+    """
+    from importlib.metadata import version
+
+    print(f"Core:\n  - installed: {version('dbt-core')}\n\nPlugins:\n  - clickhouse: {version('dbt-clickhouse')}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run dbt's CLI with all arguments passed through; exit code as dbt's (0 ok, 1 failures, 2 errors)."""
     global _command
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["--version"]:
+        return print_version()
     _command = " ".join(arg for arg in args[:2] if not arg.startswith("-"))
     _apply_environment()
     install()
