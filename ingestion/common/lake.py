@@ -1,5 +1,7 @@
-"""The lake: one Parquet object per (source, entity, business day), in a local folder or an S3 bucket.
+"""The lake: one Parquet object per (source, entity, date), in a local folder or an S3 bucket.
 
+The date `dt` is the object's unit of work: the month's first day for a source landed by month (BCB), the pull
+day (Open Finance), the load day (ERP file drops). Dates without data have no object.
 Layout under the root (a folder, or `s3://<bucket>/<prefix>`):
     <source>/<entity>/dt=YYYY-MM-DD/part-000.parquet              data; ClickHouse reads `dt` as a column
     _quarantine/<source>/<entity>/dt=YYYY-MM-DD/part-000.parquet  records kept out of it (see quarantine.py)
@@ -42,6 +44,7 @@ class Lake(Protocol):
     def write_partition(self, source: str, entity: str, day: date, table: pa.Table) -> str: ...
     def read_partition(self, source: str, entity: str, day: date) -> pa.Table: ...
     def exists(self, source: str, entity: str, day: date) -> bool: ...
+    def remove_partition(self, source: str, entity: str, day: date) -> None: ...
     def list_partitions(self, source: str, entity: str) -> list[date]: ...
     def write_quarantine(
         self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]
@@ -93,6 +96,10 @@ class _KeyedLake:
 
     def exists(self, source: str, entity: str, day: date) -> bool:
         return self._exists(self.partition_path(source, entity, day))
+
+    def remove_partition(self, source: str, entity: str, day: date) -> None:
+        """Remove the object of that date if there is one (a re-run that now finds no rows leaves no stale file)."""
+        self._delete(self.partition_path(source, entity, day))
 
     def list_partitions(self, source: str, entity: str) -> list[date]:
         base = _entity_dir(source, entity) + "/"

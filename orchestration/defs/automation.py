@@ -6,9 +6,11 @@ from datetime import date
 import dagster as dg
 
 from orchestration.constants import BUSINESS_TIMEZONE
+from orchestration.partitions import month_key
 
 BCB_LAKE = dg.AssetSelection.groups("bcb") & dg.AssetSelection.key_prefixes("lake")
 BCB_SGS_LAKE = dg.AssetSelection.assets(dg.AssetKey(["lake", "bcb__sgs_observations"]))
+OPEN_FINANCE_PULL = dg.AssetSelection.groups("open_finance") & dg.AssetSelection.key_prefixes("lake")
 INGESTION_DOWNSTREAM = dg.AssetSelection.key_prefixes("raw") - dg.AssetSelection.groups("seeds")
 DBT = dg.AssetSelection.key_prefixes("staging", "intermediate", "marts") | dg.AssetSelection.groups("seeds")
 DBT_ML_FEATURES = dg.AssetSelection.key_prefixes("ml") & dg.AssetSelection.kind("dbt")
@@ -26,13 +28,22 @@ bcb_ingestion_job = dg.define_asset_job("bcb_ingestion", selection=BCB_LAKE)
 
 @dg.schedule(job=bcb_ingestion_job, cron_schedule="45 13 * * *", execution_timezone=BUSINESS_TIMEZONE)
 def bcb_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """Every day after PTAX is final (~13:00 BRT): pull today's partition. Weekends land as empty partitions."""
-    today = context.scheduled_execution_time.date().isoformat()
-    return dg.RunRequest(run_key=today, partition_key=today)
+    """Every day after PTAX is final (~13:00 BRT): re-pull the current month (month to date, one ranged request
+    per dataset), which lands today's quotes the same day."""
+    today = context.scheduled_execution_time.date()
+    return dg.RunRequest(run_key=today.isoformat(), partition_key=month_key(today))
+
+
+@dg.schedule(target=OPEN_FINANCE_PULL, cron_schedule="0 7 * * *", execution_timezone=BUSINESS_TIMEZONE)
+def open_finance_daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Every morning: the current month's partition, which pulls today's view only (the month's earlier pull days
+    are already in the lake and kept)."""
+    today = context.scheduled_execution_time.date()
+    return dg.RunRequest(run_key=today.isoformat(), partition_key=month_key(today))
 
 
 def first_days_of_previous_months(today: date, months: int) -> list[str]:
-    """Partition keys of the 1st of each of the previous `months` months (where monthly SGS series are dated)."""
+    """Partition keys of each of the previous `months` months (monthly SGS series are dated on the 1st)."""
     keys, year, month = [], today.year, today.month
     for _ in range(months):
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
@@ -73,6 +84,6 @@ ml_automation = dg.AutomationConditionSensorDefinition(
     default_status=_sensor_status(),
 )
 
-schedules = [bcb_daily_schedule, bcb_monthly_series_schedule]
+schedules = [bcb_daily_schedule, bcb_monthly_series_schedule, open_finance_daily_schedule]
 sensors = [ingestion_automation, dbt_automation, ml_automation]
 jobs = [bcb_ingestion_job]

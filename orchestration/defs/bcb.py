@@ -1,11 +1,14 @@
 """Banco Central do Brasil: lake and raw-load assets for SGS series, PTAX, the closing file and Focus.
 
-Each dataset has two daily-partitioned assets. `lake/bcb__<entity>` calls the pure client in `ingestion/bcb/`
-for the whole partition range in one go (ranged API requests), then writes one Parquet object per day, empty days
-included. `raw/bcb__<entity>` replaces the same days in ClickHouse with one `INSERT ... SELECT` over the lake.
+Two steps, monthly partitions. `bcb_pull` (a multi-asset, `lake/bcb__<entity>`) calls the pure clients in
+`ingestion/bcb/` for the whole partition range in one go (ranged API requests, the datasets in parallel), then
+writes one Parquet object per dataset and month with rows (`dt=<first day of the month>`). `bcb_raw_load`
+(`raw/bcb__<entity>`) replaces the same months in ClickHouse atomically (`defs/raw_loads.py`), each table with
+its blocking `no_duplicate_keys` check.
 """
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 
@@ -13,12 +16,12 @@ import dagster as dg
 import pyarrow as pa
 
 from ingestion.bcb import pulls, schemas
-from ingestion.common.partitioning import split_by_day
+from ingestion.common.partitioning import split_by_month
 from ingestion.common.quarantine import SourcePayloadError
 from orchestration.constants import OWNER
 from orchestration.defs.metadata import partition_dates, preview_markdown
-from orchestration.defs.raw_loads import raw_load_asset
-from orchestration.partitions import bcb_daily_partitions
+from orchestration.defs.raw_loads import RawTable, raw_load_assets
+from orchestration.partitions import bcb_partitions
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.lake import LakeResource
 
@@ -96,57 +99,86 @@ DATASETS = (
 )
 
 
-def _lake_asset(dataset: BcbDataset) -> dg.AssetsDefinition:
-    @dg.asset(
-        name=dataset.name,
-        key_prefix="lake",
-        group_name=SOURCE,
-        kinds={"python", "parquet"},
-        owners=[OWNER],
-        partitions_def=bcb_daily_partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
-        description=dataset.description,
-    )
-    def _lake(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeResource) -> dg.MaterializeResult:
-        start, end = partition_dates(context)
-        store = lake.get_lake()
-        try:
-            result = dataset.pull(bcb, start, end)  # everything is fetched before anything is written
-        except SourcePayloadError as error:
-            # Keep the unreadable body for inspection; the partitions already in the lake stay as they were.
-            path = store.write_quarantine(SOURCE, dataset.entity, start, error.quarantine)
-            raise dg.Failure(description=f"{error} (body quarantined at {path})") from error
-        days = split_by_day(result.table, dataset.date_column, start, end)
-        paths = [store.write_partition(SOURCE, dataset.entity, day, table) for day, table in days.items()]
+def lake_key(dataset: BcbDataset) -> dg.AssetKey:
+    return dg.AssetKey(["lake", dataset.name])
+
+
+def _quarantine_and_fail(store, dataset: BcbDataset, start: date, error: SourcePayloadError) -> dg.Failure:
+    """Keep the unreadable body for inspection; the partitions already in the lake stay as they were."""
+    path = store.write_quarantine(SOURCE, dataset.entity, start, error.quarantine)
+    return dg.Failure(description=f"{dataset.name}: {error} (body quarantined at {path})")
+
+
+@dg.multi_asset(
+    name="bcb_pull",
+    specs=[
+        dg.AssetSpec(
+            lake_key(dataset),
+            group_name=SOURCE,
+            kinds={"python", "parquet"},
+            owners=[OWNER],
+            description=dataset.description,
+        )
+        for dataset in DATASETS
+    ],
+    partitions_def=bcb_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    can_subset=True,
+)
+def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeResource):
+    """Pull the selected BCB datasets for the partition range (ranged requests, the datasets in parallel), then
+    write one Parquet object per dataset and month."""
+    start, end = partition_dates(context)
+    store = lake.get_lake()
+    selected = [dataset for dataset in DATASETS if lake_key(dataset) in context.selected_asset_keys]
+    with ThreadPoolExecutor(max_workers=len(selected), thread_name_prefix="bcb") as pool:
+        futures = {dataset: pool.submit(dataset.pull, bcb, start, end) for dataset in selected}
+        results, failures = {}, []
+        for dataset, future in futures.items():  # everything is fetched before anything is written
+            try:
+                results[dataset] = future.result()
+            except SourcePayloadError as error:
+                failures.append(_quarantine_and_fail(store, dataset, start, error))
+    if failures:
+        raise dg.Failure(description="\n".join(failure.description for failure in failures))
+    for dataset, result in results.items():
+        months = split_by_month(result.table, dataset.date_column, start, end)
+        paths = []
+        for month, table in months.items():
+            if table.num_rows:
+                paths.append(store.write_partition(SOURCE, dataset.entity, month, table))
+            else:  # zero rows need no file; a stale one from an earlier run would lie
+                store.remove_partition(SOURCE, dataset.entity, month)
         quarantine_path = store.write_quarantine(SOURCE, dataset.entity, start, result.quarantine)
         if result.quarantine:
             context.log.warning(f"{len(result.quarantine)} {dataset.name} records quarantined: {quarantine_path}")
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
+            asset_key=lake_key(dataset),
             metadata={
                 "row_count": result.table.num_rows,
-                "partitions_written": len(paths),
-                "days_with_rows": sum(1 for table in days.values() if table.num_rows),
+                "lake_objects_written": len(paths),
+                "months_with_rows": len(paths),
                 "quarantined": len(result.quarantine),
-                "lake_path": dg.MetadataValue.path(paths[-1]),
+                "lake_path": dg.MetadataValue.path(paths[-1] if paths else "none"),
                 "preview": dg.MetadataValue.md(preview_markdown(result.table)),
-            }
+            },
         )
 
-    return _lake
 
-
-def _raw_asset(dataset: BcbDataset) -> dg.AssetsDefinition:
-    return raw_load_asset(
-        source=SOURCE,
-        entity=dataset.entity,
-        schema=dataset.schema,
-        order_by=dataset.order_by,
-        low_cardinality=dataset.low_cardinality,
-        partitions_def=bcb_daily_partitions,
-        description=dataset.description,
-    )
-
-
-lake_assets = [_lake_asset(dataset) for dataset in DATASETS]
-raw_assets = [_raw_asset(dataset) for dataset in DATASETS]
-assets = [*lake_assets, *raw_assets]
+raw_load = raw_load_assets(
+    source=SOURCE,
+    tables=[
+        RawTable(
+            entity=dataset.entity,
+            schema=dataset.schema,
+            order_by=dataset.order_by,
+            low_cardinality=dataset.low_cardinality,
+            description=dataset.description,
+            unique_key=dataset.natural_key,
+        )
+        for dataset in DATASETS
+    ],
+    partitions_def=bcb_partitions,
+)
+raw_assets = [raw_load]
+assets = [bcb_pull, raw_load]

@@ -1,36 +1,17 @@
-"""Asset checks that query ClickHouse. dbt tests become checks on their own (see defs/dbt.py)."""
+"""Asset checks on the BCB data that query ClickHouse outside the raw-load step: business-day gaps in the FX mart,
+freshness and column-schema changes of the raw tables. `no_duplicate_keys` runs inside the raw-load step
+(`defs/raw_loads.py`); dbt tests become checks on their own (see defs/dbt.py)."""
 
 import datetime as dt
 
 import dagster as dg
 
 from orchestration.constants import BUSINESS_TIMEZONE, WAREHOUSE_POOL
-from orchestration.defs.bcb import DATASETS, raw_assets
+from orchestration.defs.bcb import raw_assets
 from orchestration.defs.metadata import run_owner
 from orchestration.resources.warehouse import ClickHouseResource
 
 FX_RATES = dg.AssetKey(["marts", "fct_fx_rates_daily"])
-
-
-def _no_duplicate_keys(dataset) -> dg.AssetChecksDefinition:
-    keys = ", ".join(dataset.natural_key)
-
-    @dg.asset_check(
-        asset=dg.AssetKey(["raw", dataset.name]),
-        name="no_duplicate_keys",
-        blocking=True,
-        pool=WAREHOUSE_POOL,
-        description=f"No two rows of raw.{dataset.name} share ({keys}).",
-    )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource) -> dg.AssetCheckResult:
-        with warehouse.open(owner=run_owner(context)) as wh:
-            rows, distinct = wh.query_rows(f"SELECT count(), uniqExact(tuple({keys})) FROM raw.{dataset.name}")[0]
-        return dg.AssetCheckResult(
-            passed=rows == distinct,
-            metadata={"rows": rows, "duplicates": rows - distinct},
-        )
-
-    return _check
 
 
 @dg.asset_check(
@@ -73,7 +54,6 @@ freshness_sensor = dg.build_sensor_for_freshness_checks(
 schema_checks = dg.build_column_schema_change_checks(assets=raw_assets)
 
 checks = [
-    *(_no_duplicate_keys(dataset) for dataset in DATASETS),
     no_business_day_gaps,
     *freshness_checks,
     *schema_checks,

@@ -3,25 +3,24 @@
 `lake/erp__<entity>` is one multi-asset: each run processes every file waiting in the inbox
 (`ingestion/erp/filedrop.py`: validate against the entity contract, land the good rows, quarantine the bad ones
 with their reasons, move the file to processed/ or quarantine/, never load the same bytes twice) and appends
-what landed to the run's partition, the São Paulo date of the load (the last day of a ranged run). Every other
-day of the range gets its zero-row partition if it has none yet. Staging keeps the latest version of each key.
+what landed to the lake object of the load day (`dt=<São Paulo date of the load>`, or the range's last day in a
+backfill of past months). Partitions are months; a day without a drop has no object. `erp_raw_load` replaces the
+run's months in ClickHouse atomically. Staging keeps the latest version of each key.
 """
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import dagster as dg
 import pyarrow as pa
 
 from ingestion.common.lake import Lake
-from ingestion.common.partitioning import days_between
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp import contracts, filedrop
 from ingestion.erp.state import FileRegistry
-from orchestration.constants import BUSINESS_TIMEZONE, OWNER
-from orchestration.defs.metadata import partition_dates
-from orchestration.defs.raw_loads import raw_load_asset
-from orchestration.partitions import erp_daily_partitions
+from orchestration.constants import OWNER
+from orchestration.defs.metadata import partition_dates, sao_paulo_today
+from orchestration.defs.raw_loads import RawTable, raw_load_assets
+from orchestration.partitions import erp_partitions, month_key
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 
@@ -56,11 +55,12 @@ def _append_quarantine(store: Lake, entity: str, day: date, records: list[Quaran
         )
         for entity in contracts.ENTITY_NAMES
     ],
-    partitions_def=erp_daily_partitions,
+    partitions_def=erp_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: LakeResource):
-    start, day = partition_dates(context)
+    _, end = partition_dates(context)
+    day = min(end, sao_paulo_today())  # the load day: today, or the range's last day in a backfill
     store = lake.get_lake()
     registry = FileRegistry(erp.state_dir())
     landed = {entity: 0 for entity in contracts.ENTITY_NAMES}
@@ -74,11 +74,6 @@ def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: Lak
             _append_quarantine(store, entity, day, result.quarantine)
 
     results = [filedrop.process(file, registry, land) for file in filedrop.scan(erp.inbox())]
-    empty = 0
-    for entity in contracts.ENTITY_NAMES:
-        for missing in (d for d in days_between(start, day) if not store.exists(SOURCE, entity, d)):
-            store.write_partition(SOURCE, entity, missing, contracts.schema(entity).empty_table())
-            empty += 1
     for result in results:
         log = context.log.warning if result.quarantine or result.status == "quarantined" else context.log.info
         log(f"{result.file.name}: {result.message}")
@@ -91,8 +86,10 @@ def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: Lak
                 "row_count": landed[entity],
                 "quarantined": quarantined,
                 "files_seen": len(results),
-                "empty_partitions_written": empty,
-                "lake_path": dg.MetadataValue.path(store.uri(store.partition_path(SOURCE, entity, day))),
+                "load_day": day.isoformat(),
+                "lake_path": dg.MetadataValue.path(
+                    store.uri(store.partition_path(SOURCE, entity, day)) if landed[entity] else "none"
+                ),
                 "files": dg.MetadataValue.md(
                     "| file | status | rows | quarantined |\n|---|---|---|---|\n" + files if files else "_none_"
                 ),
@@ -100,18 +97,21 @@ def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: Lak
         )
 
 
-raw_assets = [
-    raw_load_asset(
-        source=SOURCE,
-        entity=entity,
-        schema=contracts.schema(entity),
-        order_by=contracts.ENTITIES[entity].primary_key,
-        low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed],
-        partitions_def=erp_daily_partitions,
-        description=f"ERP {entity.replace('_', ' ')}, every loaded version (staging keeps the latest).",
-    )
-    for entity in contracts.ENTITY_NAMES
-]
+raw_load = raw_load_assets(
+    source=SOURCE,
+    tables=[
+        RawTable(
+            entity=entity,
+            schema=contracts.schema(entity),
+            order_by=contracts.ENTITIES[entity].primary_key,
+            low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed],
+            description=f"ERP {entity.replace('_', ' ')}, every loaded version (staging keeps the latest).",
+        )
+        for entity in contracts.ENTITY_NAMES
+    ],
+    partitions_def=erp_partitions,
+)
+raw_assets = [raw_load]
 
 
 @dg.sensor(
@@ -121,14 +121,15 @@ raw_assets = [
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def erp_file_drop_sensor(context: dg.SensorEvaluationContext, erp: ErpResource):
-    """New files in the ERP inbox → one run for today's partition (the run key is the files' content hashes)."""
+    """New files in the ERP inbox → one run for the current month (the run key is the files' content hashes)."""
     waiting = filedrop.scan(erp.inbox(), min_age=timedelta(seconds=30))
     if not waiting:
         return dg.SkipReason(f"no new file in {erp.inbox()}")
-    today = datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date().isoformat()
     run_key = ",".join(sorted(file.sha256[:12] for file in waiting))
-    return dg.RunRequest(run_key=run_key, partition_key=today, tags={"importau/files": str(len(waiting))})
+    return dg.RunRequest(
+        run_key=run_key, partition_key=month_key(sao_paulo_today()), tags={"importau/files": str(len(waiting))}
+    )
 
 
-assets = [erp_file_drop, *raw_assets]
+assets = [erp_file_drop, raw_load]
 sensors = [erp_file_drop_sensor]

@@ -1,4 +1,4 @@
-"""ERP events from RabbitMQ → runs of the ERP ingestion for the affected partitions.
+"""ERP events from RabbitMQ → runs of the ERP ingestion for the affected partitions (the months of the events).
 
 A message is acknowledged only once its run request is stored: tick N polls, yields a RunRequest per event with
 `run_key = event_id` and leaves the messages unacked (closing the connection returns them to the queue); a later
@@ -12,6 +12,7 @@ import dagster as dg
 
 from ingestion.erp.events import EventConsumer, partition_for
 from orchestration.defs.erp import erp_file_drop
+from orchestration.partitions import month_key
 from orchestration.resources.erp import ErpResource
 
 RUN_KEY_TAG = "dagster/run_key"
@@ -32,7 +33,7 @@ def events_to_run_requests(
             requests.append(
                 dg.RunRequest(
                     run_key=run_key,
-                    partition_key=partition_for(event),
+                    partition_key=month_key(partition_for(event)),
                     tags={"importau/erp_event": event.event_type, "importau/erp_entity": event.entity},
                 )
             )

@@ -1,15 +1,25 @@
 """Small helpers every asset uses: the partition window as dates, who holds the warehouse, table previews."""
 
-from datetime import date
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pyarrow as pa
 
+from orchestration.constants import BUSINESS_TIMEZONE
+
 
 def partition_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:
-    """First and last calendar date of the partition range this run materializes (both included)."""
-    keys = context.partition_key_range
-    return date.fromisoformat(keys.start), date.fromisoformat(keys.end)
+    """First and last calendar date of the partition range this run materializes (both included).
+
+    Partitions are months: a run of 2024-01..2024-03 covers 2024-01-01..2024-03-31.
+    """
+    window = context.partition_time_window
+    return window.start.date(), (window.end - timedelta(days=1)).date()
+
+
+def sao_paulo_today() -> date:
+    return datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date()
 
 
 def run_owner(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:

@@ -39,11 +39,13 @@ def load_two_pulls(data_dir: str) -> None:
                     institutions=env["OPEN_FINANCE_INSTITUTIONS"],
                     state_dir=str(Path(data_dir) / "state"),
                     today=day.isoformat(),
+                    backfill_chunk_days=31,  # the month's run is ONE pull, on its last day up to today
                 ),
                 "lake": LakeResource(data_dir=data_dir),
                 "warehouse": ClickHouseResource(data_dir=data_dir),
             }
-            assert dg.materialize(assets, resources=resources, partition_key=day.isoformat()).success
+            # the month's partition: the first run pulls D, the second keeps D's pull and pulls D+1 (today)
+            assert dg.materialize(assets, resources=resources, partition_key=day.replace(day=1).isoformat()).success
 
 
 @pytest.fixture(scope="module")

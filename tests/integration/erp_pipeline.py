@@ -4,9 +4,10 @@
 as Parquet at `<lake>/erp/<entity>/dt=<day>/part-000.parquet` (a re-run overwrites the same file). `land_day`
 then replaces day `<day>` of every raw table, in a subprocess (chDB hosts one engine folder per process, and the
 pytest process has its own, see tests/README.md): it creates the raw tables as the dbt tests do
-(`create_erp_raw_tables`: `ensure_raw_table` from the contracts), deletes `_partition_date = day` (the raw
-loader's synchronous lightweight DELETE) and inserts the rows with `_partition_date = day`, `_loaded_at` = the
-run's load time and `_source_file` = the Parquet path. Only after that does the caller store the cursors.
+(`create_erp_raw_tables`: `ensure_raw_table` from the contracts), deletes `_partition_date = day` (a synchronous
+lightweight DELETE: this harness replaces one day, the platform's loader replaces whole months) and inserts the
+rows with `_partition_date = day`, `_loaded_at` = the run's load time and `_source_file` = the Parquet path. Only
+after that does the caller store the cursors.
 
 By hand: `python tests/integration/erp_pipeline.py <data_dir> <lake> <YYYY-MM-DD> <loaded_at ISO>` with
 `IMPORTAU_DATA_DIR=<data_dir>`; it prints the raw row count of every entity for that day as JSON.
@@ -22,7 +23,6 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from ingestion.common.raw_load import DELETE_SETTINGS
 from ingestion.erp import contracts
 from ingestion.erp.postgres import Extraction, extract_incremental
 from ingestion.erp.state import CursorStore
@@ -82,7 +82,7 @@ def _land(data_dir: str, lake: str, day: date, loaded_at: datetime) -> dict[str,
             client.command(
                 f"DELETE FROM {table} WHERE _partition_date = {{day:Date}}",
                 parameters={"day": day},
-                settings=DELETE_SETTINGS,
+                settings={"lightweight_deletes_sync": 2},
             )
             path = batch_file(Path(lake), entity, day)
             names = contracts.schema(entity).names

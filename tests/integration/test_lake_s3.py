@@ -10,6 +10,7 @@ import pytest
 from ingestion.common.lake import LakeError, S3Lake
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.common.raw_load import LakeNotReadableError, ensure_raw_table, replace_partitions
+from tests.servers.seaweedfs import seaweedfs_s3
 
 pytestmark = pytest.mark.integration
 
@@ -22,6 +23,7 @@ SCHEMA = pa.schema(
     ]
 )
 DAYS = [date(2024, 3, 13), date(2024, 3, 14), date(2024, 3, 15)]
+MARCH = (date(2024, 3, 1), date(2024, 3, 31))
 
 
 def quotes(day: date, *buys: str) -> pa.Table:
@@ -118,7 +120,7 @@ def test_chdb_reads_the_s3_lake_through_the_named_collection(lake, seaweedfs, wa
     ensure_raw_table(
         warehouse.client, "bcb__ptax_quotes_s3", SCHEMA, ["currency", "quote_date"], ["currency"]
     )
-    assert replace_partitions(warehouse.client, "bcb__ptax_quotes_s3", reader, DAYS[0], DAYS[2]) == 3
+    assert replace_partitions(warehouse.client, "bcb__ptax_quotes_s3", reader, *MARCH) == 3
     files = warehouse.query_rows("SELECT DISTINCT _source_file FROM raw.bcb__ptax_quotes_s3 ORDER BY 1")
     assert [row[0] for row in files] == [
         lake.uri(lake.partition_path("bcb", "ptax_quotes", day)) for day in (DAYS[0], DAYS[2])
@@ -130,7 +132,7 @@ def test_chdb_reads_the_s3_lake_through_the_named_collection(lake, seaweedfs, wa
     assert seaweedfs.secret_key not in str(shown)
 
 
-def test_wrong_keys_in_the_named_collection_fail_the_load_before_deleting(lake, seaweedfs, warehouse):
+def test_wrong_keys_in_the_named_collection_fail_the_load_before_changing_anything(lake, seaweedfs, warehouse):
     lake.write_partition("bcb", "ptax_quotes", DAYS[0], quotes(DAYS[0], "1"))
     lake.grant_clickhouse_access(warehouse.client)
     ensure_raw_table(warehouse.client, "bcb__ptax_wrong_keys", SCHEMA, ["currency", "quote_date"])
@@ -139,8 +141,7 @@ def test_wrong_keys_in_the_named_collection_fail_the_load_before_deleting(lake, 
             warehouse.client,
             "bcb__ptax_wrong_keys",
             lake.clickhouse_reader("bcb", "ptax_quotes"),
-            DAYS[0],
-            DAYS[0],
+            *MARCH,
         )
         == 1
     )
@@ -153,13 +154,31 @@ def test_wrong_keys_in_the_named_collection_fail_the_load_before_deleting(lake, 
         named_collection="importau_lake_s3_wrong",
     )
     wrong.grant_clickhouse_access(warehouse.client)
-    with pytest.raises(LakeNotReadableError, match="nothing deleted") as caught:
+    with pytest.raises(LakeNotReadableError, match="unchanged") as caught:
         replace_partitions(
             warehouse.client,
             "bcb__ptax_wrong_keys",
             wrong.clickhouse_reader("bcb", "ptax_quotes"),
-            DAYS[0],
-            DAYS[0],
+            *MARCH,
         )
     assert "wrong-secret-123" not in str(caught.value)
     assert warehouse.query_rows("SELECT count() FROM raw.bcb__ptax_wrong_keys") == [(1,)]
+
+
+def test_a_dead_s3_fails_the_load_in_bounded_time_and_keeps_the_rows(tmp_path, warehouse):
+    """S3 goes down between two loads: the second fails (it does not hang) and raw keeps every row it had."""
+    import time
+
+    with seaweedfs_s3(tmp_path / "s3") as server:
+        lake = S3Lake(server.endpoint, server.access_key, server.secret_key, server.bucket, prefix="dead")
+        for day in DAYS:
+            lake.write_partition("bcb", "ptax_quotes", day, quotes(day, "1", "2"))
+        lake.grant_clickhouse_access(warehouse.client)
+        ensure_raw_table(warehouse.client, "bcb__ptax_dead_s3", SCHEMA, ["currency", "quote_date"], ["currency"])
+        reader = lake.clickhouse_reader("bcb", "ptax_quotes")
+        assert replace_partitions(warehouse.client, "bcb__ptax_dead_s3", reader, *MARCH) == 6
+    started = time.monotonic()
+    with pytest.raises(LakeNotReadableError, match="unchanged"):
+        replace_partitions(warehouse.client, "bcb__ptax_dead_s3", reader, *MARCH)
+    print(f"dead S3 detected in {time.monotonic() - started:.1f} s")
+    assert warehouse.query_rows("SELECT count() FROM raw.bcb__ptax_dead_s3") == [(6,)]

@@ -88,8 +88,9 @@ def pull_open_finance(data_dir: Path, start: date, end: date) -> None:
         result = defs.resolve_job_def("ingest_open_finance").execute_in_process(
             instance=dg.DagsterInstance.ephemeral(),
             tags={
-                "dagster/asset_partition_range_start": start.isoformat(),
-                "dagster/asset_partition_range_end": end.isoformat(),
+                # partitions are months
+                "dagster/asset_partition_range_start": start.replace(day=1).isoformat(),
+                "dagster/asset_partition_range_end": end.replace(day=1).isoformat(),
             },
         )
         if not result.success:

@@ -29,7 +29,11 @@ def test_every_check_and_schedule_is_there(definitions):
     graph = definitions.resolve_asset_graph()
     check_names = {check_key.name for check_key in graph.asset_check_keys}
     assert {"no_duplicate_keys", "no_business_day_gaps"} <= check_names
-    assert {s.name for s in definitions.schedules} == {"bcb_daily_schedule", "bcb_monthly_series_schedule"}
+    assert {s.name for s in definitions.schedules} == {
+        "bcb_daily_schedule",
+        "bcb_monthly_series_schedule",
+        "open_finance_daily_schedule",
+    }
     assert {"ingest_bcb", "ingest_open_finance", "transform"} <= {job.name for job in definitions.jobs}
 
 

@@ -14,9 +14,9 @@ from tests.servers.rabbitmq import rabbitmq_url, temporary_topology
 
 pytestmark = pytest.mark.integration
 
-# 01:30 UTC on 3 Feb 2025 is still 2 Feb in São Paulo: the partition is the Brazilian date.
+# 01:30 UTC on 1 Mar 2025 is still 28 Feb in São Paulo: the partition is the month of the Brazilian date.
 EVENT = ErpEvent(
-    "payable.settled", "payables", "PAY-00042", datetime(2025, 2, 3, 1, 30, tzinfo=UTC), date(2025, 2, 2), "evt-42"
+    "payable.settled", "payables", "PAY-00042", datetime(2025, 3, 1, 1, 30, tzinfo=UTC), date(2025, 2, 28), "evt-42"
 )
 
 
@@ -60,7 +60,7 @@ def test_an_event_requests_its_partition_and_is_acked_only_once_the_run_exists(t
     _publish(url, names, EVENT)
     with EventConsumer(url, **names.names()) as consumer:
         requests, acked = events_to_run_requests(consumer, run_exists=lambda key: False)
-    assert [(r.run_key, r.partition_key) for r in requests] == [("evt-42", "2025-02-02")]
+    assert [(r.run_key, r.partition_key) for r in requests] == [("evt-42", "2025-02-01")]
     assert acked == 0
     # Not acked: the message is back in the queue. Once the run with that key exists, the next tick acks it.
     with EventConsumer(url, **names.names()) as consumer:
@@ -83,7 +83,7 @@ def test_the_sensor_dead_letters_a_malformed_message_and_keeps_going(topology):
     )
     with dg.instance_for_test() as instance:
         result = erp_events_sensor(dg.build_sensor_context(instance=instance, resources={"erp": resource}))
-    assert [(r.run_key, r.partition_key) for r in result.run_requests] == [("evt-42", "2025-02-02")]
+    assert [(r.run_key, r.partition_key) for r in result.run_requests] == [("evt-42", "2025-02-01")]
     dead = _dead_letters(url, names.dead_letter_queue)
     assert len(dead) == 1 and dead[0][0] == b"{not json"
     assert "JSON" in dead[0][1] or "json" in dead[0][1]

@@ -6,16 +6,13 @@ import shutil
 import dagster as dg
 import pyarrow.parquet as pq
 
-from orchestration.defs.erp import erp_file_drop, raw_assets
+from orchestration.defs.erp import erp_file_drop, raw_load
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.warehouse import ClickHouseResource
 
-DAY = "2024-12-31"
-
-
-def _suppliers_raw() -> dg.AssetsDefinition:
-    return next(a for a in raw_assets if a.key == dg.AssetKey(["raw", "erp__suppliers"]))
+DAY = "2024-12-31"  # the load day: the last day of the past month the run materializes
+MONTH = "2024-12-01"
 
 
 def _materialize(tmp_path, chdb_url):
@@ -24,7 +21,12 @@ def _materialize(tmp_path, chdb_url):
         "lake": LakeResource(url=str(tmp_path / "lake"), data_dir=str(tmp_path)),
         "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
     }
-    result = dg.materialize([erp_file_drop, _suppliers_raw()], partition_key=DAY, resources=resources)
+    result = dg.materialize(
+        [erp_file_drop, raw_load],
+        selection=[*erp_file_drop.keys, dg.AssetKey(["raw", "erp__suppliers"])],
+        partition_key=MONTH,
+        resources=resources,
+    )
     assert result.success
     return result
 

@@ -1,6 +1,6 @@
 """Open Finance assets against the real sandbox institution (mutual TLS on 127.0.0.1), a temporary lake and the
-session chDB: pulls land every day of the range, re-runs are identical, failures are clear and leave the lake as
-it was, and no secret reaches the logs or the metadata."""
+session chDB: a month's run pulls every day up to the bank's today, re-runs keep the days already pulled and are
+identical, failures are clear and leave the lake as it was, and no secret reaches the logs or the metadata."""
 
 import json
 import logging
@@ -18,6 +18,7 @@ from orchestration.resources.open_finance import OpenFinanceResource, PlannedPul
 from orchestration.resources.warehouse import ClickHouseResource
 
 TODAY = date(2024, 12, 31)
+DECEMBER = "2024-12-01"  # the partition (a month) holding TODAY
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 ENTITIES = [dataset.entity for dataset in of_assets.DATASETS]
 
@@ -122,42 +123,55 @@ def test_pulls_never_ask_for_dates_older_than_the_institution_keeps():
 # -- pulls into the lake and raw -----------------------------------------------------------------------------------
 
 
-def test_a_ranged_run_writes_every_day_and_loads_raw(resources, tmp_path, chdb_url):
-    result = materialize(resources, "2024-12-29", "2024-12-31", selection=[*of_assets.assets, *of_checks])
+def test_a_month_pulls_every_day_up_to_today_and_loads_raw(resources, tmp_path, chdb_url):
+    result = materialize(resources, DECEMBER, selection=[*of_assets.assets, *of_checks])
     assert result.success, failure_message(result)
     lake = tmp_path / "lake" / "open_finance"
-    for entity in ENTITIES:
+    december = [f"dt=2024-12-{day:02d}" for day in range(1, 32)]  # one object per pull day (the bank's today: 31)
+    for entity in ("pulls", "accounts", "balances"):
         days = sorted(path.parent.name for path in (lake / entity).glob("dt=*/part-000.parquet"))
-        assert days == ["dt=2024-12-29", "dt=2024-12-30", "dt=2024-12-31"], entity
-    rows = raw_rows(chdb_url, tmp_path, "2024-12-29", "2024-12-31")
+        assert days == december, entity
+    rows = raw_rows(chdb_url, tmp_path, "2024-12-01", "2024-12-31")
     pulls = rows["open_finance__pulls"]
     assert [(r[0], r[1], r[2], r[3]) for r in pulls] == [
-        ("sandbox", date(2024, 12, d), date(2024, 12, d) - timedelta(days=6), date(2024, 12, d)) for d in (29, 30, 31)
+        ("sandbox", date(2024, 12, d), date(2024, 12, d) - timedelta(days=6), date(2024, 12, d)) for d in range(1, 32)
     ]
-    assert len(rows["open_finance__accounts"]) == 3  # one account, seen by three pulls
+    assert len(rows["open_finance__accounts"]) == 31  # one account, seen by every pull
     assert rows["open_finance__transactions"] and rows["open_finance__fx_operations"]
     assert {r[0] for r in rows["open_finance__fx_operation_events"]} == {"sandbox"}
-    checks = {e.asset_check_key.name: e for e in result.get_asset_check_evaluations()}
-    assert checks["no_duplicate_keys"].passed
-    assert not checks["recent_pull_per_institution"].passed  # 2024 pulls are old now: a warning, not a failure
-    assert checks["recent_pull_per_institution"].severity == dg.AssetCheckSeverity.WARN
+    checks = {(e.asset_key.path[-1], e.asset_check_key.name): e for e in result.get_asset_check_evaluations()}
+    assert all(check.passed for (_, name), check in checks.items() if name == "no_duplicate_keys")
+    assert len([name for _, name in checks if name == "no_duplicate_keys"]) == len(ENTITIES)
+    recent = checks[("open_finance__transactions", "recent_pull_per_institution")]
+    assert not recent.passed  # 2024 pulls are old now: a warning, not a failure
+    assert recent.severity == dg.AssetCheckSeverity.WARN
 
 
-def test_three_reruns_of_a_partition_give_identical_rows(resources, tmp_path, chdb_url):
-    snapshots = []
-    for _ in range(3):
-        result = materialize(resources, "2024-12-30")
+def test_reruns_of_a_month_keep_its_pull_days_and_give_identical_rows(resources, tmp_path, chdb_url):
+    snapshots, pulls = [], []
+    for config in (None, None, {"refresh": True}):
+        run_config = {"ops": {"open_finance_pull": {"config": config}}} if config else None
+        result = dg.materialize(
+            of_assets.assets, resources=resources, partition_key=DECEMBER, run_config=run_config, raise_on_error=False
+        )
         assert result.success, failure_message(result)
-        snapshots.append((lake_digest(tmp_path / "lake"), raw_rows(chdb_url, tmp_path, "2024-12-30", "2024-12-30")))
+        pull_meta = next(
+            e.materialization.metadata
+            for e in result.get_asset_materialization_events()
+            if e.materialization.asset_key.path[-1] == "open_finance__pulls"
+        )
+        pulls.append(pull_meta["pulls"].value)
+        snapshots.append((lake_digest(tmp_path / "lake"), raw_rows(chdb_url, tmp_path, "2024-12-01", "2024-12-31")))
+    assert pulls == [31, 1, 31]  # a re-run pulls only today's view, unless asked to refresh
     assert snapshots[0][0] and snapshots[0][1]["open_finance__transactions"]
     assert snapshots[0] == snapshots[1] == snapshots[2]
 
 
 def test_an_expired_consent_fails_clearly_and_leaves_the_lake_untouched(bank, consent, resources, tmp_path):
-    assert materialize(resources, "2024-12-31", selection=[of_assets.open_finance_pull]).success
+    assert materialize(resources, DECEMBER, selection=[of_assets.open_finance_pull]).success
     before = lake_digest(tmp_path / "lake")
     bank.expire_consent(consent[0])
-    result = materialize(resources, "2024-12-31", selection=[of_assets.open_finance_pull])
+    result = materialize(resources, DECEMBER, selection=[of_assets.open_finance_pull])
     assert not result.success
     message = failure_message(result)
     assert "'sandbox'" in message and consent[0] in message and "authorise" in message.lower()
@@ -170,17 +184,17 @@ def test_a_used_up_call_budget_says_so(consent, resources, tmp_path):
     resources["open_finance"] = OpenFinanceResource(
         institutions=json.dumps([entry]), state_dir=str(tmp_path / "state"), today=TODAY.isoformat()
     )
-    result = materialize(resources, "2024-12-31", selection=[of_assets.open_finance_pull])
+    result = materialize(resources, DECEMBER, selection=[of_assets.open_finance_pull])
     assert not result.success
     message = failure_message(result)
     assert "call budget" in message and "monthly_call_budget" in message and "'sandbox'" in message
 
 
 def test_a_truncated_page_fails_the_partition_without_touching_the_lake(bank, resources, tmp_path):
-    assert materialize(resources, "2024-12-31", selection=[of_assets.open_finance_pull]).success
+    assert materialize(resources, DECEMBER, selection=[of_assets.open_finance_pull]).success
     before = lake_digest(tmp_path / "lake")
     bank.inject("truncate", count=50, match="/transactions")
-    result = materialize(resources, "2024-12-31", selection=[of_assets.open_finance_pull])
+    result = materialize(resources, DECEMBER, selection=[of_assets.open_finance_pull])
     bank.clear_faults()
     assert not result.success
     assert "nothing was written" in failure_message(result) and "not complete JSON" in failure_message(result)
@@ -188,7 +202,7 @@ def test_a_truncated_page_fails_the_partition_without_touching_the_lake(bank, re
     assert list((tmp_path / "lake" / "_quarantine" / "open_finance").rglob("*.parquet"))  # the body, kept aside
 
 
-def test_no_institution_configured_writes_empty_days(tmp_path, chdb_url):
+def test_no_institution_configured_records_empty_partitions(tmp_path, chdb_url):
     resources = {
         "open_finance": OpenFinanceResource(institutions="", state_dir=str(tmp_path / "state")),
         "lake": LakeResource(url=str(tmp_path / "lake")),
@@ -215,7 +229,7 @@ def _secrets(bank) -> list[str]:
 def test_no_secret_reaches_the_logs_or_the_metadata(bank, resources, caplog):
     caplog.set_level(logging.DEBUG)
     instance = dg.DagsterInstance.ephemeral()
-    result = materialize(resources, "2024-12-30", "2024-12-31", instance=instance)
+    result = materialize(resources, DECEMBER, instance=instance)
     assert result.success, failure_message(result)
     secrets = _secrets(bank)
     assert len(bank.issued_secrets) >= 3 and bank.received_assertions  # tokens, a refresh token, assertions

@@ -3,7 +3,7 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from ingestion.common.partitioning import days_between, split_by_day
+from ingestion.common.partitioning import days_between, month_starts, split_by_day, split_by_month
 from orchestration.dbt_args import dbt_build_args, dbt_target
 from orchestration.defs.automation import first_days_of_previous_months
 
@@ -43,3 +43,18 @@ def test_split_by_day_refuses_rows_outside_the_window():
     table = pa.table({"d": pa.array([date(2024, 1, 9)], pa.date32())})
     with pytest.raises(ValueError, match="outside the requested window"):
         split_by_day(table, "d", date(2024, 1, 5), date(2024, 1, 8))
+
+
+def test_split_by_month_gives_every_month_of_the_range_even_empty_ones():
+    table = pa.table({"d": pa.array([date(2024, 1, 31), date(2024, 3, 1), date(2024, 3, 31)], pa.date32())})
+    parts = split_by_month(table, "d", date(2024, 1, 1), date(2024, 3, 31))
+    assert list(parts) == [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+    assert [parts[month].num_rows for month in parts] == [1, 0, 2]
+    with pytest.raises(ValueError, match="outside"):
+        split_by_month(table, "d", date(2024, 2, 1), date(2024, 3, 31))
+
+
+def test_month_starts_cross_years():
+    assert month_starts(date(2023, 11, 15), date(2024, 2, 1)) == [
+        date(2023, 11, 1), date(2023, 12, 1), date(2024, 1, 1), date(2024, 2, 1)
+    ]

@@ -1,17 +1,19 @@
 """Open Finance Brasil: one pull asset writing every entity to the lake, and a raw-load asset per entity.
 
-`open_finance_pull` (a multi-asset: one pull returns every table) plans the pulls of its partition range
-(`OpenFinanceResource.plan`: one per day, each re-reading the trailing window, or one per chunk in a wide
-backfill), runs them all, and only then writes `<lake>/open_finance/<entity>/dt=<pull day>/part-000.parquet` for
-every day of the range (zero rows on days without a pull) plus `open_finance__pulls` (institution, pull day,
-window), which staging uses to keep the latest view of each booking date (rule A, ingestion/open_finance/dedupe.py).
-A consent, budget, payload or HTTP failure of any institution fails the partition range before anything is
-written. `raw/open_finance__<entity>` replaces the same days in ClickHouse with one `INSERT ... SELECT`.
+Partitions are months. `open_finance_pull` (a multi-asset: one pull returns every table) plans the pulls of its
+range up to the institution's today (`OpenFinanceResource.plan`: one per day, each re-reading the trailing
+window, or one per chunk in a wide backfill), keeps the pull days already in the lake (except today's, whose view
+keeps changing; `refresh: true` re-pulls them), runs the rest, and only then writes
+`<lake>/open_finance/<entity>/dt=<pull day>/part-000.parquet` per pull day with rows, plus `open_finance__pulls`
+(institution, pull day, window), which staging uses to keep the latest view of each booking date (rule A,
+ingestion/open_finance/dedupe.py). So the daily run of the current month pulls today only. A consent, budget,
+payload or HTTP failure of any institution fails the run before anything is written. `open_finance_raw_load`
+replaces the same months in ClickHouse atomically, with each table's blocking `no_duplicate_keys` check.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import dagster as dg
 import pyarrow as pa
@@ -22,8 +24,8 @@ from ingestion.open_finance.errors import CallBudgetExceeded, ConsentError
 from ingestion.open_finance.extract import InstitutionsFailed, combine
 from orchestration.constants import OWNER
 from orchestration.defs.metadata import partition_dates, preview_markdown, without_column
-from orchestration.defs.raw_loads import raw_load_asset
-from orchestration.partitions import open_finance_daily_partitions
+from orchestration.defs.raw_loads import RawTable, raw_load_assets
+from orchestration.partitions import open_finance_partitions
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.open_finance import OpenFinanceResource, PlannedPull
 
@@ -126,6 +128,10 @@ def _pulls_table(pulls: dict[date, dict]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=PULLS_SCHEMA)
 
 
+class OpenFinancePullConfig(dg.Config):
+    refresh: bool = False  # pull again the days already in the lake (by default only today's view is re-read)
+
+
 @dg.multi_asset(
     name="open_finance_pull",
     specs=[
@@ -138,24 +144,38 @@ def _pulls_table(pulls: dict[date, dict]) -> pa.Table:
         )
         for dataset in DATASETS
     ],
-    partitions_def=open_finance_daily_partitions,
+    partitions_def=open_finance_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=False,
 )
-def open_finance_pull(context: dg.AssetExecutionContext, open_finance: OpenFinanceResource, lake: LakeResource):
-    """Pull every configured Open Finance institution for the partition range and write each entity's days."""
+def open_finance_pull(
+    context: dg.AssetExecutionContext,
+    open_finance: OpenFinanceResource,
+    lake: LakeResource,
+    config: OpenFinancePullConfig,
+):
+    """Pull every configured Open Finance institution for the partition range and write each pull day."""
     start, end = partition_dates(context)
+    today = open_finance.current_day()
     institutions = open_finance.get_institutions()
-    plan = {planned.day: planned for planned in open_finance.plan(start, end)} if institutions else {}
-    if not institutions:
-        context.log.warning("No Open Finance institution is configured (OPEN_FINANCE_INSTITUTIONS): empty days.")
     store = lake.get_lake()
+    if not institutions:
+        context.log.warning("No Open Finance institution is configured (OPEN_FINANCE_INSTITUTIONS): nothing pulled.")
+    planned = open_finance.plan(start, min(end, today)) if institutions and start <= today else []
+    already = set(store.list_partitions(SOURCE, PULLS))
+    plan = {
+        pull.day: pull
+        for pull in planned
+        if config.refresh or pull.day >= today or pull.day not in already  # today's view keeps changing
+    }
+    if len(plan) < len(planned):
+        context.log.info(f"{len(planned) - len(plan)} pull day(s) already in the lake kept (refresh=True re-pulls)")
     pulled: dict[date, dict] = {}
-    for day, planned in plan.items():  # everything is fetched before anything is written
+    for day, pull in plan.items():  # everything is fetched before anything is written
         try:
-            pulled[day] = open_finance.pull(planned, institutions)
+            pulled[day] = open_finance.pull(pull, institutions)
             context.log.info(
-                f"Pulled {day} (window {planned.window[0]}..{planned.window[1]}): "
+                f"Pulled {day} (window {pull.window[0]}..{pull.window[1]}): "
                 + ", ".join(
                     f"{name} {extract.tables['transactions'].num_rows} transactions"
                     for name, extract in sorted(pulled[day].items())
@@ -166,7 +186,7 @@ def open_finance_pull(context: dg.AssetExecutionContext, open_finance: OpenFinan
                 if isinstance(problem, SourcePayloadError):  # keep the unreadable body for inspection
                     _write_quarantine(store, day, problem.quarantine)
             raise _failure(day, error) from None
-    yield from _write(context, store, start, end, plan, pulled)
+    yield from _write(context, store, plan, pulled, kept=len(planned) - len(plan))
 
 
 def _write_quarantine(store, day: date, records: list[QuarantineRecord]) -> dict[str, str]:
@@ -178,30 +198,28 @@ def _write_quarantine(store, day: date, records: list[QuarantineRecord]) -> dict
     return {entity: store.write_quarantine(SOURCE, entity, day, rows) for entity, rows in by_entity.items()}
 
 
-def _write(context, store, start: date, end: date, plan: dict[date, PlannedPull], pulled: dict[date, dict]):
+def _write(context, store, plan: dict[date, PlannedPull], pulled: dict[date, dict], kept: int):
+    """One object per entity and pull day with rows (a pull that now has none removes a stale object)."""
     written: dict[str, list[str]] = defaultdict(list)
     rows: dict[str, int] = defaultdict(int)
-    days_with_rows: dict[str, int] = defaultdict(int)
     quarantined: dict[str, int] = defaultdict(int)
     previews: dict[str, pa.Table] = {}
-    day = start
-    while day <= end:
-        extracts = pulled.get(day, {})
+    for day, extracts in sorted(pulled.items()):
         tables = {**combine(extracts.values()), PULLS: _pulls_table({day: extracts})}
         records = [record for extract in extracts.values() for record in extract.quarantine]
         for dataset in DATASETS:
             table = tables[dataset.entity]
-            written[dataset.entity].append(store.write_partition(SOURCE, dataset.entity, day, table))
-            rows[dataset.entity] += table.num_rows
-            days_with_rows[dataset.entity] += bool(table.num_rows)
             if table.num_rows:
+                written[dataset.entity].append(store.write_partition(SOURCE, dataset.entity, day, table))
                 previews[dataset.entity] = table
+            else:
+                store.remove_partition(SOURCE, dataset.entity, day)
+            rows[dataset.entity] += table.num_rows
             bad = [record for record in records if record.entity == dataset.entity]
             quarantined[dataset.entity] += len(bad)
             path = store.write_quarantine(SOURCE, dataset.entity, day, bad)  # none: removes a stale file
             if bad:
                 context.log.warning(f"{len(bad)} {dataset.name} records of the {day} pull quarantined: {path}")
-        day += timedelta(days=1)
     calls: dict[str, int] = defaultdict(int)
     for extracts in pulled.values():
         for extract in extracts.values():
@@ -209,33 +227,38 @@ def _write(context, store, start: date, end: date, plan: dict[date, PlannedPull]
                 calls[endpoint] += count
     for dataset in DATASETS:
         preview = previews.get(dataset.entity, dataset.schema.empty_table())
+        paths = written[dataset.entity]
         metadata = {
             "row_count": rows[dataset.entity],
-            "partitions_written": len(written[dataset.entity]),
-            "days_with_rows": days_with_rows[dataset.entity],
+            "lake_objects_written": len(paths),
             "quarantined": quarantined[dataset.entity],
-            "lake_path": dg.MetadataValue.path(written[dataset.entity][-1]),
+            "lake_path": dg.MetadataValue.path(paths[-1] if paths else "none"),
             "preview": dg.MetadataValue.md(preview_markdown(without_column(preview, "raw_json"))),
         }
         if dataset.entity == PULLS:
             metadata["pulls"] = len(plan)
+            metadata["pull_days_kept"] = kept
             metadata["institutions"] = ", ".join(sorted({n for extracts in pulled.values() for n in extracts}))
             metadata["api_calls"] = sum(calls.values())
             metadata["api_calls_by_endpoint"] = dg.MetadataValue.json(dict(sorted(calls.items())))
         yield dg.MaterializeResult(asset_key=lake_key(dataset), metadata=metadata)
 
 
-def _raw_asset(dataset: OpenFinanceDataset) -> dg.AssetsDefinition:
-    return raw_load_asset(
-        source=SOURCE,
-        entity=dataset.entity,
-        schema=dataset.schema,
-        order_by=dataset.key,
-        low_cardinality=dataset.low_cardinality,
-        partitions_def=open_finance_daily_partitions,
-        description=dataset.description,
-    )
-
-
-raw_assets = [_raw_asset(dataset) for dataset in DATASETS]
-assets = [open_finance_pull, *raw_assets]
+raw_load = raw_load_assets(
+    source=SOURCE,
+    tables=[
+        RawTable(
+            entity=dataset.entity,
+            schema=dataset.schema,
+            order_by=dataset.key,
+            low_cardinality=dataset.low_cardinality,
+            description=dataset.description,
+            # each pull re-reads its window, so the same key lands once per pull day: unique within a pull day
+            unique_key=dataset.key if dataset.entity == PULLS else (*dataset.key, "_partition_date"),
+        )
+        for dataset in DATASETS
+    ],
+    partitions_def=open_finance_partitions,
+)
+raw_assets = [raw_load]
+assets = [open_finance_pull, raw_load]

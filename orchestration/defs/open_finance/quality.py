@@ -1,11 +1,11 @@
-"""Open Finance checks that query ClickHouse: no duplicate keys per pull (blocking), a recent pull per institution
-(warn), and balance continuity (warn)."""
+"""Open Finance checks that query ClickHouse: a recent pull per institution (warn) and balance continuity (warn).
+`no_duplicate_keys` per pull day (blocking) runs inside the raw-load step (`defs/raw_loads.py`)."""
 
 import dagster as dg
 
 from orchestration.constants import WAREHOUSE_POOL
 from orchestration.defs.metadata import run_owner
-from orchestration.defs.open_finance.ingest import DATASETS, PULLS, OpenFinanceDataset, raw_key
+from orchestration.defs.open_finance.ingest import DATASETS, PULLS, raw_key
 from orchestration.resources.warehouse import ClickHouseResource
 
 FRESHNESS_DAYS = 2  # a daily pull per institution; two days late is worth a warning
@@ -14,26 +14,6 @@ TRANSACTIONS = next(dataset for dataset in DATASETS if dataset.entity == "transa
 PULLS_DATASET = next(dataset for dataset in DATASETS if dataset.entity == PULLS)
 STG_BALANCES = dg.AssetKey(["staging", "stg_open_finance__balances"])
 STG_TRANSACTIONS = dg.AssetKey(["staging", "stg_open_finance__transactions"])
-
-
-def _no_duplicate_keys(dataset: OpenFinanceDataset) -> dg.AssetChecksDefinition:
-    # Each pull re-reads its window, so the same key lands once per pull day: unique within a pull day.
-    columns = dataset.key if dataset.entity == PULLS else (*dataset.key, "_partition_date")
-    keys = ", ".join(columns)
-
-    @dg.asset_check(
-        asset=raw_key(dataset),
-        name="no_duplicate_keys",
-        blocking=True,
-        pool=WAREHOUSE_POOL,
-        description=f"No two rows of raw.{dataset.name} share ({keys}).",
-    )
-    def _check(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource) -> dg.AssetCheckResult:
-        with warehouse.open(owner=run_owner(context)) as wh:
-            rows, distinct = wh.query_rows(f"SELECT count(), uniqExact(tuple({keys})) FROM raw.{dataset.name}")[0]
-        return dg.AssetCheckResult(passed=rows == distinct, metadata={"rows": rows, "duplicates": rows - distinct})
-
-    return _check
 
 
 @dg.asset_check(
@@ -118,4 +98,4 @@ def balance_continuity(context: dg.AssetCheckExecutionContext, warehouse: ClickH
     )
 
 
-checks = [*(_no_duplicate_keys(dataset) for dataset in DATASETS), recent_pull_per_institution, balance_continuity]
+checks = [recent_pull_per_institution, balance_continuity]
