@@ -11,6 +11,7 @@ apply_env_defaults()
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
+from orchestration.commands.progress import importau_progress_logger  # noqa: E402
 from orchestration.defs import (  # noqa: E402
     automation,
     bcb,
@@ -53,4 +54,7 @@ defs = dg.Definitions(
     schedules=_collect("schedules"),
     sensors=_collect("sensors"),
     resources=resources,
+    # `console` stays the default; `importau demo` selects `importau_progress` in its run config (progress lines on
+    # the terminal, every event in a log file).
+    loggers={"console": dg.colored_console_logger, "importau_progress": importau_progress_logger},
 )

@@ -3,10 +3,15 @@
 It starts the local BCB replay server (real recorded responses in the live API's formats), points the BCB
 resource at it, parses the dbt project, runs every asset for the range in ONE Dagster run on the local instance
 (data/dagster_home), then prints what landed and how to look at it.
+
+The terminal gets one line per run and per step (`orchestration/commands/progress.py`); every Dagster event
+(DEBUG included), dbt's own output and anything else the runs print go to `<data dir>/logs/demo-<time>.log`,
+whose path it prints at the start and at the end.
 """
 
 import argparse
 import os
+import time
 
 from orchestration.constants import DEMO_END_DATE, DEMO_MARKET_HISTORY_START_DATE, DEMO_START_DATE
 
@@ -39,17 +44,29 @@ def job_named(name: str):
 
 
 def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
-    """Run one job on the local instance and wait for it; returns (success, run id)."""
+    """Run one job on the local instance and wait for it; returns (success, run id).
+
+    Inside a `progress_session` the run logs through the `importau_progress` logger (progress lines on the
+    terminal, every event in the session's log file) instead of Dagster's console logger."""
     import dagster as dg
 
+    from orchestration.commands.progress import append_run_creation_events, progress_run_config, session_log_file
+
+    log_file = session_log_file()
+    instance = dg.DagsterInstance.get()
     with dg.execute_job(
         dg.build_reconstructable_job("orchestration.commands.demo", "job_named", reconstructable_args=(name,)),
-        instance=dg.DagsterInstance.get(),
+        instance=instance,
         tags=tags,
-        # One process runs the steps in order: no per-step interpreter start-up, and steps never overlap on the
-        # embedded warehouse (each closes chDB before the next opens it; dbt runs in its own subprocess).
-        run_config={"execution": {"config": {"in_process": {}}}},
+        run_config={
+            # One process runs the steps in order: no per-step interpreter start-up, and steps never overlap on the
+            # embedded warehouse (each closes chDB before the next opens it; dbt runs in its own subprocess).
+            "execution": {"config": {"in_process": {}}},
+            **(progress_run_config(log_file) if log_file else {}),
+        },
     ) as result:
+        if log_file:
+            append_run_creation_events(instance, result.run_id, log_file)
         return result.success, result.run_id
 
 
@@ -58,6 +75,7 @@ def run_main_jobs(
 ) -> tuple[bool, list[str]]:
     """Each source's job for partitions start..end (one run each; BCB from `market_history_start` when that is
     earlier), then the transformations."""
+    from orchestration.commands.progress import echo
     from orchestration.defs.jobs import SOURCE_JOBS
 
     run_ids = []
@@ -65,13 +83,13 @@ def run_main_jobs(
         if not job_named(name).asset_layer.executable_asset_keys:
             continue
         first = min(start, market_history_start) if group == "bcb" and market_history_start else start
-        print(f"  {name} {first}..{end}")
+        echo(f"  {name} {first}..{end}")
         success, run_id = run_job(name, {RANGE_START_TAG: first, RANGE_END_TAG: end})
         run_ids.append(run_id)
         if not success:
             return False, run_ids
     transform = "transform" if ml else "transform_without_ml"
-    print(f"  {transform}")
+    echo(f"  {transform}")
     success, run_id = run_job(transform, {})
     return success, [*run_ids, run_id]
 
@@ -80,22 +98,34 @@ def run(args: argparse.Namespace) -> int:
     from orchestration.commands.dbt_manifest import prepare_manifest
     from orchestration.commands.demo_services import demo_services_env
     from orchestration.commands.local_instance import prepare_local_instance
-
-    home = prepare_local_instance()
-    print(f"Dagster instance: {home}")
-    with demo_services_env(live=args.live) as service_env:
-        os.environ.update(service_env)
-        for name, value in sorted(service_env.items()):
-            if name.endswith("_URL"):
-                print(f"local stand-in: {name}={value}")
-        prepare_manifest()
-        print(f"Materializing every asset for {args.start}..{args.end}: one run per source, then dbt ...")
-        success, run_ids = run_main_jobs(args.start, args.end, args.market_history_start, ml=not args.no_ml)
-    print(f"Runs {', '.join(run_ids)}: {'SUCCESS' if success else 'FAILURE'}")
-    if not success:
-        print(f"See the run's logs: DAGSTER_HOME={home} .venv/bin/dagster run list, or open the UI (importau dev).")
-        return 1
+    from orchestration.commands.progress import echo, format_duration, new_log_file, progress_session
     from orchestration.commands.summary import print_summary
 
-    print_summary()
+    started = time.monotonic()
+    home = prepare_local_instance()
+    log_file = new_log_file(os.environ["IMPORTAU_DATA_DIR"], "demo")
+    print(f"Dagster instance: {home}")
+    print(f"Full log (every Dagster event, dbt's output): {log_file}", flush=True)
+    # From here on the terminal gets progress lines only; everything else goes to the log file.
+    with progress_session(log_file):
+        with demo_services_env(live=args.live) as service_env:
+            os.environ.update(service_env)
+            for name, value in sorted(service_env.items()):
+                if name.endswith("_URL"):
+                    echo(f"local stand-in: {name}={value}")
+            parse_started = time.monotonic()
+            prepare_manifest()
+            echo(f"dbt project parsed in {format_duration(time.monotonic() - parse_started)}")
+            echo(f"Materializing every asset for {args.start}..{args.end}: one run per source, then dbt ...")
+            success, run_ids = run_main_jobs(args.start, args.end, args.market_history_start, ml=not args.no_ml)
+        took = format_duration(time.monotonic() - started)
+        short_ids = ", ".join(run_id[:8] for run_id in run_ids)
+        if success:
+            echo(f"Every run succeeded in {took} (runs {short_ids}).")
+            print_summary(echo, log_file)
+    if not success:
+        print(f"FAILURE after {took} (runs {short_ids}): the error is above.")
+        print(f"Every event of the runs: {log_file}")
+        print(f"Or the runs themselves: DAGSTER_HOME={home} .venv/bin/dagster run list, or the UI (importau dev).")
+        return 1
     return 0

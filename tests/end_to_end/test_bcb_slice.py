@@ -8,6 +8,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -18,6 +19,7 @@ import pytest
 pytestmark = pytest.mark.integration
 
 BIN = Path(sys.executable).parent
+MAX_PRINTED_LINES = 300  # issue 10: progress on the terminal, Dagster's DEBUG events in the log file
 START, END = "2024-11-11", "2024-11-22"  # two weekends, Proclamação (Fri 15th), Consciência Negra (Wed 20th)
 
 
@@ -36,6 +38,21 @@ def run_demo(data_dir: Path) -> None:
         timeout=900,
     )
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+    assert_quiet_with_a_full_log(completed)
+
+
+def assert_quiet_with_a_full_log(completed: subprocess.CompletedProcess) -> Path:
+    """A few hundred lines at most on the terminal, naming (at the start and at the end) the log file that holds
+    every Dagster event, DEBUG included."""
+    printed = completed.stdout.splitlines() + completed.stderr.splitlines()
+    assert len(printed) <= MAX_PRINTED_LINES, f"{len(printed)} lines printed:\n" + "\n".join(printed[:400])
+    assert " - DEBUG - " not in completed.stdout + completed.stderr
+    named = re.findall(r"\S+/logs/demo-[0-9-]+\.log", completed.stdout)
+    assert len(named) >= 2 and len(set(named)) == 1, completed.stdout[-3000:]
+    log = Path(named[0])
+    text = log.read_text()
+    assert " - DEBUG - " in text and "STEP_SUCCESS" in text and "RUN_SUCCESS" in text
+    return log
 
 
 def sql(data_dir: Path, query: str) -> list[dict[str, str]]:

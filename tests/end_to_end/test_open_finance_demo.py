@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.end_to_end.test_bcb_slice import BIN, _env, sql
+from tests.end_to_end.test_bcb_slice import BIN, _env, assert_quiet_with_a_full_log, sql
 
 pytestmark = pytest.mark.integration
 
@@ -27,6 +27,7 @@ def demo(tmp_path_factory) -> Path:
     )
     assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
     assert "OPEN_FINANCE_SANDBOX_URL=https://127.0.0.1:" in completed.stdout  # the demo says where the bank is
+    assert_quiet_with_a_full_log(completed)
     return data_dir
 
 
