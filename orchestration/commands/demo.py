@@ -77,6 +77,7 @@ def run_main_jobs(
     earlier), then the transformations."""
     from orchestration.commands.progress import echo
     from orchestration.defs.jobs import SOURCE_JOBS
+    from orchestration.partitions import month_key  # partitions are months: a range covers whole months
 
     run_ids = []
     for name, group in SOURCE_JOBS:
@@ -84,7 +85,7 @@ def run_main_jobs(
             continue
         first = min(start, market_history_start) if group == "bcb" and market_history_start else start
         echo(f"  {name} {first}..{end}")
-        success, run_id = run_job(name, {RANGE_START_TAG: first, RANGE_END_TAG: end})
+        success, run_id = run_job(name, {RANGE_START_TAG: month_key(first), RANGE_END_TAG: month_key(end)})
         run_ids.append(run_id)
         if not success:
             return False, run_ids

@@ -13,6 +13,7 @@ from tests.end_to_end.test_bcb_slice import BIN, _env, assert_quiet_with_a_full_
 pytestmark = pytest.mark.integration
 
 START, END = "2024-12-16", "2024-12-31"  # the sandbox bank's "today" is 2024-12-31 (the demo's last day)
+MONTH_START = "2024-12-01"  # partitions are months: the run covers all of December
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +35,8 @@ def demo(tmp_path_factory) -> Path:
 def test_the_demo_pulled_the_sandbox_institutions(demo):
     pulls = sql(demo, "SELECT institution, pull_date, window_start, window_end FROM raw.open_finance__pulls")
     assert pulls, "no pull landed"
-    # one ranged run = one pull per institution covering the whole range (monthly chunks in the demo)
-    assert {(row["pull_date"], row["window_start"]) for row in pulls} == {(END, START)}
+    # one ranged run = one pull per institution covering the whole month (monthly chunks in the demo)
+    assert {(row["pull_date"], row["window_start"]) for row in pulls} == {(END, MONTH_START)}
 
 
 def test_accounts_transactions_and_fx_operations_are_queryable(demo):
@@ -49,7 +50,7 @@ def test_accounts_transactions_and_fx_operations_are_queryable(demo):
     assert transactions
     for row in transactions:
         assert int(row["n"]) == int(row["ids"]) > 0
-        assert START <= row["first"] <= row["last"] <= END
+        assert MONTH_START <= row["first"] <= row["last"] <= END
     assert {row["institution"] for row in transactions} <= {row["institution"] for row in accounts}
     fx = sql(
         demo,
