@@ -7,7 +7,7 @@
 -- below, and each user gets the current password.
 --
 -- Databases (ingestion/common/warehouse.py DATABASES): raw (ingestion tables and dbt seeds), staging and
--- intermediate (dbt views), marts (dbt tables), ml (dbt feature models and ML scores).
+-- intermediate (dbt views and tables), marts (dbt tables), ml (dbt feature models and ML scores).
 
 -- importau_bi: BI tools and analysts. Read the marts, nothing else: no raw/staging/intermediate/ml, no writes.
 CREATE ROLE IF NOT EXISTS importau_bi;
