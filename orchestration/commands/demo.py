@@ -58,12 +58,9 @@ def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
         dg.build_reconstructable_job("orchestration.commands.demo", "job_named", reconstructable_args=(name,)),
         instance=instance,
         tags=tags,
-        run_config={
-            # One process runs the steps in order: no per-step interpreter start-up, and steps never overlap on the
-            # embedded warehouse (each closes chDB before the next opens it; dbt runs in its own subprocess).
-            "execution": {"config": {"in_process": {}}},
-            **(progress_run_config(log_file) if log_file else {}),
-        },
+        # The code location's executor runs the steps in order in this process: no per-step interpreter start-up,
+        # and steps never overlap on the embedded warehouse (dbt runs in its own subprocess).
+        run_config=progress_run_config(log_file) if log_file else {},
     ) as result:
         if log_file:
             append_run_creation_events(instance, result.run_id, log_file)
