@@ -144,3 +144,28 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR, *, lock_timeout_s: floa
             file=sys.stderr,
         )
         return _parse_into_target(project_dir, PARSE_TIMEOUT_S)
+
+
+# What dbt reads to build the manifest (target/, logs/ and installed packages aside).
+_SOURCE_FOLDERS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+_SOURCE_FILES = ("dbt_project.yml", "profiles.yml", "packages.yml", "selectors.yml")
+
+
+def manifest_is_current(project_dir: Path = DBT_PROJECT_DIR) -> bool:
+    """True when the manifest exists and is newer than every file of the dbt project (no parse needed)."""
+    project_dir = Path(project_dir)
+    path = manifest_path(project_dir)
+    if not path.exists():
+        return False
+    built = path.stat().st_mtime_ns
+    candidates = [project_dir / name for name in _SOURCE_FILES]
+    for folder in _SOURCE_FOLDERS:
+        candidates.extend((project_dir / folder).rglob("*"))
+    return all(candidate.stat().st_mtime_ns <= built for candidate in candidates if candidate.is_file())
+
+
+def refresh_manifest(project_dir: Path = DBT_PROJECT_DIR) -> tuple[Path, bool]:
+    """Parse only when a dbt file changed since the manifest was built; returns (path, parsed)."""
+    if manifest_is_current(project_dir):
+        return manifest_path(project_dir), False
+    return build_manifest(project_dir), True

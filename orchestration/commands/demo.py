@@ -93,11 +93,11 @@ def run_main_jobs(
 
 
 def run(args: argparse.Namespace) -> int:
-    from orchestration.commands.dbt_manifest import prepare_manifest
     from orchestration.commands.demo_services import demo_services_env
     from orchestration.commands.local_instance import prepare_local_instance
     from orchestration.commands.progress import echo, format_duration, new_log_file, progress_session
     from orchestration.commands.summary import print_summary
+    from orchestration.dbt_manifest import refresh_manifest
 
     started = time.monotonic()
     home = prepare_local_instance()
@@ -112,8 +112,9 @@ def run(args: argparse.Namespace) -> int:
                 if name.endswith("_URL"):
                     echo(f"local stand-in: {name}={value}")
             parse_started = time.monotonic()
-            prepare_manifest()
-            echo(f"dbt project parsed in {format_duration(time.monotonic() - parse_started)}")
+            _, parsed = refresh_manifest()  # only when a dbt file changed since the last parse
+            took = format_duration(time.monotonic() - parse_started)
+            echo(f"dbt project parsed in {took}" if parsed else "dbt manifest is current (no parse)")
             echo(f"Materializing every asset for {args.start}..{args.end}: one run per source, then dbt ...")
             success, run_ids = run_main_jobs(args.start, args.end, args.market_history_start, ml=not args.no_ml)
         took = format_duration(time.monotonic() - started)

@@ -127,3 +127,24 @@ def test_a_broken_project_fails_naming_the_command_and_keeps_the_old_manifest(pr
     assert "no_such_model" in str(raised.value)
     assert json.loads(manifest_path(project).read_text()) == {"previous": True}
     assert not list((project / "target").glob(".parse-*"))
+
+
+def test_the_manifest_is_current_until_a_dbt_file_changes(project):
+    """`importau demo` skips the parse (about 20 s) when no file of the dbt project is newer than the manifest."""
+    from orchestration.dbt_manifest import manifest_is_current, refresh_manifest
+
+    assert not manifest_is_current(project)  # none yet
+    path = manifest_path(project)
+    path.parent.mkdir(parents=True)
+    path.write_text("{}")
+    newest = max(p.stat().st_mtime for p in project.rglob("*") if p.is_file())
+    os.utime(path, (newest + 1, newest + 1))
+    assert manifest_is_current(project)
+    assert refresh_manifest(project) == (path, False)
+    model = next((project / "models").rglob("*.sql"))
+    os.utime(model, (newest + 2, newest + 2))  # an edited model
+    assert not manifest_is_current(project)
+    os.utime(path, (newest + 3, newest + 3))  # parsed again
+    assert manifest_is_current(project)
+    os.utime(project / "models" / "staging", (newest + 4, newest + 4))  # a folder's mtime alone does not count
+    assert manifest_is_current(project)
