@@ -4,12 +4,16 @@ compiled SQL of the same models directly on the same chDB engine.
 For each scale factor (untimed set-up: `tests/marts/demo_warehouse.py` loads BCB + ERP + Open Finance raw into a
 fresh folder), in ONE worker process per scale (chDB hosts one engine folder per process, so each scale gets its
 own), on that process's chDB engine:
-  build     `importau-dbt build` (seeds, every model, data tests, unit tests), dbt in-process;
+  build     `importau-dbt build` (seeds, every model, data tests, unit tests: what CI runs), dbt in-process;
+  build_prod `importau-dbt build --exclude-resource-type unit_test` (what Dagster runs outside CI);
   run       `importau-dbt run` (the models only; they exist, so dbt replaces them as it would in production);
   direct    baseline: every model's compiled SQL from dbt's manifest, in dependency order, as plain
             `CREATE OR REPLACE VIEW ... AS <sql>` / `CREATE OR REPLACE TABLE ... ENGINE = MergeTree ORDER BY
             <the model's order_by> AS <sql>` statements through one clickhouse-connect chDB client.
-Ratios: build / direct and run / direct (1.0 = dbt adds nothing). Best of --repeat per stage.
+Ratios: build / direct and run / direct (1.0 = dbt adds nothing). Best of --repeat per stage. Each scale also
+prints the load average around it and, from the last `build`'s run_results.json, the thread seconds per resource
+type and the slowest nodes. `--project-dir` times another copy of the project (e.g. an older commit:
+`git archive <commit> dbt_project | tar -x -C /tmp/old`) on the same data.
 
     .venv/bin/python benchmarks/dbt_marts.py --scales 1 3 --repeat 2
 """
@@ -27,6 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 PROJECT = REPO / "dbt_project"
+TOP_NODES = 8
 
 
 def load(data_dir: Path, scale: float) -> dict:
@@ -45,11 +50,15 @@ def load(data_dir: Path, scale: float) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def dbt(*args: str) -> float:
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def dbt(project: Path, *args: str) -> float:
     from orchestration import dbt_chdb
 
     started = time.perf_counter()
-    code = dbt_chdb.main([*args, "--target", "ci", "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)])
+    code = dbt_chdb.main([*args, "--target", "ci", "--project-dir", str(project), "--profiles-dir", str(project)])
     seconds = time.perf_counter() - started
     if code != 0:
         raise SystemExit(f"importau-dbt {' '.join(args)} exited {code}")
@@ -89,6 +98,20 @@ def compiled_models(target: Path) -> list[dict]:
     return models
 
 
+def build_profile(target: Path) -> dict:
+    """Thread seconds per resource type and the slowest nodes of the last dbt command (its run_results.json)."""
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    per_type: dict[str, float] = {}
+    for result in results:
+        kind = result["unique_id"].split(".")[0]
+        per_type[kind] = per_type.get(kind, 0.0) + result["execution_time"]
+    slowest = sorted(results, key=lambda r: -r["execution_time"])[:TOP_NODES]
+    return {
+        "thread_s": {kind: round(seconds, 1) for kind, seconds in sorted(per_type.items())},
+        "slowest": [[round(r["execution_time"], 2), r["unique_id"]] for r in slowest],
+    }
+
+
 def direct(chdb_path: Path, models: list[dict]) -> float:
     import clickhouse_connect
 
@@ -118,7 +141,7 @@ def mart_rows(chdb_path: Path) -> int:
         client.close()
 
 
-def bench(scale: float, repeat: int, workdir: Path) -> dict:
+def bench(scale: float, repeat: int, workdir: Path, project: Path) -> dict:
     data_dir = workdir / f"scale_{scale}"
     loaded = load(data_dir, scale)
     os.environ.update(
@@ -129,8 +152,11 @@ def bench(scale: float, repeat: int, workdir: Path) -> dict:
         DBT_USE_COLORS="false",
         DBT_QUIET="true",
     )
-    build = min(dbt("build") for _ in range(repeat))
-    run = min(dbt("run") for _ in range(repeat))
+    load_before = loadavg()
+    build = min(dbt(project, "build") for _ in range(repeat))
+    profile = build_profile(data_dir / "dbt_target")
+    build_prod = min(dbt(project, "build", "--exclude-resource-type", "unit_test") for _ in range(repeat))
+    run = min(dbt(project, "run") for _ in range(repeat))
     models = compiled_models(data_dir / "dbt_target")
     baseline = min(direct(data_dir / "warehouse", models) for _ in range(repeat))
     raw_rows = sum(loaded["counts"].values())
@@ -140,15 +166,19 @@ def bench(scale: float, repeat: int, workdir: Path) -> dict:
         "models": len(models),
         "mart_rows": mart_rows(data_dir / "warehouse"),
         "build_s": build,
+        "build_prod_s": build_prod,
         "run_s": run,
         "direct_s": baseline,
+        "load": f"{load_before} -> {loadavg()}",
+        "build_profile": profile,
     }
 
 
-def worker(scale: float, repeat: int, workdir: Path) -> dict:
+def worker(scale: float, repeat: int, workdir: Path, project: Path) -> dict:
     """Run one scale in a child process and return its measurements."""
+    command = [sys.executable, __file__, "--worker", str(scale), "--repeat", str(repeat), "--workdir", str(workdir)]
     completed = subprocess.run(
-        [sys.executable, __file__, "--worker", str(scale), "--repeat", str(repeat), "--workdir", str(workdir)],
+        [*command, "--project-dir", str(project)],
         capture_output=True,
         text=True,
         check=False,
@@ -162,23 +192,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=float, nargs="+", default=[1.0, 2.0])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--project-dir", type=Path, default=PROJECT, help="the dbt project to time (default: ours)")
     parser.add_argument("--worker", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    project = args.project_dir.resolve()
     if args.worker is not None:
-        print(json.dumps(bench(args.worker, args.repeat, args.workdir)))
+        print(json.dumps(bench(args.worker, args.repeat, args.workdir, project)))
         return
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, best of {args.repeat}")
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, best of {args.repeat}, project {project}")
     with tempfile.TemporaryDirectory(prefix="importau-bench-dbt-") as tmp:
-        rows = [worker(scale, args.repeat, Path(tmp)) for scale in args.scales]
-    columns = ["scale", "raw rows", "models", "mart rows", "dbt build s", "dbt run s", "direct SQL s"]
-    print("| " + " | ".join([*columns, "build/direct", "run/direct"]) + " |")
-    print("|---|---|---|---|---|---|---|---|---|")
+        rows = [worker(scale, args.repeat, Path(tmp), project) for scale in args.scales]
     for r in rows:
+        print(f"scale {r['scale']:g}: load average {r['load']}; last build, thread s {r['build_profile']['thread_s']}")
+        for seconds, node in r["build_profile"]["slowest"]:
+            print(f"    {seconds:6.2f} s  {node}")
+    columns = ["scale", "raw rows", "models", "mart rows", "dbt build s", "build w/o unit tests s", "dbt run s"]
+    columns += ["direct SQL s", "build/direct", "build w/o unit/direct", "run/direct"]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
+    for r in rows:
+        direct_s = r["direct_s"]
         print(
             f"| {r['scale']:g} | {r['raw_rows']:,} | {r['models']} | {r['mart_rows']:,} | {r['build_s']:.1f} "
-            f"| {r['run_s']:.1f} | {r['direct_s']:.2f} | {r['build_s'] / r['direct_s']:.1f}x "
-            f"| {r['run_s'] / r['direct_s']:.1f}x |"
+            f"| {r['build_prod_s']:.1f} | {r['run_s']:.1f} | {direct_s:.2f} | {r['build_s'] / direct_s:.1f}x "
+            f"| {r['build_prod_s'] / direct_s:.1f}x | {r['run_s'] / direct_s:.1f}x |"
         )
 
 
