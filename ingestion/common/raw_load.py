@@ -27,6 +27,7 @@ METADATA_COLUMNS = (
     ("_source_file", "String"),
 )
 RESERVED = {"dt", *(name for name, _ in METADATA_COLUMNS)}
+MONTHS_PER_INSERT = 60  # under ClickHouse's 100 partitions per INSERT block (max_partitions_per_insert_block)
 SIDE_TABLE_INFIX = "__incoming_"  # raw.<key>__incoming_<id>: where a load builds its rows before the swap
 # Every read of the lake has a bound: ClickHouse retries S3 100 times by default, and a DESCRIBE against a dead
 # endpoint hung for minutes (measured: > 100 s, and 0.5 s with these settings).
@@ -174,7 +175,9 @@ def drop_stale_side_tables(client, key: str, older_than_hours: int = 6) -> list[
     return names
 
 
-def replace_partitions(client, key: str, reader_sql: str | None, start: date, end: date) -> int:
+def replace_partitions(
+    client, key: str, reader_sql: str | None, start: date, end: date, months_per_insert: int = MONTHS_PER_INSERT
+) -> int:
     """Replace the months start..end of `raw.<key>` from the lake, atomically per month; return the rows now there.
 
     `reader_sql` is None when the lake holds no object in the range: those months become empty. Otherwise the
@@ -206,13 +209,17 @@ def replace_partitions(client, key: str, reader_sql: str | None, start: date, en
         if reader_sql is not None:
             select = ",\n    ".join(f"CAST(`{name}` AS {type_}) AS `{name}`" for name, type_ in columns)
             names = ", ".join(f"`{name}`" for name, _ in columns)
-            client.command(
-                f"INSERT INTO {side} ({names}, _partition_date, _loaded_at, _source_file)\n"
-                f"SELECT\n    {select},\n    toDate(dt), now64(3, 'UTC'), {_source_file_expression(reader_sql)}\n"
-                f"FROM {reader_sql}\nWHERE dt BETWEEN {{start:Date}} AND {{end:Date}}",
-                parameters=window,
-                settings=INSERT_SETTINGS,
-            )
+            # ClickHouse refuses an INSERT block spanning more than 100 partitions (a 10-year backfill is 120)
+            for first in range(0, len(months), months_per_insert):
+                chunk = months[first : first + months_per_insert]
+                chunk_end = min(end, (chunk[-1].replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1))
+                client.command(
+                    f"INSERT INTO {side} ({names}, _partition_date, _loaded_at, _source_file)\n"
+                    f"SELECT\n    {select},\n    toDate(dt), now64(3, 'UTC'), {_source_file_expression(reader_sql)}\n"
+                    f"FROM {reader_sql}\nWHERE dt BETWEEN {{start:Date}} AND {{end:Date}}",
+                    parameters={"start": chunk[0], "end": chunk_end},
+                    settings=INSERT_SETTINGS,
+                )
         incoming = _active_partitions(client, side_name)
         current = _active_partitions(client, key)
         for month in months:

@@ -171,6 +171,18 @@ def test_replace_partitions_touches_only_its_months(warehouse, tmp_path):
     ]
 
 
+def test_a_long_range_is_inserted_in_chunks_of_months(warehouse, tmp_path):
+    """ClickHouse refuses one INSERT over more than 100 partitions: a 10-year backfill goes in chunks of months."""
+    lake = LocalLake(tmp_path / "lake")
+    days = [date(2024, 1, 31), date(2024, 2, 1), date(2024, 3, 15), date(2024, 4, 30)]
+    for day in days:
+        lake.write_partition("bcb", "chunked", day, quotes(day, "1"))
+    ensure_raw_table(warehouse.client, "bcb__chunked", SCHEMA, ["currency", "quote_date", "quoted_at"], ["currency"])
+    reader = lake.clickhouse_reader("bcb", "chunked")
+    assert replace_partitions(warehouse.client, "bcb__chunked", reader, date(2024, 1, 1), APRIL[1], 3) == 4
+    assert [row[0] for row in warehouse.query_rows("SELECT _partition_date FROM raw.bcb__chunked ORDER BY 1")] == days
+
+
 def test_only_whole_months_are_replaced(warehouse, tmp_path):
     lake = LocalLake(tmp_path / "lake")
     lake.write_partition("bcb", "partial", DAYS[0], quotes(DAYS[0], "1"))
