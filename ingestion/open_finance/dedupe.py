@@ -2,7 +2,7 @@
 
 Transaction IDs change. `LANCAMENTO_FUTURO` / `TRANSACAO_PROCESSANDO` entries may get a new `transactionId`
 or vanish when they post; DOC, boleto, card, deposit and other types only settle their ID on D+1; card
-transaction IDs settle when the bill closes. Each daily partition re-reads a trailing window (default 7 days),
+transaction IDs settle when the bill closes. Each daily pull re-reads a trailing window (default 7 days),
 so the same transaction can arrive under two IDs from two pulls. Neither ID nor any field is a safe key alone.
 
 Rule A (proposed for `stg_open_finance__transactions`): **the latest pull that covered a booking date is the

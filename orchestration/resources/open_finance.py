@@ -41,12 +41,12 @@ class PlannedPull:
 def plan_pulls(
     start: date, end: date, window_days: int, backfill_chunk_days: int = 0, oldest: date | None = None
 ) -> list[PlannedPull]:
-    """The pulls of a partition range, oldest first.
+    """The pulls of a date range (a run's months, up to the institution's today), oldest first.
 
-    By default one pull per partition day, each re-reading its trailing window. With `backfill_chunk_days` > 1
+    By default one pull per day, each re-reading its trailing window. With `backfill_chunk_days` > 1
     the range is cut into chunks of that many days and each chunk is ONE pull on its last day whose window covers
     the whole chunk (never shorter than `window_days`): a year becomes 12 pulls instead of 366, which keeps a
-    backfill inside the institutions' monthly call limits. The days between hold no pull (zero-row partitions).
+    backfill inside the institutions' monthly call limits. The days between hold no pull (and no lake object).
 
     `oldest` is the oldest date the institutions still serve (12 months back): windows and bill look-backs are
     cut there, and a pull day before it is left out (the institution has nothing that old any more).
