@@ -132,9 +132,10 @@ def test_customs_rate_is_the_published_ptax_sell_of_the_previous_business_day(
     assert rows[0]["customs_rate_date"] == previous_business_day
 
 
-def test_three_runs_leave_identical_rows_in_lake_and_warehouse(demo_data):
+def test_a_rerun_leaves_identical_rows_in_lake_and_warehouse(demo_data):
+    """The first run started from nothing; the re-run replaces every month in place and must give the same bytes in
+    the lake and the same rows in the warehouse. (A third run repeated the same transition and cost 143 s.)"""
     first = (lake_digest(demo_data), warehouse_snapshot(demo_data))
     assert first[0], "the lake is empty"
-    for _ in range(2):
-        run_demo(demo_data)
-        assert (lake_digest(demo_data), warehouse_snapshot(demo_data)) == first
+    run_demo(demo_data)
+    assert (lake_digest(demo_data), warehouse_snapshot(demo_data)) == first
