@@ -3,7 +3,7 @@
 (a) the real code path (ReplayServer on 127.0.0.1, BcbClient, pulls, split_by_day, LocalLake, ensure_raw_table,
     replace_partitions) for PTAX (M currencies) and SGS (the asset's default series), two ways:
       ranged  what the assets do for a backfill: one pull for the whole range, every day written, one replace;
-      daily   what per-partition (non-ranged) runs do, once per day: pull(day, day), write it, replace(day, day),
+      daily   once per day: pull(day, day), write it, replace its month (raw loads replace whole months),
               timed for the last --daily-days days over the earlier days loaded untimed (0 = every day, timed).
 (b) baseline: the Parquet files of the ranged run loaded with a single `INSERT INTO <fresh MergeTree> SELECT *
     FROM file('<glob>', 'Parquet')` per dataset, in the same chDB.
@@ -45,6 +45,10 @@ LAST_YEAR = 2024  # the replay serves 2015-2024 (GBP/JPY/CHF/CAD: 2024 only)
 BENCHED = [d for d in DATASETS if d.entity in ("ptax_quotes", "sgs_observations")]
 
 
+def month_end(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 def pull(server: ReplayServer, dataset, currencies: list[str], start: date, end: date):
     """One pull as the asset does it: a fresh client per pull (`api.get_client()`), everything fetched first."""
     with BcbClient(server.sgs_base_url, server.olinda_base_url, server.closing_base_url) as client:
@@ -68,7 +72,7 @@ def run_pipeline(mode, server, wh, lake, currencies, start, end, daily_days) -> 
         history = [(start, timed[0] - timedelta(days=1), False)] if timed[0] > start else []
         windows = history + [(day, day, True) for day in timed]
     seconds: dict[str, float] = defaultdict(float)
-    rows = fetched = loaded = 0
+    rows = fetched = 0
     for first, last, timing in windows:
         for dataset in BENCHED:
             t0 = time.perf_counter()
@@ -81,7 +85,8 @@ def run_pipeline(mode, server, wh, lake, currencies, start, end, daily_days) -> 
             lake.grant_clickhouse_access(wh.client)
             ensure_raw_table(wh.client, dataset.name, dataset.schema, dataset.order_by, dataset.low_cardinality)
             reader = lake.clickhouse_reader(SOURCE, dataset.entity)
-            loaded += replace_partitions(wh.client, dataset.name, reader, first, last)
+            # raw loads replace whole months: a daily run re-loads its month to date, as the daily schedule does
+            replace_partitions(wh.client, dataset.name, reader, first.replace(day=1), month_end(last))
             t3 = time.perf_counter()
             fetched += result.table.num_rows
             if timing:
@@ -89,6 +94,7 @@ def run_pipeline(mode, server, wh, lake, currencies, start, end, daily_days) -> 
                 seconds["lake write"] += t2 - t1
                 seconds["raw load"] += t3 - t2
                 rows += result.table.num_rows
+    loaded = sum(int(wh.query_rows(f"SELECT count() FROM raw.{dataset.name}")[0][0]) for dataset in BENCHED)
     if loaded != fetched:  # a correctness check, not a timing one
         raise RuntimeError(f"{mode}: fetched {fetched} rows but raw holds {loaded}")
     return dict(seconds), rows
