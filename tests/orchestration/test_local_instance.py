@@ -1,0 +1,39 @@
+"""`importau demo` / `importau dev` install the local instance config, and never overwrite someone else's."""
+
+import os
+
+import pytest
+
+from orchestration.commands.local_instance import MARKER, TEMPLATE, prepare_local_instance
+
+DEPLOYED = "storage:\n  postgres:\n    postgres_url:\n      env: DAGSTER_PG_URL\n"
+
+
+@pytest.fixture(autouse=True)
+def _environment_restored():
+    """prepare_local_instance sets the embedded defaults in os.environ; the other tests must not see them."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+def test_a_new_home_gets_the_template(tmp_path, monkeypatch):
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert prepare_local_instance() == tmp_path / "home"
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == TEMPLATE.read_text()
+
+
+def test_an_older_copy_of_the_template_is_updated(tmp_path, monkeypatch):
+    (tmp_path / "dagster.yaml").write_text(f"{MARKER} (an older version)\nrun_retries:\n  enabled: true\n")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    prepare_local_instance()
+    assert (tmp_path / "dagster.yaml").read_text() == TEMPLATE.read_text()
+
+
+def test_a_deployed_instance_config_is_never_overwritten(tmp_path, monkeypatch, capsys):
+    (tmp_path / "dagster.yaml").write_text(DEPLOYED)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    prepare_local_instance()
+    assert (tmp_path / "dagster.yaml").read_text() == DEPLOYED
+    assert "as it is" in capsys.readouterr().err
