@@ -157,7 +157,6 @@ def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeR
             metadata={
                 "row_count": result.table.num_rows,
                 "lake_objects_written": len(paths),
-                "months_with_rows": len(paths),
                 "quarantined": len(result.quarantine),
                 "lake_path": dg.MetadataValue.path(paths[-1] if paths else "none"),
                 "preview": dg.MetadataValue.md(preview_markdown(result.table)),
