@@ -32,7 +32,7 @@ from ingestion.bcb.client import BcbClient
 from ingestion.bcb.replay.server import ReplayServer
 from ingestion.bcb.series import DEFAULT_SGS_SERIES
 from ingestion.common.lake import LocalLake
-from ingestion.common.partitioning import days_between, split_by_day
+from ingestion.common.partitioning import days_between, month_end, split_by_day
 from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from ingestion.common.warehouse import open_warehouse
 
@@ -43,10 +43,6 @@ with warnings.catch_warnings():  # dagster's beta notice for BackfillPolicy
 CURRENCIES = ("USD", "EUR", "GBP", "JPY", "CHF", "CAD")  # PTAX currencies the replay serves
 LAST_YEAR = 2024  # the replay serves 2015-2024 (GBP/JPY/CHF/CAD: 2024 only)
 BENCHED = [d for d in DATASETS if d.entity in ("ptax_quotes", "sgs_observations")]
-
-
-def month_end(day: date) -> date:
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
 
 
 def pull(server: ReplayServer, dataset, currencies: list[str], start: date, end: date):

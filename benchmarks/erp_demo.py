@@ -33,7 +33,7 @@ import sys
 import tempfile
 import time
 import warnings
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import chdb
@@ -43,7 +43,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql
 
 from ingestion.common.lake import LocalLake
-from ingestion.common.partitioning import month_starts
+from ingestion.common.partitioning import month_end
 from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from ingestion.common.warehouse import open_warehouse
 from ingestion.erp import contracts, filedrop, postgres
@@ -118,9 +118,9 @@ def raw_load(wh, lake: LocalLake, day: date) -> tuple[float, int]:
         name = f"{SOURCE}__{entity}"
         low = [c.name for c in contract.columns if c.allowed]
         ensure_raw_table(wh.client, name, contracts.schema(entity), list(contract.primary_key), low)
-        month = month_starts(day, day)[0]  # raw loads replace whole months
-        month_end = (month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        rows += replace_partitions(wh.client, name, lake.clickhouse_reader(SOURCE, entity), month, month_end)
+        # raw loads replace whole months
+        reader = lake.clickhouse_reader(SOURCE, entity)
+        rows += replace_partitions(wh.client, name, reader, day.replace(day=1), month_end(day))
     return time.perf_counter() - t0, rows
 
 

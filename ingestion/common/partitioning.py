@@ -30,6 +30,11 @@ def split_by_day(table: pa.Table, column: str, start: date, end: date) -> dict[d
     return parts
 
 
+def month_end(day: date) -> date:
+    """The last day of the month holding `day`."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 def month_starts(start: date, end: date) -> list[date]:
     """The first day of every month that start..end (both included) touches, in order."""
     if end < start:
@@ -37,7 +42,7 @@ def month_starts(start: date, end: date) -> list[date]:
     months, month = [], start.replace(day=1)
     while month <= end:
         months.append(month)
-        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        month = month_end(month) + timedelta(days=1)
     return months
 
 
@@ -53,7 +58,7 @@ def split_by_month(table: pa.Table, column: str, start: date, end: date) -> dict
     dates = table[column]
     parts: dict[date, pa.Table] = {}
     for month in month_starts(start, end):
-        next_month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        next_month = month_end(month) + timedelta(days=1)
         kind = table.schema.field(column).type
         mask = pc.and_(
             pc.greater_equal(dates, pa.scalar(month, type=kind)), pc.less(dates, pa.scalar(next_month, type=kind))

@@ -15,11 +15,11 @@ gives the same rows (only `_loaded_at` changes). Settings go with each query, ne
 import re
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date
 
 import pyarrow as pa
 
-from ingestion.common.partitioning import month_starts
+from ingestion.common.partitioning import month_end, month_starts
 
 METADATA_COLUMNS = (
     ("_partition_date", "Date"),
@@ -145,8 +145,7 @@ def _source_file_expression(reader_sql: str) -> str:
 def _months(start: date, end: date) -> list[date]:
     """The months start..end covers; the range must be whole months (raw tables are partitioned by month)."""
     months = month_starts(start, end)
-    last = (months[-1].replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    if start != months[0] or end != last:
+    if start != months[0] or end != month_end(months[-1]):
         raise ValueError(f"raw loads replace whole months: {start}..{end} is not a range of whole months")
     return months
 
@@ -212,7 +211,7 @@ def replace_partitions(
             # ClickHouse refuses an INSERT block spanning more than 100 partitions (a 10-year backfill is 120)
             for first in range(0, len(months), months_per_insert):
                 chunk = months[first : first + months_per_insert]
-                chunk_end = min(end, (chunk[-1].replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1))
+                chunk_end = min(end, month_end(chunk[-1]))
                 client.command(
                     f"INSERT INTO {side} ({names}, _partition_date, _loaded_at, _source_file)\n"
                     f"SELECT\n    {select},\n    toDate(dt), now64(3, 'UTC'), {_source_file_expression(reader_sql)}\n"
