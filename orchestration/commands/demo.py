@@ -1,8 +1,9 @@
 """`importau demo`: the main job on the embedded default, offline, for a default date range.
 
-It starts the local BCB replay server (real recorded responses in the live API's formats), points the BCB
-resource at it, parses the dbt project, runs every asset for the range in ONE Dagster run on the local instance
-(data/dagster_home), then prints what landed and how to look at it.
+It starts the local stand-ins (the ERP demo company's file drops, the BCB replay server with real recorded
+responses, the Open Finance sandbox bank), parses the dbt project when a dbt file changed since the last parse,
+runs one Dagster run per source over the range's monthly partitions and then the transformations, on the local
+instance (data/dagster_home), then prints what landed and how to look at it.
 
 The terminal gets one line per run and per step (`orchestration/commands/progress.py`); every Dagster event
 (DEBUG included), dbt's own output and anything else the runs print go to `<data dir>/logs/demo-<time>.log`,
