@@ -18,6 +18,9 @@ DEFAULTS = {
     "S3_ACCESS_KEY_ID": "",
     "S3_SECRET_ACCESS_KEY": "",
     "S3_REGION": "",
+    "S3_CONNECT_TIMEOUT_SECONDS": "5",  # each S3 attempt of the lake (ingestion/common/lake.py S3Bounds)
+    "S3_READ_TIMEOUT_SECONDS": "10",  # each wait for an S3 answer or the next bytes of a body
+    "S3_MAX_RETRIES": "2",  # retries of one S3 call: a dead endpoint fails in at most 3 x (5 + 10) + 1 = 46 s
     "BCB_SGS_BASE_URL": "https://api.bcb.gov.br/dados/serie",
     "BCB_OLINDA_BASE_URL": "https://olinda.bcb.gov.br/olinda/servico",
     "BCB_CLOSING_FILE_BASE_URL": "https://www4.bcb.gov.br/Download/fechamento",

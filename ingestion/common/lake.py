@@ -7,6 +7,10 @@ Layout under the root (a folder, or `s3://<bucket>/<prefix>`):
     _quarantine/<source>/<entity>/dt=YYYY-MM-DD/part-000.parquet  records kept out of it (see quarantine.py)
 A re-run overwrites the object whole (temp file + rename locally; one PUT on S3), and the same rows give the
 same bytes. S3 keys never appear in SQL: `grant_clickhouse_access` puts them in a ClickHouse named collection.
+Every S3 call has a bound (`S3Bounds`: connect and read timeouts, a capped number of retries, no unbounded
+Retry-After): the minio SDK's own defaults wait 5 minutes per read and retry 5 times, so a hung endpoint held
+a step for half an hour. A dead endpoint now fails within `S3Bounds.worst_case_seconds()` with a `LakeError`
+naming the endpoint and what to check.
 """
 
 import io
@@ -14,15 +18,18 @@ import os
 import re
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import certifi
 import pyarrow as pa
 import pyarrow.parquet as pq
+import urllib3
 from minio import Minio
-from minio.error import S3Error
+from minio.error import MinioException, S3Error
 from urllib3.exceptions import HTTPError
 
 from ingestion.common.quarantine import QuarantineRecord, to_arrow
@@ -32,6 +39,13 @@ QUARANTINE_DIR = "_quarantine"
 DEFAULT_NAMED_COLLECTION = "importau_lake_s3"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/" + re.escape(PART_FILE) + "$")
+# Defaults of S3_CONNECT_TIMEOUT_SECONDS, S3_READ_TIMEOUT_SECONDS and S3_MAX_RETRIES (orchestration/env_defaults.py)
+S3_CONNECT_TIMEOUT_S = 5
+S3_READ_TIMEOUT_S = 10
+S3_MAX_RETRIES = 2
+S3_BACKOFF_FACTOR_S = 0.5  # urllib3: no wait before the first retry, then 1 s, 2 s, ...
+S3_BACKOFF_MAX_S = 5.0
+S3_RETRY_STATUSES = (500, 502, 503, 504)
 
 
 class LakeError(RuntimeError):
@@ -51,6 +65,7 @@ class Lake(Protocol):
     ) -> str | None: ...
     def clickhouse_reader(self, source: str, entity: str) -> str: ...
     def grant_clickhouse_access(self, client) -> None: ...
+    def check_access(self) -> None: ...
 
 
 def sql_string(value: str) -> str:
@@ -68,6 +83,58 @@ def parquet_bytes(table: pa.Table) -> bytes:
     sink = io.BytesIO()
     pq.write_table(table.combine_chunks(), sink, compression="zstd")
     return sink.getvalue()
+
+
+@dataclass(frozen=True)
+class S3Bounds:
+    """How long one S3 call may take: each attempt's connect and read timeouts, and how many retries follow.
+
+    The read timeout bounds each wait for bytes (the answer to a request, or the next chunk of a body), not a
+    whole transfer, so large objects are not cut off. A 429/503 `Retry-After` is not honoured (it can ask for
+    hours); the retries back off S3_BACKOFF_FACTOR_S * 2^n instead, at most S3_BACKOFF_MAX_S.
+    """
+
+    connect_timeout: float = S3_CONNECT_TIMEOUT_S
+    read_timeout: float = S3_READ_TIMEOUT_S
+    max_retries: int = S3_MAX_RETRIES
+
+    def __post_init__(self) -> None:
+        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+            raise ValueError("S3 connect and read timeouts must be positive seconds")
+        if self.max_retries < 0:
+            raise ValueError(f"S3 max retries must not be negative, got {self.max_retries}")
+
+    def __str__(self) -> str:
+        attempts = self.max_retries + 1
+        return (
+            f"{attempts} attempt{'s' if attempts > 1 else ''}, connect timeout {self.connect_timeout:g} s, "
+            f"read timeout {self.read_timeout:g} s"
+        )
+
+    def backoff_seconds(self) -> float:
+        """The waits between the attempts of one call."""
+        waits = (S3_BACKOFF_FACTOR_S * 2**retry if retry else 0.0 for retry in range(self.max_retries))
+        return sum(min(S3_BACKOFF_MAX_S, wait) for wait in waits)
+
+    def worst_case_seconds(self) -> float:
+        """The longest one call can wait on an endpoint that accepts no connection or never answers."""
+        return (self.max_retries + 1) * (self.connect_timeout + self.read_timeout) + self.backoff_seconds()
+
+    def http_client(self) -> urllib3.PoolManager:
+        """The minio SDK's own pool (certificates, pool size) with these bounds instead of its 5-minute ones."""
+        return urllib3.PoolManager(
+            timeout=urllib3.Timeout(connect=self.connect_timeout, read=self.read_timeout),
+            maxsize=10,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),  # as the SDK does
+            retries=urllib3.Retry(
+                total=self.max_retries,
+                backoff_factor=S3_BACKOFF_FACTOR_S,
+                backoff_max=S3_BACKOFF_MAX_S,
+                status_forcelist=S3_RETRY_STATUSES,
+                respect_retry_after_header=False,
+            ),
+        )
 
 
 def _entity_dir(source: str, entity: str) -> str:
@@ -110,9 +177,7 @@ class _KeyedLake:
                 days.append(date.fromisoformat(found.group(1)))
         return sorted(days)
 
-    def write_quarantine(
-        self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]
-    ) -> str | None:
+    def write_quarantine(self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]) -> str | None:
         """Store the day's quarantined records; with none, remove a stale file from an earlier run."""
         path = self.quarantine_path(source, entity, day)
         table = to_arrow(records)
@@ -127,6 +192,9 @@ class _KeyedLake:
 
     def grant_clickhouse_access(self, client) -> None:
         """Nothing to grant by default (chDB reads the local folder directly)."""
+
+    def check_access(self) -> None:
+        """Nothing to check by default (a folder lake creates its folders as it writes)."""
 
 
 class LocalLake(_KeyedLake):
@@ -190,6 +258,7 @@ class S3Lake(_KeyedLake):
 
     `endpoint` is `host:port` (then `secure` picks https) or a full `http(s)://host:port` URL.
     ClickHouse reads it via `s3(<named_collection>, url=...)`; `grant_clickhouse_access` makes the collection.
+    `bounds` limits every call (see `S3Bounds`); `check_access` is what a step calls before it does anything.
     """
 
     def __init__(
@@ -202,6 +271,7 @@ class S3Lake(_KeyedLake):
         secure: bool = False,
         region: str | None = None,
         named_collection: str = DEFAULT_NAMED_COLLECTION,
+        bounds: S3Bounds | None = None,
     ):
         if "://" in endpoint:
             parts = urlsplit(endpoint)
@@ -209,9 +279,15 @@ class S3Lake(_KeyedLake):
         self.endpoint, self.secure, self.bucket = endpoint, secure, bucket
         self.prefix = prefix.strip("/")
         self.named_collection = named_collection
+        self.bounds = bounds or S3Bounds()
         self._access_key, self._secret_key = access_key, secret_key
         self._client = Minio(
-            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region,
+            http_client=self.bounds.http_client(),
         )
 
     def __repr__(self) -> str:
@@ -238,18 +314,26 @@ class S3Lake(_KeyedLake):
                 "SignatureDoesNotMatch": "the secret key is wrong",
                 "InvalidAccessKeyId": "the access key is unknown",
                 "AccessDenied": "the keys may not do this",
-                "NoSuchBucket": "create the bucket first",
+                "NoSuchBucket": "create the bucket first, or fix the bucket in LAKE_URL",
             }.get(error.code, "")
             detail = f"{error.code}" + (f": {hint}" if hint else "")
+        elif isinstance(error, MinioException):  # an answer that is not S3's (e.g. a bare HTTP 5xx)
+            detail = redact(f"{type(error).__name__}: {error}", self._secret_key)
+            detail += "; the server answered but not as S3 does: check that the endpoint is an S3 API"
         else:
             reason = getattr(error, "reason", None) or error  # urllib3 wraps the socket error
             detail = redact(f"{type(reason).__name__}: {reason}", self._secret_key)
+            detail += (
+                f"; no usable answer within {self.bounds}: check that the S3 server is running and reachable "
+                f"from this machine at {self.http_endpoint} (S3_ENDPOINT_URL); for a slow one raise "
+                "S3_READ_TIMEOUT_SECONDS or S3_MAX_RETRIES"
+            )
         return LakeError(f"cannot {action} at {where} ({detail})")
 
     def _call(self, action: str, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (S3Error, HTTPError, OSError, ValueError) as error:
+        except (MinioException, HTTPError, OSError, ValueError) as error:
             raise self._fail(action, error) from None
 
     def _put(self, path: str, data: bytes) -> None:
@@ -268,19 +352,22 @@ class S3Lake(_KeyedLake):
         key = self._key(path)
         response = self._call(f"read {key}", self._client.get_object, self.bucket, key)
         try:
-            return response.read()
+            return self._call(f"read {key}", response.read)  # the body may stall too
         finally:
             response.close()
             response.release_conn()
 
     def _exists(self, path: str) -> bool:
+        key = self._key(path)
         try:
-            self._client.stat_object(self.bucket, self._key(path))
+            self._client.stat_object(self.bucket, key)
             return True
         except S3Error as error:
             if error.code in ("NoSuchKey", "NoSuchObject"):
                 return False
-            raise self._fail(f"check {self._key(path)}", error) from None
+            raise self._fail(f"check {key}", error) from None
+        except (MinioException, HTTPError, OSError, ValueError) as error:
+            raise self._fail(f"check {key}", error) from None
 
     def _delete(self, path: str) -> None:
         self._call(f"delete {self._key(path)}", self._client.remove_object, self.bucket, self._key(path))
@@ -294,10 +381,11 @@ class S3Lake(_KeyedLake):
         return [obj.object_name[start:] for obj in objects]
 
     def check_access(self) -> None:
-        """Fail now, clearly, if the endpoint, keys or bucket are wrong."""
+        """Fail now, clearly, if the endpoint, keys or bucket are wrong (one bounded HEAD of the bucket)."""
         if not self._call("check the bucket", self._client.bucket_exists, self.bucket):
             raise LakeError(
-                f"cannot use S3 endpoint {self.http_endpoint}, bucket {self.bucket!r} (NoSuchBucket)"
+                f"cannot use S3 endpoint {self.http_endpoint}, bucket {self.bucket!r} (NoSuchBucket: the bucket "
+                "does not exist; create it, or fix the bucket in LAKE_URL)"
             )
 
     def grant_clickhouse_access(self, client) -> None:
@@ -306,10 +394,7 @@ class S3Lake(_KeyedLake):
         On a server whose user may not manage named collections, an existing collection of that name (defined
         in the server config by whoever runs it) is used as it is.
         """
-        keys = (
-            f"access_key_id = {sql_string(self._access_key)}, "
-            f"secret_access_key = {sql_string(self._secret_key)}"
-        )
+        keys = f"access_key_id = {sql_string(self._access_key)}, secret_access_key = {sql_string(self._secret_key)}"
         name = self.named_collection
         for statement in (
             f"CREATE NAMED COLLECTION IF NOT EXISTS {name} AS {keys}",

@@ -32,6 +32,9 @@ resources = {
         s3_access_key_id=dg.EnvVar("S3_ACCESS_KEY_ID"),
         s3_secret_access_key=dg.EnvVar("S3_SECRET_ACCESS_KEY"),
         s3_region=dg.EnvVar("S3_REGION"),
+        s3_connect_timeout_seconds=dg.EnvVar.int("S3_CONNECT_TIMEOUT_SECONDS"),
+        s3_read_timeout_seconds=dg.EnvVar.int("S3_READ_TIMEOUT_SECONDS"),
+        s3_max_retries=dg.EnvVar.int("S3_MAX_RETRIES"),
     ),
     "bcb": BcbApiResource(
         sgs_base_url=dg.EnvVar("BCB_SGS_BASE_URL"),

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ingestion.common.lake import LocalLake, S3Lake
+from ingestion.common.lake import LocalLake, S3Bounds, S3Lake
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -30,8 +30,11 @@ def lake_from_settings(
     s3_access_key_id: str = "",
     s3_secret_access_key: str = "",
     s3_region: str = "",
+    s3_bounds: S3Bounds | None = None,
 ) -> LocalLake | S3Lake:
-    """LAKE_URL empty = folder `<data_dir>/lake`; a path = that folder; `s3://bucket[/prefix]` = S3Lake."""
+    """LAKE_URL empty = folder `<data_dir>/lake`; a path = that folder; `s3://bucket[/prefix]` = S3Lake.
+
+    Builds the lake without contacting it; `check_access()` on the result is the network check."""
     if not url:
         return LocalLake(Path(resolve_data_dir(data_dir)) / "lake")
     if not url.startswith("s3://"):
@@ -48,4 +51,5 @@ def lake_from_settings(
         bucket=parts.netloc,
         prefix=parts.path,
         region=s3_region or None,
+        bounds=s3_bounds,
     )

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ACCESS_KEY = "importau-test"
@@ -37,6 +37,7 @@ class S3Server:
     secret_key: str
     bucket: str
     region: str = "us-east-1"
+    pid: int = 0  # the `weed mini` process, leader of its own process group (see `paused`)
 
     @property
     def host_port(self) -> str:
@@ -157,6 +158,7 @@ def seaweedfs_s3(workdir: Path, bucket: str = BUCKET, start_timeout: float = 60.
             start_new_session=True,
             preexec_fn=_die_with_parent,
         )
+    server = replace(server, pid=process.pid)
     try:
         deadline = time.monotonic() + start_timeout
         while not _ready(server):
@@ -168,6 +170,19 @@ def seaweedfs_s3(workdir: Path, bucket: str = BUCKET, start_timeout: float = 60.
         yield server
     finally:
         stop_process_group(process)
+
+
+@contextmanager
+def paused(server: S3Server) -> Iterator[None]:
+    """A hung S3 for the block: SIGSTOP the server's process group, SIGCONT it on exit. The kernel still
+    accepts connections on its port, but nothing answers, as with an overloaded or wedged server."""
+    if not server.pid:
+        raise ValueError("this S3Server was not started by seaweedfs_s3 (no pid)")
+    os.killpg(server.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.killpg(server.pid, signal.SIGCONT)
 
 
 if __name__ == "__main__":  # manual use: python -m tests.servers.seaweedfs /tmp/somewhere
