@@ -15,7 +15,9 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.automation_conditions import dbt_condition
 from orchestration.constants import DBT_INCREMENTAL_SELECTOR, OWNER, WAREHOUSE_POOL
 from orchestration.dbt_args import dbt_build_args, dbt_target, unit_tests_in_build
+from orchestration.dbt_leftovers import drop_leftovers_before_dbt
 from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
+from orchestration.resources.warehouse import ClickHouseResource
 
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
@@ -63,8 +65,11 @@ translator = Translator()
     pool=WAREHOUSE_POOL,
     op_tags={"importau/family": "dbt"},
 )
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig):
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig, warehouse: ClickHouseResource
+):
     """Every dbt model, seed and data test except the incremental models (unit tests only under APP_ENV=ci)."""
+    drop_leftovers_before_dbt(context, warehouse)  # and closes the warehouse: dbt opens it itself
     yield from dbt.cli(dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS), context=context).stream()
 
 
@@ -91,8 +96,11 @@ if _has_incremental_models():
         pool=WAREHOUSE_POOL,
         op_tags={"importau/family": "dbt"},
     )
-    def dbt_incremental(context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig):
+    def dbt_incremental(
+        context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig, warehouse: ClickHouseResource
+    ):
         """The incremental dbt models: each run recomputes a lookback window of whole months."""
+        drop_leftovers_before_dbt(context, warehouse)
         yield from dbt.cli(dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS), context=context).stream()
 
     assets.append(dbt_incremental)
