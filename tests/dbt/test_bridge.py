@@ -39,6 +39,23 @@ def test_the_bridge_imports_neither_dagster_nor_a_chdb_engine():
     assert completed.returncode == 0, completed.stderr
 
 
+def test_the_warehouse_folder_is_not_part_of_the_profile_hash():
+    """dbt hashes `connection_info()` into the manifest's profile hash and re-parses the whole project when it
+    differs. The warehouse folder is different in every data dir (each test, benchmark and deployment), so it must
+    not be in it, or every dbt step throws partial parsing away (issue 10: about 4 s per step)."""
+    code = (
+        "import orchestration.dbt_chdb as bridge; bridge.install(); "
+        "import dbt.adapters.clickhouse as plugin; "
+        "info = lambda path: dict(plugin.Plugin.credentials(database='', schema='staging', driver='chdb', "
+        "chdb_path=path).connection_info()); "
+        "a, b = info('/data/a/warehouse'), info('/data/b/warehouse'); "
+        "assert a == b and 'chdb_path' not in a, a; print(sorted(a))"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    assert "driver" in completed.stdout
+
+
 def test_a_busy_warehouse_stops_dbt_with_the_holders_name(tmp_path):
     holder_code = textwrap.dedent(
         f"""
