@@ -18,6 +18,7 @@ from ingestion.bcb.values import SOURCE, UnparseableBody, body_record, load_json
 from ingestion.common.quarantine import SourcePayloadError
 from ingestion.common.retry import (
     RetryableBodyError,
+    RetryCounter,
     RetrySettings,
     SourceHTTPError,
     body_excerpt,
@@ -54,7 +55,11 @@ def _olinda_detail(response: httpx.Response) -> str:
 
 
 class BcbClient:
-    """Client for the three BCB hosts; base URLs point at the live APIs or at the local replay server."""
+    """Client for the three BCB hosts; base URLs point at the live APIs or at the local replay server.
+
+    `retries` counts every retry of its calls (pass one counter to follow several clients); each is also logged at
+    WARNING (ingestion.common.retry).
+    """
 
     sgs_window_years = sgs.WINDOW_YEARS  # the API's limit for daily series; tests raise it to provoke the 406
 
@@ -67,11 +72,13 @@ class BcbClient:
         max_attempts: int = 5,
         wait_initial: float = 1.0,
         wait_max: float = 30.0,
+        retries: RetryCounter | None = None,
     ):
         self.sgs_base_url = sgs_base_url.rstrip("/")
         self.olinda_base_url = olinda_base_url.rstrip("/")
         self.closing_base_url = closing_base_url.rstrip("/")
         self.retry = RetrySettings(max_attempts=max_attempts, wait_initial=wait_initial, wait_max=wait_max)
+        self.retries = retries if retries is not None else RetryCounter()
         self._http = httpx.Client(timeout=timeout, headers={"User-Agent": "importau-ingestion/0.1"})
 
     def close(self) -> None:
@@ -101,9 +108,7 @@ class BcbClient:
         response = self._get(url, request, sgs.ENTITY, key, (200, 400, 404, 406), _json_check)
         body = response.text
         if response.status_code == 200:
-            return self._parse_or_fail(
-                sgs.ENTITY, key, body, lambda: sgs.parse_sgs_json(body, series_code, start, end)
-            )
+            return self._parse_or_fail(sgs.ENTITY, key, body, lambda: sgs.parse_sgs_json(body, series_code, start, end))
         if response.status_code == 404 and sgs.is_not_found(body):
             return ExtractResult(schemas.SGS_OBSERVATIONS.empty_table())
         detail = sgs.error_detail(body) or body_excerpt(response)
@@ -140,9 +145,7 @@ class BcbClient:
             error_detail=_olinda_detail,
         )
         body = response.text
-        return self._parse_or_fail(
-            ptax.ENTITY, key, body, lambda: ptax.parse_ptax(body, currency, start, end)
-        )
+        return self._parse_or_fail(ptax.ENTITY, key, body, lambda: ptax.parse_ptax(body, currency, start, end))
 
     @staticmethod
     def _ptax_currency(currency: str) -> str:
@@ -167,9 +170,7 @@ class BcbClient:
         if response.status_code == 404:
             return ExtractResult(schemas.CLOSING_RATES.empty_table())
         text = closing.decode(response.content)
-        return self._parse_or_fail(
-            closing.ENTITY, key, text, lambda: closing.parse_closing_file(text, day, currencies)
-        )
+        return self._parse_or_fail(closing.ENTITY, key, text, lambda: closing.parse_closing_file(text, day, currencies))
 
     # -- Focus -----------------------------------------------------------------------------------------------
 
@@ -198,9 +199,7 @@ class BcbClient:
             rows.extend(page_rows)
             if len(page_rows) < page_size:
                 return focus.parse_focus_rows(rows, spec, indicator, start, end)
-        raise SourceHTTPError(
-            SOURCE, request, 200, f"still full pages after {MAX_FOCUS_PAGES} pages; giving up"
-        )
+        raise SourceHTTPError(SOURCE, request, 200, f"still full pages after {MAX_FOCUS_PAGES} pages; giving up")
 
     # -- plumbing --------------------------------------------------------------------------------------------
 
@@ -224,6 +223,7 @@ class BcbClient:
                 expected_statuses=expected,
                 check=check,
                 error_detail=error_detail,
+                retries=self.retries,
             )
         except RetryableBodyError as error:
             reason = f"{error.reason} (still so after {error.attempts} attempts)"

@@ -57,6 +57,7 @@ class OpenFinanceExtract:
     tables: dict[str, pa.Table]
     quarantine: list[QuarantineRecord] = field(default_factory=list)
     calls: dict[str, int] = field(default_factory=dict)  # attempts per endpoint template (for metadata)
+    retries: dict[str, int] = field(default_factory=dict)  # retries of transient failures by reason (for metadata)
 
 
 class InstitutionsFailed(RuntimeError):
@@ -214,14 +215,14 @@ def pull_with_client(
 
 
 def to_extract(
-    name: str, window: tuple[date, date], parsed: Mapping[str, Parsed], calls: Mapping
+    name: str, window: tuple[date, date], parsed: Mapping[str, Parsed], calls: Mapping, retries: Mapping | None = None
 ) -> OpenFinanceExtract:
     tables = schemas.empty_tables()
     quarantine: list[QuarantineRecord] = []
     for entity, result in parsed.items():
         tables[entity] = schemas.to_table(entity, result.rows)
         quarantine.extend(result.quarantine)
-    return OpenFinanceExtract(name, window, tables, quarantine, dict(calls))
+    return OpenFinanceExtract(name, window, tables, quarantine, dict(calls), dict(retries or {}))
 
 
 def pull_institution(
@@ -252,13 +253,14 @@ def pull_institution(
             session = FapiSession(institution, http, tokens, charged, settings, sleep)
             parsed = pull_with_client(OpenFinanceClient(session), day, today, options)
     window = (day - timedelta(days=options.window_days - 1), day)
-    extract = to_extract(institution.name, window, parsed, session.calls)
+    extract = to_extract(institution.name, window, parsed, session.calls, session.retries.by_reason())
     log.info(
-        "open finance %s: pulled %s (%d quarantined, %d calls)",
+        "open finance %s: pulled %s (%d quarantined, %d calls, %s)",
         institution.name,
         {entity: table.num_rows for entity, table in extract.tables.items()},
         len(extract.quarantine),
         sum(extract.calls.values()),
+        session.retries,
     )
     return extract
 

@@ -9,7 +9,8 @@
   call (the answer may belong to another request), a missing echo is logged (pitfall: not all banks echo);
 * 429 and 529 (no Retry-After exists in Open Finance), 500/502/503/504, timeouts and connection errors are
   retried with exponential backoff and jitter (tenacity), as are 200 bodies that are not JSON; a 401 on a data
-  call is answered once with a new token; everything else fails at once with the bank's error code and title.
+  call is answered once with a new token; everything else fails at once with the bank's error code and title;
+* every retry is logged at WARNING and counted by reason in `FapiSession.retries` (ingestion/common/retry.py).
 """
 
 import json
@@ -26,6 +27,7 @@ import httpx
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from ingestion.common.quarantine import QuarantineRecord
+from ingestion.common.retry import RetryCounter, retry_observer
 from ingestion.open_finance.auth import TokenManager
 from ingestion.open_finance.budget import BudgetSession, CallBudget
 from ingestion.open_finance.config import Institution
@@ -69,6 +71,13 @@ class _Retryable(Exception):
         self.status, self.detail, self.body, self.interaction_id = status, detail, body, interaction_id
 
 
+def _reason(error: BaseException) -> str:
+    """How a retry is counted: "HTTP 429", "bad body" (a 200 that is not complete JSON), "ReadTimeout"..."""
+    if isinstance(error, _Retryable):
+        return "bad body" if error.body else f"HTTP {error.status}"
+    return type(error).__name__
+
+
 def error_detail(response: httpx.Response, limit: int = 300) -> str:
     """The bank's error envelope as `CODE: title (detail)`, else the start of the body on one line."""
     try:
@@ -99,6 +108,7 @@ class FapiSession:
         self.institution, self.http, self.tokens, self.budget = institution, http, tokens, budget
         self.settings, self.sleep = settings or CallSettings(), sleep
         self.calls: Counter[str] = Counter()  # attempts per endpoint template in this session
+        self.retries = RetryCounter()  # retries of transient failures in this session, by reason
         self.missing_echoes = 0
         self._counts_lock = threading.Lock()
 
@@ -142,6 +152,9 @@ class FapiSession:
                 jitter=self.settings.wait_initial,
             ),
             retry=retry_if_exception_type((_Retryable, httpx.TransportError)),
+            before_sleep=retry_observer(
+                f"open finance {self.institution.name}", describe, self.settings.max_attempts, _reason, self.retries
+            ),
             reraise=True,
             sleep=self.sleep,
         )

@@ -16,8 +16,10 @@ import dagster as dg
 import pyarrow as pa
 
 from ingestion.bcb import pulls, schemas
+from ingestion.bcb.client import BcbClient
 from ingestion.common.partitioning import split_by_month
 from ingestion.common.quarantine import SourcePayloadError
+from ingestion.common.retry import RetryCounter
 from orchestration.constants import OWNER
 from orchestration.defs.metadata import partition_dates, preview_markdown
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
@@ -36,7 +38,7 @@ class BcbDataset:
     order_by: tuple[str, ...]
     natural_key: tuple[str, ...]
     low_cardinality: tuple[str, ...]
-    pull: Callable[[BcbApiResource, date, date], pulls.ExtractResult]
+    pull: Callable[[BcbApiResource, BcbClient, date, date], pulls.ExtractResult]
     description: str
 
     @property
@@ -52,7 +54,7 @@ DATASETS = (
         order_by=("series_code", "reference_date"),
         natural_key=("series_code", "reference_date"),
         low_cardinality=(),
-        pull=lambda api, start, end: pulls.pull_sgs(api.get_client(), api.series_codes(), start, end),
+        pull=lambda api, client, start, end: pulls.pull_sgs(client, api.series_codes(), start, end),
         description="SGS time series (PTAX USD buy/sell, Selic, CDI, IPCA, IGP-M) as published by the BCB.",
     ),
     BcbDataset(
@@ -62,7 +64,7 @@ DATASETS = (
         order_by=("currency", "quote_date", "quoted_at", "bulletin_type"),
         natural_key=("currency", "quoted_at", "bulletin_type"),
         low_cardinality=("currency", "bulletin_type"),
-        pull=lambda api, start, end: pulls.pull_ptax(api.get_client(), api.ptax_currency_list(), start, end),
+        pull=lambda api, client, start, end: pulls.pull_ptax(client, api.ptax_currency_list(), start, end),
         description="Every PTAX bulletin of the day (opening, intermediates, closing) from the Olinda OData API.",
     ),
     BcbDataset(
@@ -72,8 +74,8 @@ DATASETS = (
         order_by=("currency", "quote_date"),
         natural_key=("currency", "quote_date"),
         low_cardinality=("currency", "currency_type", "bcb_currency_code"),
-        pull=lambda api, start, end: pulls.pull_closing_rates(
-            api.get_client(), start, end, currencies=api.closing_currency_list()
+        pull=lambda api, client, start, end: pulls.pull_closing_rates(
+            client, start, end, currencies=api.closing_currency_list()
         ),
         description="The BCB daily closing file: closing rates of all ~156 currencies, CNY included.",
     ),
@@ -93,7 +95,7 @@ DATASETS = (
             "smoothed",
         ),
         low_cardinality=("entity_set", "indicator"),
-        pull=lambda api, start, end: pulls.pull_focus(api.get_client(), start, end),
+        pull=lambda api, client, start, end: pulls.pull_focus(client, start, end),
         description="Focus survey: market expectations for IPCA, Selic, the exchange rate and IGP-M.",
     ),
 )
@@ -101,6 +103,12 @@ DATASETS = (
 
 def lake_key(dataset: BcbDataset) -> dg.AssetKey:
     return dg.AssetKey(["lake", dataset.name])
+
+
+def _pull(dataset: BcbDataset, api: BcbApiResource, start: date, end: date, retries: RetryCounter):
+    """One dataset's pull on a client of its own (closed after), its retries counted in `retries`."""
+    with api.get_client(retries=retries) as client:
+        return dataset.pull(api, client, start, end)
 
 
 def _quarantine_and_fail(store, dataset: BcbDataset, start: date, error: SourcePayloadError) -> dg.Failure:
@@ -131,8 +139,9 @@ def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeR
     start, end = partition_dates(context)
     store = lake.get_lake()
     selected = [dataset for dataset in DATASETS if lake_key(dataset) in context.selected_asset_keys]
+    retries = {dataset: RetryCounter() for dataset in selected}
     with ThreadPoolExecutor(max_workers=len(selected), thread_name_prefix="bcb") as pool:
-        futures = {dataset: pool.submit(dataset.pull, bcb, start, end) for dataset in selected}
+        futures = {dataset: pool.submit(_pull, dataset, bcb, start, end, retries[dataset]) for dataset in selected}
         results, failures = {}, []
         for dataset, future in futures.items():  # everything is fetched before anything is written
             try:
@@ -152,12 +161,15 @@ def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeR
         quarantine_path = store.write_quarantine(SOURCE, dataset.entity, start, result.quarantine)
         if result.quarantine:
             context.log.warning(f"{len(result.quarantine)} {dataset.name} records quarantined: {quarantine_path}")
+        if retries[dataset].total:
+            context.log.warning(f"{dataset.name}: the BCB answered only after {retries[dataset]}")
         yield dg.MaterializeResult(
             asset_key=lake_key(dataset),
             metadata={
                 "row_count": result.table.num_rows,
                 "lake_objects_written": len(paths),
                 "quarantined": len(result.quarantine),
+                "retries": retries[dataset].total,  # of transient failures (429/5xx/timeouts/bad bodies)
                 "lake_path": dg.MetadataValue.path(paths[-1] if paths else "none"),
                 "preview": dg.MetadataValue.md(preview_markdown(result.table)),
             },

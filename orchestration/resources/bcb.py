@@ -4,6 +4,7 @@ import dagster as dg
 
 from ingestion.bcb.client import BcbClient
 from ingestion.bcb.series import DEFAULT_SGS_SERIES
+from ingestion.common.retry import RetryCounter
 
 
 def _csv(text: str) -> list[str]:
@@ -22,13 +23,15 @@ class BcbApiResource(dg.ConfigurableResource):
     timeout_seconds: float = 30.0
     max_attempts: int = 5
 
-    def get_client(self) -> BcbClient:
+    def get_client(self, retries: RetryCounter | None = None) -> BcbClient:
+        """A new client (close it after use); `retries` counts its retries (its own counter when None)."""
         return BcbClient(
             sgs_base_url=self.sgs_base_url,
             olinda_base_url=self.olinda_base_url,
             closing_base_url=self.closing_file_base_url,
             timeout=self.timeout_seconds,
             max_attempts=self.max_attempts,
+            retries=retries,
         )
 
     def series_codes(self) -> list[int]:

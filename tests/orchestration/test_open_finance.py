@@ -202,6 +202,27 @@ def test_a_truncated_page_fails_the_partition_without_touching_the_lake(bank, re
     assert list((tmp_path / "lake" / "_quarantine" / "open_finance").rglob("*.parquet"))  # the body, kept aside
 
 
+def test_retries_are_in_the_run_log_and_the_pulls_metadata(bank, resources, caplog):
+    assert materialize(resources, DECEMBER, selection=[of_assets.open_finance_pull]).success
+    bank.inject("429", count=1, match="/balances")
+    bank.inject("truncate", count=1, match="/balances")
+    instance = dg.DagsterInstance.ephemeral()
+    with caplog.at_level(logging.WARNING, logger="ingestion.common.retry"):
+        result = materialize(resources, DECEMBER, selection=[of_assets.open_finance_pull], instance=instance)
+    bank.clear_faults()
+    assert result.success, failure_message(result)
+    pull_meta = next(
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.materialization.asset_key.path[-1] == "open_finance__pulls"
+    )
+    assert pull_meta["retries"].value == 2
+    assert pull_meta["retries_by_reason"].value == {"HTTP 429": 1, "bad body": 1}
+    warned = [r.user_message for r in instance.all_logs(result.run_id) if r.level == logging.WARNING]
+    assert any("answered only after 2 retries (HTTP 429 x1, bad body x1)" in message for message in warned), warned
+    assert len([r for r in caplog.records if r.name == "ingestion.common.retry"]) == 2
+
+
 def test_no_institution_configured_records_empty_partitions(tmp_path, chdb_url):
     resources = {
         "open_finance": OpenFinanceResource(institutions="", state_dir=str(tmp_path / "state")),

@@ -221,10 +221,16 @@ def _write(context, store, plan: dict[date, PlannedPull], pulled: dict[date, dic
             if bad:
                 context.log.warning(f"{len(bad)} {dataset.name} records of the {day} pull quarantined: {path}")
     calls: dict[str, int] = defaultdict(int)
+    retries: dict[str, int] = defaultdict(int)
     for extracts in pulled.values():
         for extract in extracts.values():
             for endpoint, count in extract.calls.items():
                 calls[endpoint] += count
+            for reason, count in extract.retries.items():
+                retries[reason] += count
+    if retries:
+        by_reason = ", ".join(f"{reason} x{count}" for reason, count in sorted(retries.items()))
+        context.log.warning(f"the institutions answered only after {sum(retries.values())} retries ({by_reason})")
     for dataset in DATASETS:
         preview = previews.get(dataset.entity, dataset.schema.empty_table())
         paths = written[dataset.entity]
@@ -241,6 +247,8 @@ def _write(context, store, plan: dict[date, PlannedPull], pulled: dict[date, dic
             metadata["institutions"] = ", ".join(sorted({n for extracts in pulled.values() for n in extracts}))
             metadata["api_calls"] = sum(calls.values())
             metadata["api_calls_by_endpoint"] = dg.MetadataValue.json(dict(sorted(calls.items())))
+            metadata["retries"] = sum(retries.values())  # of transient failures (429/5xx/timeouts/bad bodies)
+            metadata["retries_by_reason"] = dg.MetadataValue.json(dict(sorted(retries.items())))
         yield dg.MaterializeResult(asset_key=lake_key(dataset), metadata=metadata)
 
 

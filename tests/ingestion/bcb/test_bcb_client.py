@@ -1,6 +1,7 @@
 """BcbClient against the replay server: windows, retries, faults, quarantine and empty days."""
 
 import csv
+import logging
 from datetime import date
 from decimal import Decimal
 from urllib.parse import unquote
@@ -57,9 +58,7 @@ def test_sgs_window_over_ten_years_gets_a_clear_error(make_client):
 
 def test_sgs_value_is_decimal_and_exact(client):
     table = client.fetch_sgs(1, date(2024, 1, 2), date(2024, 1, 2)).table
-    assert table.to_pylist() == [
-        {"series_code": 1, "reference_date": date(2024, 1, 2), "value": Decimal("4.8916")}
-    ]
+    assert table.to_pylist() == [{"series_code": 1, "reference_date": date(2024, 1, 2), "value": Decimal("4.8916")}]
 
 
 def test_sgs_weekend_is_a_valid_empty_result(client, replay):
@@ -87,9 +86,7 @@ def test_sgs_500_until_the_last_attempt_names_series_window_and_status(client, r
         client.fetch_sgs(1, *JAN_2024)
     error = raised.value
     assert (error.status, error.attempts) == (500, 3)
-    assert str(error).startswith(
-        "bcb: SGS series 1 window 2024-01-01..2024-01-31 failed after 3 attempts: HTTP 500"
-    )
+    assert str(error).startswith("bcb: SGS series 1 window 2024-01-01..2024-01-31 failed after 3 attempts: HTTP 500")
     assert len(replay.requests) == 3
 
 
@@ -103,6 +100,25 @@ def test_timeouts_are_retried_then_reported(make_client, replay):
     replay.inject("delay", count=2, seconds=0.5)
     with pytest.raises(SourceHTTPError, match="after 2 attempts: no HTTP response: ReadTimeout"):
         client.fetch_sgs(1, *JAN_2024)
+
+
+def test_retries_are_logged_at_warning_and_counted_by_reason(make_client, replay, caplog):
+    client = make_client(max_attempts=4)
+    for kind in ("429", "500", "truncated"):  # taken by the next three requests, in that order
+        replay.inject(kind, count=1)
+    with caplog.at_level(logging.WARNING, logger="ingestion.common.retry"):
+        assert client.fetch_sgs(1, *JAN_2024).table.num_rows == 22
+    assert client.retries.by_reason() == {"HTTP 429": 1, "HTTP 500": 1, "bad body": 1}
+    assert str(client.retries) == "3 retries (HTTP 429 x1, HTTP 500 x1, bad body x1)"
+    lines = [r.getMessage() for r in caplog.records if r.name == "ingestion.common.retry"]
+    assert [r.levelname for r in caplog.records if r.name == "ingestion.common.retry"] == ["WARNING"] * 3
+    window = "bcb: SGS series 1 window 2024-01-01..2024-01-31"
+    assert lines[0].startswith(f"{window}: attempt 1 of 4 failed (HTTP 429); retrying in ")
+    assert lines[1].startswith(f"{window}: attempt 2 of 4 failed (HTTP 500); retrying in ")
+    assert lines[2].startswith(f"{window}: attempt 3 of 4 failed (bad body: ") and "not valid JSON" in lines[2]
+    caplog.clear()
+    assert client.fetch_sgs(1, *JAN_2024).table.num_rows == 22  # no fault: nothing logged, nothing added
+    assert client.retries.total == 3 and not caplog.records
 
 
 @pytest.mark.parametrize(("kind", "reason"), [("html", "HTML/XML page"), ("truncated", "not valid JSON")])
@@ -207,9 +223,7 @@ def test_ptax_non_numeric_rate_quarantines_only_that_bulletin(client, replay):
 def test_ptax_long_range_is_fetched_a_year_at_a_time(client, replay):
     result = client.fetch_ptax("USD", date(2022, 7, 1), date(2024, 6, 30))
     assert len(replay.requests) == 2
-    assert result.table.num_rows == len(
-        [d for d in recorded_sgs(1) if date(2022, 7, 1) <= d <= date(2024, 6, 30)]
-    )
+    assert result.table.num_rows == len([d for d in recorded_sgs(1) if date(2022, 7, 1) <= d <= date(2024, 6, 30)])
 
 
 # -- closing file ------------------------------------------------------------------------------------------

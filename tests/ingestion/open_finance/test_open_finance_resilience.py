@@ -93,6 +93,22 @@ def test_a_slow_answer_times_out_and_is_retried(pull, bank):
     assert pull(settings=replace(FAST, timeout=0.3)).tables["fx_operations"].num_rows == 2
 
 
+def test_retries_are_logged_at_warning_and_counted_in_the_extract(pull, bank, caplog):
+    bank.inject("429", count=1, match="/balances")
+    bank.inject("500", count=1, match="/transactions-current")
+    bank.inject("truncate", count=1, match="/transactions-current")
+    with caplog.at_level(logging.WARNING, logger="ingestion.common.retry"):
+        extract = pull()
+    assert extract.tables["transactions"].num_rows == 8 and extract.tables["balances"].num_rows == 1
+    assert extract.retries == {"HTTP 429": 1, "HTTP 500": 1, "bad body": 1}
+    lines = [r.getMessage() for r in caplog.records if r.name == "ingestion.common.retry"]
+    assert len(lines) == 3 and all(line.startswith("open finance sandbox: ") for line in lines), lines
+    assert any("balances of account acc-importau-0001: attempt 1 of 3 failed (HTTP 429: " in line for line in lines)
+    assert any("attempt 1 of 3 failed (HTTP 500" in line for line in lines), lines
+    assert any("attempt 2 of 3 failed (bad body: " in line and "not complete JSON" in line for line in lines)
+    assert pull().retries == {}  # a clean pull: none
+
+
 def test_retries_end_with_a_clear_error(pull, bank):
     bank.inject("429", count=10, match="/balances")
     with pytest.raises(OpenFinanceHTTPError) as failed:
