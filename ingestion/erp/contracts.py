@@ -5,12 +5,14 @@ Types: money and quantities `decimal128(18, 4)`, tax rates in percent `decimal12
 `decimal128(38, 15)`, business dates `date32` (Brazilian calendar dates), `updated_at`/`deleted_at`
 `timestamp(ms, UTC)`, ids and codes strings. Every entity ends with `updated_at` (required) and `deleted_at`
 (null unless the row was soft-deleted). `ENTITIES` is the single definition; `ENTITY_NAMES` keeps the order
-in which rows can be loaded (parents first).
+in which rows can be loaded (parents first). `lake_schema(entity)` is the lake dataset `erp/<entity>` and the
+raw table's columns: the contract plus `_arrived_at`, when the rows reached the platform (`with_arrival`).
 """
 
 import json
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime
 from decimal import Decimal
 
 import pyarrow as pa
@@ -216,6 +218,25 @@ ENTITY_NAMES: tuple[str, ...] = tuple(ENTITIES)
 def schema(entity: str) -> pa.Schema:
     """The Arrow schema of an ERP entity (raises KeyError naming the known entities)."""
     return _get(entity).schema
+
+
+# When the rows' file was taken from the inbox (filedrop.process): at an equal `updated_at`, the later arrival is
+# the newer version (staging's tie-break). Strictly increasing per file (state.FileRegistry.next_arrival).
+ARRIVED_AT = "_arrived_at"
+ARRIVAL_TYPE = pa.timestamp("ms", tz="UTC")
+
+
+def lake_schema(entity: str) -> pa.Schema:
+    """The lake dataset `erp/<entity>` and `raw.erp__<entity>`: the contract columns, then `_arrived_at`."""
+    return schema(entity).append(pa.field(ARRIVED_AT, ARRIVAL_TYPE, nullable=False))
+
+
+def with_arrival(entity: str, table: pa.Table, arrived_at: datetime) -> pa.Table:
+    """Contract rows of one arrival as a lake table: every row stamped with `arrived_at` (timezone-aware)."""
+    if arrived_at.tzinfo is None:
+        raise ValueError("arrived_at must be timezone-aware (UTC)")
+    stamp = pa.array([arrived_at] * table.num_rows, ARRIVAL_TYPE)
+    return table.cast(schema(entity)).append_column(lake_schema(entity).field(ARRIVED_AT), stamp)
 
 
 def _get(entity: str) -> Entity:

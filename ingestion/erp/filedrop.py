@@ -1,8 +1,11 @@
 """ERP file drops: CSV/XLSX exports named `<entity>__<anything>.csv|xlsx` in an inbox folder (local or S3).
 
-`scan(inbox)` lists the files waiting in the inbox (not its subfolders) with their SHA-256. `process(file,
-registry, land)` reads one, validates it with `contracts.validate`, hands the result to `land` (which writes
-the lake), and only then moves the file out of the inbox and records its hash:
+`scan(inbox)` lists the files waiting in the inbox (not its subfolders) with their SHA-256, in arrival order
+(modification time, then name). `process(file, registry, land)` reads one, validates it with
+`contracts.validate`, stamps the valid rows with the file's arrival (`_arrived_at`, from
+`registry.next_arrival()`: strictly increasing, so at an equal `updated_at` staging keeps the row of the later
+file), hands the result to `land` (which writes the lake), and only then moves the file out of the inbox and
+records its hash and arrival:
 
 - every row valid (or no rows): `loaded`, the file goes to `processed/`;
 - some rows bad: `partial`, the good rows land, the file goes to `processed/`, and `quarantine/` gets
@@ -10,7 +13,9 @@ the lake), and only then moves the file out of the inbox and records its hash:
   drop again);
 - every row bad, or the file unusable (name, type, encoding, header): `quarantined`, the file goes to
   `quarantine/` with `<name>.reason.txt`;
-- the same bytes were loaded before: `skipped`, the file goes to `skipped/` with `<name>.reason.txt`.
+- the same bytes were loaded before and are still the entity's latest arrival: `skipped`, the file goes to
+  `skipped/` with `<name>.reason.txt`. Loaded before but followed by another file of the entity (a correction
+  being reverted), the bytes load again with a new arrival, so they win as the latest drop.
 
 If `land` raises, the file stays in the inbox and nothing is recorded: the next run tries again. A name already
 taken in a subfolder gets the first 12 hex digits of the hash inserted before the extension.
@@ -57,6 +62,7 @@ class DroppedFile:
     entity: str | None  # from the name; None when the name does not start with a known entity
     sha256: str
     size: int
+    modified: datetime  # UTC: when it was written to the inbox (scan's order)
 
     @property
     def location(self) -> str:
@@ -68,10 +74,12 @@ class FileResult:
     file: DroppedFile
     status: FileStatus
     entity: str | None
-    table: pa.Table | None  # the valid rows in the contract schema (None when the entity is unknown or skipped)
+    # the valid rows in the lake schema, `contracts.lake_schema` (None when the entity is unknown or skipped)
+    table: pa.Table | None
     quarantine: list[QuarantineRecord]
     message: str
     moved_to: str | None = None  # the file's new location (set once it has left the inbox)
+    arrived_at: datetime | None = None  # the arrival stamped on its rows (loaded and partial files)
 
     @property
     def rows(self) -> int:
@@ -89,18 +97,19 @@ def entity_of(name: str) -> str | None:
 
 
 def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
-    """The files waiting in the inbox, by name, hashed. Hidden, `_`-prefixed and temporary names are left alone,
-    and so are files modified less than `min_age` ago (an ERP still writing one)."""
+    """The files waiting in the inbox in arrival order (modification time, then name), hashed. Hidden,
+    `_`-prefixed and temporary names are left alone, and so are files modified less than `min_age` ago (an ERP
+    still writing one)."""
     folder = as_folder(inbox)
     newest = datetime.now(UTC) - min_age
     found = []
-    for info in folder.list():
+    for info in sorted(folder.list(), key=lambda info: (info.modified, info.name)):
         if info.name.startswith(_IGNORED_PREFIXES) or info.name.lower().endswith(_IGNORED_SUFFIXES):
             continue
         if info.modified > newest:
             continue
         digest = hashlib.sha256(folder.read(info.name)).hexdigest()
-        found.append(DroppedFile(folder, info.name, entity_of(info.name), digest, info.size))
+        found.append(DroppedFile(folder, info.name, entity_of(info.name), digest, info.size, info.modified))
     return found
 
 
@@ -238,7 +247,8 @@ def process(
     """Read, validate, land (through `land`), then move the file and record its hash; see the module docstring."""
     inbox, data = file.inbox, file.inbox.read(file.name)
     sha256 = hashlib.sha256(data).hexdigest()
-    if (prior := registry.get(sha256)) is not None:
+    prior, newer = registry.get(sha256), registry.arrived_after(sha256)
+    if prior is not None and newer is None:
         message = (
             f"skipped: the same content (sha256 {sha256}) was already loaded from {prior.get('file')} "
             f"at {prior.get('loaded_at')} ({prior.get('rows')} rows)"
@@ -264,20 +274,29 @@ def process(
         lines, records = [number for number, _ in numbered], [record for _, record in numbered]
     except _Rejected as error:
         reason = f"{file.name}: {error}"
-        empty = contracts.schema(entity).empty_table() if entity else None
+        empty = contracts.lake_schema(entity).empty_table() if entity else None
         result = FileResult(file, FileStatus.QUARANTINED, entity, empty, [_whole_file(file, entity, sha256, reason)],
                             f"quarantined: {error}")
         lines = [None]
     else:
-        total = len(rows) + len(bad_fields)
+        total, arrived_at = len(rows) + len(bad_fields), None
         if records and table.num_rows == 0:
             status, message = FileStatus.QUARANTINED, f"quarantined: all {total} rows break the contract"
-        elif records:
-            status = FileStatus.PARTIAL
-            message = f"partial: {table.num_rows} of {total} rows landed, {len(records)} quarantined"
+            table = contracts.lake_schema(entity).empty_table()
         else:
-            status, message = FileStatus.LOADED, f"loaded: {table.num_rows} rows"
-        result = FileResult(file, status, entity, table, records, message)
+            if records:
+                status = FileStatus.PARTIAL
+                message = f"partial: {table.num_rows} of {total} rows landed, {len(records)} quarantined"
+            else:
+                status, message = FileStatus.LOADED, f"loaded: {table.num_rows} rows"
+            if prior is not None:
+                message += (
+                    f" (the same bytes as {prior.get('file')}, loaded again: {newer.get('file')} of the same "
+                    "entity arrived after it)"
+                )
+            arrived_at = registry.next_arrival()
+            table = contracts.with_arrival(entity, table, arrived_at)
+        result = FileResult(file, status, entity, table, records, message, arrived_at=arrived_at)
 
     if land is not None:
         land(result)
@@ -296,9 +315,17 @@ def process(
         rejected = _free_name(inbox, QUARANTINE, f"{stem}.rejected.csv", sha256)
         inbox.write(rejected, _rejected_csv(header, result.quarantine))
     inbox.move(file.name, target)
-    registry.record(sha256, {
-        "file": file.name, "entity": entity, "status": str(result.status), "rows": result.rows,
-        "quarantined": len(result.quarantine), "moved_to": target,
-        "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-    })
+    registry.record(
+        sha256,
+        {
+            "file": file.name,
+            "entity": entity,
+            "status": str(result.status),
+            "rows": result.rows,
+            "quarantined": len(result.quarantine),
+            "moved_to": target,
+            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
+        },
+    )
     return replace(result, moved_to=inbox.location(target))

@@ -1,14 +1,15 @@
 """The adapters' small persistent state, as JSON objects in a local folder or a `Folder` (e.g. an S3 prefix).
 
 `CursorStore`: the incremental-extraction cursor of each ERP table (pure in memory; `load`/`save`).
-`FileRegistry`: the SHA-256 of every dropped file already loaded, so an identical re-drop is skipped.
+`FileRegistry`: the SHA-256 of every dropped file already loaded (so an identical re-drop is skipped) and when it
+arrived (`next_arrival`: strictly increasing, the tie-break of the staging dedupe).
 Both are written whole (atomically in a local folder). One writer at a time: the orchestration runs one
 extraction per table and one file-drop run at a time.
 """
 
 import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from ingestion.erp.folders import Folder, as_folder, read_json, write_json
 
@@ -56,11 +57,15 @@ class CursorStore:
 
 
 class FileRegistry:
-    """Files already loaded, by content hash: `{"<sha256>": {"file", "entity", "status", "rows", ...}}`.
+    """Files already loaded, by content hash: `{"<sha256>": {"file", "entity", "status", "rows", "arrived_at", ...}}`.
 
     Reads the JSON at construction and writes it again after every `record`. A file whose every row was
     quarantined, or that could not be read at all, is not recorded: a corrected re-drop has other bytes anyway,
     and an identical one is quarantined again with the same reason.
+
+    `arrived_at` is the file's arrival stamp (`next_arrival`), also written on every row it landed. The greatest
+    one recorded is the floor of the next, so arrivals only increase while this file lives (a clock stepped back
+    or two files in one millisecond still get later stamps); were it lost, the clock alone orders new arrivals.
     """
 
     def __init__(self, location: "Folder | str | os.PathLike", name: str = "file_registry.json"):
@@ -81,3 +86,38 @@ class FileRegistry:
     def record(self, sha256: str, entry: Mapping) -> None:
         self._entries[sha256] = dict(entry)
         write_json(self.folder, self.name, self._entries)
+
+    @staticmethod
+    def _arrival(entry: Mapping) -> datetime | None:
+        value = entry.get("arrived_at")
+        return datetime.fromisoformat(value) if value else None  # entries from before arrivals: None
+
+    def last_arrival(self) -> datetime | None:
+        """The greatest arrival recorded, or None."""
+        arrivals = [arrival for entry in self._entries.values() if (arrival := self._arrival(entry))]
+        return max(arrivals, default=None)
+
+    def next_arrival(self, now: datetime | None = None) -> datetime:
+        """The arrival stamp of a file taken now: the time in UTC to the millisecond, but at least one millisecond
+        after every arrival recorded."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        stamp = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        last = self.last_arrival()
+        return stamp if last is None or stamp > last else last + timedelta(milliseconds=1)
+
+    def arrived_after(self, sha256: str) -> dict | None:
+        """The latest file of the same entity recorded as arriving after this content, or None (this content is
+        still the entity's latest arrival, or was never loaded)."""
+        entry = self._entries.get(sha256)
+        if entry is None:
+            return None
+        since = self._arrival(entry)
+        later = [
+            other
+            for key, other in self._entries.items()
+            if key != sha256
+            and other.get("entity") == entry.get("entity")
+            and (arrival := self._arrival(other)) is not None
+            and (since is None or arrival > since)
+        ]
+        return dict(max(later, key=self._arrival)) if later else None

@@ -1,11 +1,13 @@
 """The operational ERP: file drops (CSV/XLSX exports) into the lake, raw loads, and the sensor that watches the inbox.
 
-`lake/erp__<entity>` is one multi-asset: each run processes every file waiting in the inbox
-(`ingestion/erp/filedrop.py`: validate against the entity contract, land the good rows, quarantine the bad ones
-with their reasons, move the file to processed/ or quarantine/, never load the same bytes twice) and appends
-what landed to the lake object of the load day (`dt=<São Paulo date of the load>`, or the range's last day in a
-backfill of past months). Partitions are months; a day without a drop has no object. `erp_raw_load` replaces the
-run's months in ClickHouse atomically. Staging keeps the latest version of each key.
+`lake/erp__<entity>` is one multi-asset: each run processes every file waiting in the inbox, oldest first
+(`ingestion/erp/filedrop.py`: validate against the entity contract, stamp the good rows with the file's arrival
+`_arrived_at`, land them, quarantine the bad ones with their reasons, move the file to processed/ or quarantine/,
+never load the same bytes twice in a row) and appends what landed to the lake object of the load day
+(`dt=<São Paulo date of the load>`, or the range's last day in a backfill of past months). Partitions are months;
+a day without a drop has no object. `erp_raw_load` replaces the run's months in ClickHouse atomically, copying
+`_arrived_at` from the lake, so a re-run gives the same rows. Staging keeps the latest version of each key: the
+newest `updated_at`, then the latest arrival (a corrected file re-dropped with the same `updated_at` wins).
 """
 
 from datetime import date, timedelta
@@ -29,9 +31,15 @@ UNKNOWN_ENTITY = "unknown_entity"  # quarantine of files whose name names no ent
 
 
 def _append(store: Lake, entity: str, day: date, table: pa.Table) -> None:
-    """Add rows to the day's partition (one object per partition, rewritten whole)."""
+    """Add rows (in `contracts.lake_schema`, arrival included) to the day's partition (one object per partition,
+    rewritten whole; the rows already there keep their arrivals)."""
     parts = [store.read_partition(SOURCE, entity, day)] if store.exists(SOURCE, entity, day) else []
-    store.write_partition(SOURCE, entity, day, pa.concat_tables([*parts, table.cast(contracts.schema(entity))]))
+    if parts and contracts.ARRIVED_AT not in parts[0].schema.names:
+        raise ValueError(
+            f"{store.uri(store.partition_path(SOURCE, entity, day))} was written before ERP rows carried "
+            f"{contracts.ARRIVED_AT}: see ingestion/erp/README.md (data landed before arrivals) to reload it"
+        )
+    store.write_partition(SOURCE, entity, day, pa.concat_tables([*parts, table.cast(contracts.lake_schema(entity))]))
 
 
 def _append_quarantine(store: Lake, entity: str, day: date, records: list[QuarantineRecord]) -> None:
@@ -77,7 +85,11 @@ def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: Lak
     for result in results:
         log = context.log.warning if result.quarantine or result.status == "quarantined" else context.log.info
         log(f"{result.file.name}: {result.message}")
-    files = "\n".join(f"| {r.file.name} | {r.status} | {r.rows} | {len(r.quarantine)} |" for r in results)
+    files = "\n".join(
+        f"| {r.file.name} | {r.status} | {r.rows} | {len(r.quarantine)} | "
+        f"{r.arrived_at.isoformat(timespec='milliseconds') if r.arrived_at else ''} |"
+        for r in results
+    )
     for entity in contracts.ENTITY_NAMES:
         quarantined = sum(len(r.quarantine) for r in results if r.entity == entity)
         yield dg.MaterializeResult(
@@ -91,7 +103,9 @@ def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: Lak
                     store.uri(store.partition_path(SOURCE, entity, day)) if landed[entity] else "none"
                 ),
                 "files": dg.MetadataValue.md(
-                    "| file | status | rows | quarantined |\n|---|---|---|---|\n" + files if files else "_none_"
+                    "| file | status | rows | quarantined | arrived_at |\n|---|---|---|---|---|\n" + files
+                    if files
+                    else "_none_"
                 ),
             },
         )
@@ -102,10 +116,11 @@ raw_load = raw_load_assets(
     tables=[
         RawTable(
             entity=entity,
-            schema=contracts.schema(entity),
+            schema=contracts.lake_schema(entity),
             order_by=contracts.ENTITIES[entity].primary_key,
             low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed],
-            description=f"ERP {entity.replace('_', ' ')}, every loaded version (staging keeps the latest).",
+            description=f"ERP {entity.replace('_', ' ')}, every loaded version with its arrival "
+            "(staging keeps the latest).",
         )
         for entity in contracts.ENTITY_NAMES
     ],
@@ -121,11 +136,12 @@ raw_assets = [raw_load]
     default_status=dg.DefaultSensorStatus.STOPPED,
 )
 def erp_file_drop_sensor(context: dg.SensorEvaluationContext, erp: ErpResource):
-    """New files in the ERP inbox → one run for the current month (the run key is the files' content hashes)."""
+    """New files in the ERP inbox → one run for the current month (the run key is the files' content hashes and
+    modification times: the same bytes dropped again later, a revert, start a run of their own)."""
     waiting = filedrop.scan(erp.inbox(), min_age=timedelta(seconds=30))
     if not waiting:
         return dg.SkipReason(f"no new file in {erp.inbox()}")
-    run_key = ",".join(sorted(file.sha256[:12] for file in waiting))
+    run_key = ",".join(sorted(f"{file.sha256[:12]}@{file.modified:%Y%m%dT%H%M%S.%f}" for file in waiting))
     return dg.RunRequest(
         run_key=run_key, partition_key=month_key(sao_paulo_today()), tags={"importau/files": str(len(waiting))}
     )

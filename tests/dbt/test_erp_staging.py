@@ -1,12 +1,14 @@
 """ERP staging views (dbt_project/models/staging/erp) on chDB: the latest version per key, soft deletes, types.
 
-`erp_raw_fixtures.py` creates `raw.erp__<entity>` from the contract schemas (`ensure_raw_table`) and loads the
+`erp_raw_fixtures.py` creates `raw.erp__<entity>` from the lake schemas (`ensure_raw_table`) and loads the
 demo company (seed 42, scale 0.2) through `contracts.validate` in three loads: the whole company, an overlap
-re-extraction with a late PO update and two soft deletes, then an undelete, a stale PO version that arrives late
-and a customer corrected without a new `updated_at`. It also computes, in Python, the latest version per key
-(`updated_at`, then `_loaded_at`). `importau-dbt build --select path:models/staging/erp` then runs only the ERP
-views and their data tests (the BCB raw tables do not exist in this warehouse) in a subprocess, and the views are
-compared with that expected state row by row, value by value, type by type.
+re-extraction with a late PO update, two soft deletes and a payable corrected without a new `updated_at`, then an
+undelete, a stale PO version that arrives late, a customer corrected without a new `updated_at` and a re-load of
+the payable's first version (newer `_loaded_at`, its old `_arrived_at`). It also computes, in Python, the latest
+version per key (`updated_at`, then `_arrived_at`, then `_loaded_at`). `importau-dbt build --select
+path:models/staging/erp` then runs only the ERP views, their data tests and the dedupe's unit test (the BCB raw
+tables do not exist in this warehouse) in a subprocess, and the views are compared with that expected state row
+by row, value by value, type by type.
 """
 
 import json
@@ -69,7 +71,11 @@ def expected_columns(entity: str) -> list[tuple[str, str]]:
         columns.append((staging_name(entity, column.name), type_))
         if column.name == "deleted_at":
             columns.append(("is_deleted", "Bool"))
-    return columns + [("loaded_at", "DateTime64(3, 'UTC')"), ("source_file", "String")]
+    return columns + [
+        ("arrived_at", "DateTime64(3, 'UTC')"),
+        ("loaded_at", "DateTime64(3, 'UTC')"),
+        ("source_file", "String"),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +157,7 @@ def test_sources_declare_every_contract_entity_with_its_columns_and_asset_key():
     for entity in contracts.ENTITY_NAMES:
         table = tables[f"erp__{entity}"]
         assert table["config"]["meta"]["dagster"]["asset_key"] == ["raw", f"erp__{entity}"]
-        assert [column["name"] for column in table["columns"]] == contracts.schema(entity).names
+        assert [column["name"] for column in table["columns"]] == contracts.lake_schema(entity).names
 
 
 def test_models_test_the_keys_and_allow_exactly_the_contract_values():
@@ -189,11 +195,15 @@ def test_one_view_per_entity_reading_its_source_and_keeping_one_row_per_key():
     assert sorted(path.stem for path in ERP_DIR.glob("*.sql")) == sorted(
         f"stg_erp__{entity}" for entity in contracts.ENTITY_NAMES
     )
+    dedupe = (PROJECT_DIR / "macros" / "erp_latest_version.sql").read_text()
+    assert "order by updated_at desc, arrived_at desc, loaded_at desc, source_file desc" in dedupe
+    assert "limit 1 by {{ key }}" in dedupe
     for entity, contract in contracts.ENTITIES.items():
         sql = (ERP_DIR / f"stg_erp__{entity}.sql").read_text()
         assert f"source('erp', 'erp__{entity}')" in sql
-        assert "order by updated_at desc, loaded_at desc, source_file desc" in sql
-        assert f"limit 1 by {', '.join(contract.primary_key)}\n" in sql
+        assert "{{ erp_version_columns() }}" in sql  # one definition of the version columns and of the dedupe
+        assert f"{{{{ erp_latest_version('renamed', '{', '.join(contract.primary_key)}') }}}}" in sql
+        assert "order by" not in sql and "limit 1 by" not in sql
         assert sql.rstrip().endswith("select * from deduplicated")
 
 
@@ -210,6 +220,7 @@ def test_build_runs_only_the_erp_views_and_every_test_passes(erp):
     assert {status for status in statuses.values()} <= {"success", "pass"}, statuses
     assert sum(uid.startswith("test.") for uid in statuses) >= 80
     assert any("relationships_combination" in uid for uid in statuses)
+    assert statuses["unit_test.importau.stg_erp__payables.erp_latest_arrival_wins_at_an_equal_updated_at"] == "pass"
     print(f"ERP staging dbt build on chDB: {erp.dbt.seconds:.1f}s for {len(results)} nodes")
 
 
@@ -232,7 +243,7 @@ def test_staging_holds_exactly_the_latest_version_of_every_row(erp):
         assert actual.keys() == expected.keys(), entity
         for key, want in expected.items():
             got = actual[key]
-            for column in [*contracts.schema(entity).names, "loaded_at", "source_file"]:
+            for column in [*contracts.schema(entity).names, "arrived_at", "loaded_at", "source_file"]:
                 name = staging_name(entity, column)
                 assert _canonical(got[name], types[name]) == _canonical(want[column], types[name]), (
                     entity,
@@ -266,6 +277,16 @@ def test_the_same_version_time_from_a_later_load_wins(erp):
     row = _by_key("customers", erp.staging["customers"])[(customer["customer_id"],)]
     assert row["city"] == customer["city"] and row["city"].endswith("(corrigido)")
     assert _canonical(row["loaded_at"], "DateTime64") == datetime.fromisoformat(erp.scenario["load_3"])
+
+
+def test_a_correction_with_the_same_updated_at_wins_even_after_an_older_load_is_rerun(erp):
+    corrected, original = erp.scenario["corrected_payable"], erp.scenario["original_payable"]
+    assert corrected["updated_at"] == original["updated_at"] and corrected["amount"] != original["amount"]
+    row = _by_key("payables", erp.staging["payables"])[(corrected["payable_id"],)]
+    assert Decimal(row["amount"]) == Decimal(corrected["amount"])
+    assert _canonical(row["arrived_at"], "DateTime64") == datetime.fromisoformat(erp.scenario["load_2"])
+    # the first version was loaded again later (load 3) and lost: arrival, not load time, orders the versions
+    assert _canonical(row["loaded_at"], "DateTime64") == datetime.fromisoformat(erp.scenario["load_2"])
 
 
 def test_soft_deletes_are_kept_and_flagged_and_an_undelete_clears_the_flag(erp):
@@ -307,7 +328,7 @@ def test_column_names_and_types_are_exactly_the_house_types(erp):
     assert dict(erp.columns["payable_settlements"])["exchange_rate"] == "Nullable(Decimal(38, 15))"
 
 
-def test_raw_tables_are_the_contract_columns_plus_the_load_metadata(erp):
+def test_raw_tables_are_the_contract_columns_plus_the_arrival_and_the_load_metadata(erp):
     for entity in contracts.ENTITY_NAMES:
         names = [name for name, _ in erp.raw_columns[entity]]
-        assert names == [*contracts.schema(entity).names, "_partition_date", "_loaded_at", "_source_file"], entity
+        assert names == [*contracts.lake_schema(entity).names, "_partition_date", "_loaded_at", "_source_file"], entity

@@ -4,13 +4,20 @@
 as Parquet at `<lake>/erp/<entity>/dt=<day>/part-000.parquet` (a re-run overwrites the same file). `land_day`
 then replaces day `<day>` of every raw table, in a subprocess (chDB hosts one engine folder per process, and the
 pytest process has its own, see tests/README.md): it creates the raw tables as the dbt tests do
-(`create_erp_raw_tables`: `ensure_raw_table` from the contracts), deletes `_partition_date = day` (a synchronous
-lightweight DELETE: this harness replaces one day, the platform's loader replaces whole months) and inserts the
-rows with `_partition_date = day`, `_loaded_at` = the run's load time and `_source_file` = the Parquet path. Only
-after that does the caller store the cursors.
+(`create_erp_raw_tables`: `ensure_raw_table` from the lake schemas), deletes `_partition_date = day` (a
+synchronous lightweight DELETE: this harness replaces one day, the platform's loader replaces whole months) and
+inserts the rows with `_arrived_at` and `_loaded_at` = the run's load time (the extraction arrives when it runs),
+`_partition_date = day` and `_source_file` = the Parquet path. Only after that does the caller store the
+cursors.
+
+`file_drop_run` is the file-drop path as the platform runs it: `erp_file_drop` (every file waiting in the inbox
+to the lake, bad rows quarantined) then `erp_raw_load` (the month replaced in `raw.erp__<entity>`), materialized
+with `dg.materialize` for one month partition in a subprocess, with the inbox, the ERP state, the lake and the
+chDB warehouse under the given folders. It prints the rows landed and quarantined and the raw rows per entity.
 
 By hand: `python tests/integration/erp_pipeline.py <data_dir> <lake> <YYYY-MM-DD> <loaded_at ISO>` with
 `IMPORTAU_DATA_DIR=<data_dir>`; it prints the raw row count of every entity for that day as JSON.
+`python tests/integration/erp_pipeline.py file-drop <data_dir> <inbox> <lake> <YYYY-MM-01>` runs the file drop.
 """
 
 from __future__ import annotations
@@ -70,6 +77,49 @@ def land_day(data_dir: Path, lake: Path, day: date, loaded_at: datetime) -> dict
     return json.loads(completed.stdout)
 
 
+def file_drop_run(data_dir: Path, inbox: Path, lake: Path, month: str) -> dict:
+    """`erp_file_drop` then `erp_raw_load` for month `month` (`YYYY-MM-01`), in a subprocess; returns
+    `{"lake": {"erp__<entity>": {"rows": landed, "quarantined": n}}, "raw_rows": {"erp__<entity>": month rows}}`."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "file-drop", str(data_dir), str(inbox), str(lake), month],
+        env=dbt_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def _file_drop_run(data_dir: str, inbox: str, lake: str, month: str) -> dict:
+    import dagster as dg
+
+    from orchestration.defs.erp import erp_file_drop, raw_load
+    from orchestration.resources.erp import ErpResource
+    from orchestration.resources.lake import LakeResource
+    from orchestration.resources.warehouse import ClickHouseResource
+
+    result = dg.materialize(
+        [erp_file_drop, raw_load],
+        partition_key=month,
+        resources={
+            "erp": ErpResource(inbox_dir=inbox, data_dir=data_dir),
+            "lake": LakeResource(url=lake, data_dir=data_dir),
+            "warehouse": ClickHouseResource(url="", data_dir=data_dir),
+        },
+        raise_on_error=True,
+    )
+    lake_rows, raw_rows = {}, {}
+    for event in result.get_asset_materialization_events():
+        layer, name = event.asset_key.path
+        metadata = event.materialization.metadata
+        if layer == "lake":
+            lake_rows[name] = {"rows": metadata["row_count"].value, "quarantined": metadata["quarantined"].value}
+        else:
+            raw_rows[name] = metadata["row_count"].value
+    return {"lake": lake_rows, "raw_rows": raw_rows}
+
+
 def _land(data_dir: str, lake: str, day: date, loaded_at: datetime) -> dict[str, int]:
     from ingestion.common.warehouse import open_warehouse
 
@@ -90,14 +140,16 @@ def _land(data_dir: str, lake: str, day: date, loaded_at: datetime) -> dict[str,
             if rows:
                 client.insert(
                     table,
-                    [[row[name] for name in names] + [day, loaded_at, str(path)] for row in rows],
-                    column_names=[*names, *METADATA],
+                    [[row[name] for name in names] + [loaded_at, day, loaded_at, str(path)] for row in rows],
+                    column_names=[*names, contracts.ARRIVED_AT, *METADATA],
                 )
             counted = client.query(f"SELECT count() FROM {table} WHERE _partition_date = {{day:Date}}", {"day": day})
             counts[entity] = int(counted.result_rows[0][0])
     return counts
 
 
-if __name__ == "__main__":
+if __name__ == "__main__" and sys.argv[1] == "file-drop":
+    print(json.dumps(_file_drop_run(*sys.argv[2:6])))
+elif __name__ == "__main__":
     data_dir, lake, day, loaded_at = sys.argv[1:5]
     json.dump(_land(data_dir, lake, date.fromisoformat(day), datetime.fromisoformat(loaded_at)), sys.stdout)

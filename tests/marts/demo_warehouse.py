@@ -66,9 +66,9 @@ def load_erp(client, company) -> dict[str, int]:
         for row in rows:
             day = row["updated_at"].date()
             source_file = f"/lake/erp/{entity}/dt={day}/part-000.parquet"
-            records.append([row[name] for name in names] + [day, LOADED_AT, source_file])
+            records.append([row[name] for name in names] + [LOADED_AT, day, LOADED_AT, source_file])
         if records:
-            columns = [*names, "_partition_date", "_loaded_at", "_source_file"]
+            columns = [*names, contracts.ARRIVED_AT, "_partition_date", "_loaded_at", "_source_file"]
             client.insert(f"raw.{raw_key(entity)}", records, column_names=columns)
         counts[f"erp__{entity}"] = len(records)
     return counts

@@ -1,12 +1,16 @@
 """The ERP file-drop asset through Dagster: good rows land in lake and raw, bad rows are quarantined with their
-reason, and a re-dropped identical file is skipped (the partition keeps the same rows)."""
+reason, and a re-dropped identical file is skipped (the partition keeps the same rows); the inbox sensor."""
 
+import os
 import shutil
+import time
 
 import dagster as dg
 import pyarrow.parquet as pq
 
-from orchestration.defs.erp import erp_file_drop, raw_load
+from orchestration.defs.erp import erp_file_drop, erp_file_drop_sensor, raw_load
+from orchestration.defs.metadata import sao_paulo_today
+from orchestration.partitions import month_key
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.warehouse import ClickHouseResource
@@ -62,3 +66,24 @@ def test_bad_rows_are_quarantined_good_rows_land_and_a_redrop_is_skipped(tmp_pat
     assert lake_file.read_bytes() == before
     rows = warehouse.query_rows(f"SELECT count() FROM raw.erp__suppliers WHERE _partition_date = '{DAY}'")
     assert rows[0][0] == 2
+
+
+def test_the_sensor_requests_a_new_run_when_the_same_bytes_are_dropped_again_later(tmp_path):
+    """The run key names each waiting file's hash and modification time: a revert (an earlier export dropped
+    again after a correction) is not mistaken for the run that loaded those bytes the first time."""
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    context = dg.build_sensor_context(resources={"erp": ErpResource(inbox_dir=str(inbox), data_dir=str(tmp_path))})
+    assert isinstance(erp_file_drop_sensor(context), dg.SkipReason)
+    dropped = inbox / "suppliers__2024-12-31.csv"
+    dropped.write_text("supplier_id,name\n")
+    assert isinstance(erp_file_drop_sensor(context), dg.SkipReason)  # written less than 30 s ago: maybe not done
+    keys = []
+    for minutes_ago in (10, 2):  # the first drop, processed (moved away), then the same bytes dropped again
+        dropped.write_text("supplier_id,name\n")
+        os.utime(dropped, (time.time() - 60 * minutes_ago,) * 2)
+        request = erp_file_drop_sensor(context)
+        assert isinstance(request, dg.RunRequest) and request.partition_key == month_key(sao_paulo_today())
+        keys.append(request.run_key)
+        dropped.unlink()
+    assert keys[0] != keys[1] and keys[0].split("@")[0] == keys[1].split("@")[0]

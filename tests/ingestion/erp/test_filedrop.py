@@ -1,12 +1,15 @@
-"""File drops in a local inbox: good files land, bad rows are quarantined with reasons, re-drops are skipped."""
+"""File drops in a local inbox: good files land stamped with their arrival, bad rows are quarantined with reasons,
+identical re-drops are skipped unless another file of the entity arrived since."""
 
 import csv
 import io
+import os
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 from openpyxl import Workbook
 
@@ -65,10 +68,12 @@ def test_a_good_file_lands(exports, inbox, registry):
     result = process(file, registry, land=landed.append)
     expected, _ = contracts.validate("purchase_orders", _csv_rows(exports / "purchase_orders.csv"))
     assert result.status == FileStatus.LOADED and result.quarantine == []
-    assert result.table.equals(expected) and result.rows == expected.num_rows > 0
+    assert result.table.equals(contracts.with_arrival("purchase_orders", expected, result.arrived_at))
+    assert result.rows == expected.num_rows > 0
     assert [r.file for r in landed] == [file]  # landed before the move
     assert (inbox / "processed" / "purchase_orders__demo.csv").exists() and scan(inbox) == []
     assert registry.get(file.sha256)["rows"] == expected.num_rows
+    assert registry.get(file.sha256)["arrived_at"] == result.arrived_at.isoformat(timespec="milliseconds")
     assert FileRegistry(registry.folder).get(file.sha256)["status"] == "loaded"  # persisted
 
 
@@ -131,10 +136,78 @@ def test_a_redropped_identical_file_is_skipped(exports, inbox, registry):
     assert len(list((inbox / "skipped").glob("payables__resent_by_the_erp.*.csv"))) == 1
 
 
+def _correction(exports: Path, inbox: Path, name: str, change: dict) -> Path:
+    """The first payables row again with `change` applied and the same `updated_at`, as a file of its own."""
+    header, *rows = list(csv.reader(io.StringIO((exports / "payables.csv").read_text(encoding="utf-8"))))
+    row = dict(zip(header, rows[0], strict=True)) | change
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerow(row)
+    (inbox / name).write_text(out.getvalue(), encoding="utf-8")
+    return inbox / name
+
+
+def test_files_are_taken_in_drop_order_and_each_stamps_its_rows_with_a_later_arrival(exports, inbox, registry):
+    export = _drop(exports, inbox, "payables")
+    _correction(exports, inbox, "payables__a_correction.csv", {"amount": "999.0000"})
+    mtime = export.stat().st_mtime
+    os.utime(export, (mtime - 60, mtime - 60))  # dropped a minute before the correction, whose name sorts first
+    files = scan(inbox)
+    assert [f.name for f in files] == ["payables__demo.csv", "payables__a_correction.csv"]
+    first, second = (process(file, registry) for file in files)
+    assert first.arrived_at < second.arrived_at
+    for result in (first, second):
+        assert result.table.schema == contracts.lake_schema("payables")
+        assert set(result.table[contracts.ARRIVED_AT].to_pylist()) == {result.arrived_at}
+    [key] = second.table["payable_id"].to_pylist()
+    old = first.table.filter(pc.equal(first.table["payable_id"], key))
+    assert old["updated_at"].to_pylist() == second.table["updated_at"].to_pylist()  # only the arrival orders them
+    assert old["amount"].to_pylist() != [Decimal("999.0000")] == second.table["amount"].to_pylist()
+    recorded = FileRegistry(registry.folder)
+    assert recorded.get(second.file.sha256)["arrived_at"] == second.arrived_at.isoformat(timespec="milliseconds")
+    assert recorded.last_arrival() == second.arrived_at
+
+
+def test_arrivals_only_increase_even_when_the_clock_steps_back(tmp_path):
+    registry = FileRegistry(tmp_path / "state")
+    now = datetime(2025, 3, 10, 12, 0, 0, 123456, tzinfo=UTC)
+    assert registry.next_arrival(now) == datetime(2025, 3, 10, 12, 0, 0, 123000, tzinfo=UTC)  # milliseconds
+    registry.record("a" * 64, {"file": "payables__x.csv", "entity": "payables", "arrived_at": now.isoformat()})
+    reopened = FileRegistry(tmp_path / "state")
+    one_ms_later = datetime(2025, 3, 10, 12, 0, 0, 124456, tzinfo=UTC)
+    assert reopened.next_arrival(now - timedelta(hours=1)) == one_ms_later  # the clock went back an hour
+    assert reopened.next_arrival(now) == one_ms_later  # the same millisecond
+    assert reopened.next_arrival(now + timedelta(seconds=1)) == datetime(2025, 3, 10, 12, 0, 1, 123000, tzinfo=UTC)
+
+
+def test_the_same_bytes_dropped_again_after_a_correction_load_again_and_arrive_last(exports, inbox, registry):
+    _drop(exports, inbox, "payables")
+    original = process(_only(inbox), registry)
+    _correction(exports, inbox, "payables__fix.csv", {"amount": "999.0000"})
+    fixed = process(_only(inbox), registry)
+    # The correction is reverted: the original export is dropped again. Its bytes were loaded before, but a later
+    # file of the entity came since, so they load again, with a new arrival that wins in staging.
+    _drop(exports, inbox, "payables", name="payables__revert.csv")
+    reverted = process(_only(inbox), registry)
+    assert reverted.status == FileStatus.LOADED and reverted.rows == original.rows
+    assert "loaded again: payables__fix.csv of the same entity arrived after it" in reverted.message
+    assert original.arrived_at < fixed.arrived_at < reverted.arrived_at
+    assert (inbox / "processed" / "payables__revert.csv").exists()
+    # Dropped once more, the same bytes are now the latest arrival: skipped.
+    _drop(exports, inbox, "payables", name="payables__revert_again.csv")
+    assert process(_only(inbox), registry).status == FileStatus.SKIPPED
+    # A file of another entity in between changes nothing for payables.
+    _drop(exports, inbox, "suppliers")
+    assert process(_only(inbox), registry).status == FileStatus.LOADED
+    _drop(exports, inbox, "payables", name="payables__third.csv")
+    assert process(_only(inbox), registry).status == FileStatus.SKIPPED
+
+
 def test_xlsx_exports_work(exports, inbox, registry):
     _drop(exports, inbox, "products", ext="xlsx")
     result = process(_only(inbox), registry)
-    expected = generate(seed=42, scale=0.1).erp["products"]
+    expected = contracts.with_arrival("products", generate(seed=42, scale=0.1).erp["products"], result.arrived_at)
     assert result.status == FileStatus.LOADED and result.table.equals(expected)
     assert (inbox / "processed" / "products__demo.xlsx").exists()
 

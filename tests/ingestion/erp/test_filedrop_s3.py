@@ -25,7 +25,8 @@ def test_an_s3_inbox_loads_skips_and_quarantines(seaweedfs, tmp_path):
     inbox.write("processed/old__x.csv", b"not listed: in a subfolder")
 
     files = scan(inbox)
-    assert [f.name for f in files] == ["orders__demo.csv", "payables__demo.csv", "products__demo.xlsx"]
+    assert sorted(f.name for f in files) == ["orders__demo.csv", "payables__demo.csv", "products__demo.xlsx"]
+    assert files == sorted(files, key=lambda f: (f.modified, f.name))  # in arrival order (S3 LastModified)
     registry = FileRegistry(state)
     results = {f.name: process(f, registry) for f in files}
     assert results["payables__demo.csv"].status == FileStatus.LOADED

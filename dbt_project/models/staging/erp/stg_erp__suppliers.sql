@@ -18,22 +18,14 @@ renamed as (
         cast(tax_id_type as LowCardinality(String)) as tax_id_type,
         cast(currency as LowCardinality(String)) as currency,
         cast(payment_terms_days as Int32) as payment_terms_days,
-        cast(updated_at as DateTime64(3, 'UTC')) as updated_at,
-        cast(deleted_at as Nullable(DateTime64(3, 'UTC'))) as deleted_at,
-        cast(deleted_at is not null as Bool) as is_deleted,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at,
-        cast(_source_file as String) as source_file
+        {{ erp_version_columns() }}
     from source
 
 ),
 
 deduplicated as (
 
-    -- the latest version of each row: newest ERP updated_at, then the latest load (README.md)
-    select *
-    from renamed
-    order by updated_at desc, loaded_at desc, source_file desc
-    limit 1 by supplier_id
+    {{ erp_latest_version('renamed', 'supplier_id') }}
 
 )
 
