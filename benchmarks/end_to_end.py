@@ -12,10 +12,11 @@ Scenarios, each in a fresh subprocess (the "driver") with its own temporary IMPO
   daily     after the scale-1 year, in the SAME data folder and Dagster home (a new driver process): one more day,
             2025-01-01, the day after the demo's end, the way the schedules ask for it: each source job for the
             partition holding that day (`dagster/partition` = 2025-01-01), with the sandbox bank's today moved to
-            that day (OPEN_FINANCE_SANDBOX_TODAY), then `transform`. The BCB replay has no recording after
-            2024-12-31 (and 2025-01-01 is a holiday), and the demo company has no ERP export after its year, so
-            the BCB and ERP runs land nothing new: the daily cost is the fixed cost of the path. Without scale 1
-            among --scales the year is built first as its own scenario ("daily base").
+            that day (OPEN_FINANCE_SANDBOX_TODAY), then `transform_daily` (what the automation sensors run on a
+            normal day: dbt, scoring, recommendations; training retrains on its weekly cron). The BCB replay
+            has no recording after 2024-12-31 (and 2025-01-01 is a holiday), and the demo company has no ERP
+            export after its year, so the BCB and ERP runs land nothing new: the daily cost is the fixed cost of
+            the path. Without scale 1 among --scales the year is built first as its own scenario ("daily base").
   bcb N y   `ingest_bcb` for (2025-N)-01..2024-12 against the replay server (recordings 2015-2024), nothing else.
 
 Per run (= per source, and the transform): wall seconds around `demo.run_job` (run creation included), rows (the
@@ -419,8 +420,8 @@ def drive(spec: dict) -> None:
         for name, group in SOURCE_JOBS:
             if group in spec["ranges"] and demo.job_named(name).asset_layer.executable_asset_keys:
                 plan.append((name, group))
-        if spec["transform"]:
-            plan.append(("transform", "transform"))
+        if spec["transform"]:  # the job's name: `transform` for a year, `transform_daily` for the daily increment
+            plan.append((spec["transform"], "transform"))
         for name, group in plan:
             if group == "transform":
                 tags, first, last = {}, None, None
@@ -559,7 +560,7 @@ def floors(spec: dict, driven: dict) -> dict:
             result["model_tables"] = {db: {"rows": int(rows or 0), "tables": int(n)} for db, rows, n in built}
         transform = next((j for j in driven["jobs"] if j["group"] == "transform"), None)
         if transform and transform.get("run_id"):  # a failed transform too, when its dbt steps compiled the models
-            result["jobs"]["transform"] = sql_floor(copy / "warehouse", transform["run_id"], work)
+            result["jobs"][transform["job"]] = sql_floor(copy / "warehouse", transform["run_id"], work)
     finally:
         shutil.rmtree(copy, ignore_errors=True)
     return result
@@ -722,7 +723,7 @@ def scenarios(args, tmp: Path) -> list[dict]:
                 "open_finance": [month_key(DEMO_START_DATE), month_key(DEMO_END_DATE)],
                 "erp": [month_key(DEMO_START_DATE), month_key(DEMO_END_DATE)],
             },
-            "transform": True,
+            "transform": "transform",
         }
 
     plan = [year(f"scale {scale:g}", scale) for scale in args.scales]
@@ -744,7 +745,7 @@ def scenarios(args, tmp: Path) -> list[dict]:
                 "open_finance": True,
                 "sandbox_today": DAILY_DAY,
                 "ranges": {group: [month_key(DAILY_DAY)] * 2 for group in SOURCES},
-                "transform": True,
+                "transform": "transform_daily",
             },
         )
     if args.bcb_years:
@@ -758,7 +759,7 @@ def scenarios(args, tmp: Path) -> list[dict]:
             "generate": False,
             "open_finance": False,
             "ranges": {"bcb": [f"{first_year}-01-01", f"{LAST_REPLAY_YEAR}-12-01"]},
-            "transform": False,
+            "transform": None,
         }
         # after the first year scenario (and its daily), before the bigger scales
         at = next((i + 1 for i, s in enumerate(plan) if s["kind"] == "daily"), 1 if plan else 0)

@@ -17,9 +17,6 @@ DEMO_END_DATE = "2024-12-31"
 # is 1.04x the baseline's and the model is refused; from 2022 0.99x), so the demo lands three years of PTAX.
 DEMO_MARKET_HISTORY_START_DATE = "2022-01-01"
 
-# dbt selectors (strings live here, see STYLE.md section 14).
-DBT_INCREMENTAL_SELECTOR = "config.materialized:incremental"
-
 OWNER = "team:data-platform"
 
 # Open Finance Brasil: phase 2 (customer account data sharing) opened on 2021-08-13. Institutions serve only the

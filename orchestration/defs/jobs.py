@@ -1,11 +1,13 @@
 """The main jobs: every asset, source by source, then the transformations (the demo command runs them in order).
 
-Each source has its own daily partitions (its own first servable date), and one Dagster run can only carry one
+Each source has its own monthly partitions (its own first servable month), and one Dagster run can only carry one
 partitions definition, so the main path is one single-run backfill per source for the date range, then one
 unpartitioned run of dbt (seeds, staging, intermediate, marts) and what follows it.
 """
 
 import dagster as dg
+
+from orchestration.defs.ml import SPECS as ML_MODELS
 
 # (job name, asset group) of each partitioned source, in the order the demo runs them.
 SOURCE_JOBS = [("ingest_bcb", "bcb"), ("ingest_open_finance", "open_finance"), ("ingest_erp", "erp")]
@@ -40,4 +42,16 @@ transform_without_ml_job = dg.define_asset_job(
     description="dbt seeds, staging, intermediate and marts, without ML training and scoring, unpartitioned.",
 )
 
-jobs = [*source_jobs, transform_job, transform_without_ml_job]
+# What a normal day runs after its sources, as the automation sensors do: dbt, the scoring of every model with
+# its current champion, and the recommendations. Training and its promotion check stay on the weekly cron
+# (`training_condition`); the daily benchmark and `importau soak` use this job.
+TRAINING = dg.AssetSelection.assets(*(spec.model_key for spec in ML_MODELS))
+transform_daily_job = dg.define_asset_job(
+    "transform_daily",
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
+    - TRAINING,
+    description="The daily transformation: dbt, ML scoring and recommendations; training stays on its weekly cron.",
+)
+
+jobs = [*source_jobs, transform_job, transform_without_ml_job, transform_daily_job]
