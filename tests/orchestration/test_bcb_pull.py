@@ -1,6 +1,7 @@
 """The BCB pull asset against the replay server: transient failures are retried, logged and counted in metadata."""
 
 import logging
+from pathlib import Path
 
 import dagster as dg
 
@@ -47,3 +48,43 @@ def test_retries_are_in_the_run_log_and_each_datasets_metadata(tmp_path, caplog)
     ), warned
     lines = [r.getMessage() for r in caplog.records if r.name == "ingestion.common.retry"]
     assert len(lines) == 2 and all(line.startswith("bcb: SGS series 1 window 2024-01-01..") for line in lines), lines
+
+
+def test_each_retry_is_a_warning_in_the_run_log_of_the_project_instances(tmp_path):
+    """Both instance files manage the `ingestion` loggers at WARNING, so every retry line of the pure ingestion code
+    (not only the asset's summary) is an event of the run, visible in the UI; INFO stays out of the event log."""
+    import shutil
+
+    import yaml
+
+    repo = Path(__file__).resolve().parents[2]
+    local, deployed = repo / "orchestration/instance/local_dagster.yaml", repo / "dagster.yaml"
+    expected = {"managed_python_loggers": ["ingestion"], "python_log_level": "WARNING"}
+    for path in (local, deployed):
+        assert yaml.safe_load(path.read_text()).get("python_logs") == expected, path
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(local, home / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(home)) as instance, ReplayServer() as replay:
+        replay.inject("500", count=1, match="bcdata.sgs.1/")
+        result = dg.materialize(
+            [bcb_pull],
+            selection=[SGS],
+            partition_key="2024-01-01",
+            resources={
+                "bcb": BcbApiResource(
+                    sgs_base_url=replay.sgs_base_url,
+                    olinda_base_url=replay.olinda_base_url,
+                    closing_file_base_url=replay.closing_base_url,
+                    ptax_currencies="USD",
+                    max_attempts=3,
+                ),
+                "lake": LakeResource(url=str(tmp_path / "lake")),
+            },
+            instance=instance,
+        )
+        assert result.success
+        records = instance.all_logs(result.run_id)
+    retried = [r for r in records if r.level == logging.WARNING and "SGS series 1 window 2024-01-01" in r.user_message]
+    assert len(retried) == 1, [r.user_message for r in records if r.level >= logging.WARNING]
+    assert not [r for r in records if r.level == logging.INFO and (r.user_message or "").startswith("bcb: SGS")]
