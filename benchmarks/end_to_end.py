@@ -22,7 +22,9 @@ Scenarios, each in a fresh subprocess (the "driver") with its own temporary IMPO
 Per run (= per source, and the transform): wall seconds around `demo.run_job` (run creation included), rows (the
 `row_count` of the run's raw-table materializations; for the transform, the rows of the tables it built in
 staging/intermediate/marts/ml), rows/s, peak RSS (the driver and all its descendants, dbt included, sampled
-every 0.2 s, and at least the driver's own VmHWM, reset before each run), Dagster events written (rows of the
+every 0.2 s, and at least the driver's own VmHWM, reset before each run; in brackets the peak PSS sum, which
+counts a page shared by several processes once: the chDB library alone is about 300 MB resident in the driver and
+again in each dbt process), Dagster events written (rows of the
 run's `event_logs` in `<home>/history/runs/<run_id>.db`, where the SQLite event log keeps every event; the asset
 and check events are also copied into `<home>/history/runs/index.db`, counted in brackets), lake objects added
 (files under `<data>/lake`), the Dagster home's size after the run, and the ratio to the floor. The "start-up"
@@ -116,20 +118,44 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants, now."""
-    total, stack, seen = 0, [root], set()
+def _tree(root: int) -> list[int]:
+    pids, stack, seen = [], [root], set()
     while stack:
         pid = stack.pop()
         if pid in seen:
             continue
         seen.add(pid)
+        pids.append(pid)
+        stack += _children(pid)
+    return pids
+
+
+def tree_rss(root: int) -> int:
+    """Resident bytes of a process and all its descendants, now."""
+    total = 0
+    for pid in _tree(root):
         try:
             with open(f"/proc/{pid}/statm") as handle:
                 total += int(handle.read().split()[1]) * PAGE
         except OSError:
             continue
-        stack += _children(pid)
+    return total
+
+
+def tree_pss(root: int) -> int:
+    """Proportional resident bytes of the tree, now: a page shared by n processes counts 1/n in each. The RSS sum
+    counts shared pages once per process: the 555 MB chDB library is mapped by the driver AND by each dbt process
+    (about 260-300 MB resident in each), Python's own libraries likewise; the PSS sum counts them once."""
+    total = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as handle:
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            continue
     return total
 
 
@@ -146,23 +172,29 @@ def reset_vm_hwm() -> None:
 
 
 class RssSampler(threading.Thread):
-    """The peak of tree_rss(this process) since the last take()."""
+    """The peaks of tree_rss and tree_pss (this process and its descendants) since the last take()/take_pss()."""
 
     def __init__(self, interval: float = 0.2):
         super().__init__(daemon=True, name="rss-sampler")
-        self.interval, self.peak, self._lock = interval, 0, threading.Lock()
+        self.interval, self.peak, self.peak_pss, self._lock = interval, 0, 0, threading.Lock()
 
     def run(self) -> None:
         while True:
-            rss = tree_rss(os.getpid())
+            rss, pss = tree_rss(os.getpid()), tree_pss(os.getpid())
             with self._lock:
-                self.peak = max(self.peak, rss)
+                self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
             time.sleep(self.interval)
 
     def take(self) -> int:
         now = tree_rss(os.getpid())
         with self._lock:
             peak, self.peak = max(self.peak, now), now
+        return peak
+
+    def take_pss(self) -> int:
+        now = tree_pss(os.getpid())
+        with self._lock:
+            peak, self.peak_pss = max(self.peak_pss, now), now
         return peak
 
 
@@ -410,6 +442,7 @@ def drive(spec: dict) -> None:
             "stages_s": stages,
             "dbt_parsed": parsed,
             "peak_rss": max(sampler.take(), vm_hwm()),
+            "peak_pss": sampler.take_pss(),
             "lake_objects": lake_objects(data),
             "home_bytes": dir_bytes(home),
             "load": loadavg(),
@@ -437,7 +470,7 @@ def drive(spec: dict) -> None:
             for institution in institutions:
                 sandbox_requests(institution, "DELETE")
             load_before = loadavg()
-            sampler.take()
+            sampler.take(), sampler.take_pss()
             reset_vm_hwm()
             t0 = time.perf_counter()
             try:
@@ -446,7 +479,7 @@ def drive(spec: dict) -> None:
             except Exception as error:  # noqa: BLE001 - reported, not hidden
                 success, run_id, crash = False, None, f"{type(error).__name__}: {error}"
             wall = time.perf_counter() - t0
-            peak = max(sampler.take(), vm_hwm())
+            peak, peak_pss = max(sampler.take(), vm_hwm()), sampler.take_pss()
             record = {
                 "job": name,
                 "group": group,
@@ -457,6 +490,7 @@ def drive(spec: dict) -> None:
                 "success": success,
                 "wall_s": round(wall, 3),
                 "peak_rss": peak,
+                "peak_pss": peak_pss,
                 "load": f"{load_before} -> {loadavg()}",
                 "lake_objects_added": (lake_objects(data, source) if source else lake_objects(data)) - lake_before,
                 "lake_objects_total": lake_objects(data),
@@ -784,9 +818,15 @@ def fmt_num(value, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+def mem(record: dict) -> str:
+    """Peak RSS summed over the process tree, and in brackets the peak PSS sum (shared pages counted once)."""
+    pss = record.get("peak_pss")
+    return f"{fmt_mb(record.get('peak_rss'))} ({fmt_mb(pss)})" if pss else fmt_mb(record.get("peak_rss"))
+
+
 def report(results: list[dict]) -> str:
     lines = [
-        "| scenario | step | wall s | rows | rows/s | peak RSS MB | events (index) | lake objects + | "
+        "| scenario | step | wall s | rows | rows/s | peak RSS MB (PSS) | events (index) | lake objects + | "
         "Dagster home MB | floor s | x floor | load avg (1 min, start -> end) |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
@@ -794,7 +834,7 @@ def report(results: list[dict]) -> str:
         startup = r.get("startup") or {}
         if startup:
             lines.append(
-                f"| {r['name']} | start-up | {startup['wall_s']:.1f} | | | {fmt_mb(startup['peak_rss'])} | | "
+                f"| {r['name']} | start-up | {startup['wall_s']:.1f} | | | {mem(startup)} | | "
                 f"{startup['lake_objects']} | {fmt_mb(startup['home_bytes'])} | | | {startup['load']} |"
             )
         for job in r["jobs"]:
@@ -805,7 +845,7 @@ def report(results: list[dict]) -> str:
             status = "" if job["success"] else " **FAILED**"
             lines.append(
                 f"| {r['name']} | {job['job']}{status} | {wall:.1f} | {fmt_num(rows)} | "
-                f"{fmt_num(rows / wall if rows else None)} | {fmt_mb(job['peak_rss'])} | {events} | "
+                f"{fmt_num(rows / wall if rows else None)} | {mem(job)} | {events} | "
                 f"{job['lake_objects_added']} | {fmt_mb(job['home_bytes'])} | {fmt_num(floor, 2)} | {ratio} | "
                 f"{job['load'].split()[0]} -> {job['load'].split()[-3]} |"
             )
@@ -818,9 +858,10 @@ def report(results: list[dict]) -> str:
             events = sum(j.get("events", 0) for j in runs)
             index = sum(j.get("index_events", 0) for j in runs)
             peak = max(j["peak_rss"] for j in runs)
+            peaks = {"peak_rss": peak, "peak_pss": max((j.get("peak_pss") or 0) for j in runs)}
             lines.append(
                 f"| {r['name']} | **runs** | {wall:.1f} | {fmt_num(rows)} | {fmt_num(rows / wall if rows else None)} "
-                f"| {fmt_mb(peak)} | {events:,} ({index:,}) | {sum(j['lake_objects_added'] for j in runs)} | "
+                f"| {mem(peaks)} | {events:,} ({index:,}) | {sum(j['lake_objects_added'] for j in runs)} | "
                 f"{fmt_mb(r.get('home_bytes'))} | {fmt_num(floor, 2)} | {f'{wall / floor:.1f}' if floor else ''} | |"
             )
             total = wall + (startup.get("wall_s") or 0)
