@@ -1,7 +1,23 @@
 #!/usr/bin/env bash
-# Starts PostgreSQL, Redis and RabbitMQ on 127.0.0.1 when they are not answering. Idempotent.
+# Starts PostgreSQL, Redis and RabbitMQ on 127.0.0.1 when they are not answering, and installs the Debian
+# packages the tests run themselves (prometheus). Idempotent.
 set -u
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Prometheus: tests/servers/prometheus.py starts its own on a free port with its own config and data folder, so
+# the packaged service (port 9090) is stopped and disabled if the install started it.
+if ! command -v prometheus >/dev/null && command -v apt-get >/dev/null; then
+  log=/tmp/importau-apt-prometheus.log
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -q --no-install-recommends prometheus \
+    || { apt-get update -q && apt-get install -y -q --no-install-recommends prometheus; }; } >"$log" 2>&1 \
+    || echo "services.sh: installing prometheus failed, see $log"
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus >/dev/null 2>&1 || true
+  elif [ -x /etc/init.d/prometheus ]; then
+    /etc/init.d/prometheus stop >/dev/null 2>&1 || true
+    update-rc.d prometheus disable >/dev/null 2>&1 || true
+  fi
+fi
 if ! up 5432 && command -v pg_ctlcluster >/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
 fi

@@ -13,6 +13,7 @@ warnings.filterwarnings("ignore", category=dg.SupersessionWarning)
 
 from orchestration.commands.progress import importau_progress_logger  # noqa: E402
 from orchestration.defs import (  # noqa: E402
+    alerts,
     automation,
     bcb,
     checks,
@@ -39,6 +40,7 @@ MODULES = [
     checks,
     reconciliation_checks,
     automation,
+    alerts,
     jobs,
 ]
 

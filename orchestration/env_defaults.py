@@ -40,6 +40,8 @@ DEFAULTS = {
     "OPEN_FINANCE_TODAY": "",  # empty: today in São Paulo (the sandbox sets its own calendar day)
     "MLFLOW_TRACKING_URI": "",  # empty: embedded SQLite store and artifacts under $IMPORTAU_DATA_DIR/mlflow
     "MLFLOW_DISABLE_TELEMETRY": "true",  # MLflow 3 would otherwise send usage telemetry
+    "ALERT_WEBHOOK_URL": "",  # empty: run failures are logged by the run_failure_alert sensor, not sent
+    "DAGSTER_WEBSERVER_URL": "",  # the UI's address, for links in alerts; empty: alerts carry no link
 }
 
 

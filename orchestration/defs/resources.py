@@ -9,6 +9,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.defs.dbt import dbt_project
 from orchestration.resources.airbyte import AirbyteResource
+from orchestration.resources.alerts import AlertWebhookResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
@@ -65,5 +66,9 @@ resources = {
         api_token=dg.EnvVar("AIRBYTE_API_TOKEN"),
     ),
     "mlflow": MLflowResource(tracking_uri=dg.EnvVar("MLFLOW_TRACKING_URI"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
+    # The URL may carry a token: bound from the environment, so the UI shows the variable's name, not its value.
+    "alerts": AlertWebhookResource(
+        url=dg.EnvVar("ALERT_WEBHOOK_URL"), webserver_url=dg.EnvVar("DAGSTER_WEBSERVER_URL")
+    ),
     "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
 }

@@ -1,0 +1,97 @@
+"""Where run-failure alerts go: a webhook URL (ALERT_WEBHOOK_URL) that takes a JSON POST, and the UI's address.
+
+The URL often carries a token (a chat webhook's path, a `?token=` query), so it is never logged or shown in full:
+`redacted_url` keeps the scheme and host only. The POST goes through the standard library, not httpx, whose INFO
+line of every request names the full URL. Every POST is bounded (a timeout on the connect and on each read) and
+retried a capped number of times on connection errors, timeouts, 429 and 5xx; any other answer is final.
+"""
+
+import json
+import logging
+import re
+import time
+import urllib.error
+import urllib.request
+from urllib.parse import urlsplit
+
+import dagster as dg
+
+log = logging.getLogger(__name__)
+
+_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
+_SECRET_PARAMS = re.compile(r"((?:token|password|passwd|secret|key|signature|sig)=)[^&\s]+", re.IGNORECASE)
+
+
+def redacted_url(url: str) -> str:
+    """`https://hooks.example.com/…`: scheme and host (and port) only, never path, query or credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme or '?'}://{host}{port}/…"
+
+
+def redact_secrets(text: str) -> str:
+    """Credentials in URLs (`scheme://user:pass@`) and `token=`-like query values of a free text, masked."""
+    return _SECRET_PARAMS.sub(r"\1***", _USERINFO.sub(r"\1***@", text))
+
+
+class AlertDeliveryError(RuntimeError):
+    """No attempt got a 2xx answer: the message names the host only, the attempts and the last answer."""
+
+
+class AlertWebhookResource(dg.ConfigurableResource):
+    """Run-failure alerts: where they are POSTed (empty `url`: none is sent) and the UI that run links point to."""
+
+    url: str = ""
+    webserver_url: str = ""  # e.g. http://dagster.example.com:3000; empty: alerts carry no link
+    timeout_seconds: float = 10.0  # of the connect, and of each read of the answer
+    max_attempts: int = 3  # POSTs per alert at most (so at most 2 retries)
+    retry_wait_seconds: float = 1.0  # doubled after each failed attempt
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.url.strip())
+
+    def run_url(self, run_id: str) -> str | None:
+        base = self.webserver_url.strip().rstrip("/")
+        return f"{base}/runs/{run_id}" if base else None
+
+    def post(self, payload: dict) -> int:
+        """POST `payload` as JSON; the number of attempts it took. Raises AlertDeliveryError after the last one."""
+        target = redacted_url(self.url)
+        body = json.dumps(payload).encode()
+        attempts = max(1, self.max_attempts)
+        last = ""
+        for attempt in range(1, attempts + 1):
+            request = urllib.request.Request(
+                self.url.strip(), data=body, method="POST", headers={"Content-Type": "application/json"}
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+                    response.read(65536)
+                return attempt
+            except urllib.error.HTTPError as error:  # an answer, not 2xx (its text names no URL)
+                last = f"HTTP {error.code}"
+                error.close()
+                if error.code != 429 and error.code < 500:
+                    raise AlertDeliveryError(
+                        f"alert webhook {target} refused the alert: {last} (not retried)"
+                    ) from None
+            except (urllib.error.URLError, OSError) as error:  # refused, unreachable, timed out
+                reason = getattr(error, "reason", error)
+                last = type(reason).__name__ if not isinstance(reason, str) else "URLError"
+            if attempt < attempts:
+                wait = self.retry_wait_seconds * 2 ** (attempt - 1)
+                log.warning(
+                    "alert webhook %s: attempt %d of %d failed (%s), retrying in %.1f s",
+                    target,
+                    attempt,
+                    attempts,
+                    last,
+                    wait,
+                )
+                time.sleep(wait)
+        raise AlertDeliveryError(
+            f"alert webhook {target}: no answer after {attempts} attempts (last: {last}); check that "
+            "ALERT_WEBHOOK_URL is right and its host reachable from the daemon"
+        )
