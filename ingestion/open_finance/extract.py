@@ -20,10 +20,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pyarrow as pa
 
+from ingestion.common.clock import sao_paulo_today
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.open_finance import entities, schemas
 from ingestion.open_finance.auth import TokenManager, TokenStore, http_client
@@ -37,7 +38,7 @@ from ingestion.open_finance.config import (
     Institution,
 )
 from ingestion.open_finance.errors import OpenFinanceHTTPError
-from ingestion.open_finance.parse import SAO_PAULO, Parsed
+from ingestion.open_finance.parse import Parsed
 from ingestion.open_finance.transport import CallSettings, FapiSession
 
 log = logging.getLogger(__name__)
@@ -65,10 +66,6 @@ class InstitutionsFailed(RuntimeError):
         self.errors, self.results = dict(errors), dict(results)
         lines = "; ".join(f"{name}: {error}" for name, error in sorted(self.errors.items()))
         super().__init__(f"{len(self.errors)} Open Finance institution(s) failed: {lines}")
-
-
-def sao_paulo_today() -> date:
-    return datetime.now(SAO_PAULO).date()
 
 
 def _collect(entity_rows: dict[str, Parsed], entity: str, parsed: Parsed) -> None:

@@ -7,9 +7,10 @@ sandbox's built-in dataset. For each institution it creates an AUTHORISED consen
 the one-time authorization code, a token store and call budget in a temporary folder (they die with the sandbox,
 so a new demo never meets an old refresh token), the bank's calendar day, and monthly pulls for ranged runs.
 
-The bank's "today" is the last demo day (`OPEN_FINANCE_SANDBOX_TODAY`, default DEMO_END_DATE 2024-12-31): the
-truth spans the demo year and shows everything as of that day; the built-in dataset is anchored on it (its
-transactions are booked in the last 12 days before it, its FX contracts are listed by every pull).
+The bank's "today" is `OPEN_FINANCE_SANDBOX_TODAY`, else the business clock when `IMPORTAU_TODAY` moves it (replays,
+`importau soak`), else the last demo day (DEMO_END_DATE 2024-12-31): the truth spans the demo year and shows
+everything as of that day; the built-in dataset is anchored on it (its transactions are booked in the last 12 days
+before it, its FX contracts are listed by every pull).
 """
 
 import json
@@ -20,6 +21,7 @@ from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
+from ingestion.common.clock import TODAY_ENV, sao_paulo_today
 from ingestion.open_finance.sandbox.bank import INSTITUTION_NAME, SandboxBank
 from ingestion.open_finance.sandbox.data import BankData
 from orchestration.constants import DEMO_END_DATE
@@ -40,18 +42,28 @@ def demo_banks(truth_dir: Path) -> dict[str, BankData | None]:
     return {f"bank_{compe}": data for compe, data in sorted(bank_data_from_truth(read_truth(truth_dir)).items())}
 
 
+def sandbox_today() -> date:
+    """The bank's calendar day: OPEN_FINANCE_SANDBOX_TODAY, else the moved business clock, else the demo's end."""
+    if os.environ.get("OPEN_FINANCE_SANDBOX_TODAY"):
+        return date.fromisoformat(os.environ["OPEN_FINANCE_SANDBOX_TODAY"])
+    if os.environ.get(TODAY_ENV):
+        return sao_paulo_today()
+    return date.fromisoformat(DEMO_END_DATE)
+
+
 @contextmanager
-def sandbox_bank_env() -> Iterator[dict[str, str]]:
-    """Start the sandbox institution(s) and yield the OPEN_FINANCE_* variables pointing at them."""
-    today = date.fromisoformat(os.environ.get("OPEN_FINANCE_SANDBOX_TODAY") or DEMO_END_DATE)
+def sandbox_banks(today: date | None = None) -> Iterator[tuple[dict[str, str], dict[str, SandboxBank]]]:
+    """Start the sandbox institution(s); yield (the OPEN_FINANCE_* variables pointing at them, name -> bank)."""
+    today = today or sandbox_today()
     truth = os.environ.get("DEMO_BANK_TRUTH_DIR") or str(Path(default_data_dir()) / "demo" / "bank")
     banks = demo_banks(Path(truth))
     with ExitStack() as stack:
         state_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="importau-open-finance-"))
         entries: list[dict] = []
         env: dict[str, str] = {}
+        started: dict[str, SandboxBank] = {}
         for name, data in banks.items():
-            bank = stack.enter_context(SandboxBank(data=data, today=today))
+            bank = started[name] = stack.enter_context(SandboxBank(data=data, today=today))
             consent_id, code = bank.create_authorised_consent()
             bank_env = bank.env(consent_id, code, name=name)
             for entry in json.loads(bank_env.pop("OPEN_FINANCE_INSTITUTIONS")):
@@ -64,4 +76,11 @@ def sandbox_bank_env() -> Iterator[dict[str, str]]:
             OPEN_FINANCE_BACKFILL_CHUNK_DAYS=str(DEMO_BACKFILL_CHUNK_DAYS),
             OPEN_FINANCE_SANDBOX_URL=", ".join(entry["api_base_url"] for entry in entries),
         )
+        yield env, started
+
+
+@contextmanager
+def sandbox_bank_env() -> Iterator[dict[str, str]]:
+    """Start the sandbox institution(s) and yield the OPEN_FINANCE_* variables pointing at them."""
+    with sandbox_banks() as (env, _):
         yield env

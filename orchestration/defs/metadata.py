@@ -1,12 +1,11 @@
 """Small helpers every asset uses: the partition window as dates, who holds the warehouse, table previews."""
 
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import dagster as dg
 import pyarrow as pa
 
-from orchestration.constants import BUSINESS_TIMEZONE
+from ingestion.common.clock import sao_paulo_today  # noqa: F401 - the business clock, for the assets
 
 
 def partition_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:
@@ -16,10 +15,6 @@ def partition_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:
     """
     window = context.partition_time_window
     return window.start.date(), (window.end - timedelta(days=1)).date()
-
-
-def sao_paulo_today() -> date:
-    return datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date()
 
 
 def run_owner(context: dg.AssetExecutionContext | dg.AssetCheckExecutionContext) -> str:

@@ -5,11 +5,9 @@ our entity with the same parser as the direct client and writes `<lake>/open_fin
 It is its own group, outside the demo's main path: it runs only where an Airbyte connection is configured.
 """
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import dagster as dg
 
+from ingestion.common.clock import sao_paulo_today
 from ingestion.open_finance.airbyte import (
     DEFAULT_STREAMS,
     AirbyteError,
@@ -17,7 +15,7 @@ from ingestion.open_finance.airbyte import (
     entity_table,
     read_airbyte_output,
 )
-from orchestration.constants import BUSINESS_TIMEZONE, OWNER
+from orchestration.constants import OWNER
 from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.lake import LakeResource
 
@@ -45,7 +43,7 @@ def open_finance__airbyte_sync(
         raise dg.Failure(description=str(error)) from error
     context.log.info(f"Airbyte job {job.job_id} on connection {job.connection_id}: {job.status}")
     store = lake.get_lake()
-    day = datetime.now(ZoneInfo(BUSINESS_TIMEZONE)).date()
+    day = sao_paulo_today()
     rows, quarantined = {}, 0
     for entity in DEFAULT_STREAMS:
         try:

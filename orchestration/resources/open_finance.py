@@ -14,10 +14,11 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from ingestion.common.clock import sao_paulo_today
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
 from ingestion.open_finance.config import DEFAULT_WINDOW_DAYS, Institution, initial_grant, load_institutions
-from ingestion.open_finance.extract import OpenFinanceExtract, PullOptions, pull_institutions, sao_paulo_today
+from ingestion.open_finance.extract import OpenFinanceExtract, PullOptions, pull_institutions
 from orchestration.resources.settings import resolve_data_dir
 
 # Institutions serve 12 months of transactions (and refuse older dates with 422): the oldest date a pull asks for.

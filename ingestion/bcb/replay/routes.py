@@ -41,19 +41,21 @@ def is_olinda(raw_path: str) -> bool:
     return raw_path.startswith("/olinda/")
 
 
-def answer(store: ReplayStore, raw_path: str, today: date | None = None) -> Reply:
+def answer(store: ReplayStore, raw_path: str, today: date | None = None, cutoff: date | None = None) -> Reply:
+    """`cutoff`: serve nothing dated after that day (a replayed "today": SGS values, PTAX quotes, closing files and
+    Focus surveys of later days do not exist yet); None serves every recording."""
     path, query = split_target(raw_path)
     if match := SGS_PATH.match(path):
-        return _sgs(store, int(match["code"]), match["last"], query, today or date.today())
+        return _sgs(store, int(match["code"]), match["last"], query, cutoff or today or date.today(), cutoff)
     if match := OLINDA_PATH.match(path):
         try:
             if match["service"] == "PTAX":
-                return _ptax(store, match["resource"], query)
-            return _focus(store, match["resource"], query)
+                return _ptax(store, match["resource"], query, cutoff)
+            return _focus(store, match["resource"], query, cutoff)
         except ODataError as error:
             return render.olinda_error(400, str(error))
     if match := CLOSING_PATH.match(path):
-        return _closing(store, match["day"])
+        return _closing(store, match["day"], cutoff)
     return render.not_found_page()
 
 
@@ -64,13 +66,15 @@ def _sgs_date(text: str) -> date:
     return datetime.strptime(text, "%d/%m/%Y").date()
 
 
-def _sgs(store: ReplayStore, code: int, last: str | None, query: dict[str, str], today: date) -> Reply:
+def _sgs(
+    store: ReplayStore, code: int, last: str | None, query: dict[str, str], today: date, cutoff: date | None = None
+) -> Reply:
     csv_format = query.get("formato", "json").lower() == "csv"
     if last is not None:
         count = int(last)
         if count > MAX_LAST:
             return render.sgs_business_error(400, f"A quantidade máxima de valores deve ser {MAX_LAST}")
-        rows = store.sgs_last(code, count)
+        rows = store.sgs_rows(code, date.min, cutoff)[-count:] if cutoff and count else store.sgs_last(code, count)
     else:
         try:
             start = _sgs_date(query["dataInicial"]) if query.get("dataInicial") else None
@@ -83,7 +87,7 @@ def _sgs(store: ReplayStore, code: int, last: str | None, query: dict[str, str],
             start = date.min
         elif is_daily_series(code) and end > _add_years(start, 10):
             return render.sgs_window_error()
-        rows = store.sgs_rows(code, start, end)
+        rows = store.sgs_rows(code, start, min(end, cutoff) if cutoff else end)
     if not rows:
         return render.sgs_not_found()
     return render.sgs_csv(rows) if csv_format else render.sgs_json(rows)
@@ -112,7 +116,7 @@ def _check_format(query: dict[str, str]) -> None:
         raise ODataError("the replay server answers $format=json only")
 
 
-def _ptax(store: ReplayStore, resource: str, query: dict[str, str]) -> Reply:
+def _ptax(store: ReplayStore, resource: str, query: dict[str, str], cutoff: date | None = None) -> Reply:
     _check_format(query)
     name, arguments = parse_call(resource, query)
     if name == "Moedas":
@@ -140,17 +144,19 @@ def _ptax(store: ReplayStore, resource: str, query: dict[str, str]) -> Reply:
             "dataHoraCotacao": row.quoted_at,
             "tipoBoletim": closing_label if row.bulletin == layout.CLOSING else row.bulletin,
         }
-        for row in store.ptax_rows(currency, start, end)
+        for row in store.ptax_rows(currency, start, min(end, cutoff) if cutoff else end)
     ]
     rows, fields = apply_options(rows, PTAX_FIELDS, query)
     return render.olinda_rows("PTAX", context, rows, fields if "$select" in query else None)
 
 
-def _focus(store: ReplayStore, entity_set: str, query: dict[str, str]) -> Reply:
+def _focus(store: ReplayStore, entity_set: str, query: dict[str, str], cutoff: date | None = None) -> Reply:
     _check_format(query)
     if entity_set not in FOCUS_SETS and entity_set not in store.focus:
         return render.olinda_error(404, f"Recurso {entity_set} não encontrado")
     fields, rows = store.focus.get(entity_set, (list(FOCUS_SETS[entity_set].columns), []))
+    if cutoff:  # a survey is published on its `Data`
+        rows = [row for row in rows if str(row.get("Data") or "") <= cutoff.isoformat()]
     rows, fields = apply_options(rows, fields, query)
     return render.olinda_rows("Expectativas", entity_set, rows, fields if "$select" in query else None)
 
@@ -158,10 +164,12 @@ def _focus(store: ReplayStore, entity_set: str, query: dict[str, str]) -> Reply:
 # -- closing file ------------------------------------------------------------------------------------------
 
 
-def _closing(store: ReplayStore, stamp: str) -> Reply:
+def _closing(store: ReplayStore, stamp: str, cutoff: date | None = None) -> Reply:
     try:
         day = datetime.strptime(stamp, "%Y%m%d").date()
     except ValueError:
+        return render.not_found_page()
+    if cutoff and day > cutoff:
         return render.not_found_page()
     if day in store.closing_files:
         return Reply(200, render.CSV, store.closing_files[day])

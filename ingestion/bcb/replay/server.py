@@ -13,7 +13,12 @@ From a shell:
     # prints BCB_SGS_BASE_URL=..., BCB_OLINDA_BASE_URL=..., BCB_CLOSING_FILE_BASE_URL=... then serves until ^C
 
 Control endpoints (for other processes): POST /_replay/faults {"kind": "500", "count": 3, "match": "sgs.1/"},
-DELETE /_replay/faults, GET|DELETE /_replay/requests, GET /_replay/health.
+DELETE /_replay/faults, GET|DELETE /_replay/requests, GET /_replay/health, POST /_replay/clock {"today": "YYYY-MM-DD"}
+(or null).
+
+A "today" (`ReplayServer(today=...)`, `server.today = day`, `--today`, the clock endpoint) is a cutoff for replays
+and `importau soak`: nothing dated after it is served (SGS values, PTAX quotes, closing files, Focus surveys), as
+if the later days had not happened yet. None (the default) serves every recording.
 """
 
 import argparse
@@ -22,6 +27,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -56,7 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "reset":
             self.close_connection = True
             return
-        reply = routes.answer(replay.store, self.path)
+        reply = routes.answer(replay.store, self.path, cutoff=replay.today)
         if fault:
             reply = faults.apply(fault, reply, routes.is_olinda(self.path))
         self._send(reply)
@@ -103,9 +109,11 @@ class ReplayServer:
         port: int = 0,
         delay: float = 0.0,
         verbose: bool = False,
+        today: date | None = None,
     ):
         self.store = ReplayStore(data_dir)
         self.host, self.port, self.delay, self.verbose = host, port, delay, verbose
+        self.today = today  # serve nothing dated after this day (None: every recording)
         self.plan = FaultPlan()
         self._requests: list[str] = []
         self._lock = threading.Lock()
@@ -207,6 +215,13 @@ class ReplayServer:
             if method == "DELETE":
                 self.reset_requests()
             return reply(200, self.requests)
+        if target == "clock" and method == "POST":
+            try:
+                value = json.loads(body or b"{}").get("today")
+                self.today = date.fromisoformat(value) if value else None
+            except (AttributeError, TypeError, ValueError) as error:
+                return reply(400, {"error": str(error)})
+            return reply(200, {"today": self.today.isoformat() if self.today else None})
         if target == "faults" and method == "DELETE":
             self.clear_faults()
             return reply(200, [])
@@ -227,8 +242,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 = a free port (default)")
     parser.add_argument("--delay", type=float, default=0.0, help="seconds to wait before every answer")
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    parser.add_argument("--today", type=date.fromisoformat, help="serve nothing dated after this day (replays)")
     args = parser.parse_args(argv)
-    server = ReplayServer(args.data_dir, args.host, args.port, args.delay, args.verbose).start()
+    server = ReplayServer(args.data_dir, args.host, args.port, args.delay, args.verbose, args.today).start()
     for name, value in server.env().items():
         print(f"{name}={value}", flush=True)
     print(f"BCB replay server on {server.base_url} (data: {args.data_dir}); Ctrl-C stops it", file=sys.stderr)

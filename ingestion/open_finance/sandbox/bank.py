@@ -16,8 +16,8 @@ from datetime import date, datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from ingestion.common.clock import sao_paulo_today
 from ingestion.open_finance.config import DEFAULT_PERMISSIONS, Institution
-from ingestion.open_finance.extract import sao_paulo_today
 from ingestion.open_finance.sandbox import certs as pki
 from ingestion.open_finance.sandbox.data import BankData
 from ingestion.open_finance.sandbox.demo import demo_bank_data

@@ -88,9 +88,7 @@ def test_sgs_errors(replay, broken):
     base = "/dados/serie/bcdata.sgs.1/dados?formato=json"
     too_long = get(replay, f"{base}&dataInicial=01/01/2014&dataFinal=02/01/2024")
     assert too_long.status_code == 406 and too_long.json() == json.loads(broken("sgs_window_error_406.json"))
-    assert (
-        get(replay, f"{base}&dataInicial=01/01/2014&dataFinal=01/01/2024").status_code == 200
-    )  # exactly 10 years
+    assert get(replay, f"{base}&dataInicial=01/01/2014&dataFinal=01/01/2024").status_code == 200  # exactly 10 years
     assert get(replay, base).status_code == 406  # a daily series needs dataInicial
     weekend = get(replay, f"{base}&dataInicial=06/01/2024&dataFinal=07/01/2024")
     assert weekend.status_code == 404 and weekend.json() == json.loads(broken("sgs_not_found_404.json"))
@@ -100,13 +98,8 @@ def test_sgs_errors(replay, broken):
 
 
 def test_olinda_unknown_currency_and_empty_day(replay, broken):
-    call = (
-        f"{PTAX}/CotacaoMoedaPeriodo"
-        "(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)"
-    )
-    unknown = get(
-        replay, f"{call}?@moeda='GBPS'&@dataInicial='12-24-2021'&@dataFinalCotacao='12-24-2021'&$format=json"
-    )
+    call = f"{PTAX}/CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)"
+    unknown = get(replay, f"{call}?@moeda='GBPS'&@dataInicial='12-24-2021'&@dataFinalCotacao='12-24-2021'&$format=json")
     assert unknown.status_code == 500 and unknown.text == broken("olinda_error_500.txt")
     inline = "(moeda='USD',dataInicial='01-06-2024',dataFinalCotacao='01-07-2024')"
     empty = get(replay, f"{PTAX}/CotacaoMoedaPeriodo{inline}?$format=json")
@@ -134,29 +127,52 @@ def test_closing_file_is_assembled_for_recorded_days_and_404_otherwise(replay):
 
 
 def test_focus_odata_options(replay):
-    query = (
-        "$filter=Indicador%20eq%20'IPCA'%20and%20Data%20ge%20'2024-01-01'"
-        "&$orderby=Data%20desc&$top=3&$format=json"
-    )
+    query = "$filter=Indicador%20eq%20'IPCA'%20and%20Data%20ge%20'2024-01-01'&$orderby=Data%20desc&$top=3&$format=json"
     rows = get(replay, f"{FOCUS}/ExpectativasMercadoAnuais?{query}").json()["value"]
-    assert (
-        len(rows) == 3 and rows[0]["Data"] >= rows[-1]["Data"] and {r["Indicador"] for r in rows} == {"IPCA"}
-    )
+    assert len(rows) == 3 and rows[0]["Data"] >= rows[-1]["Data"] and {r["Indicador"] for r in rows} == {"IPCA"}
     bad = get(replay, f"{FOCUS}/ExpectativasMercadoAnuais?$filter=Nope%20eq%201&$format=json")
     assert bad.status_code == 400 and bad.text.startswith("/*{")
     assert get(replay, f"{FOCUS}/ExpectativasMercadoTop5Mensais?$format=json").json()["value"] == []
 
 
 def test_control_endpoints(replay):
-    injected = httpx.post(
-        f"{replay.base_url}/_replay/faults", json={"kind": "503", "count": 1, "match": "sgs.1/"}
-    )
+    injected = httpx.post(f"{replay.base_url}/_replay/faults", json={"kind": "503", "count": 1, "match": "sgs.1/"})
     assert injected.status_code == 200 and injected.json()[0]["kind"] == "503"
     target = "/dados/serie/bcdata.sgs.1/dados?formato=json&dataInicial=02/01/2024&dataFinal=02/01/2024"
     assert get(replay, target).status_code == 503
     assert get(replay, target).status_code == 200
     assert httpx.get(f"{replay.base_url}/_replay/requests").json() == [target, target]
     assert httpx.post(f"{replay.base_url}/_replay/faults", json={"kind": "nope"}).status_code == 400
+
+
+def test_today_cutoff_serves_nothing_after_that_day(replay):
+    """A replayed "today" (importau soak): later SGS values, PTAX quotes, closing files and Focus surveys do not
+    exist yet; the clock endpoint moves it, null lifts it."""
+    sgs = "/dados/serie/bcdata.sgs.1/dados?formato=json&dataInicial=01/11/2024&dataFinal=30/11/2024"
+    ptax = (
+        f"{PTAX}/CotacaoMoedaPeriodo(moeda=@moeda,dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)"
+        "?@moeda='USD'&@dataInicial='11-01-2024'&@dataFinalCotacao='11-30-2024'&$format=json"
+    )
+    focus = f"{FOCUS}/ExpectativasMercadoAnuais?$orderby=Data%20desc&$top=1&$format=json"
+    every_day = [row["data"] for row in get(replay, sgs).json()]
+    try:
+        moved = httpx.post(f"{replay.base_url}/_replay/clock", json={"today": "2024-11-06"}, timeout=5)
+        assert moved.json() == {"today": "2024-11-06"}
+        assert [row["data"] for row in get(replay, sgs).json()] == [
+            "01/11/2024",
+            "04/11/2024",
+            "05/11/2024",
+            "06/11/2024",
+        ]
+        assert max(row["dataHoraCotacao"][:10] for row in get(replay, ptax).json()["value"]) == "2024-11-06"
+        assert get(replay, "/Download/fechamento/20241107.csv").status_code == 404
+        assert get(replay, "/Download/fechamento/20241106.csv").status_code == 200
+        assert get(replay, focus).json()["value"][0]["Data"] <= "2024-11-06"
+        last = "/dados/serie/bcdata.sgs.1/dados/ultimos/2?formato=json"
+        assert [row["data"] for row in get(replay, last).json()] == ["05/11/2024", "06/11/2024"]
+    finally:
+        httpx.post(f"{replay.base_url}/_replay/clock", json={"today": None}, timeout=5)
+    assert [row["data"] for row in get(replay, sgs).json()] == every_day and len(every_day) > 4
 
 
 def test_cli_prints_base_urls_and_serves(tmp_path):
@@ -174,10 +190,7 @@ def test_cli_prints_base_urls_and_serves(tmp_path):
         assert env["BCB_SGS_BASE_URL"].startswith("http://127.0.0.1:") and env["BCB_SGS_BASE_URL"].endswith(
             "/dados/serie"
         )
-        url = (
-            env["BCB_SGS_BASE_URL"]
-            + "/bcdata.sgs.1/dados?formato=json&dataInicial=02/01/2024&dataFinal=02/01/2024"
-        )
+        url = env["BCB_SGS_BASE_URL"] + "/bcdata.sgs.1/dados?formato=json&dataInicial=02/01/2024&dataFinal=02/01/2024"
         assert httpx.get(url, timeout=5).json() == [{"data": "02/01/2024", "valor": "4.8916"}]
     finally:
         process.send_signal(signal.SIGTERM)
