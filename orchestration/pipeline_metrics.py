@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from orchestration.resources.alerts import redact_secrets
+
 log = logging.getLogger(__name__)
 
 ROWS, QUARANTINED, RETRIES = "row_count", "quarantined", "retries"  # metadata keys the assets record
@@ -143,8 +145,6 @@ class PipelineHealthCollector(Collector):
                 self._snapshot, self._jobs = read_snapshot(self.instance, self.max_runs, self._jobs)
                 self._ok = True
             except Exception as error:  # a database that is down: say so in a metric, serve the last values
-                from orchestration.resources.alerts import redact_secrets
-
                 self._ok, self._errors = False, self._errors + 1
                 log.warning("reading the Dagster instance failed: %s", redact_secrets(str(error).splitlines()[0]))
             self._duration = time.monotonic() - started

@@ -36,6 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from prometheus_client import CollectorRegistry, start_http_server
 
     from orchestration.pipeline_metrics import PipelineHealthCollector
+    from orchestration.resources.alerts import redact_secrets
     from orchestration.resources.settings import resolve_data_dir
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -50,14 +51,24 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    with DagsterInstance.get() as instance:
+    try:
+        instance = DagsterInstance.get()  # the deployed instance connects to PostgreSQL here
+    except Exception as error:
+        first = redact_secrets((str(error).strip().splitlines() or [type(error).__name__])[0])
+        print(f"importau metrics: cannot open the Dagster instance at {home}: {first}", file=sys.stderr)
+        return 1
+    with instance:
         collector = PipelineHealthCollector(instance, interval=args.interval, max_runs=args.max_runs)
         snapshot = collector.refresh()  # a first read now: an unreadable instance shows at start, not at a scrape
         if snapshot is not None:
             LOG.info("read %s: %d assets materialized, %d jobs", home, len(snapshot.assets), len(snapshot.jobs))
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
-        server, thread = start_http_server(args.port, addr=args.host, registry=registry)
+        try:
+            server, thread = start_http_server(args.port, addr=args.host, registry=registry)
+        except OSError as error:
+            print(f"importau metrics: cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+            return 1
         LOG.info("serving http://%s:%d/metrics (reads at most every %.0f s)", args.host, args.port, args.interval)
         try:
             while not stop.wait(1.0):
