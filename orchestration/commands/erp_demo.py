@@ -3,15 +3,26 @@
 The generator is deterministic, so regenerating gives the same bytes and the file-drop registry skips files it
 has already loaded. The bank truth it writes feeds the Open Finance sandbox; the ground truth is for
 evaluation only and never reaches the pipeline.
+
+Day by day (`importau soak`): `company_as_of` keeps the rows the ERP had changed by the end of a São Paulo day
+(`updated_at`), `drop_day` drops the rows changed on one day (or up to it) as that day's exports, one file per
+entity that changed (`<entity>__<day>.csv|xlsx`); the demo company carries each row's last version only, so a row
+appears on the day of its last change.
 """
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from ingestion.erp.demo.company import generate
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ingestion.common.clock import SAO_PAULO
+from ingestion.erp.demo.company import DemoCompany, generate
 from ingestion.erp.demo.writers import write_bank_truth, write_exports, write_ground_truth
 
 DEMO_SEED = 42
@@ -36,6 +47,40 @@ def drop_exports(exports: Path, inbox: Path) -> list[Path]:
         target = inbox / f"{source.stem}__demo{source.suffix}"
         shutil.copyfile(source, target)
         dropped.append(target)
+    return dropped
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` in São Paulo, in UTC (the ERP's `updated_at` are UTC)."""
+    return datetime.combine(day + timedelta(days=1), time.min, SAO_PAULO).astimezone(UTC)
+
+
+def company_between(company: DemoCompany, after: date | None, through: date) -> DemoCompany:
+    """The company with the ERP rows changed after the end of `after` (None: from the start) up to the end of
+    `through` (São Paulo days, by `updated_at`)."""
+    erp = {}
+    for entity, table in company.erp.items():
+        updated = table.column("updated_at")
+        keep = pc.less(updated, pa.scalar(end_of_day(through), updated.type))
+        if after is not None:
+            keep = pc.and_(keep, pc.greater_equal(updated, pa.scalar(end_of_day(after), updated.type)))
+        erp[entity] = table.filter(keep)
+    return dataclasses.replace(company, erp=erp)
+
+
+def drop_day(company: DemoCompany, inbox: Path, day: date, after: date | None, work: Path) -> list[Path]:
+    """Drop into the inbox the exports of the rows changed after `after` up to `day`: one file per entity with
+    rows, named `<entity>__<day>.<ext>` (the exports are written to `work/<day>` first)."""
+    sliced = company_between(company, after, day)
+    folder = work / day.isoformat()
+    write_exports(dataclasses.replace(sliced, erp={e: t for e, t in sliced.erp.items() if t.num_rows}), folder)
+    inbox.mkdir(parents=True, exist_ok=True)
+    dropped = []
+    for source in sorted(folder.iterdir()):
+        if source.suffix in {".csv", ".xlsx"}:
+            target = inbox / f"{source.stem}__{day.isoformat()}{source.suffix}"
+            shutil.copyfile(source, target)
+            dropped.append(target)
     return dropped
 
 

@@ -1,0 +1,53 @@
+"""The parts of `importau soak` that decide its verdict, without running a soak: the mart comparison (it must
+flag a lost, doubled or changed row), the business days, and the ERP's day-by-day drops."""
+
+from datetime import date
+
+from ingestion.erp.demo.company import generate
+from orchestration.commands.erp_demo import company_between, drop_day, end_of_day
+from orchestration.commands.soak import business_days, differences
+
+CLEAN = {
+    "marts.fct_a": {"rows": 3, "xor": "11", "sum": "33"},
+    "marts.fct_b": {"rows": 1, "xor": "7", "sum": "7"},
+}
+
+
+def test_equal_checksums_have_no_difference():
+    assert differences({k: dict(v) for k, v in CLEAN.items()}, CLEAN) == []
+
+
+def test_a_lost_doubled_changed_or_extra_table_is_a_difference():
+    lost = {**CLEAN, "marts.fct_a": {"rows": 2, "xor": "5", "sum": "22"}}
+    assert differences(lost, CLEAN) == ["marts.fct_a: 2 rows vs 3 clean"]
+    changed = {**CLEAN, "marts.fct_b": {"rows": 1, "xor": "8", "sum": "8"}}
+    assert differences(changed, CLEAN) == ["marts.fct_b: 1 rows vs 1 clean, hashes differ"]
+    # a row doubled and another lost: same count, and the XOR alone could hide a pair; the sum does not
+    swapped = {**CLEAN, "marts.fct_a": {"rows": 3, "xor": "11", "sum": "34"}}
+    assert differences(swapped, CLEAN) == ["marts.fct_a: 3 rows vs 3 clean, hashes differ"]
+    extra = {**CLEAN, "marts.fct_a__dbt_backup": {"rows": 3, "xor": "11", "sum": "33"}}
+    assert differences(extra, CLEAN) == ["marts.fct_a__dbt_backup: only in the soak"]
+
+
+def test_business_days_skip_weekends_and_anbima_holidays():
+    # 2024-11-15 (Proclamação da República) and 2024-11-20 (Consciência Negra) are holidays
+    assert business_days(date(2024, 11, 14), 4) == [
+        date(2024, 11, 14),
+        date(2024, 11, 18),
+        date(2024, 11, 19),
+        date(2024, 11, 21),
+    ]
+
+
+def test_the_erp_drops_each_row_on_the_day_of_its_last_change(tmp_path):
+    company = generate()
+    base = drop_day(company, tmp_path / "inbox", date(2024, 10, 31), None, tmp_path / "work")
+    day = drop_day(company, tmp_path / "inbox", date(2024, 11, 4), date(2024, 10, 31), tmp_path / "work")
+    assert len(base) == 13 and day and all(path.name.endswith("__2024-11-04.csv") for path in day)
+    through = company_between(company, None, date(2024, 11, 4))
+    before = company_between(company, None, date(2024, 10, 31))
+    between = company_between(company, date(2024, 10, 31), date(2024, 11, 4))
+    for entity, table in through.erp.items():
+        assert table.num_rows == before.erp[entity].num_rows + between.erp[entity].num_rows
+        updated = between.erp[entity].column("updated_at").to_pylist()
+        assert all(end_of_day(date(2024, 10, 31)) <= stamp < end_of_day(date(2024, 11, 4)) for stamp in updated)
