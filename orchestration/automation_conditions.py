@@ -8,6 +8,12 @@ def raw_load_condition() -> dg.AutomationCondition:
     return dg.AutomationCondition.eager()
 
 
+def merged_raw_load_condition() -> dg.AutomationCondition:
+    """A raw table fed by several lake datasets (the ERP's file drops and its PostgreSQL extraction) loads when any
+    of them lands: a channel a deployment does not use stays missing forever and must not hold the others back."""
+    return raw_load_condition().without(~dg.AutomationCondition.any_deps_missing()).with_label("eager_any_lake_dataset")
+
+
 def dbt_condition() -> dg.AutomationCondition:
     """dbt models follow their upstream, without waiting for every historical partition to exist."""
     return dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())

@@ -3,13 +3,15 @@
 Raw tables are partitioned `toYYYYMM(_partition_date)`, like the Dagster partitions (months). `replace_partitions`
 first checks ClickHouse can read the lake (a DESCRIBE of the reader: no access fails before anything changes),
 builds the months' new rows in a side table `raw.<key>__incoming_<id>` with ONE `INSERT ... SELECT CAST(<col> AS
-<type>) ..., toDate(dt), now64(3, 'UTC'), _path FROM <reader> WHERE dt BETWEEN start AND end` (`<reader>` the
-lake's `file(...)`/`s3(...)` text, `dt` its hive partition column), then swaps each month in with `ALTER TABLE
-... REPLACE PARTITION ID ... FROM` the side table. Never DELETE then INSERT: an INSERT that fails after the DELETE
-leaves the range empty (measured: 1,094 -> 0 rows). A failure or a kill before the swap leaves the previous rows
-in place; each month's swap is atomic. The CASTs run with `date_time_overflow_behavior='throw'`, so a date
-outside `Date` fails loudly (an implicit INSERT conversion silently saturates it to 1970-01-01). Re-running
-gives the same rows (only `_loaded_at` changes). Settings go with each query, never `SET`.
+<type>) ..., toDate(dt), now64(3, 'UTC'), _path FROM <reader> WHERE dt BETWEEN start AND end` per lake dataset
+(`<reader>` the lake's `file(...)`/`s3(...)` text, `dt` its hive partition column; a raw table may merge several
+datasets of one schema, e.g. the ERP's file drops and its PostgreSQL extraction), then swaps each month in with
+`ALTER TABLE ... REPLACE PARTITION ID ... FROM` the side table. Never DELETE then INSERT: an INSERT that fails
+after the DELETE leaves the range empty (measured: 1,094 -> 0 rows). A failure or a kill before the swap leaves
+the previous rows in place; each month's swap is atomic. The CASTs run with
+`date_time_overflow_behavior='throw'`, so a date outside `Date` fails loudly (an implicit INSERT conversion
+silently saturates it to 1970-01-01). Re-running gives the same rows (only `_loaded_at` changes). Settings go
+with each query, never `SET`.
 """
 
 import re
@@ -93,8 +95,7 @@ def raw_columns(arrow_schema: pa.Schema, low_cardinality: Sequence[str] = ()) ->
     if clash:
         raise ValueError(f"lake columns may not be named {sorted(clash)} (the raw load adds or reads them)")
     columns = [
-        (_identifier(field.name), clickhouse_type(field, field.name in low_cardinality))
-        for field in arrow_schema
+        (_identifier(field.name), clickhouse_type(field, field.name in low_cardinality)) for field in arrow_schema
     ]
     return columns + list(METADATA_COLUMNS)
 
@@ -130,8 +131,7 @@ def ensure_raw_table(
 
 def existing_columns(client, key: str) -> list[tuple[str, str]]:
     rows = client.query(
-        "SELECT name, type FROM system.columns WHERE database = 'raw' AND table = {t:String} "
-        "ORDER BY position",
+        "SELECT name, type FROM system.columns WHERE database = 'raw' AND table = {t:String} ORDER BY position",
         parameters={"t": key},
     ).result_rows
     return [(name, type_) for name, type_ in rows]
@@ -175,14 +175,21 @@ def drop_stale_side_tables(client, key: str, older_than_hours: int = 6) -> list[
 
 
 def replace_partitions(
-    client, key: str, reader_sql: str | None, start: date, end: date, months_per_insert: int = MONTHS_PER_INSERT
+    client,
+    key: str,
+    reader_sql: str | Sequence[str] | None,
+    start: date,
+    end: date,
+    months_per_insert: int = MONTHS_PER_INSERT,
 ) -> int:
     """Replace the months start..end of `raw.<key>` from the lake, atomically per month; return the rows now there.
 
-    `reader_sql` is None when the lake holds no object in the range: those months become empty. Otherwise the
-    new rows are built in a side table first; a failure there (unreadable or corrupt object, S3 down, a kill)
-    leaves `raw.<key>` exactly as it was. Then each month is swapped in with `REPLACE PARTITION` (a month the
-    lake no longer has is dropped), and the side table is dropped.
+    `reader_sql` is one lake dataset's reader, or several (datasets of one schema merged into one raw table, e.g.
+    the ERP's file drops and its PostgreSQL extraction), or None / none when the lake holds no object in the
+    range: those months become empty. Otherwise the new rows are built in a side table first (one INSERT per
+    reader); a failure there (unreadable or corrupt object, S3 down, a kill) leaves `raw.<key>` exactly as it
+    was. Then each month is swapped in with `REPLACE PARTITION` (a month the lake no longer has is dropped), and
+    the side table is dropped.
     """
     if end < start:
         raise ValueError(f"date range ends before it starts: {start}..{end}")
@@ -191,13 +198,14 @@ def replace_partitions(
     columns = [(n, t) for n, t in existing_columns(client, key) if n not in dict(METADATA_COLUMNS)]
     if not columns:
         raise RawSchemaError(f"raw.{key} does not exist: call ensure_raw_table first")
-    if reader_sql is not None:
+    readers = [reader_sql] if isinstance(reader_sql, str) else list(reader_sql or [])
+    for reader in readers:
         try:  # before anything else: the lake must be readable (finds no file, or no access, early)
-            client.query(f"DESCRIBE TABLE {reader_sql}", settings=INSERT_SETTINGS)
+            client.query(f"DESCRIBE TABLE {reader}", settings=INSERT_SETTINGS)
         except Exception as error:
             said = next((line for line in str(error).splitlines() if "DB::Exception" in line), str(error))
             raise LakeNotReadableError(
-                f"raw.{key}: ClickHouse cannot read the lake at {reader_sql} (raw.{key} unchanged). Write the lake "
+                f"raw.{key}: ClickHouse cannot read the lake at {reader} (raw.{key} unchanged). Write the lake "
                 f"partitions first, or check the named collection's keys. ClickHouse said: {said.strip()[:400]}"
             ) from None
     window = {"start": start, "end": end}
@@ -205,7 +213,7 @@ def replace_partitions(
     side = f"raw.`{side_name}`"
     client.command(f"CREATE TABLE {side} AS {table}")
     try:
-        if reader_sql is not None:
+        for reader in readers:
             select = ",\n    ".join(f"CAST(`{name}` AS {type_}) AS `{name}`" for name, type_ in columns)
             names = ", ".join(f"`{name}`" for name, _ in columns)
             # ClickHouse refuses an INSERT block spanning more than 100 partitions (a 10-year backfill is 120)
@@ -214,8 +222,8 @@ def replace_partitions(
                 chunk_end = min(end, month_end(chunk[-1]))
                 client.command(
                     f"INSERT INTO {side} ({names}, _partition_date, _loaded_at, _source_file)\n"
-                    f"SELECT\n    {select},\n    toDate(dt), now64(3, 'UTC'), {_source_file_expression(reader_sql)}\n"
-                    f"FROM {reader_sql}\nWHERE dt BETWEEN {{start:Date}} AND {{end:Date}}",
+                    f"SELECT\n    {select},\n    toDate(dt), now64(3, 'UTC'), {_source_file_expression(reader)}\n"
+                    f"FROM {reader}\nWHERE dt BETWEEN {{start:Date}} AND {{end:Date}}",
                     parameters={"start": chunk[0], "end": chunk_end},
                     settings=INSERT_SETTINGS,
                 )

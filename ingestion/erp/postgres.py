@@ -11,10 +11,18 @@ back with `deleted_at` set; they are never dropped. The overlap re-reads rows of
 after a later `updated_at` had already been read; staging keeps the latest version of each key, so re-reading
 is harmless. Store the cursor (`CursorStore`) only after the rows have landed.
 
+`extract_range(conn, entity, after, upto)` is the same read bounded on both sides by the change time
+`greatest(updated_at, deleted_at)` (and the primary key at the upper bound), ordered by them, with the high-water
+mark it reached: what the partitioned extraction asset uses (`ingestion/erp/extraction.py`). `scan_keys` reads
+every primary key of a table, for the periodic hard-delete scan.
+
 The connection comes from a DSN (`ERP_POSTGRES_DSN`, libpq key/value or URL form); messages show it with the
-password masked (`safe_dsn`). Cursors are kept by `state.CursorStore`.
+password masked (`safe_dsn`). Every connection has a connect timeout and a statement timeout (and TCP
+keepalives), so no query waits without bound. Cursors are kept by `state.CursorStore` (or, per partition, by
+`state.PartitionCursors`).
 """
 
+import json
 import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -32,6 +40,10 @@ from ingestion.erp import contracts
 DSN_ENV = "ERP_POSTGRES_DSN"
 DEFAULT_SCHEMA = "erp"
 DEFAULT_OVERLAP = timedelta(minutes=10)
+DEFAULT_CONNECT_TIMEOUT = 10  # seconds: libpq's connect_timeout (the whole start-up, TLS and auth included)
+DEFAULT_STATEMENT_TIMEOUT = 300  # seconds: statement_timeout, and idle_in_transaction_session_timeout
+# TCP keepalives: a server or network that vanishes mid-query is noticed in about 30 + 3 x 10 s.
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 
 # Arrow type -> PostgreSQL type the loader creates, and the information_schema data types the extractor accepts.
 _STRING = ("text", "character varying", "character")
@@ -65,16 +77,69 @@ def dsn_from_env(environ: Mapping[str, str] = os.environ) -> str:
     return dsn
 
 
-def connect(dsn: str, connect_timeout: int = 10) -> psycopg.Connection:
-    """A connection (autocommit off); fails with `ErpDatabaseError` naming the DSN without its password."""
+def connect(
+    dsn: str,
+    connect_timeout: int = DEFAULT_CONNECT_TIMEOUT,
+    statement_timeout: float = DEFAULT_STATEMENT_TIMEOUT,
+    read_only: bool = False,
+    application_name: str = "importau",
+) -> psycopg.Connection:
+    """A connection (autocommit off) whose every statement is bounded; fails with `ErpDatabaseError` naming the
+    DSN without its password.
+
+    `connect_timeout` bounds the start-up (libpq), `statement_timeout` (seconds) every statement and every idle
+    transaction on the server, TCP keepalives a peer that disappears. The settings are sent with `SET` after
+    connecting, not as start-up `options`, so a pooler that refuses unknown start-up parameters (PgBouncer) still
+    works. `read_only` makes every transaction of the session read-only: the extraction never writes to the ERP.
+    """
     try:
-        return psycopg.connect(dsn, connect_timeout=connect_timeout)
+        conn = psycopg.connect(dsn, connect_timeout=connect_timeout, application_name=application_name, **KEEPALIVES)
     except psycopg.Error as error:
-        password = conninfo_to_dict(dsn).get("password") if dsn else None
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if password:
-            detail = detail.replace(password, "***")
-        raise ErpDatabaseError(f"cannot connect to the ERP database {safe_dsn(dsn)}: {detail}") from None
+        raise ErpDatabaseError(f"cannot connect to the ERP database {safe_dsn(dsn)}: {_detail(error, dsn)}") from None
+    try:
+        milliseconds = f"{max(1, round(statement_timeout * 1000))}ms"
+        for name, value in (
+            ("statement_timeout", milliseconds),
+            ("idle_in_transaction_session_timeout", milliseconds),
+            ("default_transaction_read_only", "on" if read_only else "off"),
+        ):
+            conn.execute("SELECT set_config(%s, %s, false)", (name, value))
+        conn.commit()
+    except psycopg.Error as error:
+        conn.close()
+        raise ErpDatabaseError(f"cannot set up the session on {safe_dsn(dsn)}: {_detail(error, dsn)}") from None
+    return conn
+
+
+def _detail(error: BaseException, dsn: str | None = None) -> str:
+    """The first line of a driver error, with the DSN's password (if any) masked."""
+    text = str(error).strip()
+    detail = text.splitlines()[0] if text else type(error).__name__
+    password = conninfo_to_dict(dsn).get("password") if dsn else None
+    return detail.replace(password, "***") if password else detail
+
+
+def where(conn: psycopg.Connection) -> str:
+    """The database of a connection for messages: host, port, database and user, never the password."""
+    try:
+        info = conn.info
+        return f"host={info.host} port={info.port} dbname={info.dbname} user={info.user}"
+    except psycopg.Error:  # a closed connection no longer says
+        return "(connection closed)"
+
+
+def database_error(conn: psycopg.Connection, what: str, error: psycopg.Error) -> ErpDatabaseError:
+    """A driver error as `ErpDatabaseError` naming the database and what was being done (the server's own words
+    say which timeout cancelled a statement: "canceling statement due to statement timeout")."""
+    hint = ""
+    if isinstance(error, psycopg.errors.QueryCanceled):
+        hint = (
+            ". A slow table or a lock held by the ERP: raise ErpResource.postgres_statement_timeout_seconds, "
+            "or look at pg_stat_activity on that server"
+        )
+    elif isinstance(error, psycopg.OperationalError):
+        hint = ". The server or the network went away: check that the ERP database answers, then re-run"
+    return ErpDatabaseError(f"{what} on the ERP database {where(conn)} failed: {_detail(error)}{hint}")
 
 
 # --- DDL and loading -------------------------------------------------------------------------------------------
@@ -140,9 +205,7 @@ def upsert_rows(conn: psycopg.Connection, entity: str, table: pa.Table, schema: 
     target = sql.Identifier(schema, entity)
     cols = sql.SQL(", ").join(map(sql.Identifier, names))
     updated = [name for name in names if name not in contract.primary_key]
-    assignments = sql.SQL(", ").join(
-        sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in updated
-    )
+    assignments = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(name)) for name in updated)
     changed = sql.SQL("ROW({}) IS DISTINCT FROM ROW({})").format(
         sql.SQL(", ").join(sql.Identifier("t", name) for name in updated),
         sql.SQL(", ").join(sql.Identifier("excluded", name) for name in updated),
@@ -230,8 +293,9 @@ def check_schema(conn: psycopg.Connection, entity: str, schema: str = DEFAULT_SC
         db = found.get(column.name)
         if db and not _accepts(column.arrow_type, db["data_type"], db["numeric_precision"], db["numeric_scale"]):
             shown = db["data_type"] + (
-                f"({db['numeric_precision']},{db['numeric_scale']})" if db["numeric_precision"] is not None
-                and db["data_type"] == "numeric" else ""
+                f"({db['numeric_precision']},{db['numeric_scale']})"
+                if db["numeric_precision"] is not None and db["data_type"] == "numeric"
+                else ""
             )
             problems.append(f"{column.name} is {shown}, the contract needs {pg_type(column.arrow_type)}")
     if problems:
@@ -281,3 +345,127 @@ def extract_incremental(
     new_cursor = max([*seen, *([cursor] if cursor is not None else [])], default=None)
     table, quarantine = contracts.validate(entity, rows)
     return Extraction(table, new_cursor, quarantine)
+
+
+# --- bounded extraction (the partitioned asset) and the key scan ------------------------------------------------
+
+CHANGED_AT = "_changed_at"  # greatest(updated_at, deleted_at): when the row last changed, a soft delete included
+FUTURE_TOLERANCE = timedelta(days=1)  # a change time further ahead of the database's clock is quarantined
+
+
+class RangeExtraction(NamedTuple):
+    """What `extract_range` returns."""
+
+    table: pa.Table  # valid rows in the contract schema, ordered by change time, then primary key
+    quarantine: list[QuarantineRecord]
+    read: int  # rows read, valid and quarantined
+    high_water: datetime | None  # the greatest change time read (bad rows included), never after database_now
+    high_water_key: tuple | None  # the primary key of the last row read at high_water, in the query's order
+    database_now: datetime  # the database's clock when the read started (its transaction's now())
+
+
+def _changed_at() -> sql.Composable:
+    return sql.SQL("greatest({}, {})").format(sql.Identifier("updated_at"), sql.Identifier("deleted_at"))
+
+
+def extract_range(
+    conn: psycopg.Connection,
+    entity: str,
+    after: datetime | None,
+    upto: datetime | None = None,
+    upto_key: tuple | None = None,
+    schema: str = DEFAULT_SCHEMA,
+    source: str = "erp_postgres",
+) -> RangeExtraction:
+    """The rows of `schema.entity` whose change time `greatest(updated_at, deleted_at)` is at or after `after`
+    (None: from the first) and at or before `upto` (None: up to now; with `upto_key`, `(change time, primary
+    key) <= (upto, upto_key)`), validated against the contract, in one transaction with the schema check.
+
+    The high-water mark is the last row read in `(change time, primary key)` order, bad rows included (a bad row
+    is reported once, not forever), but never after the database's clock: a row stamped in the future is read
+    again by later extractions until its time has come, instead of pushing the cursor past rows still to be
+    written. A change time more than a day ahead of the database's clock is quarantined (a clock or time-zone
+    error in the ERP). Queries use the `updated_at` and `deleted_at` indexes for the lower bound.
+    """
+    for name, value in (("after", after), ("upto", upto)):
+        if value is not None and value.tzinfo is None:
+            raise ValueError(f"{name} must be timezone-aware (UTC)")
+    if upto_key is not None and upto is None:
+        raise ValueError("upto_key needs upto")
+    contract = contracts.ENTITIES[entity]
+    key = [sql.Identifier(name) for name in contract.primary_key]
+    cols = sql.SQL(", ").join(sql.Identifier(column.name) for column in contract.columns)
+    query = sql.SQL("SELECT {}, {} AS {} FROM {}").format(
+        cols, _changed_at(), sql.Identifier(CHANGED_AT), sql.Identifier(schema, entity)
+    )
+    conditions, params = [], []
+    if after is not None:  # greatest(u, d) >= x  <=>  u >= x OR d >= x: both indexes serve it
+        conditions.append(sql.SQL("(updated_at >= %s OR deleted_at >= %s)"))
+        params += [after, after]
+    if upto is not None and upto_key is not None:
+        if len(upto_key) != len(key):
+            raise ValueError(f"upto_key {upto_key!r} does not match the key ({', '.join(contract.primary_key)})")
+        conditions.append(
+            sql.SQL("({}, {}) <= ({})").format(
+                _changed_at(), sql.SQL(", ").join(key), sql.SQL(", ").join([sql.Placeholder()] * (1 + len(key)))
+            )
+        )
+        params += [upto, *upto_key]
+    elif upto is not None:
+        conditions.append(sql.SQL("{} <= %s").format(_changed_at()))
+        params.append(upto)
+    if conditions:
+        query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+    query += sql.SQL(" ORDER BY {}, {}").format(_changed_at(), sql.SQL(", ").join(key))
+    try:
+        with conn.transaction():
+            check_schema(conn, entity, schema)
+            database_now = conn.execute("SELECT now()").fetchone()[0]
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(query, params)
+                rows = cur.fetchall()
+    except SchemaDriftError:
+        raise
+    except psycopg.Error as error:
+        raise database_error(conn, f"reading {schema}.{entity}", error) from None
+    high_water, high_water_key = None, None
+    for row in reversed(rows):
+        if row[CHANGED_AT] <= database_now:
+            high_water, high_water_key = row[CHANGED_AT], tuple(row[name] for name in contract.primary_key)
+            break
+    future = [row for row in rows if row[CHANGED_AT] > database_now + FUTURE_TOLERANCE]
+    current = [row for row in rows if row[CHANGED_AT] <= database_now + FUTURE_TOLERANCE]
+    for row in rows:
+        del row[CHANGED_AT]
+    table, quarantine = contracts.validate(entity, current, source=source)
+    for row in future:
+        stamp = max(stamp for stamp in (row["updated_at"], row["deleted_at"]) if stamp is not None)
+        quarantine.append(
+            QuarantineRecord(
+                source,
+                entity,
+                contract.key_of(row),
+                f"{entity} {contract.key_of(row)}: changed at {stamp.isoformat()}, more than "
+                f"{FUTURE_TOLERANCE.days} day after the database's clock ({database_now.isoformat()}): a clock "
+                "or time-zone error in the ERP",
+                json.dumps(row, default=str, ensure_ascii=False, sort_keys=True),
+            )
+        )
+    return RangeExtraction(table, quarantine, len(rows), high_water, high_water_key, database_now)
+
+
+def scan_keys(conn: psycopg.Connection, entity: str, schema: str = DEFAULT_SCHEMA) -> set[tuple]:
+    """Every primary key of `schema.entity` (soft-deleted rows included: they still exist), after the schema check.
+    The hard-delete scan compares them with the keys the lake holds."""
+    contract = contracts.ENTITIES[entity]
+    query = sql.SQL("SELECT {} FROM {}").format(
+        sql.SQL(", ").join(sql.Identifier(name) for name in contract.primary_key), sql.Identifier(schema, entity)
+    )
+    try:
+        with conn.transaction():
+            check_schema(conn, entity, schema)
+            return {tuple(row) for row in conn.execute(query).fetchall()}
+    except SchemaDriftError:
+        raise
+    except psycopg.Error as error:
+        raise database_error(conn, f"scanning the keys of {schema}.{entity}", error) from None

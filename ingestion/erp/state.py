@@ -1,6 +1,8 @@
 """The adapters' small persistent state, as JSON objects in a local folder or a `Folder` (e.g. an S3 prefix).
 
 `CursorStore`: the incremental-extraction cursor of each ERP table (pure in memory; `load`/`save`).
+`PartitionCursors`: what the partitioned PostgreSQL extraction read for each table and month partition (the change
+time range and its high-water mark), so a re-run of a partition reads the same range (`ingestion/erp/extraction.py`).
 `FileRegistry`: the SHA-256 of every dropped file already loaded (so an identical re-drop is skipped) and when it
 arrived (`next_arrival`: strictly increasing, the tie-break of the staging dedupe).
 Both are written whole (atomically in a local folder). One writer at a time: the orchestration runs one
@@ -9,6 +11,7 @@ extraction per table and one file-drop run at a time.
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from ingestion.erp.folders import Folder, as_folder, read_json, write_json
@@ -121,3 +124,119 @@ class FileRegistry:
             and (since is None or arrival > since)
         ]
         return dict(max(later, key=self._arrival)) if later else None
+
+
+@dataclass(frozen=True)
+class PartitionCursor:
+    """What the extraction of one table recorded for one partition: the change times it owns.
+
+    `start` is where the partition's range begins (the high-water mark of the partitions before it when it first
+    ran; None for the first partition ever extracted); `high_water` and `high_water_key` are the last row read, in
+    `(change time, primary key)` order (equal to `start` and None while nothing was read). `extracted_at` is the
+    arrival stamped on the rows of its last run, `rows` how many versions it has landed in all.
+    """
+
+    start: datetime | None
+    high_water: datetime | None
+    high_water_key: tuple | None
+    extracted_at: datetime
+    rows: int = 0
+
+    def to_dict(self) -> dict:
+        stamp = lambda value: value.isoformat() if value is not None else None  # noqa: E731
+        return {
+            "start": stamp(self.start),
+            "high_water": stamp(self.high_water),
+            "high_water_key": list(self.high_water_key) if self.high_water_key is not None else None,
+            "extracted_at": self.extracted_at.isoformat(),
+            "rows": self.rows,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "PartitionCursor":
+        stamp = lambda value: datetime.fromisoformat(value) if value else None  # noqa: E731
+        key = data.get("high_water_key")
+        return cls(
+            stamp(data.get("start")),
+            stamp(data.get("high_water")),
+            tuple(key) if key is not None else None,
+            datetime.fromisoformat(data["extracted_at"]),
+            int(data.get("rows", 0)),
+        )
+
+
+class PartitionCursors:
+    """The partitioned extraction's cursors, `{"erp.payables": {"2026-12-01": {...}}}` (`PartitionCursor`), plus the
+    time of each table's last key scan; JSON, written whole. Partition keys are `YYYY-MM-DD` (they sort as dates).
+    """
+
+    def __init__(self, data: Mapping | None = None):
+        data = dict(data or {})
+        self._scans: dict[str, datetime] = {
+            table: datetime.fromisoformat(value) for table, value in dict(data.pop("_key_scans", {})).items()
+        }
+        self._cursors: dict[str, dict[str, PartitionCursor]] = {
+            table: {partition: PartitionCursor.from_dict(entry) for partition, entry in partitions.items()}
+            for table, partitions in data.items()
+        }
+
+    @staticmethod
+    def key(entity: str, schema: str = DEFAULT_SCHEMA) -> str:
+        return f"{schema}.{entity}"
+
+    def get(self, entity: str, partition: str, schema: str = DEFAULT_SCHEMA) -> PartitionCursor | None:
+        return self._cursors.get(self.key(entity, schema), {}).get(partition)
+
+    def set(self, entity: str, partition: str, cursor: PartitionCursor, schema: str = DEFAULT_SCHEMA) -> None:
+        self._cursors.setdefault(self.key(entity, schema), {})[partition] = cursor
+
+    def partitions(self, entity: str, schema: str = DEFAULT_SCHEMA) -> dict[str, PartitionCursor]:
+        return dict(sorted(self._cursors.get(self.key(entity, schema), {}).items()))
+
+    def high_water_before(self, entity: str, partition: str, schema: str = DEFAULT_SCHEMA) -> datetime | None:
+        """The greatest high-water mark recorded by the partitions before `partition` (where a new one starts)."""
+        marks = [
+            cursor.high_water
+            for key, cursor in self.partitions(entity, schema).items()
+            if key < partition and cursor.high_water is not None
+        ]
+        return max(marks, default=None)
+
+    def recorded_after(self, entity: str, partition: str, schema: str = DEFAULT_SCHEMA) -> bool:
+        """Whether a later partition has recorded an extraction (this one is then closed)."""
+        return any(key > partition for key in self.partitions(entity, schema))
+
+    def last_extracted(self) -> datetime | None:
+        """The latest `extracted_at` recorded, over every table and partition."""
+        stamps = [cursor.extracted_at for partitions in self._cursors.values() for cursor in partitions.values()]
+        return max(stamps, default=None)
+
+    def next_arrival(self, now: datetime | None = None) -> datetime:
+        """The arrival of an extraction starting now: the time in UTC to the millisecond, at least 1 ms after every
+        extraction recorded (as `FileRegistry.next_arrival` does for file drops)."""
+        now = (now or datetime.now(UTC)).astimezone(UTC)
+        stamp = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        last = self.last_extracted()
+        return stamp if last is None or stamp > last else last + timedelta(milliseconds=1)
+
+    def last_key_scan(self, entity: str, schema: str = DEFAULT_SCHEMA) -> datetime | None:
+        return self._scans.get(self.key(entity, schema))
+
+    def set_key_scan(self, entity: str, when: datetime, schema: str = DEFAULT_SCHEMA) -> None:
+        self._scans[self.key(entity, schema)] = when
+
+    def to_dict(self) -> dict:
+        data: dict = {
+            table: {partition: cursor.to_dict() for partition, cursor in sorted(partitions.items())}
+            for table, partitions in sorted(self._cursors.items())
+        }
+        if self._scans:
+            data["_key_scans"] = {table: when.isoformat() for table, when in sorted(self._scans.items())}
+        return data
+
+    @classmethod
+    def load(cls, location: "Folder | str | os.PathLike", name: str = "postgres_cursors.json") -> "PartitionCursors":
+        return cls(read_json(as_folder(location), name))
+
+    def save(self, location: "Folder | str | os.PathLike", name: str = "postgres_cursors.json") -> None:
+        write_json(as_folder(location), name, self.to_dict())

@@ -8,6 +8,8 @@ never load the same bytes twice in a row) and appends what landed to the lake ob
 a day without a drop has no object. `erp_raw_load` replaces the run's months in ClickHouse atomically, copying
 `_arrived_at` from the lake, so a re-run gives the same rows. Staging keeps the latest version of each key: the
 newest `updated_at`, then the latest arrival (a corrected file re-dropped with the same `updated_at` wins).
+`erp_raw_load` also loads the PostgreSQL extraction's datasets (`lake/erp_postgres__<entity>`, erp_postgres.py)
+into the same raw tables, when there are any: a version from either channel competes by the same order.
 """
 
 from datetime import date, timedelta
@@ -18,7 +20,9 @@ import pyarrow as pa
 from ingestion.common.lake import Lake
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp import contracts, filedrop
+from ingestion.erp.extraction import LAKE_SOURCE as POSTGRES_LAKE_SOURCE
 from ingestion.erp.state import FileRegistry
+from orchestration.automation_conditions import merged_raw_load_condition
 from orchestration.constants import OWNER
 from orchestration.defs.metadata import partition_dates, sao_paulo_today
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
@@ -119,12 +123,14 @@ raw_load = raw_load_assets(
             schema=contracts.lake_schema(entity),
             order_by=contracts.ENTITIES[entity].primary_key,
             low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed],
-            description=f"ERP {entity.replace('_', ' ')}, every loaded version with its arrival "
-            "(staging keeps the latest).",
+            description=f"ERP {entity.replace('_', ' ')}, every loaded version with its arrival, from the "
+            "file drops and the PostgreSQL extraction (staging keeps the latest).",
+            more_lake_sources=(POSTGRES_LAKE_SOURCE,),
         )
         for entity in contracts.ENTITY_NAMES
     ],
     partitions_def=erp_partitions,
+    automation_condition=merged_raw_load_condition(),
 )
 raw_assets = [raw_load]
 

@@ -21,8 +21,9 @@ source_jobs = [
     for name, group in SOURCE_JOBS
 ]
 
-# Assets that only run where their system is configured (Airbyte-managed Open Finance), never in the main path.
-OPTIONAL_GROUPS = ["airbyte"]
+# Assets that only run where their system is configured (Airbyte-managed Open Finance, the ERP's PostgreSQL),
+# never in the main path.
+OPTIONAL_GROUPS = ["airbyte", "erp_postgres"]
 
 transform_job = dg.define_asset_job(
     "transform",

@@ -3,7 +3,10 @@
 One multi-asset per source (one step, one warehouse open, whatever the number of entities), subsettable so a
 sensor or a person can load a single entity. For each selected entity it creates the table from the dataset's
 Arrow schema on first use, then replaces the run's months atomically (`ingestion/common/raw_load.py`: side table,
-then `REPLACE PARTITION`), and runs its `no_duplicate_keys` check (blocking) on the months it loaded.
+then `REPLACE PARTITION`), and runs its `no_duplicate_keys` check (blocking) on the months it loaded. A raw table
+may merge several lake datasets of one schema (`RawTable.more_lake_sources`: the ERP's file drops and its
+PostgreSQL extraction both land versions of the same rows); its lake assets are then all its deps, and its
+condition must not wait for every one of them (`merged_raw_load_condition`).
 """
 
 from collections.abc import Sequence
@@ -32,6 +35,7 @@ class RawTable:
     low_cardinality: Sequence[str]
     description: str
     unique_key: Sequence[str] = ()  # columns no two rows share (may name `_partition_date`); empty = no check
+    more_lake_sources: Sequence[str] = ()  # other lake datasets `<lake source>/<entity>` loaded into the same table
 
 
 def raw_key(source: str, entity: str) -> dg.AssetKey:
@@ -44,18 +48,25 @@ def column_schema(client, name: str) -> dg.TableSchema:
 
 
 def raw_load_assets(
-    *, source: str, tables: Sequence[RawTable], partitions_def: dg.PartitionsDefinition
+    *,
+    source: str,
+    tables: Sequence[RawTable],
+    partitions_def: dg.PartitionsDefinition,
+    automation_condition: dg.AutomationCondition | None = None,
 ) -> dg.AssetsDefinition:
     """`<source>_raw_load`: the raw tables of one source as one subsettable multi-asset with its checks."""
     by_key = {raw_key(source, table.entity): table for table in tables}
     specs = [
         dg.AssetSpec(
             key,
-            deps=[dg.AssetKey(["lake", key.path[-1]])],
+            deps=[
+                dg.AssetKey(["lake", f"{lake_source}__{table.entity}"])
+                for lake_source in (source, *table.more_lake_sources)
+            ],
             group_name=source,
             kinds={"clickhouse"},
             owners=[OWNER],
-            automation_condition=raw_load_condition(),
+            automation_condition=automation_condition or raw_load_condition(),
             description=f"{table.description} Loaded from the lake into raw.{key.path[-1]}.",
         )
         for key, table in by_key.items()
@@ -94,9 +105,13 @@ def raw_load_assets(
                 ensure_raw_table(wh.client, name, table.schema, list(table.order_by), list(table.low_cardinality))
                 for stale in drop_stale_side_tables(wh.client, name):
                     context.log.warning(f"dropped raw.{stale}, left behind by an interrupted load")
-                days = [day for day in store.list_partitions(source, table.entity) if start <= day <= end]
-                reader = store.clickhouse_reader(source, table.entity) if days else None
-                rows = replace_partitions(wh.client, name, reader, start, end)
+                readers, days = [], []
+                for lake_source in (source, *table.more_lake_sources):
+                    found = [day for day in store.list_partitions(lake_source, table.entity) if start <= day <= end]
+                    if found:
+                        readers.append(store.clickhouse_reader(lake_source, table.entity))
+                        days += found
+                rows = replace_partitions(wh.client, name, readers, start, end)
                 preview = wh.query_arrow(
                     f"SELECT * FROM raw.{name} WHERE _partition_date BETWEEN %(start)s AND %(end)s LIMIT 5",
                     parameters=window,

@@ -33,6 +33,7 @@ def test_every_check_and_schedule_is_there(definitions):
         "bcb_daily_schedule",
         "bcb_monthly_series_schedule",
         "open_finance_daily_schedule",
+        "erp_postgres_daily_schedule",
     }
     assert {"ingest_bcb", "ingest_open_finance", "transform"} <= {job.name for job in definitions.jobs}
 
