@@ -9,4 +9,6 @@ check_home=$(mktemp -d)
 trap 'rm -rf "$check_home"' EXIT
 printf "telemetry:\n  enabled: false\n" > "$check_home/dagster.yaml"
 DAGSTER_HOME="$check_home" APP_ENV=ci VIRTUAL_ENV="$PWD/.venv" .venv/bin/dg check defs
-.venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist), one per core: a test file, or a folder sharing a heavy session fixture, stays in one
+# worker (tests/conftest.py). Serially the suite left one of the two cores mostly idle (load average about 1).
+.venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
