@@ -9,7 +9,7 @@ not answer after the capped retries fails the sensor's tick with the reason (vis
 
 import dagster as dg
 
-from orchestration.defs.automation import _sensor_status
+from orchestration.defs.automation import default_sensor_status
 from orchestration.resources.alerts import AlertWebhookResource, redact_secrets
 
 ERROR_LINES = 5  # of each error message
@@ -67,7 +67,7 @@ def failure_alert(context: dg.RunFailureSensorContext, alerts: AlertWebhookResou
 @dg.run_failure_sensor(
     name="run_failure_alert",
     description="POST a JSON alert to ALERT_WEBHOOK_URL for every failed run (job, run, failed steps, error, link).",
-    default_status=_sensor_status(),
+    default_status=default_sensor_status(),
 )
 def run_failure_alert(context: dg.RunFailureSensorContext, alerts: AlertWebhookResource) -> None:
     run_id = context.dagster_run.run_id

@@ -17,7 +17,7 @@ DBT_ML_FEATURES = dg.AssetSelection.key_prefixes("ml") & dg.AssetSelection.kind(
 ML = dg.AssetSelection.key_prefixes("ml") - DBT_ML_FEATURES  # training (weekly cron) and scoring
 
 
-def _sensor_status() -> dg.DefaultSensorStatus:
+def default_sensor_status() -> dg.DefaultSensorStatus:
     """Automation runs by itself everywhere except in CI, where tests drive every run."""
     running = os.environ.get("APP_ENV", "local").lower() != "ci"
     return dg.DefaultSensorStatus.RUNNING if running else dg.DefaultSensorStatus.STOPPED
@@ -67,21 +67,21 @@ ingestion_automation = dg.AutomationConditionSensorDefinition(
     "ingestion_automation",
     target=INGESTION_DOWNSTREAM,
     run_tags={"importau/family": "ingestion"},
-    default_status=_sensor_status(),
+    default_status=default_sensor_status(),
 )
 
 dbt_automation = dg.AutomationConditionSensorDefinition(
     "dbt_automation",
     target=DBT | DBT_ML_FEATURES,
     run_tags={"importau/family": "dbt"},
-    default_status=_sensor_status(),
+    default_status=default_sensor_status(),
 )
 
 ml_automation = dg.AutomationConditionSensorDefinition(
     "ml_automation",
     target=ML,
     run_tags={"importau/family": "ml"},
-    default_status=_sensor_status(),
+    default_status=default_sensor_status(),
 )
 
 schedules = [bcb_daily_schedule, bcb_monthly_series_schedule, open_finance_daily_schedule]
