@@ -212,17 +212,20 @@ def differences(ours: dict[str, dict], clean: dict[str, dict]) -> list[str]:
 
 
 def print_report(report: dict) -> None:
+    from orchestration.commands.soak_faults import FAULTS
+
     say("")
-    say(f"{'day':<11} {'fault':<16} {'how it surfaced':<70} {'recovery':>9}  marts = clean")
+    say(f"{'day':<11} {'fault':<16} {'surfaced as':<42} {'recovery':>9}  marts = clean")
     for day in report["days"]:
-        surfaced = "; ".join(day.get("surfaced") or []) or ("-" if day["ok"] else day.get("error", ""))
+        how = FAULTS[day["fault"]].how if day["fault"] in FAULTS else "-"
         recovery = f"{day['recovery_s']:.1f} s" if day.get("recovery_s") is not None else "-"
         equal = "yes" if day.get("equal") else ("NO: " + "; ".join(day.get("differences", []))[:200])
+        if not day["ok"]:
+            equal = f"DAY FAILED: {day.get('error', '')[:300]}"
         check = f"  CHECK FAILED: {day['check']}" if day.get("check") else ""
-        lines = [surfaced[i : i + 70] for i in range(0, len(surfaced), 70)] or [""]
-        say(f"{day['day']:<11} {day['fault'] or 'none':<16} {lines[0]:<70} {recovery:>9}  {equal}{check}")
-        for line in lines[1:]:
-            say(f"{'':<28} {line}")
+        say(f"{day['day']:<11} {day['fault'] or 'none':<16} {how:<42} {recovery:>9}  {equal}{check}")
+        for line in day.get("surfaced") or []:
+            say(f"{'':<12}- {line[:300]}")
     final = report["final"]
     say("")
     say(

@@ -29,6 +29,7 @@ AMOUNT_COLUMNS = {"payables": "amount", "receivables": "amount_brl", "payable_se
 @dataclass
 class Fault:
     name: str = ""
+    how: str = ""  # how it surfaces, in a few words (the report's column)
     target: str = ""  # the job it strikes
     surfaced: list[str] = field(default_factory=list)
     injected_at: float | None = None  # time.monotonic()
@@ -77,6 +78,7 @@ class Kill(Fault):
     it (what the deployed daemon's run monitoring does for ended runs), and the day runs the job again."""
 
     name: str = "kill"
+    how: str = "run killed: left STARTED holding its slot"
     target: str = "ingest_erp"
     step: str = "erp_raw_load"
     delay_s: float = 1.0
@@ -130,6 +132,7 @@ class S3Stop(Fault):
     lake, for S3_OUTAGE_S; the step fails within the lake's bounds; once S3 is back the job runs again."""
 
     name: str = "s3_stop"
+    how: str = "run failed (LakeError)"
     target: str = "ingest_bcb"
     step: str = "bcb_pull"
     outage_s: float = S3_OUTAGE_S
@@ -174,6 +177,7 @@ class BcbHttp(Fault):
     """The BCB answers 429, 500 and truncated bodies (two of each): the client retries, the run succeeds."""
 
     name: str = "bcb_http"
+    how: str = "retried"
     target: str = "ingest_bcb"
 
     def before(self, phase: Phase, job: str, tags: dict) -> dict:
@@ -221,6 +225,7 @@ class ErpCorrupt(Fault):
     rows are quarantined with their reasons; the ERP sends the file again and it loads."""
 
     name: str = "erp_corrupt"
+    how: str = "rows quarantined"
     target: str = "ingest_erp"
 
     def before(self, phase: Phase, job: str, tags: dict) -> dict:
@@ -263,6 +268,7 @@ class ErpCorrection(Fault):
     win in staging (arrival order), checked on the row itself and by the marts."""
 
     name: str = "erp_correction"
+    how: str = "wrong row landed, correction won"
     target: str = "ingest_erp"
 
     def before(self, phase: Phase, job: str, tags: dict) -> dict:
@@ -319,6 +325,7 @@ class ConsentExpired(Fault):
     job runs again."""
 
     name: str = "consent_expired"
+    how: str = "run failed (ConsentError)"
     target: str = "ingest_open_finance"
 
     def before(self, phase: Phase, job: str, tags: dict) -> dict:
@@ -357,6 +364,7 @@ class RabbitPoison(Fault):
     erp_events_sensor does) and is acknowledged once that run is stored."""
 
     name: str = "rabbitmq_poison"
+    how: str = "dead-lettered"
     target: str = "ingest_erp"
     url: str = RABBITMQ_URL
 
