@@ -21,6 +21,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -173,8 +174,9 @@ def run_day(phase, company, day: date, previous: date, fault) -> dict:
     return record
 
 
-def replay(phase, company, days: list[date], plan: list[str | None], records: list[dict]) -> None:
-    """The days on one phase, one fault a day from `plan` (None: none); a record per day into `records`."""
+def replay(phase, company, days: list[date], plan: list[str | None], records: list[dict], on_day=None) -> None:
+    """The days on one phase, one fault a day from `plan` (None: none); a record per day into `records`, then
+    `on_day()` (which saves the report so far)."""
     from orchestration.commands.soak_faults import new_fault
 
     previous = days[0] - timedelta(days=1)
@@ -190,10 +192,35 @@ def replay(phase, company, days: list[date], plan: list[str | None], records: li
             if fault.injected_at is None:
                 record["check"] = record["check"] or "the fault was never injected"
         records.append(record)
+        if on_day is not None:
+            on_day()
         outcome = "ok" if record["ok"] else f"FAILED {record['error']}"
         say(f"  {' '.join(filter(None, [phase.name, str(day), name]))}: {outcome} in {record.get('seconds', '-')} s")
         if "runs" not in record:
             return
+
+
+def compared_days(clean_records: list[dict], soak_records: list[dict]) -> tuple[list[dict], dict]:
+    """Each soak day (a copy) compared with the clean run's same day, its recovery time; and the soak's last
+    checksums."""
+    clean_days = {record["day"]: record.get("checksums") for record in clean_records}
+    days, last = [], {}
+    for source in soak_records:
+        record = dict(source)
+        clean_day = clean_days.get(record["day"])
+        if record["ok"]:
+            last = record["checksums"]
+            record["differences"] = (
+                differences(record["checksums"], clean_day) if clean_day else ["no clean run of that day"]
+            )
+            record["equal"] = not record["differences"]
+        injected = record.pop("injected_at", None)
+        if record["fault"] and injected is not None and record["ok"] and record["equal"]:
+            record["recovery_s"] = round(record["done_at"] - injected, 1)
+        record.pop("done_at", None)
+        record.pop("checksums", None)
+        days.append(record)
+    return days, last
 
 
 def differences(ours: dict[str, dict], clean: dict[str, dict]) -> list[str]:
@@ -250,6 +277,10 @@ def run(args: argparse.Namespace) -> int:
     from orchestration.dbt_manifest import refresh_manifest
     from orchestration.env_defaults import apply_env_defaults
 
+    def stop(signum, frame):  # SIGTERM (a CI timeout, a supervisor): unwind, so workers, servers, databases go
+        raise SystemExit(f"importau soak: stopped by signal {signum}")
+
+    signal.signal(signal.SIGTERM, stop)
     started, load_start = time.monotonic(), loadavg()
     names = [name.strip() for name in args.faults.split(",") if name.strip()]
     unknown = [name for name in names if name not in FAULTS and name != "none"]
@@ -264,6 +295,7 @@ def run(args: argparse.Namespace) -> int:
     work = Path(args.work or tempfile.mkdtemp(prefix="work-", dir=soaks))
     work.mkdir(parents=True, exist_ok=True)
     report_path = Path(args.json or soaks / f"report-{time.strftime('%Y%m%d-%H%M%S')}.json")
+    report_path.parent.mkdir(parents=True, exist_ok=True)
     s3 = "s3_stop" in plan
     instance = "deployed dagster.yaml on a throwaway PostgreSQL database" if args.postgres_dsn else "local SQLite"
     say(f"importau soak: {len(days)} business days {days[0]}..{days[-1]}, faults {', '.join(plan)}")
@@ -285,6 +317,15 @@ def run(args: argparse.Namespace) -> int:
         report["base_s"] = time.monotonic() - base_started
         clean_records: list[dict] = []
         soak_records: list[dict] = []
+        saving = threading.Lock()
+
+        def save_progress() -> None:
+            """The report so far (days compared where both sides ran them), for a long soak cut short."""
+            with saving:
+                report["days"] = compared_days(clean_records, soak_records)[0]
+                report.update(partial=True, clean_days_done=len(clean_records), wall_s=time.monotonic() - started)
+                report_path.write_text(json.dumps(report, indent=1, default=str))
+
         phases = {"postgres_dsn": args.postgres_dsn or None, "keep": args.keep, "s3": s3}
         if args.side_by_side:
             with (
@@ -293,47 +334,42 @@ def run(args: argparse.Namespace) -> int:
             ):
                 clean.instance(), soak.instance()  # opened before the threads (PostgreSQL settings via os.environ)
                 replays = [
-                    threading.Thread(target=replay, args=(clean, company, days, [None] * len(days), clean_records)),
-                    threading.Thread(target=replay, args=(soak, company, days, plan, soak_records)),
+                    threading.Thread(
+                        target=replay,
+                        args=(clean, company, days, [None] * len(days), clean_records, save_progress),
+                        daemon=True,
+                    ),
+                    threading.Thread(
+                        target=replay, args=(soak, company, days, plan, soak_records, save_progress), daemon=True
+                    ),
                 ]
                 for thread in replays:
                     thread.start()
                 for thread in replays:
-                    thread.join()
+                    while thread.is_alive():  # in steps: a signal handler runs between them
+                        thread.join(timeout=1.0)
                 report["soak_runs"] = len(soak.runs)
             report["clean_s"] = report["soak_s"] = time.monotonic() - base_started - report["base_s"]
         else:
             clean_started = time.monotonic()
             with Phase("clean", work, base, truth, **phases) as clean:
-                replay(clean, company, days, [None] * len(days), clean_records)
+                replay(clean, company, days, [None] * len(days), clean_records, save_progress)
             report["clean_s"] = time.monotonic() - clean_started
             soak_started = time.monotonic()
             with Phase("soak", work, base, truth, **phases) as soak:
-                replay(soak, company, days, plan, soak_records)
+                replay(soak, company, days, plan, soak_records, save_progress)
                 report["soak_runs"] = len(soak.runs)
             report["soak_s"] = time.monotonic() - soak_started
-        clean_days = {record["day"]: record.get("checksums") for record in clean_records}
-        last = {}
-        for record in soak_records:
-            clean_day = clean_days.get(record["day"])
-            if record["ok"]:
-                last = record["checksums"]
-                record["differences"] = (
-                    differences(record["checksums"], clean_day) if clean_day else ["the clean run failed that day"]
-                )
-                record["equal"] = not record["differences"]
-            injected = record.pop("injected_at", None)
-            if record["fault"] and injected is not None and record["ok"] and record["equal"]:
-                record["recovery_s"] = round(record["done_at"] - injected, 1)
-            record.pop("done_at", None)
-            record.pop("checksums", None)
-            report["days"].append(record)
+        report["days"], last = compared_days(clean_records, soak_records)
+        report.pop("partial", None)
         report["clean_days"] = [
             {k: v for k, v in r.items() if k not in ("checksums", "done_at")} for r in clean_records
         ]
-        if len(clean_records) < len(days) or not clean_records[-1]["ok"]:
-            raise RuntimeError(f"the clean run failed: {clean_records[-1].get('error') if clean_records else '-'}")
-        final_clean = clean_days[days[-1].isoformat()]
+        failed_clean = [r for r in clean_records if not r["ok"]]
+        if len(clean_records) < len(days) or failed_clean:
+            error = f"{failed_clean[0]['day']}: {failed_clean[0].get('error')}" if failed_clean else "stopped"
+            raise RuntimeError(f"the clean run failed ({error}): nothing to compare with")
+        final_clean = clean_records[-1]["checksums"]
         report["final"] = {
             "tables": len(final_clean),
             "rows": sum(t["rows"] for t in final_clean.values()),
@@ -344,7 +380,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         report["wall_s"] = time.monotonic() - started
         report["load"] = {"start": load_start, "end": loadavg()}
-        report_path.parent.mkdir(parents=True, exist_ok=True)
         report_path.write_text(json.dumps(report, indent=1, default=str))
         if not args.keep and not args.work:
             shutil.rmtree(work, ignore_errors=True)

@@ -175,7 +175,9 @@ class Phase:
             "DAGSTER_PG_DB": database,
         }
 
-    def __exit__(self, *exc_info) -> None:
+    def __exit__(self, exc_type, *exc_info) -> None:
+        if exc_type is not None and self.worker is not None and self.worker.poll() is None:
+            self.kill_worker()  # the soak is stopping (SIGTERM, an error): no waiting for the run to end
         if getattr(self, "_instance_object", None) is not None:
             self._instance_object.dispose()
             self._instance_object = None

@@ -5,7 +5,7 @@ from datetime import date
 
 from ingestion.erp.demo.company import generate
 from orchestration.commands.erp_demo import company_between, drop_day, end_of_day
-from orchestration.commands.soak import business_days, differences
+from orchestration.commands.soak import business_days, compared_days, differences
 
 CLEAN = {
     "marts.fct_a": {"rows": 3, "xor": "11", "sum": "33"},
@@ -27,6 +27,19 @@ def test_a_lost_doubled_changed_or_extra_table_is_a_difference():
     assert differences(swapped, CLEAN) == ["marts.fct_a: 3 rows vs 3 clean, hashes differ"]
     extra = {**CLEAN, "marts.fct_a__dbt_backup": {"rows": 3, "xor": "11", "sum": "33"}}
     assert differences(extra, CLEAN) == ["marts.fct_a__dbt_backup: only in the soak"]
+
+
+def test_a_fault_day_recovers_only_when_its_marts_equal_the_clean_day():
+    clean = [{"day": "2024-11-01", "ok": True, "checksums": CLEAN}]
+    soaked = {"day": "2024-11-01", "fault": "kill", "ok": True, "injected_at": 10.0, "done_at": 70.5}
+    days, last = compared_days(clean, [{**soaked, "checksums": CLEAN}])
+    assert days[0]["equal"] and days[0]["recovery_s"] == 60.5 and last == CLEAN
+    assert "checksums" not in days[0] and "done_at" not in days[0]
+    lost = {**CLEAN, "marts.fct_b": {"rows": 0, "xor": "0", "sum": "0"}}
+    days, _ = compared_days(clean, [{**soaked, "checksums": lost}])
+    assert not days[0]["equal"] and "recovery_s" not in days[0]
+    days, _ = compared_days([], [{**soaked, "checksums": CLEAN}])  # the clean side has not run that day yet
+    assert days[0]["differences"] == ["no clean run of that day"]
 
 
 def test_business_days_skip_weekends_and_anbima_holidays():
