@@ -112,7 +112,9 @@ def test_a_job_that_never_finishes_times_out_and_is_cancelled(airbyte, client_id
     with pytest.raises(AirbyteTimeout) as caught:
         make_sync(airbyte, client_id, timeout=0.3, poll_interval=0.05).run_sync()
     result = caught.value.result
-    assert result.status == "running" and result.elapsed_seconds >= 0.3 and result.polls >= 3
+    # polled more than once before giving up; how many times in 0.3 s depends on the machine's load (at load 20,
+    # 2 polls: the thread did not get the CPU back sooner), so only "more than once" is the behaviour under test
+    assert result.status == "running" and result.elapsed_seconds >= 0.3 and result.polls >= 2
     message = str(caught.value)
     assert CONNECTION in message and f"job {result.job_id}" in message and "timeout 0.3 s" in message
     assert "was cancelled" in message
