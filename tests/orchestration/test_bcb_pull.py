@@ -14,6 +14,20 @@ SGS = dg.AssetKey(["lake", "bcb__sgs_observations"])
 PTAX = dg.AssetKey(["lake", "bcb__ptax_quotes"])
 
 
+def _resources(replay: ReplayServer, tmp_path: Path) -> dict:
+    """The BCB API on the replay server (USD only, 3 attempts) and a folder lake."""
+    return {
+        "bcb": BcbApiResource(
+            sgs_base_url=replay.sgs_base_url,
+            olinda_base_url=replay.olinda_base_url,
+            closing_file_base_url=replay.closing_base_url,
+            ptax_currencies="USD",
+            max_attempts=3,
+        ),
+        "lake": LakeResource(url=str(tmp_path / "lake")),
+    }
+
+
 def test_retries_are_in_the_run_log_and_each_datasets_metadata(tmp_path, caplog):
     instance = dg.DagsterInstance.ephemeral()
     with ReplayServer() as replay:
@@ -24,16 +38,7 @@ def test_retries_are_in_the_run_log_and_each_datasets_metadata(tmp_path, caplog)
                 [bcb_pull],
                 selection=[SGS, PTAX],
                 partition_key="2024-01-01",
-                resources={
-                    "bcb": BcbApiResource(
-                        sgs_base_url=replay.sgs_base_url,
-                        olinda_base_url=replay.olinda_base_url,
-                        closing_file_base_url=replay.closing_base_url,
-                        ptax_currencies="USD",
-                        max_attempts=3,
-                    ),
-                    "lake": LakeResource(url=str(tmp_path / "lake")),
-                },
+                resources=_resources(replay, tmp_path),
                 instance=instance,
             )
     assert result.success
@@ -71,16 +76,7 @@ def test_each_retry_is_a_warning_in_the_run_log_of_the_project_instances(tmp_pat
             [bcb_pull],
             selection=[SGS],
             partition_key="2024-01-01",
-            resources={
-                "bcb": BcbApiResource(
-                    sgs_base_url=replay.sgs_base_url,
-                    olinda_base_url=replay.olinda_base_url,
-                    closing_file_base_url=replay.closing_base_url,
-                    ptax_currencies="USD",
-                    max_attempts=3,
-                ),
-                "lake": LakeResource(url=str(tmp_path / "lake")),
-            },
+            resources=_resources(replay, tmp_path),
             instance=instance,
         )
         assert result.success

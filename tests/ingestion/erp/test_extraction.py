@@ -27,21 +27,13 @@ from ingestion.erp.extraction import (
 )
 from ingestion.erp.postgres import ErpDatabaseError, connect, extract_range, load_company
 from ingestion.erp.state import PartitionCursor, PartitionCursors
-from tests.servers.postgres import postgres_dsn, temporary_schema
+from tests.servers.postgres import temporary_schema
 
 pytestmark = pytest.mark.integration
 
 LAST, THIS = Month.of(date(2026, 11, 1)), Month.of(date(2026, 12, 1))
 IN_LAST, IN_THIS = date(2026, 11, 20), date(2026, 12, 6)
 SECRET = "pw-extraction-test-never-shown"
-
-
-@pytest.fixture(scope="module")
-def dsn() -> str:
-    try:
-        return postgres_dsn()
-    except RuntimeError as error:
-        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="module")

@@ -27,17 +27,9 @@ from ingestion.erp.postgres import (
     upsert_rows,
 )
 from ingestion.erp.state import CursorStore
-from tests.servers.postgres import postgres_dsn, temporary_schema
+from tests.servers.postgres import temporary_schema
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def dsn() -> str:
-    try:
-        return postgres_dsn()
-    except RuntimeError as error:
-        pytest.fail(str(error), pytrace=False)
 
 
 @pytest.fixture(scope="module")
