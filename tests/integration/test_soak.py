@@ -11,9 +11,10 @@ must win in staging. The test fails if the command fails, if a fault did not sur
 marts table (rows, XOR and sum of row hashes, load/arrival/score stamps excluded) differs from the clean run,
 on a fault's day or at the end. Every wait is bounded (the command's own bounds, and the subprocess timeout).
 
-Wall time: about 9 minutes on the 2-core machine at load average 2-4 (base ~2 min, then 3 days twice at
-60-90 s each: the day's `transform_daily` rebuilds every dbt model and runs every test, ~60 s of it). The
-30-day soak is the command's job, not CI's.
+Wall time: 940 s (15.7 min: base 231 s, the two sides 690 s side by side, each day 200-230 s) at load average
+8.5-15.9 (the whole suite, a benchmark and two other soaks on the 2 cores); at load 3-5 a side-by-side day took
+70-100 s and the base ~150 s, about 7 min in all. A day is ~60 s of `transform_daily` (it rebuilds every dbt
+model and runs every test). The 30-day soak is the command's job, not CI's.
 """
 
 import json
