@@ -23,11 +23,9 @@ the first run holds the slot (sensor loop 5 s, run queue 5 s, worker start); run
 """
 
 import contextlib
-import ctypes
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -42,7 +40,9 @@ from psycopg import sql
 
 from orchestration.constants import WAREHOUSE_POOL
 from tests.integration.deployed_location import GATE_ENV, probe_job
+from tests.servers.graphql import graphql_data
 from tests.servers.postgres import postgres_dsn
+from tests.servers.processes import free_port, has_env, pids_with_env, started_group
 
 pytestmark = pytest.mark.integration
 
@@ -79,28 +79,6 @@ query Events($runId: ID!) {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: nothing outlives pytest
-
-
-def _has_env(pid: int, marker: str) -> bool:
-    with contextlib.suppress(OSError):
-        return marker.encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    return False
-
-
-def _pids_with_env(marker: str) -> list[int]:
-    """Processes whose environment holds `marker` (this test's gate folder): the ones it started, and theirs."""
-    pids = [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-    return [pid for pid in pids if pid != os.getpid() and _has_env(pid, marker)]
-
-
 @contextlib.contextmanager
 def throwaway_database() -> Iterator[dict[str, str]]:
     """A new database on the machine's PostgreSQL; yields the DAGSTER_PG_* variables; dropped on exit."""
@@ -135,34 +113,10 @@ def deployed_home(folder: Path) -> Path:
     return folder
 
 
-@contextlib.contextmanager
-def started(command: list[str], env: dict[str, str], log_path: Path, marker: str) -> Iterator[subprocess.Popen]:
+def started(command: list[str], env: dict[str, str], log_path: Path, marker: str):
     """A process in its own process group; on exit the group gets SIGTERM, then SIGKILL, as does anything left
     with this test's marker in its environment (code servers and run workers)."""
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-    try:
-        yield process
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=STOP_BOUND_S)
-        deadline = time.monotonic() + STOP_BOUND_S
-        while (left := _pids_with_env(marker)) and time.monotonic() < deadline:
-            for pid in left:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.2)
+    return started_group(command, env, log_path, marker, cwd=REPO_ROOT, bound_s=STOP_BOUND_S, poll_s=0.2)
 
 
 class Deployment:
@@ -183,11 +137,7 @@ class Deployment:
         return "\n".join(parts)
 
     def query(self, text: str, **variables) -> dict:
-        response = self.client.post(self.url, json={"query": text, "variables": variables})
-        response.raise_for_status()
-        body = response.json()
-        assert not body.get("errors"), body["errors"]
-        return body["data"]
+        return graphql_data(self.client, self.url, text, variables)
 
     def runs(self) -> list[dict]:
         """The probe job's runs, oldest first."""
@@ -239,7 +189,7 @@ def test_deployed_instance_recovers_from_a_killed_run(tmp_path):
             }
         )
     )
-    port = _free_port()
+    port = free_port()
     logs = {"daemon": tmp_path / "daemon.log", "webserver": tmp_path / "webserver.log"}
     with contextlib.ExitStack() as stack:
         pg_env = stack.enter_context(throwaway_database())
@@ -277,7 +227,7 @@ def test_deployed_instance_recovers_from_a_killed_run(tmp_path):
         pid_file = gate / f"{first_id}.pid"
         deployment.wait("pid file of the first run", START_BOUND_S, pid_file.exists)
         worker_pid = int(pid_file.read_text())
-        assert _has_env(worker_pid, marker), f"pid {worker_pid} is not a process of this test"
+        assert has_env(worker_pid, marker), f"pid {worker_pid} is not a process of this test"
         held_at = time.monotonic()
         # The operator's check sees the slot held by a live run: no warning.
         pools = subprocess.run(
@@ -320,4 +270,4 @@ def test_deployed_instance_recovers_from_a_killed_run(tmp_path):
             f"FAILURE {failed_at - killed_at:.1f} s, slot freed {freed_at - killed_at:.1f} s, retry and next run "
             f"succeeded {done_at - killed_at:.1f} s\nthe killed run's last events: {messages[-3:]}"
         )
-    assert not _pids_with_env(marker), "processes of this test outlived it"
+    assert not pids_with_env(marker), "processes of this test outlived it"

@@ -17,7 +17,6 @@ import csv
 import io
 import shutil
 import time
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,15 +25,15 @@ import pytest
 from ingestion.erp import contracts
 from ingestion.erp.demo import generate
 from ingestion.erp.demo.writers import write_exports
-from tests.dbt.dbt_harness import query, run_dbt
+from tests.dbt.dbt_harness import query
 from tests.dbt.test_erp_staging import staging_name
 from tests.integration.erp_pipeline import file_drop_run
+from tests.integration.erp_staging import build_and_read, raw_rows_queries, row_key, same
 
 pytestmark = pytest.mark.integration
 
 MONTH = "2024-12-01"
 LOAD_DAY = "2024-12-31"  # the load day of a past month's run: its last day
-ERP_STAGING = "path:models/staging/erp"
 
 
 @pytest.fixture
@@ -42,24 +41,6 @@ def workdir(tmp_path):
     """The inbox, the lake and the chDB data dir of the test, removed afterwards."""
     yield tmp_path
     shutil.rmtree(tmp_path, ignore_errors=True)
-
-
-def _key(entity: str, row: dict) -> tuple:
-    return tuple(row[name] for name in contracts.ENTITIES[entity].primary_key)
-
-
-def _same(expected, got) -> bool:
-    """A Python value of the demo company against the JSON value a query printed."""
-    if expected is None or got is None:
-        return expected is got
-    if isinstance(expected, Decimal):
-        return Decimal(got) == expected
-    if isinstance(expected, datetime):
-        parsed = datetime.fromisoformat(got)
-        return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed) == expected
-    if isinstance(expected, date):
-        return date.fromisoformat(got) == expected
-    return got == expected
 
 
 def _csv(path: Path) -> tuple[list[str], list[dict]]:
@@ -73,20 +54,6 @@ def _write_csv(path: Path, header: list[str], rows: list[dict]) -> None:
     writer.writeheader()
     writer.writerows(rows)
     path.write_text(out.getvalue(), encoding="utf-8")
-
-
-def _build_and_read(data_dir: Path, dbt_seconds: list[float]) -> dict[str, list[dict]]:
-    dbt = run_dbt(data_dir, "build", "--select", ERP_STAGING)
-    dbt_seconds.append(dbt.seconds)
-    assert dbt.returncode == 0, dbt.output[-8000:]
-    statuses = {result["status"] for result in dbt.run_results["results"]}
-    assert statuses <= {"success", "pass"}, dbt.output[-8000:]
-    queries = {}
-    for entity in contracts.ENTITY_NAMES:
-        key = ", ".join(contracts.ENTITIES[entity].primary_key)
-        queries[entity] = f"SELECT * FROM staging.stg_erp__{entity} ORDER BY {key}"
-        queries[f"raw__{entity}"] = f"SELECT * EXCEPT _loaded_at FROM raw.erp__{entity} ORDER BY {key}, _arrived_at"
-    return query(data_dir, **queries)
 
 
 def test_a_redropped_correction_wins_in_staging_and_a_rerun_gives_the_same_rows(workdir):
@@ -132,7 +99,7 @@ def test_a_redropped_correction_wins_in_staging_and_a_rerun_gives_the_same_rows(
     assert sorted(p.name for p in (lake / "erp" / "payables").iterdir()) == [f"dt={LOAD_DAY}"]
 
     dbt_seconds: list[float] = []
-    after_run_2 = _build_and_read(data_dir, dbt_seconds)
+    after_run_2 = build_and_read(data_dir, dbt_seconds, raw_rows_queries())
 
     # In raw both versions of the payable share updated_at, _loaded_at (one INSERT) and _source_file (one lake
     # object); the correction arrived later.
@@ -149,7 +116,7 @@ def test_a_redropped_correction_wins_in_staging_and_a_rerun_gives_the_same_rows(
 
     # Staging: the corrections win; the quarantined row left its payable as it was; everything else as exported.
     staging = {entity: after_run_2[entity] for entity in contracts.ENTITY_NAMES}
-    by_key = {entity: {_key(entity, row): row for row in rows} for entity, rows in staging.items()}
+    by_key = {entity: {row_key(entity, row): row for row in rows} for entity, rows in staging.items()}
     payable = by_key["payables"][(corrected["payable_id"],)]
     assert Decimal(payable["amount"]) == old_amount + Decimal("1234.56")
     assert payable["arrived_at"] == versions[1]["_arrived_at"]
@@ -159,18 +126,18 @@ def test_a_redropped_correction_wins_in_staging_and_a_rerun_gives_the_same_rows(
         rows = by_key[entity]
         assert len(rows) == len(staging[entity]) == expected_rows[entity], entity
         for want in company.erp[entity].to_pylist():
-            key = _key(entity, want)
+            key = row_key(entity, want)
             if (entity, key) in {("payables", (corrected["payable_id"],)), ("customers", (moved["customer_id"],))}:
                 continue
             got = rows[key]
             for column, value in want.items():
-                assert _same(value, got[staging_name(entity, column)]), (entity, key, column, value, got)
+                assert same(value, got[staging_name(entity, column)]), (entity, key, column, value, got)
 
     # Run 3: the month again, nothing in the inbox. Same raw rows (but _loaded_at), same staging (but loaded_at).
     third = file_drop_run(data_dir, inbox, lake, MONTH)
     assert third["raw_rows"] == second["raw_rows"]
     assert all(landed == {"rows": 0, "quarantined": 0} for landed in third["lake"].values())
-    after_run_3 = _build_and_read(data_dir, dbt_seconds)
+    after_run_3 = build_and_read(data_dir, dbt_seconds, raw_rows_queries())
     for name, rows in after_run_2.items():
         if name.startswith("raw__"):
             assert after_run_3[name] == rows, name

@@ -26,7 +26,7 @@ import csv
 import secrets
 import shutil
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import psycopg
@@ -39,15 +39,14 @@ from ingestion.common.clock import sao_paulo_today
 from ingestion.erp import contracts
 from ingestion.erp.load_demo import load_demo
 from ingestion.erp.postgres import extract_incremental
-from tests.dbt.dbt_harness import query, run_dbt
 from tests.dbt.test_erp_staging import staging_name
 from tests.integration.erp_pipeline import file_drop_run
 from tests.integration.erp_postgres_pipeline import postgres_run
+from tests.integration.erp_staging import build_and_read, raw_rows_queries, row_key, same
 from tests.servers.postgres import postgres_dsn
 
 pytestmark = pytest.mark.integration
 
-ERP_STAGING = "path:models/staging/erp"
 SECRET = f"pw-{secrets.token_hex(8)}-never-logged"
 
 
@@ -72,38 +71,6 @@ def erp_dsn():
 def workdir(tmp_path):
     yield tmp_path
     shutil.rmtree(tmp_path, ignore_errors=True)
-
-
-def _key(entity: str, row: dict) -> tuple:
-    return tuple(row[name] for name in contracts.ENTITIES[entity].primary_key)
-
-
-def _same(expected, got) -> bool:
-    """A Python value read from PostgreSQL against the JSON value a query printed."""
-    if expected is None or got is None:
-        return expected is got
-    if isinstance(expected, Decimal):
-        return Decimal(got) == expected
-    if isinstance(expected, datetime):
-        parsed = datetime.fromisoformat(got)
-        return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed) == expected
-    if isinstance(expected, date):
-        return date.fromisoformat(got) == expected
-    return got == expected
-
-
-def _build_and_read(data_dir, dbt_seconds: list[float]) -> dict[str, list[dict]]:
-    dbt = run_dbt(data_dir, "build", "--select", ERP_STAGING)
-    dbt_seconds.append(dbt.seconds)
-    assert dbt.returncode == 0, dbt.output[-8000:]
-    statuses = {result["status"] for result in dbt.run_results["results"]}
-    assert statuses <= {"success", "pass"}, dbt.output[-8000:]
-    queries = {}
-    for entity in contracts.ENTITY_NAMES:
-        key = ", ".join(contracts.ENTITIES[entity].primary_key)
-        queries[entity] = f"SELECT * FROM staging.stg_erp__{entity} ORDER BY {key}"
-        queries[f"raw__{entity}"] = f"SELECT * EXCEPT _loaded_at FROM raw.erp__{entity} ORDER BY {key}, _arrived_at"
-    return query(data_dir, **queries)
 
 
 def _without(rows: list[dict], column: str) -> list[dict]:
@@ -190,8 +157,8 @@ def test_update_wins_hard_delete_is_flagged_and_reruns_give_identical_rows(erp_d
     assert this_cursor["high_water"] > this_cursor["start"] and this_cursor["high_water_key"] == [po[0]]
 
     dbt_seconds: list[float] = []
-    after_second = _build_and_read(data_dir, dbt_seconds)
-    staging = {entity: {_key(entity, row): row for row in after_second[entity]} for entity in contracts.ENTITY_NAMES}
+    after_second = build_and_read(data_dir, dbt_seconds, raw_rows_queries())
+    staging = {entity: {row_key(entity, row): row for row in after_second[entity]} for entity in contracts.ENTITY_NAMES}
     updated = staging["purchase_orders"][(po[0],)]
     assert (updated["status"], Decimal(updated["total_amount"])) == (new_status, new_total)
     assert f"erp_postgres/purchase_orders/dt={today.isoformat()}/part-000.parquet" in updated["source_file"]
@@ -203,14 +170,14 @@ def test_update_wins_hard_delete_is_flagged_and_reruns_give_identical_rows(erp_d
     assert ("AP-BAD-1",) not in staging["payables"]
     with psycopg.connect(erp_dsn) as conn:  # every other row is PostgreSQL's latest version
         for entity in contracts.ENTITY_NAMES:
-            latest = {_key(entity, row): row for row in extract_incremental(conn, entity, None).table.to_pylist()}
+            latest = {row_key(entity, row): row for row in extract_incremental(conn, entity, None).table.to_pylist()}
             latest.pop(("AP-BAD-1",), None)  # quarantined: never landed
             expected_keys = latest.keys() | ({(settlement,)} if entity == "payable_settlements" else set())
             assert staging[entity].keys() == expected_keys, entity
             for key, want in latest.items():
                 for column, value in want.items():
                     got = staging[entity][key][staging_name(entity, column)]
-                    assert _same(value, got), (entity, key, column, value, got)
+                    assert same(value, got), (entity, key, column, value, got)
 
     # 4. Both months again, one ranged run with the key scan: nothing new, the same rows everywhere.
     third = postgres_run(data_dir, lake, erp_dsn, last_month.isoformat(), this_month.isoformat(), key_scan=True)
@@ -226,7 +193,7 @@ def test_update_wins_hard_delete_is_flagged_and_reruns_give_identical_rows(erp_d
             assert {k: v for k, v in cursor.items() if k != "extracted_at"} == {
                 k: v for k, v in before.items() if k != "extracted_at"
             }, (table, partition)
-    after_third = _build_and_read(data_dir, dbt_seconds)
+    after_third = build_and_read(data_dir, dbt_seconds, raw_rows_queries())
     for name, rows in after_second.items():
         if name.startswith("raw__"):
             assert after_third[name] == rows, name
@@ -249,7 +216,7 @@ def test_update_wins_hard_delete_is_flagged_and_reruns_give_identical_rows(erp_d
     dropped = file_drop_run(data_dir, inbox, lake, this_month.isoformat())
     assert dropped["lake"]["erp__customers"] == {"rows": 1, "quarantined": 0}
     assert dropped["raw_rows"]["erp__customers"] == second["raw_rows"]["customers"] + 1
-    after_drop = _build_and_read(data_dir, dbt_seconds)
+    after_drop = build_and_read(data_dir, dbt_seconds, raw_rows_queries())
     versions = [r for r in after_drop["raw__customers"] if r["customer_id"] == row["customer_id"]]
     channels = [
         ("/erp_postgres/customers/" in v["_source_file"], "/erp/customers/" in v["_source_file"]) for v in versions

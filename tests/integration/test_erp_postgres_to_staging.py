@@ -14,7 +14,7 @@ fixed per day, so the rows compare whole. Steps touching chDB run in subprocesse
 
 import shutil
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock
 from decimal import Decimal
 
@@ -25,14 +25,12 @@ from ingestion.erp import contracts
 from ingestion.erp.demo import generate
 from ingestion.erp.postgres import extract_incremental, load_company
 from ingestion.erp.state import CursorStore
-from tests.dbt.dbt_harness import query, run_dbt
 from tests.dbt.test_erp_staging import staging_name
 from tests.integration.erp_pipeline import advanced, extract_day, land_day
+from tests.integration.erp_staging import build_and_read, raw_counts_query, row_key, same
 from tests.servers.postgres import postgres_dsn, temporary_schema
 
 pytestmark = pytest.mark.integration
-
-ERP_STAGING = "path:models/staging/erp"
 
 
 @pytest.fixture
@@ -50,57 +48,20 @@ def workdir(tmp_path):
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def _key(entity: str, row: dict) -> tuple:
-    return tuple(row[name] for name in contracts.ENTITIES[entity].primary_key)
-
-
-def _same(expected, got) -> bool:
-    """A Python value from the extraction against the JSON value the staging query printed."""
-    if expected is None or got is None:
-        return expected is got
-    if isinstance(expected, Decimal):
-        return Decimal(got) == expected
-    if isinstance(expected, datetime):
-        parsed = datetime.fromisoformat(got)
-        return (parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed) == expected
-    if isinstance(expected, date):
-        return date.fromisoformat(got) == expected
-    return got == expected
-
-
-def _build_and_read(data_dir, dbt_seconds: list[float]) -> dict[str, list[dict]]:
-    dbt = run_dbt(data_dir, "build", "--select", ERP_STAGING)
-    dbt_seconds.append(dbt.seconds)
-    assert dbt.returncode == 0, dbt.output[-8000:]
-    statuses = {result["status"] for result in dbt.run_results["results"]}
-    assert statuses <= {"success", "pass"}, dbt.output[-8000:]  # relationships warn: an orphan would show
-    key_order = {entity: ", ".join(contracts.ENTITIES[entity].primary_key) for entity in contracts.ENTITY_NAMES}
-    queries = {
-        entity: f"SELECT * FROM staging.stg_erp__{entity} ORDER BY {key_order[entity]}"
-        for entity in contracts.ENTITY_NAMES
-    }
-    queries["raw_counts"] = "SELECT * FROM (" + " UNION ALL ".join(
-        f"SELECT '{entity}' AS entity, toString(_partition_date) AS day, count() AS n FROM raw.erp__{entity}"
-        " GROUP BY _partition_date"
-        for entity in contracts.ENTITY_NAMES
-    ) + ") ORDER BY entity, day"
-    return query(data_dir, **queries)
-
-
 def _assert_latest_state(conn, schema, staging, day_2_keys, loaded_at_1, loaded_at_2) -> None:
     for entity in contracts.ENTITY_NAMES:
         table = extract_incremental(conn, entity, None, schema=schema).table
-        latest = {_key(entity, row): row for row in table.to_pylist()}
-        rows = {_key(entity, row): row for row in staging[entity]}
+        latest = {row_key(entity, row): row for row in table.to_pylist()}
+        rows = {row_key(entity, row): row for row in staging[entity]}
         assert len(rows) == len(staging[entity]), f"{entity}: one row per key"
         assert rows.keys() == latest.keys(), entity
         for key, want in latest.items():
             got = rows[key]
             for column, value in want.items():
-                assert _same(value, got[staging_name(entity, column)]), (entity, key, column, value, got)
+                assert same(value, got[staging_name(entity, column)]), (entity, key, column, value, got)
             assert got["is_deleted"] is (want["deleted_at"] is not None), (entity, key)
             loaded_at = loaded_at_2 if key in day_2_keys[entity] else loaded_at_1
-            assert _same(loaded_at, got["loaded_at"]), (entity, key, got["loaded_at"])
+            assert same(loaded_at, got["loaded_at"]), (entity, key, got["loaded_at"])
 
 
 def test_postgres_first_load_updates_soft_delete_and_reruns_reach_the_same_staging(dsn, workdir):
@@ -131,15 +92,21 @@ def test_postgres_first_load_updates_soft_delete_and_reruns_reach_the_same_stagi
         payable = next(row for row in company.erp["payables"].to_pylist() if row["payable_id"] in settled)
         assert payable["deleted_at"] is None
         with conn.transaction():
-            assert conn.execute(
-                f'UPDATE "{schema}".purchase_orders SET status = %s, total_amount = %s, updated_at = %s'
-                " WHERE po_id = %s",
-                (new_status, new_total, changed_at, po["po_id"]),
-            ).rowcount == 1
-            assert conn.execute(
-                f'UPDATE "{schema}".payables SET deleted_at = %s, updated_at = %s WHERE payable_id = %s',
-                (changed_at, changed_at, payable["payable_id"]),
-            ).rowcount == 1
+            assert (
+                conn.execute(
+                    f'UPDATE "{schema}".purchase_orders SET status = %s, total_amount = %s, updated_at = %s'
+                    " WHERE po_id = %s",
+                    (new_status, new_total, changed_at, po["po_id"]),
+                ).rowcount
+                == 1
+            )
+            assert (
+                conn.execute(
+                    f'UPDATE "{schema}".payables SET deleted_at = %s, updated_at = %s WHERE payable_id = %s',
+                    (changed_at, changed_at, payable["payable_id"]),
+                ).rowcount
+                == 1
+            )
 
         # Day 2, three times from the cursors stored after day 1: extract (overlap), replace day 2, build.
         runs, extractions, dbt_seconds = [], [], []
@@ -149,13 +116,13 @@ def test_postgres_first_load_updates_soft_delete_and_reruns_reach_the_same_stagi
             raw_day_2 = land_day(data_dir, lake, day_2, loaded_at_2)
             after = advanced(cursors, second)
             after.save(workdir / "state" / "after_day_2")
-            staging = _build_and_read(data_dir, dbt_seconds)
+            staging = build_and_read(data_dir, dbt_seconds, raw_counts_query())
             extractions.append(second)
             runs.append((staging, raw_day_2, CursorStore.load(workdir / "state" / "after_day_2").to_dict()))
 
         staging, raw_day_2, cursors_after = runs[0]
         day_2_keys = {
-            entity: {_key(entity, row) for row in extraction.table.to_pylist()}
+            entity: {row_key(entity, row) for row in extraction.table.to_pylist()}
             for entity, extraction in extractions[0].items()
         }
         assert raw_day_2 == {entity: len(keys) for entity, keys in day_2_keys.items()}
@@ -169,14 +136,22 @@ def test_postgres_first_load_updates_soft_delete_and_reruns_reach_the_same_stagi
 
     updated = next(row for row in staging["purchase_orders"] if row["po_id"] == po["po_id"])
     assert (updated["status"], Decimal(updated["total_amount"])) == (new_status, new_total)
-    assert _same(changed_at, updated["updated_at"]) and _same(loaded_at_2, updated["loaded_at"])
+    assert same(changed_at, updated["updated_at"]) and same(loaded_at_2, updated["loaded_at"])
     deleted = next(row for row in staging["payables"] if row["payable_id"] == payable["payable_id"])
-    assert deleted["is_deleted"] is True and _same(changed_at, deleted["deleted_at"])
+    assert deleted["is_deleted"] is True and same(changed_at, deleted["deleted_at"])
     assert len(staging["payables"]) == company.erp["payables"].num_rows  # the soft delete is kept, flagged
-    flagged = {(entity, _key(entity, row)) for entity in contracts.ENTITY_NAMES for row in staging[entity]
-               if row["is_deleted"]}
-    demo_deleted = {(entity, _key(entity, row)) for entity in contracts.ENTITY_NAMES
-                    for row in company.erp[entity].to_pylist() if row["deleted_at"] is not None}
+    flagged = {
+        (entity, row_key(entity, row))
+        for entity in contracts.ENTITY_NAMES
+        for row in staging[entity]
+        if row["is_deleted"]
+    }
+    demo_deleted = {
+        (entity, row_key(entity, row))
+        for entity in contracts.ENTITY_NAMES
+        for row in company.erp[entity].to_pylist()
+        if row["deleted_at"] is not None
+    }
     assert flagged == demo_deleted | {("payables", (payable["payable_id"],))}
     raw_counts = {(row["entity"], row["day"]): row["n"] for row in staging["raw_counts"]}
     assert raw_counts == {

@@ -10,11 +10,8 @@ Run with `-s` to see the table. Every wait has a bound; everything started is st
 """
 
 import contextlib
-import ctypes
 import dataclasses
 import os
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +22,8 @@ import httpx
 import pytest
 
 from orchestration.dbt_manifest import manifest_path
+from tests.servers.graphql import graphql_data
+from tests.servers.processes import free_port, pids_with_env, started_group
 
 pytestmark = pytest.mark.integration
 
@@ -85,66 +84,16 @@ query Events($runId: ID!, $cursor: String) {
 TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _die_with_parent() -> None:
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: no orphaned dagster
-
-
-def _pids_with_env(marker: str) -> list[int]:
-    """Processes whose environment holds `marker` (this test's unique data folder): the ones it started."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        with contextlib.suppress(OSError):
-            if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
-                found.append(int(entry.name))
-    return found
-
-
-def _stop(process: subprocess.Popen, marker: str) -> None:
-    """SIGTERM the process group, wait a bounded time, SIGKILL the group and any run worker that left it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=STOP_BOUND_S)
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=STOP_BOUND_S)
-    deadline = time.monotonic() + STOP_BOUND_S
-    while (left := _pids_with_env(marker)) and time.monotonic() < deadline:
-        for pid in left:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        time.sleep(0.5)
-    assert not _pids_with_env(marker), "processes of this test outlived it"
-
-
 @contextlib.contextmanager
 def dagster_dev(env: dict[str, str], port: int, log_path: Path) -> Iterator[subprocess.Popen]:
+    """`dagster dev` in its own process group, stopped on exit with anything else of this test: none may be left."""
     command = [str(BIN / "dagster"), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", str(port)]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so the whole tree stops together
-            preexec_fn=_die_with_parent,
-        )
+    marker = f"IMPORTAU_DATA_DIR={env['IMPORTAU_DATA_DIR']}"
     try:
-        yield process
+        with started_group(command, env, log_path, marker, cwd=REPO_ROOT, bound_s=STOP_BOUND_S) as process:
+            yield process
     finally:
-        _stop(process, f"IMPORTAU_DATA_DIR={env['IMPORTAU_DATA_DIR']}")
+        assert not pids_with_env(marker), "processes of this test outlived it"
 
 
 class GraphQL:
@@ -157,11 +106,7 @@ class GraphQL:
         return self.log_path.read_text(errors="replace")[-6000:]
 
     def __call__(self, query: str, **variables) -> dict:
-        response = self.client.post(self.url, json={"query": query, "variables": variables})
-        response.raise_for_status()
-        body = response.json()
-        assert not body.get("errors"), body["errors"]
-        return body["data"]
+        return graphql_data(self.client, self.url, query, variables)
 
     def wait_for_location(self) -> str:
         """The repository name, once the code location has loaded (bounded); fails with the load error if any."""
@@ -276,7 +221,7 @@ def test_ten_ui_launched_materializations_succeed(tmp_path):
     assert parse.returncode == 0, parse.stdout[-4000:] + parse.stderr[-4000:]
     manifest = manifest_path()
     manifest_stamp = manifest.stat().st_mtime_ns
-    port, log_path = _free_port(), tmp_path / "dagster_dev.log"
+    port, log_path = free_port(), tmp_path / "dagster_dev.log"
     print(f"\nload average at start: {Path('/proc/loadavg').read_text().strip()}")
     with dagster_dev(env, port, log_path) as process:
         gql = GraphQL(port, log_path, process)
