@@ -214,9 +214,12 @@ def _day_files(phase: Phase) -> list[Path]:
 
 def _touch_later(path: Path) -> None:
     """A modification time after every file already in the inbox (scan takes files oldest first)."""
-    newest = max((p.stat().st_mtime for p in path.parent.iterdir() if p.is_file()), default=time.time())
-    stamp = max(time.time(), newest + 1)
+    newest = max((p.stat().st_mtime for p in path.parent.iterdir() if p.is_file() and p != path), default=0.0)
+    stamp = max(time.time(), newest + 0.01)
     os.utime(path, (stamp, stamp))
+    # never in the future: the inbox scan leaves a file modified after "now" alone (still being written), so the
+    # same-day re-run would miss it (the 30-day soak's 2024-11-07 correction landed the next day that way)
+    time.sleep(max(0.0, stamp - time.time()) + 0.05)
 
 
 @dataclass
