@@ -37,10 +37,11 @@ def table_checksums(databases: list[str], exclude: list[str]) -> dict[str, dict]
         )
         for database, table, columns in listed:
             kept = [c for c in columns if c not in exclude]
-            hashed = ", ".join(f"`{c}`" for c in kept)
+            # The row as text: cityHash64 of columns is NULL when any of them is NULL, and the aggregates skip
+            # NULLs, so a table whose every row has a NULL somewhere was compared by its row count alone.
+            hashed = "cityHash64(toString(tuple(" + ", ".join(f"`{c}`" for c in kept) + ")))"
             rows, xor, total = wh.query_rows(
-                f"SELECT count(), toString(groupBitXor(cityHash64({hashed}))), toString(sum(cityHash64({hashed}))) "
-                f"FROM `{database}`.`{table}`"
+                f"SELECT count(), toString(groupBitXor({hashed})), toString(sum({hashed})) FROM `{database}`.`{table}`"
             )[0]
             found[f"{database}.{table}"] = {
                 "rows": int(rows),

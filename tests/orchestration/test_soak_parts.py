@@ -64,3 +64,26 @@ def test_the_erp_drops_each_row_on_the_day_of_its_last_change(tmp_path):
         assert table.num_rows == before.erp[entity].num_rows + between.erp[entity].num_rows
         updated = between.erp[entity].column("updated_at").to_pylist()
         assert all(end_of_day(date(2024, 10, 31)) <= stamp < end_of_day(date(2024, 11, 4)) for stamp in updated)
+
+
+def test_checksums_see_a_change_in_rows_that_hold_a_null(chdb_url, monkeypatch, tmp_path):
+    """Every row of this table has a NULL: hashing the columns themselves gave NULL per row, and the table was then
+    compared by its row count alone (4 of the 13 marts in the first 30-day soak)."""
+    from ingestion.common.warehouse import open_warehouse
+    from orchestration.commands.soak_worker import table_checksums
+
+    monkeypatch.setenv("CLICKHOUSE_URL", chdb_url)
+    monkeypatch.setenv("IMPORTAU_DATA_DIR", str(tmp_path))
+    with open_warehouse(chdb_url, str(tmp_path), owner="pytest") as wh:
+        wh.command("CREATE DATABASE IF NOT EXISTS test_soak_checksums")
+        wh.command(
+            "CREATE OR REPLACE TABLE test_soak_checksums.t (k UInt8, amount Decimal(18, 2), note Nullable(String)) "
+            "ENGINE = MergeTree ORDER BY k"
+        )
+        wh.command("INSERT INTO test_soak_checksums.t VALUES (1, 10.00, NULL), (2, 20.00, NULL)")
+    before = table_checksums(["test_soak_checksums"], exclude=[])["test_soak_checksums.t"]
+    with open_warehouse(chdb_url, str(tmp_path), owner="pytest") as wh:
+        wh.command("ALTER TABLE test_soak_checksums.t UPDATE amount = 21.00 WHERE k = 2 SETTINGS mutations_sync = 2")
+    after = table_checksums(["test_soak_checksums"], exclude=[])["test_soak_checksums.t"]
+    assert before["xor"] not in (None, "", "0") and before["rows"] == after["rows"] == 2
+    assert differences({"t": before}, {"t": after}), (before, after)
