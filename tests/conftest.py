@@ -43,18 +43,3 @@ def seaweedfs(tmp_path_factory) -> Iterator[S3Server]:
     """A SeaweedFS S3 server on 127.0.0.1 for the whole session: endpoint, keys and a ready bucket."""
     with seaweedfs_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
-
-
-# Folders whose tests share a session fixture that builds something heavy (the demo company's warehouse in marts/,
-# the dbt build in dbt/, the trained models in ml/): under pytest-xdist they run in one worker, so it is built once.
-SHARED_SESSION_FOLDERS = {"marts", "dbt", "ml"}
-
-
-def pytest_collection_modifyitems(config, items):
-    """`scripts/test.sh` runs pytest-xdist with `--dist loadgroup`: each test file is one group (its module fixtures,
-    such as the end-to-end demos, are built once), and the folders above are one group each."""
-    tests_root = REPO_ROOT / "tests"
-    for item in items:
-        parts = Path(str(item.path)).relative_to(tests_root).parts
-        group = parts[0] if parts[0] in SHARED_SESSION_FOLDERS else "/".join(parts)
-        item.add_marker(pytest.mark.xdist_group(group))
