@@ -30,6 +30,8 @@ import yaml
 from orchestration.env_defaults import REPO_ROOT
 
 # The environment a phase must not inherit (another data folder, instance, warehouse or stand-in).
+# The file in a phase's Dagster home naming its throwaway PostgreSQL database.
+POSTGRES_DATABASE_FILE = "postgres-database"
 STRIP_ENV = ("CLICKHOUSE_", "IMPORTAU_", "DBT_", "APP_ENV", "DAGSTER_", "OPEN_FINANCE_", "BCB_", "ERP_", "LAKE_URL")
 STRIP_ENV += ("S3_", "MLFLOW_", "DEMO_", "AIRBYTE_", "ALERT_")
 COPIED = ("warehouse", "lake", "mlflow", "erp", "demo")  # of the base data folder (not its logs or instance)
@@ -157,6 +159,9 @@ class Phase:
         )
         params = psycopg.conninfo.conninfo_to_dict(self.postgres_dsn)
         database = f"importau_soak_{self.name}_{secrets.token_hex(4)}"
+        # Named in the phase's folder before it exists: a soak killed with SIGKILL cannot drop it, and whoever
+        # cleans up after it (the soak test, an operator) finds its name here (`POSTGRES_DATABASE_FILE`).
+        (self.home / POSTGRES_DATABASE_FILE).write_text(database + "\n")
         with psycopg.connect(self.postgres_dsn, autocommit=True, connect_timeout=5) as conn:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
 

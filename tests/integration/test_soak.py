@@ -23,8 +23,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
+from psycopg import sql
 
+from orchestration.commands.soak_world import POSTGRES_DATABASE_FILE
 from tests.servers.postgres import postgres_dsn
 
 pytestmark = pytest.mark.integration
@@ -36,8 +39,20 @@ SOAK_BOUND_S = 2700
 STOP_BOUND_S = 120
 
 
+@pytest.fixture
+def soak_databases(tmp_path):
+    """After the test, drop every throwaway database the soak named under tmp_path and did not drop itself (a soak
+    SIGKILLed at its bound cannot): the machine's PostgreSQL keeps nothing of the test."""
+    dsn = postgres_dsn()
+    yield dsn
+    names = [path.read_text().strip() for path in tmp_path.rglob(POSTGRES_DATABASE_FILE)]
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        for name in names:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
 @pytest.mark.timeout(SOAK_BOUND_S + 2 * STOP_BOUND_S + 60)
-def test_short_soak_recovers_each_fault_and_ends_equal_to_the_clean_run(tmp_path):
+def test_short_soak_recovers_each_fault_and_ends_equal_to_the_clean_run(tmp_path, soak_databases):
     env = {k: v for k, v in os.environ.items() if not k.startswith(STRIP)}
     env["IMPORTAU_DATA_DIR"] = str(tmp_path / "data")
     report_path = tmp_path / "report.json"
@@ -50,7 +65,7 @@ def test_short_soak_recovers_each_fault_and_ends_equal_to_the_clean_run(tmp_path
         "kill,bcb_http,erp_correction",
         "--side-by-side",
     ]
-    command += ["--postgres-dsn", postgres_dsn(), "--json", str(report_path)]
+    command += ["--postgres-dsn", soak_databases, "--json", str(report_path)]
     log = tmp_path / "soak.log"
     with open(log, "w") as out:
         soak = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
