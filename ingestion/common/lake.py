@@ -33,6 +33,7 @@ from minio.error import MinioException, S3Error
 from urllib3.exceptions import HTTPError
 
 from ingestion.common.quarantine import QuarantineRecord, to_arrow
+from ingestion.common.redact import redact_text
 
 PART_FILE = "part-000.parquet"
 QUARANTINE_DIR = "_quarantine"
@@ -71,11 +72,6 @@ class Lake(Protocol):
 def sql_string(value: str) -> str:
     """A ClickHouse single-quoted string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def redact(text: str, secret: str) -> str:
-    """The text with the secret blanked (a secret too short to be real is not searched for)."""
-    return text.replace(secret, "[HIDDEN]") if secret and len(secret) >= 6 else text
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -318,11 +314,11 @@ class S3Lake(_KeyedLake):
             }.get(error.code, "")
             detail = f"{error.code}" + (f": {hint}" if hint else "")
         elif isinstance(error, MinioException):  # an answer that is not S3's (e.g. a bare HTTP 5xx)
-            detail = redact(f"{type(error).__name__}: {error}", self._secret_key)
+            detail = redact_text(f"{type(error).__name__}: {error}", [self._secret_key])
             detail += "; the server answered but not as S3 does: check that the endpoint is an S3 API"
         else:
             reason = getattr(error, "reason", None) or error  # urllib3 wraps the socket error
-            detail = redact(f"{type(reason).__name__}: {reason}", self._secret_key)
+            detail = redact_text(f"{type(reason).__name__}: {reason}", [self._secret_key])
             detail += (
                 f"; no usable answer within {self.bounds}: check that the S3 server is running and reachable "
                 f"from this machine at {self.http_endpoint} (S3_ENDPOINT_URL); for a slow one raise "
@@ -409,7 +405,7 @@ class S3Lake(_KeyedLake):
                 ).result_rows[0][0]
                 if exists:
                     return
-                message = redact(str(error), self._secret_key).splitlines()[0]
+                message = redact_text(str(error), [self._secret_key]).splitlines()[0]
                 raise LakeError(
                     f"ClickHouse cannot create the named collection {name} for the S3 lake ({message}); "
                     "grant the user NAMED COLLECTION ADMIN, or define the collection in the server config "
