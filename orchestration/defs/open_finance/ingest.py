@@ -11,12 +11,15 @@ payload or HTTP failure of any institution fails the run before anything is writ
 replaces the same months in ClickHouse atomically, with each table's blocking `no_duplicate_keys` check.
 """
 
+import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingestion.common.quarantine import QuarantineRecord, SourcePayloadError
 from ingestion.open_finance import schemas
@@ -171,9 +174,17 @@ def open_finance_pull(
     if len(plan) < len(planned):
         context.log.info(f"{len(planned) - len(plan)} pull day(s) already in the lake kept (refresh=True re-pulls)")
     pulled: dict[date, dict] = {}
-    for day, pull in plan.items():  # everything is fetched before anything is written
-        try:
-            pulled[day] = open_finance.pull(pull, institutions)
+    # Everything is fetched before anything is written; meanwhile each pull waits in a private local folder, not
+    # in memory (a year of a large company is ~400k rows with their raw JSON: held in memory it was ~1 GB, issue 10).
+    with tempfile.TemporaryDirectory(prefix="importau-open-finance-pull-") as parking:
+        for day, pull in plan.items():
+            try:
+                pulled[day] = open_finance.pull(pull, institutions)
+            except InstitutionsFailed as error:
+                for problem in error.errors.values():
+                    if isinstance(problem, SourcePayloadError):  # keep the unreadable body for inspection
+                        _write_quarantine(store, day, problem.quarantine)
+                raise _failure(day, error) from None
             context.log.info(
                 f"Pulled {day} (window {pull.window[0]}..{pull.window[1]}): "
                 + ", ".join(
@@ -181,12 +192,29 @@ def open_finance_pull(
                     for name, extract in sorted(pulled[day].items())
                 )
             )
-        except InstitutionsFailed as error:
-            for problem in error.errors.values():
-                if isinstance(problem, SourcePayloadError):  # keep the unreadable body for inspection
-                    _write_quarantine(store, day, problem.quarantine)
-            raise _failure(day, error) from None
-    yield from _write(context, store, plan, pulled, kept=len(planned) - len(plan))
+            _park(Path(parking), day, pulled[day])
+        yield from _write(context, store, Path(parking), plan, pulled, kept=len(planned) - len(plan))
+
+
+def _parked(parking: Path, day: date) -> Path:
+    return parking / day.isoformat()
+
+
+def _park(parking: Path, day: date, extracts: dict) -> None:
+    """Write a day's tables (all institutions together) to `parking` and let the extracts keep only their counts."""
+    folder = _parked(parking, day)
+    folder.mkdir()
+    for entity, table in combine(extracts.values()).items():
+        pq.write_table(table, folder / f"{entity}.parquet")
+    for extract in extracts.values():
+        extract.tables = {entity: table.schema.empty_table() for entity, table in extract.tables.items()}
+
+
+def _unpark(parking: Path, day: date) -> dict[str, pa.Table]:
+    folder = _parked(parking, day)
+    return {
+        entity: pq.read_table(folder / f"{entity}.parquet", schema=schema) for entity, schema in schemas.SCHEMAS.items()
+    }
 
 
 def _write_quarantine(store, day: date, records: list[QuarantineRecord]) -> dict[str, str]:
@@ -198,14 +226,14 @@ def _write_quarantine(store, day: date, records: list[QuarantineRecord]) -> dict
     return {entity: store.write_quarantine(SOURCE, entity, day, rows) for entity, rows in by_entity.items()}
 
 
-def _write(context, store, plan: dict[date, PlannedPull], pulled: dict[date, dict], kept: int):
+def _write(context, store, parking: Path, plan: dict[date, PlannedPull], pulled: dict[date, dict], kept: int):
     """One object per entity and pull day with rows (a pull that now has none removes a stale object)."""
     written: dict[str, list[str]] = defaultdict(list)
     rows: dict[str, int] = defaultdict(int)
     quarantined: dict[str, int] = defaultdict(int)
     previews: dict[str, pa.Table] = {}
     for day, extracts in sorted(pulled.items()):
-        tables = {**combine(extracts.values()), PULLS: _pulls_table({day: extracts})}
+        tables = {**_unpark(parking, day), PULLS: _pulls_table({day: extracts})}
         records = [record for extract in extracts.values() for record in extract.quarantine]
         for dataset in DATASETS:
             table = tables[dataset.entity]
