@@ -3,7 +3,8 @@
 dbt-clickhouse builds a table model `m` as `m__dbt_backup` (then swaps it in with `EXCHANGE TABLES`), or as
 `m__dbt_tmp` where it cannot exchange, and an incremental one through `m__dbt_new_data[_<invocation>]`
 (`m__dbt_distributed_new_data`, `m__dbt_view_tmp` on a cluster). A build killed between the CREATE and the swap
-leaves that table in the model's database, where BI sees it through `marts.*` until the model is built again.
+leaves that table in the model's database until the model is built again (BI's grants name each mart, so it
+cannot read it: dbt_project/roles/).
 
 Only the leftovers of the models a step is about to build are dropped: another step (the incremental models,
 another run) may be building its own models at this very moment, and its `__dbt_backup` is not a leftover.
