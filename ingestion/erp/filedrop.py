@@ -19,9 +19,12 @@ records its hash and arrival:
 
 If `land` raises, the file stays in the inbox and nothing is recorded: the next run tries again. A name already
 taken in a subfolder gets the first 12 hex digits of the hash inserted before the extension.
-Reading: CSV is UTF-8 (a BOM is accepted), `,`-separated with a header. XLSX: the sheet named after the entity
-(else the first), first row the header; numbers become their shortest decimal text, a date-time at midnight a
-date, other date-times ISO text (read as UTC by the contract).
+Reading: CSV is UTF-8 (a BOM is accepted), `,`-separated with a header; a header that only makes sense split
+on `;`, a tab or `|` is quarantined saying so ("looks like ';'-delimited; this entity expects ','"). A row is
+numbered by the line it starts on (a quoted cell may span lines). A cell longer than `FIELD_LIMIT` (131,072
+characters, the csv module's default limit) quarantines its row only, naming the limit, the line and the
+column. XLSX: the sheet named after the entity (else the first), first row the header; numbers become their
+shortest decimal text, a date-time at midnight a date, other date-times ISO text (read as UTC by the contract).
 """
 
 import csv
@@ -29,10 +32,13 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from itertools import islice
 
 import pyarrow as pa
 from openpyxl import load_workbook
@@ -46,6 +52,12 @@ EXTENSIONS = (".csv", ".xlsx")
 PROCESSED, QUARANTINE, SKIPPED = "processed", "quarantine", "skipped"
 _IGNORED_PREFIXES = (".", "_", "~$")
 _IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+# The longest cell read as data: the csv module's default `field_size_limit`. A longer one (a runaway quote, a
+# pasted document) quarantines its row; the parser itself reads past it so the file's other rows still land.
+FIELD_LIMIT = 131_072
+# Separators an export may have been written with by mistake, and how a message names them.
+OTHER_DELIMITERS = {";": "';'", "\t": "tab", "|": "'|'"}
+_FIELD_LIMIT_LOCK = threading.Lock()
 
 
 class FileStatus(StrEnum):
@@ -130,16 +142,85 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _csv_lines(data: bytes) -> list[tuple[int, list[str]]]:
+def _text(data: bytes) -> str:
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise _Rejected(f"not UTF-8 text ({error})") from None
+
+
+@contextmanager
+def _field_size_limit(size: int) -> Iterator[None]:
+    """Let the csv module read fields up to `size` characters (its limit is process-wide: raised, never lowered,
+    for the parse, then put back), so an oversized cell is read whole and judged per row instead of stopping
+    the parser mid-record, which would lose the file's other rows and, inside a quoted multi-line cell, the
+    record boundaries."""
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        csv.field_size_limit(max(previous, size))
+        try:
+            yield
+        finally:
+            csv.field_size_limit(previous)
+
+
+def _csv_lines(data: bytes) -> list[tuple[int, list[str]]]:
+    """The non-empty records, each with the line it starts on (a quoted cell may hold line breaks)."""
+    text = _text(data)
     reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        return [(reader.line_num, row) for row in reader if row]
-    except csv.Error as error:
-        raise _Rejected(f"not a readable CSV file (line {reader.line_num}: {error})") from None
+    lines, start = [], 1
+    with _field_size_limit(len(text) + 1):
+        try:
+            for row in reader:
+                if row:
+                    lines.append((start, row))
+                start = reader.line_num + 1
+        except csv.Error as error:
+            raise _Rejected(f"not a readable CSV file (line {reader.line_num}: {error})") from None
+    return lines
+
+
+def _shown(value: str, width: int = 60) -> str:
+    """A cell as a message shows it: an oversized one cut, with its length."""
+    return value if len(value) <= width else f"{value[:width]}... ({len(value):,} characters)"
+
+
+def _delimiter_hint(data: bytes, header: list[str], entity: str) -> str | None:
+    """`looks like ';'-delimited; ...` when the header read with another separator names more of the entity's
+    columns than read with `,` (or, naming none, splits every one of the first lines into the same number of
+    fields while `,` gives one); None when no other separator fits better."""
+    known = {column.name for column in contracts.ENTITIES[entity].columns}
+    text = _text(data)
+    first = [line.rstrip("\r\n") for line in islice(io.StringIO(text), 20) if line.strip()][:5]
+    if not first:
+        return None
+    comma_known = sum(name in known for name in header)
+    best = None
+    for delimiter in OTHER_DELIMITERS:
+        if delimiter not in first[0]:
+            continue
+        try:
+            with _field_size_limit(len(text) + 1):
+                names = [name.strip() for name in next(csv.reader([first[0]], delimiter=delimiter))]
+                counts = {len(next(csv.reader([line], delimiter=delimiter))) for line in first}
+        except csv.Error:
+            continue
+        matched = sum(name in known for name in names)
+        consistent = len(header) == 1 and len(names) > 1 and counts == {len(names)}
+        if (matched > comma_known or (matched == 0 and consistent)) and (best is None or matched > best[1]):
+            best = (delimiter, matched, names)
+    if best is None:
+        return None
+    delimiter, matched, names = best
+    shown = OTHER_DELIMITERS[delimiter]
+    if matched == len(names) and set(contracts.ENTITIES[entity].required) <= set(names):
+        fit = f"split on {shown} the header is exactly {len(names)} {entity} columns"
+    else:
+        fit = f"split on {shown} the header has {len(names)} names, {matched} of them {entity} columns"
+    return (
+        f"looks like {shown}-delimited; this entity expects ',' ({entity} exports are comma-separated UTF-8 with "
+        f"a header; {fit}). Export it again with ',' as the separator and drop it again"
+    )
 
 
 def _xlsx_lines(data: bytes, entity: str) -> list[tuple[int, list[str | None]]]:
@@ -173,9 +254,12 @@ def _read(file: DroppedFile, data: bytes, entity: str) -> tuple[list[str], list[
     known = [column.name for column in contract.columns]
     problems = []
     if len(set(header)) != len(header):
-        problems.append(f"repeated column names in the header {header}")
+        problems.append(f"repeated column names in the header {[_shown(name) for name in header]}")
     if unknown := [name for name in header if name not in known]:
-        problems.append(f"unexpected columns {', '.join(repr(n) for n in unknown)}")
+        is_csv = not file.name.lower().endswith(".xlsx")
+        if is_csv and (hint := _delimiter_hint(data, header, entity)):
+            raise _Rejected(hint)
+        problems.append(f"unexpected columns {', '.join(repr(_shown(n)) for n in unknown)}")
     if missing := [name for name in contract.required if name not in header]:
         problems.append(f"missing required columns {', '.join(missing)}")
     if problems:
@@ -183,9 +267,21 @@ def _read(file: DroppedFile, data: bytes, entity: str) -> tuple[list[str], list[
     rows, bad = [], []
     for number, values in body:
         row = dict(zip(header, values, strict=False))
+        reasons = []
         if len(values) > len(header) or (len(values) < len(header) and not file.name.lower().endswith(".xlsx")):
-            key = contract.key_of(row)
-            reason = f"{entity} {key}: {len(values)} fields, the header has {len(header)}"
+            reasons.append(f"{len(values)} fields, the header has {len(header)}")
+        for position, value in enumerate(values):
+            if value is not None and len(value) > FIELD_LIMIT:
+                column = repr(header[position]) if position < len(header) else f"{position + 1} (past the header)"
+                reasons.append(
+                    f"the cell at line {number}, column {column} is {len(value)} characters, over the field "
+                    f"limit of {FIELD_LIMIT} characters (only this row is quarantined)"
+                )
+        if reasons:
+            key = contract.key_of(
+                {name: _shown(value) if value and len(value) > FIELD_LIMIT else value for name, value in row.items()}
+            )
+            reason = f"{entity} {key}: {'; '.join(reasons)}"
             bad.append((number, QuarantineRecord(contracts.SOURCE, entity, key, reason, json.dumps(values))))
         else:
             rows.append((number, {name: row.get(name) for name in header}))
@@ -241,9 +337,7 @@ def _rejected_csv(header: list[str], records: list[QuarantineRecord]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def process(
-    file: DroppedFile, registry: FileRegistry, land: Callable[[FileResult], None] | None = None
-) -> FileResult:
+def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResult], None] | None = None) -> FileResult:
     """Read, validate, land (through `land`), then move the file and record its hash; see the module docstring."""
     inbox, data = file.inbox, file.inbox.read(file.name)
     sha256 = hashlib.sha256(data).hexdigest()
@@ -269,14 +363,22 @@ def process(
             raise _Rejected(f"unsupported file type {os.path.splitext(file.name)[1]!r} (only .csv and .xlsx)")
         header, rows, bad_fields = _read(file, data, entity)
         table, records = contracts.validate(entity, [row for _, row in rows])
-        numbered = sorted([*bad_fields, *zip(_line_numbers(rows, records), records, strict=True)],
-                          key=lambda pair: pair[0] if pair[0] is not None else len(data))  # in file order
+        numbered = sorted(
+            [*bad_fields, *zip(_line_numbers(rows, records), records, strict=True)],
+            key=lambda pair: pair[0] if pair[0] is not None else len(data),
+        )  # in file order
         lines, records = [number for number, _ in numbered], [record for _, record in numbered]
     except _Rejected as error:
         reason = f"{file.name}: {error}"
         empty = contracts.lake_schema(entity).empty_table() if entity else None
-        result = FileResult(file, FileStatus.QUARANTINED, entity, empty, [_whole_file(file, entity, sha256, reason)],
-                            f"quarantined: {error}")
+        result = FileResult(
+            file,
+            FileStatus.QUARANTINED,
+            entity,
+            empty,
+            [_whole_file(file, entity, sha256, reason)],
+            f"quarantined: {error}",
+        )
         lines = [None]
     else:
         total, arrived_at = len(rows) + len(bad_fields), None
