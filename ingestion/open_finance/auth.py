@@ -25,7 +25,13 @@ from pathlib import Path
 import httpx
 import jwt
 
-from ingestion.open_finance.config import CONSENT_SCOPE, Institution
+from ingestion.open_finance.config import (
+    CONSENT_SCOPE,
+    Institution,
+    certificate_error,
+    certificate_file,
+    certificate_variable,
+)
 from ingestion.open_finance.errors import AuthError, ConsentError
 
 log = logging.getLogger(__name__)
@@ -36,11 +42,35 @@ REFRESH_MARGIN = 60  # renew a token this many seconds before it expires
 
 
 def mtls_context(institution: Institution) -> ssl.SSLContext:
-    """TLS 1.2+ context presenting the company's certificate and trusting `ca_path` (or the system store)."""
-    context = ssl.create_default_context(cafile=institution.ca_path)
+    """TLS 1.2+ context presenting the company's certificate and trusting `ca_path` (or the system store).
+
+    A certificate, key or CA file that is missing, a folder, unreadable or not loadable raises
+    `CertificateFileError` naming the institution, the environment variable and the path."""
+    cert, key = certificate_file(institution, "cert_path"), certificate_file(institution, "key_path")
+    cafile = certificate_file(institution, "ca_path") if institution.ca_path else None
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except (ssl.SSLError, OSError) as error:
+        raise certificate_error(
+            institution, "ca_path", f"could not be loaded as CA certificates ({_ssl_reason(error)})"
+        ) from None
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(institution.cert_path, institution.key_path)
+    try:
+        context.load_cert_chain(cert, key)
+    except (ssl.SSLError, OSError) as error:
+        raise certificate_error(
+            institution,
+            "cert_path",
+            f"and the key {key} (from {certificate_variable(institution, 'key_path')}) could not be loaded together "
+            f"({_ssl_reason(error)})",
+            "Check that both are PEM, that the key is not encrypted and that it is the certificate's own key",
+        ) from None
     return context
+
+
+def _ssl_reason(error: BaseException) -> str:
+    """What an SSL or OS error says, without the file's contents (ssl never quotes them)."""
+    return getattr(error, "reason", None) or getattr(error, "strerror", None) or type(error).__name__
 
 
 def http_client(institution: Institution, timeout: float = 30.0) -> httpx.Client:
@@ -143,7 +173,8 @@ class TokenManager:
         self._consent_token: _Token | None = None
         self._data_token: _Token | None = None
         self._lock = threading.Lock()
-        self._signing_key = Path(institution.key_for_signing).read_bytes()
+        signing = "signing_key_path" if institution.signing_key_path else "key_path"
+        self._signing_key = Path(certificate_file(institution, signing)).read_bytes()
 
     # -- public ------------------------------------------------------------------------------------------
 

@@ -19,10 +19,13 @@ institutions:
 
 Per institution, `OPEN_FINANCE_<NAME>_CERT_PATH`, `_KEY_PATH`, `_CA_PATH`, `_SIGNING_KEY_PATH` (upper-case
 name) win over the shared `OPEN_FINANCE_CERT_PATH`, `OPEN_FINANCE_KEY_PATH`, `OPEN_FINANCE_CA_PATH`,
-`OPEN_FINANCE_SIGNING_KEY_PATH`: one company certificate usually serves every institution.
+`OPEN_FINANCE_SIGNING_KEY_PATH`: one company certificate usually serves every institution. `certificate_file`
+checks one of these files when the client is built: a path that does not exist, is a folder or cannot be read
+raises `CertificateFileError` naming the institution, the variable that set it and the path.
 """
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,6 +70,16 @@ class ConfigError(ValueError):
     """The Open Finance configuration is incomplete or malformed; the message names the setting to fix."""
 
 
+class CertificateFileError(ConfigError):
+    """A certificate or key file named by the environment is missing, a folder, unreadable or not loadable.
+
+    `variable` is the environment variable that gave the path (or the two it may come from), `path` the path."""
+
+    def __init__(self, institution: str, variable: str, path: str, problem: str, check: str):
+        self.institution, self.variable, self.path = institution, variable, path
+        super().__init__(f"Open Finance institution {institution!r}: {path} (from {variable}) {problem}. {check}")
+
+
 @dataclass(frozen=True)
 class Institution:
     """One institution (transmissora) the company has a consent with."""
@@ -86,6 +99,8 @@ class Institution:
     permissions: tuple[str, ...] = DEFAULT_PERMISSIONS
     monthly_call_budget: Mapping[str, int] = field(default_factory=dict)  # endpoint -> calls; "default"
     max_parallel_calls: int = DEFAULT_MAX_PARALLEL_CALLS  # calls in flight at once when a pull fans out
+    # attribute (cert_path, key_path, ...) -> the environment variable that set it, for error messages
+    path_variables: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -129,6 +144,12 @@ def _env_name(name: str, suffix: str) -> str:
     return f"OPEN_FINANCE_{name.upper()}_{suffix}"
 
 
+def _path_variable(environ: Mapping[str, str], name: str, suffix: str) -> str:
+    """The variable a path setting comes from: the institution's own when set, else the shared one."""
+    own = _env_name(name, suffix)
+    return own if environ.get(own) else f"OPEN_FINANCE_{suffix}"
+
+
 def _path_setting(environ: Mapping[str, str], name: str, suffix: str, required: bool) -> str | None:
     value = environ.get(_env_name(name, suffix)) or environ.get(f"OPEN_FINANCE_{suffix}")
     if required and not value:
@@ -137,6 +158,54 @@ def _path_setting(environ: Mapping[str, str], name: str, suffix: str, required: 
             "(a file path outside the repository)"
         )
     return value or None
+
+
+# attribute -> (environment suffix, what the file is, what it must hold)
+_CERTIFICATE_FILES = {
+    "cert_path": ("CERT_PATH", "the client (transport) certificate", "the company's PEM certificate"),
+    "key_path": ("KEY_PATH", "the client certificate's private key", "the PEM private key of CERT_PATH"),
+    "ca_path": ("CA_PATH", "the CA bundle trusted for the institution", "PEM CA certificates"),
+    "signing_key_path": ("SIGNING_KEY_PATH", "the private_key_jwt signing key", "a PEM RSA private key"),
+}
+
+
+def certificate_variable(institution: Institution, attribute: str) -> str:
+    """The environment variable that set a certificate or key path (both candidates when it is not known)."""
+    suffix = _CERTIFICATE_FILES[attribute][0]
+    recorded = institution.path_variables.get(attribute)
+    return recorded or f"{_env_name(institution.name, suffix)} (or the shared OPEN_FINANCE_{suffix})"
+
+
+def certificate_error(institution: Institution, attribute: str, problem: str, check: str = "") -> CertificateFileError:
+    """A `CertificateFileError` for one path attribute, naming its variable and path."""
+    path = str(getattr(institution, attribute))
+    what, holds = _CERTIFICATE_FILES[attribute][1:]
+    check = check or (
+        f"Check that the variable names {what} ({holds}) on this machine, spelled as it is on disk; a relative "
+        f"path is read from the working directory {os.getcwd()}"
+    )
+    return CertificateFileError(institution.name, certificate_variable(institution, attribute), path, problem, check)
+
+
+def certificate_file(institution: Institution, attribute: str) -> str:
+    """The path in `institution.<attribute>` (cert_path, key_path, ca_path, signing_key_path) once it is known to
+    be a readable file; else `CertificateFileError` naming the variable, the path and what to check."""
+    path = Path(str(getattr(institution, attribute)))
+    if not path.exists():
+        missing = next((parent for parent in reversed(path.parents) if not parent.exists()), None)
+        where = f" (the folder {missing} does not exist either)" if missing is not None else ""
+        raise certificate_error(institution, attribute, f"does not exist{where}")
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "is not a regular file"
+        raise certificate_error(institution, attribute, problem)
+    if not os.access(path, os.R_OK):
+        raise certificate_error(
+            institution,
+            attribute,
+            "cannot be read by this process",
+            f"Check the file's owner and permissions (user id {os.getuid()} runs this; keep keys at 0600)",
+        )
+    return str(path)
 
 
 def _read_list(spec: str) -> list[dict]:
@@ -160,6 +229,11 @@ def institution_from_mapping(entry: Mapping, environ: Mapping[str, str]) -> Inst
             f"institution {name!r}: {sorted(misplaced)} do not belong in the institutions file; "
             "certificate and key paths come from the environment (see ingestion/open_finance/README.md)"
         )
+    path_variables = {
+        attribute: _path_variable(environ, name, suffix)
+        for attribute, (suffix, _, _) in _CERTIFICATE_FILES.items()
+        if environ.get(_env_name(name, suffix)) or environ.get(f"OPEN_FINANCE_{suffix}")
+    }
     return Institution(
         name=name,
         api_base_url=str(entry.get("api_base_url", "")),
@@ -178,6 +252,7 @@ def institution_from_mapping(entry: Mapping, environ: Mapping[str, str]) -> Inst
         max_parallel_calls=int(
             DEFAULT_MAX_PARALLEL_CALLS if entry.get("max_parallel_calls") is None else entry["max_parallel_calls"]
         ),
+        path_variables=path_variables,
     )
 
 
