@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from orchestration.resources.alerts import redact_secrets
+from ingestion.common.redact import redact_text
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +146,7 @@ class PipelineHealthCollector(Collector):
                 self._ok = True
             except Exception as error:  # a database that is down: say so in a metric, serve the last values
                 self._ok, self._errors = False, self._errors + 1
-                log.warning("reading the Dagster instance failed: %s", redact_secrets(str(error).splitlines()[0]))
+                log.warning("reading the Dagster instance failed: %s", redact_text(str(error).splitlines()[0]))
             self._duration = time.monotonic() - started
             return self._snapshot
 

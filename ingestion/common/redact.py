@@ -12,6 +12,8 @@ DSNs, URLs and known secrets. Pure Python, no Dagster.
   percent-encoded, `+` for spaces, JSON or repr escaped, libpq-quoted).
 - `url_origin(url)`: `scheme://host:port/…` only, for a URL whose path itself is a secret (a webhook).
 - `secrets_of(dsn)`: the secrets a DSN or URL carries, to pass to `redact_text` for a driver's error.
+- `url_userinfo_problem(url)`: what to percent-encode in a URL whose password holds a raw `@` or `/` (libpq would
+  send part of it to the resolver as a host name): the ERP's PostgreSQL refuses such a DSN before connecting.
 
 A password is never assumed to be percent-encoded. In a URL the userinfo ends at the LAST `@` that is followed by
 something shaped like a host (`name`, `[v6]`, then `:port`, `/`, `?`, `#`, `,` or the end): a password with a raw
@@ -39,11 +41,16 @@ _AFTER_AT = re.compile(r"(?:\[[0-9A-Fa-f:.%a-z]*\]|[A-Za-z0-9._~%!$&'()*+;=-]*)(
 _SECRET_NAME = r"[A-Za-z0-9_.-]*?(?:passw(?:or)?d|pwd|secret|token|key|signature|sig|credential|auth)"
 _QUERY_SECRET = re.compile(rf"(?<![^?&;])({_SECRET_NAME})=([^&#]*)", re.IGNORECASE)
 _TEXT_QUERY_SECRET = re.compile(rf"(?<![^?&;\s])({_SECRET_NAME})=([^&#\s\"'<>]*)", re.IGNORECASE)
-# libpq key=value: `password=value` or `password='quoted \' value'` (libpq: backslash escapes ' and \).
+# libpq key=value: `password=value` or `password='quoted \' value'` (libpq: a backslash escapes the next character;
+# an unquoted value runs to whitespace). Only at the start or after whitespace, quote or `(`: in a URL's query
+# `password=` follows `?` or `&` and is the query rule's (its value ends at `&`).
 _LIBPQ_SECRET = re.compile(
-    r"(?<![A-Za-z0-9_])((?:ssl)?password)(\s*=\s*)('(?:[^'\\]|\\.)*'?|(?:[^\s'\\]|\\.)+)", re.IGNORECASE | re.DOTALL
+    r"(?<![^\s\"'(])((?:ssl)?password)(\s*=\s*)('(?:[^'\\]|\\.)*'?|(?:[^\s'\\]|\\.)(?:[^\s\\]|\\.)*)",
+    re.IGNORECASE | re.DOTALL,
 )
-_LIBPQ_PAIR = re.compile(r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*(?:'(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)*)", re.DOTALL)
+_LIBPQ_PAIR = re.compile(
+    r"\s*[A-Za-z_][A-Za-z0-9_]*\s*=\s*(?:'(?:[^'\\]|\\.)*'|(?:[^\s'\\]|\\.)(?:[^\s\\]|\\.)*|)", re.DOTALL
+)
 _URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s\"'<>]*")
 # `word@host` left in free text (a driver that split a URL at the first `@` names `rest-of-password@host`).
 _USER_AT_HOST = re.compile(r"(?<![A-Za-z0-9+.*:-])[^\s\"'<>()=,;:@/]+@(?=[A-Za-z0-9\[])")
@@ -90,7 +97,7 @@ def _is_libpq(dsn: str) -> bool:
 
 def redact_url(url: str) -> str:
     """One DSN or URL (the whole string) with its password and secret parameters masked; see the module doc."""
-    text = url.strip()
+    text = url.lstrip()  # not rstrip: a libpq value may end in an escaped space
     if _SCHEME.match(text):
         return _redact_url_token(text, _QUERY_SECRET)
     if _is_libpq(text):
@@ -115,7 +122,7 @@ def secret_forms(secret: str) -> set[str]:
 
 def secrets_of(dsn: str) -> list[str]:
     """The password(s) a DSN or URL carries (userinfo password, libpq `password=`, secret query values)."""
-    text = dsn.strip()
+    text = dsn.lstrip()
     found: list[str] = []
     scheme = _SCHEME.match(text)
     if scheme:
@@ -144,6 +151,7 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
             forms |= secret_forms(secret)
     for form in sorted(forms, key=len, reverse=True):
         text = text.replace(form, MASK)
+    text = _LIBPQ_SECRET.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
     out, position = [], 0
     for url in _URL_IN_TEXT.finditer(text):
         out += [_redact_plain(text[position : url.start()]), _redact_url_token(url.group(0), _TEXT_QUERY_SECRET)]
@@ -153,23 +161,22 @@ def redact_text(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def _redact_plain(text: str) -> str:
-    """Text that holds no URL: libpq passwords, `word@host`, `token=`-like values."""
-    text = _LIBPQ_SECRET.sub(lambda m: f"{m[1]}{m[2]}{MASK}", text)
+    """Text that holds no URL: `word@host`, `token=`-like values."""
     text = _USER_AT_HOST.sub(f"{MASK}@", text)
     return _TEXT_QUERY_SECRET.sub(lambda m: f"{m[1]}={MASK}", text)
 
 
 def url_userinfo_problem(url: str) -> str | None:
-    """For a URL whose userinfo holds characters a URL parser (libpq's included) splits on, what to encode;
-    None when the URL is well formed or not a URL. libpq ends the userinfo at the first `@` or `/`, so a raw
-    `@` or `/` in a password sends part of it to the server as a host or a port, and into its error text."""
+    """For a URL whose user or password holds a raw `@` or `/` or a `%` not followed by two hex digits, what to
+    percent-encode; None otherwise (or not a URL). libpq ends the userinfo at the first `@` or `/`, so such a
+    password would go, in part, to the resolver as a host or a port, and into libpq's error text."""
     text = url.strip()
     scheme = _SCHEME.match(text)
     if scheme is None:
         return None
     rest = text[scheme.end() :]
     at = _userinfo_end(rest)
-    bad = sorted(set(re.findall(r"[^A-Za-z0-9._~!$&'()*+,;=:%-]|%(?![0-9A-Fa-f]{2})", rest[:at]))) if at >= 0 else []
+    bad = sorted(set(re.findall(r"[@/]|%(?![0-9A-Fa-f]{2})", rest[:at]))) if at >= 0 else []
     if not bad:
         return None
     spelled = ", ".join(f"{char!r} as {quote(char, safe='')}" for char in bad)

@@ -21,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 
 import clickhouse_connect
 
+from ingestion.common.redact import redact_text
+
 DATABASES = ("raw", "staging", "intermediate", "marts", "ml")
 
 
@@ -242,9 +244,7 @@ def _open_server(target: WarehouseTarget):
             secure=target.secure,
         )
     except Exception as error:
-        message = str(error).splitlines()[0]
-        if len(target.password) >= 6:
-            message = message.replace(target.password, "[HIDDEN]")
+        message = redact_text(str(error).splitlines()[0], [target.password])
         raise WarehouseError(f"cannot connect to the ClickHouse server {target}: {message}") from None
     _create_databases(client, target)
     return client

@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 
+from ingestion.common.redact import redact_text, redact_url, secrets_of
+
 URL_ENV = "ERP_RABBITMQ_URL"
 EXCHANGE = "erp.events"
 QUEUE = "importau.erp.events"
@@ -126,16 +128,6 @@ def publish_event(channel: BlockingChannel, event: ErpEvent, exchange: str = EXC
     channel.basic_publish(exchange, event.event_type, event.to_json(), properties)
 
 
-def safe_url(url: str) -> str:
-    """The AMQP URL with its password masked."""
-    scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
-
-
 class EventConsumer:
     """Poll ERP events from RabbitMQ; ack or dead-letter each one explicitly. Use as a context manager."""
 
@@ -155,10 +147,8 @@ class EventConsumer:
         try:
             self._connection = pika.BlockingConnection(pika.URLParameters(url))
         except Exception as error:
-            detail = f"{type(error).__name__}: {error}"
-            password = url.partition("://")[2].rpartition("@")[0].partition(":")[2]
-            detail = detail.replace(password, "***") if password else detail
-            raise ConnectionError(f"cannot connect to RabbitMQ at {safe_url(url)} ({detail})") from None
+            detail = redact_text(f"{type(error).__name__}: {error}", secrets_of(url))
+            raise ConnectionError(f"cannot connect to RabbitMQ at {redact_url(url)} ({detail})") from None
         channel = self._channel = self._connection.channel()
         channel.confirm_delivery()
         channel.exchange_declare(exchange, exchange_type="topic", durable=True)

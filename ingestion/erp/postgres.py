@@ -17,7 +17,9 @@ mark it reached: what the partitioned extraction asset uses (`ingestion/erp/extr
 every primary key of a table, for the periodic hard-delete scan.
 
 The connection comes from a DSN (`ERP_POSTGRES_DSN`, libpq key/value or URL form); messages show it with the
-password masked (`safe_dsn`). Every connection has a connect timeout and a statement timeout (and TCP
+password masked (`safe_dsn`, `ingestion.common.redact`). A URL whose password holds a raw `@` or `/` is refused
+before libpq sees it (libpq would send the rest of the password to the resolver as a host or a port): percent-encode
+it or use the key/value form. Every connection has a connect timeout and a statement timeout (and TCP
 keepalives), so no query waits without bound. Cursors are kept by `state.CursorStore` (or, per partition, by
 `state.PartitionCursors`).
 """
@@ -31,10 +33,10 @@ from typing import NamedTuple
 import psycopg
 import pyarrow as pa
 from psycopg import sql
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import dict_row
 
 from ingestion.common.quarantine import QuarantineRecord
+from ingestion.common.redact import redact_text, redact_url, secrets_of, url_userinfo_problem
 from ingestion.erp import contracts
 
 DSN_ENV = "ERP_POSTGRES_DSN"
@@ -59,14 +61,8 @@ class SchemaDriftError(ErpDatabaseError):
 
 
 def safe_dsn(dsn: str) -> str:
-    """The DSN with its password masked, for messages and logs."""
-    try:
-        params = conninfo_to_dict(dsn)
-    except psycopg.ProgrammingError:
-        return "<unparseable DSN>"
-    if params.get("password"):
-        params["password"] = "***"
-    return make_conninfo(**params)
+    """The DSN in the form it was given, its password masked, for messages and logs."""
+    return redact_url(dsn)
 
 
 def dsn_from_env(environ: Mapping[str, str] = os.environ) -> str:
@@ -92,6 +88,8 @@ def connect(
     connecting, not as start-up `options`, so a pooler that refuses unknown start-up parameters (PgBouncer) still
     works. `read_only` makes every transaction of the session read-only: the extraction never writes to the ERP.
     """
+    if problem := url_userinfo_problem(dsn):
+        raise ErpDatabaseError(f"cannot connect to the ERP database {safe_dsn(dsn)}: {problem}")
     try:
         conn = psycopg.connect(dsn, connect_timeout=connect_timeout, application_name=application_name, **KEEPALIVES)
     except psycopg.Error as error:
@@ -115,8 +113,7 @@ def _detail(error: BaseException, dsn: str | None = None) -> str:
     """The first line of a driver error, with the DSN's password (if any) masked."""
     text = str(error).strip()
     detail = text.splitlines()[0] if text else type(error).__name__
-    password = conninfo_to_dict(dsn).get("password") if dsn else None
-    return detail.replace(password, "***") if password else detail
+    return redact_text(detail, secrets_of(dsn) if dsn else ())
 
 
 def where(conn: psycopg.Connection) -> str:

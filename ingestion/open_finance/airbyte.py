@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.common.quarantine import QuarantineRecord
+from ingestion.common.redact import redact_text
 from ingestion.open_finance import entities, schemas
 from ingestion.open_finance.parse import SOURCE
 
@@ -265,9 +266,7 @@ class AirbyteSync:
         return self._sdk
 
     def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
+        return redact_text(text, self._secrets)
 
     def _where(self, job_id: int | None = None) -> str:
         where = f"Airbyte {self.server_url}, connection {self.connection_id}"

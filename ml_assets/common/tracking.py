@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.common.redact import redact_url
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Run tags (STYLE.md section 11): which Dagster run and partition trained it, from which commit.
@@ -42,11 +44,8 @@ class TrackingConfig:
         return (self.artifact_root / experiment).as_uri() if self.artifact_root is not None else None
 
     def __str__(self) -> str:
-        # A server URI may carry user:password; show only scheme and host.
-        if self.is_embedded:
-            return self.tracking_uri
-        scheme, _, rest = self.tracking_uri.partition("://")
-        return f"{scheme}://{rest.rsplit('@', 1)[-1]}"
+        # A server URI may carry user:password or a token in its query: masked.
+        return self.tracking_uri if self.is_embedded else redact_url(self.tracking_uri)
 
 
 def default_data_dir() -> str:

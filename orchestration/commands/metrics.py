@@ -35,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
     from prometheus_client import CollectorRegistry, start_http_server
 
+    from ingestion.common.redact import redact_text
     from orchestration.pipeline_metrics import PipelineHealthCollector
-    from orchestration.resources.alerts import redact_secrets
     from orchestration.resources.settings import resolve_data_dir
 
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         instance = DagsterInstance.get()  # the deployed instance connects to PostgreSQL here
     except Exception as error:
-        first = redact_secrets((str(error).strip().splitlines() or [type(error).__name__])[0])
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        first = redact_text(first, [os.environ.get("DAGSTER_PG_PASSWORD", "")])
         print(f"importau metrics: cannot open the Dagster instance at {home}: {first}", file=sys.stderr)
         return 1
     with instance:

@@ -9,8 +9,9 @@ not answer after the capped retries fails the sensor's tick with the reason (vis
 
 import dagster as dg
 
+from ingestion.common.redact import redact_text
 from orchestration.defs.automation import default_sensor_status
-from orchestration.resources.alerts import AlertWebhookResource, redact_secrets
+from orchestration.resources.alerts import AlertWebhookResource
 
 ERROR_LINES = 5  # of each error message
 ERROR_CHARS = 1500
@@ -20,7 +21,7 @@ def error_head(message: str | None) -> str:
     """The first lines of an error message (what a person reads in a chat), secrets masked."""
     lines = [line.rstrip() for line in (message or "").strip().splitlines()]
     head = "\n".join(lines[:ERROR_LINES]) + ("\n…" if len(lines) > ERROR_LINES else "")
-    return redact_secrets(head[:ERROR_CHARS])
+    return redact_text(head[:ERROR_CHARS])
 
 
 def _error_message(event: dg.DagsterEvent) -> str:

@@ -1,38 +1,23 @@
 """Where run-failure alerts go: a webhook URL (ALERT_WEBHOOK_URL) that takes a JSON POST, and the UI's address.
 
 The URL often carries a token (a chat webhook's path, a `?token=` query), so it is never logged or shown in full:
-`redacted_url` keeps the scheme and host only. The POST goes through the standard library, not httpx, whose INFO
-line of every request names the full URL. Every POST is bounded (a timeout on the connect and on each read) and
-retried a capped number of times on connection errors, timeouts, 429 and 5xx; any other answer is final.
+`url_origin` (ingestion/common/redact.py) keeps the scheme and host only. The POST goes through the standard
+library, not httpx, whose INFO line of every request names the full URL. Every POST is bounded (a timeout on the
+connect and on each read) and retried a capped number of times on connection errors, timeouts, 429 and 5xx; any
+other answer is final.
 """
 
 import json
 import logging
-import re
 import time
 import urllib.error
 import urllib.request
-from urllib.parse import urlsplit
 
 import dagster as dg
 
+from ingestion.common.redact import url_origin
+
 log = logging.getLogger(__name__)
-
-_USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
-_SECRET_PARAMS = re.compile(r"((?:token|password|passwd|secret|key|signature|sig)=)[^&\s]+", re.IGNORECASE)
-
-
-def redacted_url(url: str) -> str:
-    """`https://hooks.example.com/…`: scheme and host (and port) only, never path, query or credentials."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme or '?'}://{host}{port}/…"
-
-
-def redact_secrets(text: str) -> str:
-    """Credentials in URLs (`scheme://user:pass@`) and `token=`-like query values of a free text, masked."""
-    return _SECRET_PARAMS.sub(r"\1***", _USERINFO.sub(r"\1***@", text))
 
 
 class AlertDeliveryError(RuntimeError):
@@ -58,7 +43,7 @@ class AlertWebhookResource(dg.ConfigurableResource):
 
     def post(self, payload: dict) -> int:
         """POST `payload` as JSON; the number of attempts it took. Raises AlertDeliveryError after the last one."""
-        target = redacted_url(self.url)
+        target = url_origin(self.url)
         body = json.dumps(payload).encode()
         attempts = max(1, self.max_attempts)
         last = ""

@@ -12,9 +12,10 @@ import dagster as dg
 import pytest
 
 from ingestion.bcb.replay.server import ReplayServer
+from ingestion.common.redact import redact_text, url_origin
 from orchestration.defs.alerts import run_failure_alert
 from orchestration.defs.bcb import bcb_pull
-from orchestration.resources.alerts import AlertDeliveryError, AlertWebhookResource, redact_secrets, redacted_url
+from orchestration.resources.alerts import AlertDeliveryError, AlertWebhookResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.lake import LakeResource
 
@@ -156,11 +157,11 @@ def test_a_dead_webhook_is_bounded(failed_run):
 
 
 def test_secrets_are_masked():
-    assert redacted_url(f"https://user:pw@hooks.example.com:8443/services/{TOKEN}?token=x") == (
+    assert url_origin(f"https://user:pw@hooks.example.com:8443/services/{TOKEN}?token=x") == (
         "https://hooks.example.com:8443/…"
     )
-    assert redact_secrets("cannot reach https://u:p@ch.example.com:8443/?password=abc&db=raw") == (
-        "cannot reach https://***@ch.example.com:8443/?password=***&db=raw"
+    assert redact_text("cannot reach https://u:p@ch.example.com:8443/?password=abc&db=raw") == (
+        "cannot reach https://u:***@ch.example.com:8443/?password=***&db=raw"
     )
 
 
