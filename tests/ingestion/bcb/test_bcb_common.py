@@ -1,16 +1,13 @@
 """The shared pieces the BCB client stands on: the retrying GET, quarantine records, the lake schemas."""
 
-import ast
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pyarrow as pa
 import pytest
 
 from ingestion.bcb import schemas
-from ingestion.bcb.replay import layout
 from ingestion.bcb.values import parse_decimal
 from ingestion.common.quarantine import QUARANTINE_SCHEMA, QuarantineRecord, to_arrow
 from ingestion.common.retry import RetrySettings, SourceHTTPError, get_with_retry
@@ -38,9 +35,7 @@ def test_retry_waits_grow_and_stay_under_the_cap(replay):
     settings = RetrySettings(max_attempts=4, wait_initial=1.0, wait_max=3.0)
     assert fetch(replay, WEEKDAY, settings, sleeps).status_code == 200
     assert len(sleeps) == 3 and len(replay.requests) == 4
-    assert (
-        1.0 <= sleeps[0] <= 2.0 and 2.0 <= sleeps[1] <= 3.0 and sleeps[2] == 3.0
-    )  # exponential + jitter, capped
+    assert 1.0 <= sleeps[0] <= 2.0 and 2.0 <= sleeps[1] <= 3.0 and sleeps[2] == 3.0  # exponential + jitter, capped
 
 
 def test_retry_after_raises_the_wait(replay):
@@ -55,9 +50,7 @@ def test_other_4xx_is_not_retried(replay):
         fetch(replay, "/Download/fechamento/20240106.csv")  # a Saturday: 404, unexpected here
     assert raised.value.status == 404 and raised.value.attempts == 1
     assert len(replay.requests) == 1
-    assert str(raised.value).startswith(
-        "test: series 1 window 2024-01-02 failed after 1 attempt: HTTP 404: <!DOCTYPE"
-    )
+    assert str(raised.value).startswith("test: series 1 window 2024-01-02 failed after 1 attempt: HTTP 404: <!DOCTYPE")
 
 
 def test_expected_statuses_are_returned_not_raised(replay):
@@ -85,9 +78,7 @@ def test_retry_settings_are_validated():
 
 
 def test_quarantine_records_to_arrow():
-    records = [
-        QuarantineRecord("bcb", "sgs_observations", "sgs series=1 date=03/01/2024", "valor is empty", "{}")
-    ]
+    records = [QuarantineRecord("bcb", "sgs_observations", "sgs series=1 date=03/01/2024", "valor is empty", "{}")]
     table = to_arrow(records)
     assert table.schema == QUARANTINE_SCHEMA and table.to_pylist()[0]["reason"] == "valor is empty"
     assert to_arrow([]).num_rows == 0
@@ -167,17 +158,3 @@ def test_extraction_table_keeps_decimal_exactness():
         schemas.SGS_OBSERVATIONS,
     )
     assert table["value"].to_pylist() == [Decimal("4.891600000000001")]
-
-
-def test_no_dagster_in_the_pure_packages():
-    root = layout.REPO_ROOT / "ingestion"
-    files = [
-        *root.joinpath("bcb").rglob("*.py"),
-        root / "common" / "retry.py",
-        root / "common" / "quarantine.py",
-    ]
-    for path in files:
-        for node in ast.walk(ast.parse(Path(path).read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            assert not any(name.split(".")[0] in ("dagster", "orchestration") for name in names), path
