@@ -27,6 +27,8 @@ import pytest
 from ingestion.common.lake import LakeError
 from orchestration.resources.lake import LakeResource
 
+pytestmark = pytest.mark.integration  # SeaweedFS on 127.0.0.1
+
 REPO = Path(__file__).resolve().parents[2]
 PREFIX = f"security-bucket-check-{uuid.uuid4().hex[:8]}"  # this file's objects in the shared bucket
 REQUEST_LINE = re.compile(rb"(?m)^(GET|PUT|POST|HEAD|DELETE) (\S+) HTTP/1\.[01]\r$")
