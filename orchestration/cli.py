@@ -7,7 +7,6 @@ keep heavy imports (Dagster, dbt) inside their handlers, so `importau sql` start
 """
 
 import argparse
-import csv
 import importlib
 import os
 import pkgutil
@@ -35,7 +34,12 @@ def add_sql_parser(subparsers: argparse._SubParsersAction) -> None:
         description="Runs one query against CLICKHOUSE_URL (default: embedded chDB under IMPORTAU_DATA_DIR).",
     )
     parser.add_argument("query", help='e.g. "SELECT * FROM marts.fct_fx_rates_daily LIMIT 5"')
-    parser.add_argument("--csv", action="store_true", help="print CSV with a header row instead of a table")
+    parser.add_argument(
+        "--csv",
+        action="store_true",
+        help="print CSV with a header row instead of a table; text that a spreadsheet would take for a formula "
+        "(starting with = + - @, tab or CR) gets a leading ' (numbers stay as they are)",
+    )
     parser.add_argument("--url", default=None, help="warehouse URL (overrides CLICKHOUSE_URL)")
     parser.set_defaults(handler=run_sql)
 
@@ -55,10 +59,10 @@ def run_sql(args: argparse.Namespace) -> int:
     except Exception as error:  # the SQL failed: ClickHouse says why
         print(f"importau sql: {first_error_line(error)}", file=sys.stderr)
         return 1
-    if args.csv:
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows(rows)
+    if args.csv:  # for a person's spreadsheet: formula-like text neutralised (the warehouse keeps it as it is)
+        from ingestion.common.spreadsheet import write_csv
+
+        write_csv(sys.stdout, [columns, *rows])
     else:
         from tabulate import tabulate
 

@@ -5,10 +5,12 @@ A model package (`ml_assets/<model>/`) returns a `TrainingResult` from pure code
 with its signature and input example, and points `challenger` at the new version. No Dagster.
 """
 
+import csv
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingestion.common.spreadsheet import neutralise
 from ml_assets.common import plots, registry, tracking
 
 
@@ -36,6 +38,14 @@ class RecordedTraining:
     images: dict[str, str]  # file stem -> Markdown image (for the asset's metadata)
 
 
+def _for_people(frame):
+    """A table logged as a CSV artifact, which people download and open in a spreadsheet: its text cells that a
+    spreadsheet would take for a formula get a leading `'` (`ingestion/common/spreadsheet.py`); numbers stay.
+    Written with text quoted, so a carriage return inside a value cannot start a new row."""
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    return frame.assign(**{str(column): frame[column].map(neutralise) for column in text})
+
+
 def record_training(
     model_name: str,
     result: TrainingResult,
@@ -54,7 +64,7 @@ def record_training(
             mlflow.log_figure(fig, f"{stem}.png")
             images[stem] = plots.markdown_image(fig, stem)
         for stem, frame in result.tables.items():
-            mlflow.log_text(frame.to_csv(index=False), f"{stem}.csv")
+            mlflow.log_text(_for_people(frame).to_csv(index=False, quoting=csv.QUOTE_NONNUMERIC), f"{stem}.csv")
         if result.notes:
             mlflow.log_text("\n".join(result.notes) + "\n", "notes.txt")
             mlflow.set_tag("importau.notes", " | ".join(result.notes)[:5000])

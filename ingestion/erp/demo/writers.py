@@ -3,9 +3,11 @@
 ERP exports (`write_exports`): one UTF-8 CSV per entity, `,`-separated with a header, `.` as the decimal
 separator, dates `YYYY-MM-DD`, timestamps ISO-8601 UTC with milliseconds (`2024-03-05T14:07:09.123Z`), empty
 field = null, `\\n` line ends; exactly the text `contracts.validate` parses. Products come as an XLSX workbook
-instead (sheet `products`, every cell text, so NCM leading zeros and decimals survive). `manifest.json` lists
-each file with its entity, row count and SHA-256. Output is byte-identical for the same seed and scale:
-nothing depends on the clock (the XLSX zip entries and document dates are pinned).
+instead (sheet `products`, every cell text, so NCM leading zeros and decimals survive, and a value starting with
+`=` stays that text rather than becoming a formula: `spreadsheet.text_cells_only`). These files are the ERP's,
+read back by the platform, so no cell is altered (no OWASP quote: see `ingestion/common/spreadsheet.py`).
+`manifest.json` lists each file with its entity, row count and SHA-256. Output is byte-identical for the same
+seed and scale: nothing depends on the clock (the XLSX zip entries and document dates are pinned).
 """
 
 import csv
@@ -23,6 +25,7 @@ import pyarrow.parquet as pq
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from ingestion.common.spreadsheet import text_cells_only
 from ingestion.erp.demo.company import DemoCompany
 
 XLSX_ENTITIES = ("products",)
@@ -60,6 +63,7 @@ def _xlsx_bytes(table: pa.Table, sheet: str, stamp: datetime) -> bytes:
         cell.font = Font(bold=True)
     for row in table.to_pylist():
         worksheet.append([text(row[name]) for name in table.column_names])
+    text_cells_only(worksheet)
     workbook.properties.creator = "Importaú ERP (demo)"
     raw = io.BytesIO()
     workbook.save(raw)
@@ -115,9 +119,7 @@ def write_exports(company: DemoCompany, folder: str | Path) -> list[Path]:
         "UTC ISO timestamps, empty = null; xlsx: one sheet named after the entity, text cells",
         "files": files,
     }
-    (folder / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return [folder / f["file"] for f in files] + [folder / "manifest.json"]
 
 
@@ -129,13 +131,9 @@ def write_bank_truth(company: DemoCompany, folder: str | Path) -> list[Path]:
     for name, table in company.bank.items():
         sink = io.BytesIO()
         pq.write_table(table, sink, compression="zstd")
-        files.append(
-            {"table": name, "rows": table.num_rows, **_write(folder / f"{name}.parquet", sink.getvalue())}
-        )
+        files.append({"table": name, "rows": table.num_rows, **_write(folder / f"{name}.parquet", sink.getvalue())})
     manifest = {"generator": _generator(company), "company": company.company, "files": files}
-    (folder / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return [folder / f["file"] for f in files] + [folder / "manifest.json"]
 
 
