@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.common.quarantine import QuarantineRecord
-from ingestion.common.redact import redact_text
+from ingestion.common.redact import redact_text, redact_url
 from ingestion.open_finance import entities, schemas
 from ingestion.open_finance.parse import SOURCE
 
@@ -232,7 +232,8 @@ class AirbyteSync:
 
     def __repr__(self) -> str:
         return (
-            f"AirbyteSync(server_url={self.server_url!r}, connection_id={self.connection_id!r}, auth={self.auth_mode})"
+            f"AirbyteSync(server_url={redact_url(self.server_url)!r}, connection_id={self.connection_id!r}, "
+            f"auth={self.auth_mode})"
         )
 
     # -- SDK plumbing ---------------------------------------------------------------------------------------------
@@ -269,7 +270,7 @@ class AirbyteSync:
         return redact_text(text, self._secrets)
 
     def _where(self, job_id: int | None = None) -> str:
-        where = f"Airbyte {self.server_url}, connection {self.connection_id}"
+        where = f"Airbyte {redact_url(self.server_url)}, connection {self.connection_id}"
         return f"{where}, job {job_id}" if job_id is not None else where
 
     def _call(self, what: str, call: Callable[[], Any], job_id: int | None = None) -> Any:
@@ -306,8 +307,8 @@ class AirbyteSync:
                 text = self._redact(str(error))
                 if "token endpoint" in text:
                     raise AirbyteAuthError(
-                        f"{self._where(job_id)}: the token endpoint {self.token_url} refused {self.auth_mode} "
-                        f"({text}); check AIRBYTE_CLIENT_ID / AIRBYTE_CLIENT_SECRET"
+                        f"{self._where(job_id)}: the token endpoint {redact_url(self.token_url)} refused "
+                        f"{self.auth_mode} ({text}); check AIRBYTE_CLIENT_ID / AIRBYTE_CLIENT_SECRET"
                     ) from None
                 raise AirbyteApiError(
                     f"{self._where(job_id)}: {what} failed: {type(error).__name__}: {text[:300]}"

@@ -211,3 +211,22 @@ def test_a_refused_rabbitmq_connection_names_the_broker_never_the_password():
     message = str(error.value)
     assert f"amqp://importau:***@127.0.0.1:{port}/%2F" in message
     assert password not in message and enc(password) not in message and "8899" not in message
+
+
+def test_an_unreachable_airbyte_names_its_server_never_the_credentials():
+    from ingestion.open_finance.airbyte import AirbyteError, AirbyteSync
+
+    port, password = _closed_port(), "ab@cd:ef/gh"
+    sync = AirbyteSync(
+        f"http://importau:{enc(password)}@127.0.0.1:{port}/v1",
+        "9f3c1a52-6f2b-4d3e-9a1c-0b6f7e2d4c11",
+        bearer_token="bearer-s3cret-token",
+        request_timeout=2,
+        retry_max_elapsed=0.5,
+        retry_initial=0.1,
+    )
+    with pytest.raises(AirbyteError) as error:
+        sync.run_sync()
+    for printed in (str(error.value), repr(sync)):
+        assert f"http://importau:***@127.0.0.1:{port}/v1" in printed
+        assert enc(password) not in printed and password not in printed and "bearer-s3cret-token" not in printed
