@@ -7,6 +7,11 @@ sandbox's built-in dataset. For each institution it creates an AUTHORISED consen
 the one-time authorization code, a token store and call budget in a temporary folder (they die with the sandbox,
 so a new demo never meets an old refresh token), the bank's calendar day, and monthly pulls for ranged runs.
 
+Key material (the sandbox PKI with its private keys in `open-finance-sandbox-*`, the tokens in
+`importau-open-finance-*`) lives in owner-tagged private folders (ingestion/common/private_temp.py): removed when
+the block ends normally, by an exception, by Ctrl-C (SIGINT) or by SIGTERM (turned into SystemExit while the
+sandbox runs, unless the process already handles SIGTERM); a SIGKILLed run's folders are removed at the next start.
+
 The bank's "today" is `OPEN_FINANCE_SANDBOX_TODAY`, else the business clock when `IMPORTAU_TODAY` moves it (replays,
 `importau soak`), else the last demo day (DEMO_END_DATE 2024-12-31): the truth spans the demo year and shows
 everything as of that day; the built-in dataset is anchored on it (its transactions are booked in the last 12 days
@@ -15,13 +20,13 @@ before it, its FX contracts are listed by every pull).
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date
 from pathlib import Path
 
 from ingestion.common.clock import TODAY_ENV, sao_paulo_today
+from ingestion.common.private_temp import private_temp_dir, terminate_unwinds
 from ingestion.open_finance.sandbox.bank import INSTITUTION_NAME, SandboxBank
 from ingestion.open_finance.sandbox.data import BankData
 from orchestration.constants import DEMO_END_DATE
@@ -31,6 +36,7 @@ from orchestration.resources.settings import default_data_dir
 DEMO_BACKFILL_CHUNK_DAYS = 31
 # The sandbox's own limit; the real institutions' budgets come from their config.
 SANDBOX_MONTHLY_CALL_BUDGET = 1_000_000
+STATE_PREFIX = "importau-open-finance-"  # the token store and call budget of the demo's institutions
 
 
 def demo_banks(truth_dir: Path) -> dict[str, BankData | None]:
@@ -58,7 +64,8 @@ def sandbox_banks(today: date | None = None) -> Iterator[tuple[dict[str, str], d
     truth = os.environ.get("DEMO_BANK_TRUTH_DIR") or str(Path(default_data_dir()) / "demo" / "bank")
     banks = demo_banks(Path(truth))
     with ExitStack() as stack:
-        state_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix="importau-open-finance-"))
+        stack.enter_context(terminate_unwinds())
+        state_dir = stack.enter_context(private_temp_dir(STATE_PREFIX))
         entries: list[dict] = []
         env: dict[str, str] = {}
         started: dict[str, SandboxBank] = {}

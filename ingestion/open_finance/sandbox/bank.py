@@ -52,12 +52,16 @@ class SandboxBank:
     def start(self) -> "SandboxBank":
         if self.certs is not None:
             raise RuntimeError("the sandbox bank is already running")
-        self.certs = pki.generate(self.cert_dir or self._listener.make_temp_dir())
-        client_der = x509.load_pem_x509_certificate(self.certs.client_cert.read_bytes()).public_bytes(Encoding.DER)
-        self.state.clients[self.client_id] = RegisteredClient(
-            self.client_id, self.certs.client_public_key_pem(), thumbprint(client_der)
-        )
-        self._listener.start(self.certs)
+        try:
+            self.certs = pki.generate(self.cert_dir or self._listener.make_temp_dir())
+            client_der = x509.load_pem_x509_certificate(self.certs.client_cert.read_bytes()).public_bytes(Encoding.DER)
+            self.state.clients[self.client_id] = RegisteredClient(
+                self.client_id, self.certs.client_public_key_pem(), thumbprint(client_der)
+            )
+            self._listener.start(self.certs)
+        except BaseException:  # e.g. the port is taken: the keys just written must not stay behind
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:

@@ -9,21 +9,23 @@ the control API (`control.py`) or the Open Finance routes (`routes.py`), with fa
 import base64
 import hashlib
 import logging
-import shutil
 import socket
 import ssl
-import tempfile
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
+from ingestion.common.private_temp import make_private_dir, remove_private_dir
 from ingestion.open_finance.sandbox import control, faults, oauth, routes
 from ingestion.open_finance.sandbox.render import Reply, standard_error
 
 log = logging.getLogger(__name__)
 TOKEN_PATH = "/auth/token"
+# Where the sandbox PKI (with its private keys) lives while it runs: ingestion/common/private_temp.py removes it on
+# every exit path, and a folder left by a killed process at the next start.
+TEMP_PREFIX = "open-finance-sandbox-"
 INTERACTION = "x-fapi-interaction-id"
 
 
@@ -185,9 +187,9 @@ class Listener:
             self._thread.join(timeout=5)
         self._server = self._thread = None
         if self.temp_dir:
-            shutil.rmtree(self.temp_dir, ignore_errors=True)
+            remove_private_dir(self.temp_dir)
             self.temp_dir = None
 
     def make_temp_dir(self) -> str:
-        self.temp_dir = tempfile.mkdtemp(prefix="open-finance-sandbox-")
+        self.temp_dir = make_private_dir(TEMP_PREFIX)
         return self.temp_dir
