@@ -45,6 +45,7 @@ from psycopg import sql
 from ingestion.common.lake import LocalLake
 from ingestion.common.partitioning import month_end
 from ingestion.common.raw_load import ensure_raw_table, replace_partitions
+from ingestion.common.redact import redact_text, secrets_of, url_userinfo_problem
 from ingestion.common.warehouse import open_warehouse
 from ingestion.erp import contracts, filedrop, postgres
 from ingestion.erp.demo import generate
@@ -161,13 +162,16 @@ def postgres_stages(dsn: str, company) -> tuple[float, int, float, int]:
 
 
 def postgres_answers(dsn: str) -> str | None:
-    """None when PostgreSQL answers, else why not."""
+    """None when PostgreSQL answers, else why not (the password masked)."""
+    if problem := url_userinfo_problem(dsn):
+        return problem
     try:
         with psycopg.connect(dsn, connect_timeout=5) as conn:
             conn.execute("SELECT 1")
         return None
     except psycopg.Error as error:
-        return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        why = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return redact_text(why, secrets_of(dsn))
 
 
 def run_scale(scale, args, tmp: Path, wh, use_pg: bool, run: int) -> dict[str, tuple[float, int]]:

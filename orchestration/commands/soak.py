@@ -287,6 +287,11 @@ def run(args: argparse.Namespace) -> int:
     if unknown or not names or args.days < 1:
         print(f"importau soak: unknown faults {unknown}; known: {', '.join(FAULTS)}, none", file=sys.stderr)
         return 2
+    from ingestion.common.redact import redact_url, url_userinfo_problem
+
+    if args.postgres_dsn and (problem := url_userinfo_problem(args.postgres_dsn)):
+        print(f"importau soak: --postgres-dsn {redact_url(args.postgres_dsn)}: {problem}", file=sys.stderr)
+        return 2
     days = business_days(date.fromisoformat(args.start), args.days)
     plan = [names[i % len(names)] for i in range(len(days))]
     apply_env_defaults()

@@ -9,6 +9,9 @@ The property tests call the real printing functions (`safe_dsn` of the ERP's Pos
 
 import re
 import socket
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import quote
 
 import pytest
@@ -230,3 +233,25 @@ def test_an_unreachable_airbyte_names_its_server_never_the_credentials():
     for printed in (str(error.value), repr(sync)):
         assert f"http://importau:***@127.0.0.1:{port}/v1" in printed
         assert enc(password) not in printed and password not in printed and "bearer-s3cret-token" not in printed
+
+
+def test_the_soak_refuses_a_postgres_url_whose_password_libpq_would_split():
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.cli",
+            "soak",
+            "--days",
+            "1",
+            "--postgres-dsn",
+            "postgresql://importau:pa@8899@127.0.0.1:1/dagster",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "postgresql://importau:***@127.0.0.1:1/dagster" in done.stderr and "%40" in done.stderr
+    assert "8899" not in done.stderr + done.stdout
