@@ -6,7 +6,11 @@ Layout under the root (a folder, or `s3://<bucket>/<prefix>`):
     <source>/<entity>/dt=YYYY-MM-DD/part-000.parquet              data; ClickHouse reads `dt` as a column
     _quarantine/<source>/<entity>/dt=YYYY-MM-DD/part-000.parquet  records kept out of it (see quarantine.py)
 A re-run overwrites the object whole (temp file + rename locally; one PUT on S3), and the same rows give the
-same bytes. S3 keys never appear in SQL: `grant_clickhouse_access` puts them in a ClickHouse named collection.
+same bytes. S3 keys never appear in SQL text and never reach a disk through ClickHouse (`grant_clickhouse_access`):
+with chDB the reader names them as query parameters (`LakeReader.parameters`, bound to each query in memory); a
+ClickHouse server reads them from a named collection the operator defines (docs/clickhouse/importau_lake_s3.xml:
+the keys come from the server's environment and stay out of its preprocessed config), or one the platform creates
+only when the server encrypts named collections at rest.
 Every S3 call has a bound (`S3Bounds`: connect and read timeouts, a capped number of retries, no unbounded
 Retry-After): the minio SDK's own defaults wait 5 minutes per read and retry 5 times, so a hung endpoint held
 a step for half an hour. A dead endpoint now fails within `S3Bounds.worst_case_seconds()` with a `LakeError`
@@ -38,6 +42,12 @@ from ingestion.common.redact import redact_text
 PART_FILE = "part-000.parquet"
 QUARANTINE_DIR = "_quarantine"
 DEFAULT_NAMED_COLLECTION = "importau_lake_s3"
+# The query parameters that carry the S3 keys to chDB (never written into the SQL text)
+ACCESS_KEY_PARAMETER = "importau_lake_s3_access_key_id"
+SECRET_KEY_PARAMETER = "importau_lake_s3_secret_access_key"
+# named_collections_storage.type values under which a server keeps SQL-created collections encrypted on disk
+ENCRYPTED_COLLECTION_STORAGE = ("local_encrypted", "keeper_encrypted", "zookeeper_encrypted")
+SERVER_CONFIG_EXAMPLE = "docs/clickhouse/importau_lake_s3.xml"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/" + re.escape(PART_FILE) + "$")
 # Defaults of S3_CONNECT_TIMEOUT_SECONDS, S3_READ_TIMEOUT_SECONDS and S3_MAX_RETRIES (orchestration/env_defaults.py)
@@ -53,6 +63,25 @@ class LakeError(RuntimeError):
     """The lake could not be read or written; the message names where and why (never a secret)."""
 
 
+class LakeReader(str):
+    """The ClickHouse table-function text that reads one lake dataset, and the query parameters it needs.
+
+    It is a `str` (the SQL text, never a key in it), so it goes wherever SQL text goes; pass `.parameters` with
+    every query that uses it (`replace_partitions` does). With chDB they carry the S3 keys, which then live only
+    in this process's memory.
+    """
+
+    parameters: dict[str, str]
+
+    def __new__(cls, sql: str, parameters: dict[str, str] | None = None):
+        reader = super().__new__(cls, sql)
+        reader.parameters = dict(parameters or {})
+        return reader
+
+    def __repr__(self) -> str:
+        return f"LakeReader({str(self)!r}, parameters={sorted(self.parameters)})"
+
+
 class Lake(Protocol):
     def partition_path(self, source: str, entity: str, day: date) -> str: ...
     def uri(self, path: str) -> str: ...
@@ -64,7 +93,7 @@ class Lake(Protocol):
     def write_quarantine(
         self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]
     ) -> str | None: ...
-    def clickhouse_reader(self, source: str, entity: str) -> str: ...
+    def clickhouse_reader(self, source: str, entity: str) -> LakeReader: ...
     def grant_clickhouse_access(self, client) -> None: ...
     def check_access(self) -> None: ...
 
@@ -205,9 +234,9 @@ class LocalLake(_KeyedLake):
     def uri(self, path: str) -> str:
         return str(self.root / path)
 
-    def clickhouse_reader(self, source: str, entity: str) -> str:
+    def clickhouse_reader(self, source: str, entity: str) -> LakeReader:
         pattern = f"{self.root}/{_entity_dir(source, entity)}/dt=*/{PART_FILE}"
-        return f"file({sql_string(pattern)}, 'Parquet')"
+        return LakeReader(f"file({sql_string(pattern)}, 'Parquet')")
 
     def grant_clickhouse_access(self, client) -> None:
         """Nothing to grant to chDB; a ClickHouse server cannot read this folder, so say so now."""
@@ -253,7 +282,8 @@ class S3Lake(_KeyedLake):
     """A lake in an S3-compatible bucket (MinIO, SeaweedFS, AWS S3) through the minio SDK.
 
     `endpoint` is `host:port` (then `secure` picks https) or a full `http(s)://host:port` URL.
-    ClickHouse reads it via `s3(<named_collection>, url=...)`; `grant_clickhouse_access` makes the collection.
+    ClickHouse reads it via `s3(url, {<access key parameter>}, {<secret key parameter>}, 'Parquet')` on chDB, or
+    `s3(<named_collection>, url=..., format='Parquet')` once `grant_clickhouse_access` was given a server client.
     `bounds` limits every call (see `S3Bounds`); `check_access` is what a step calls before it does anything.
     """
 
@@ -275,6 +305,7 @@ class S3Lake(_KeyedLake):
         self.endpoint, self.secure, self.bucket = endpoint, secure, bucket
         self.prefix = prefix.strip("/")
         self.named_collection = named_collection
+        self.uses_named_collection = False  # set by grant_clickhouse_access: a server reads the keys from there
         self.bounds = bounds or S3Bounds()
         self._access_key, self._secret_key = access_key, secret_key
         self._client = Minio(
@@ -299,9 +330,15 @@ class S3Lake(_KeyedLake):
     def uri(self, path: str) -> str:
         return f"s3://{self.bucket}/{self._key(path)}"
 
-    def clickhouse_reader(self, source: str, entity: str) -> str:
+    def clickhouse_reader(self, source: str, entity: str) -> LakeReader:
+        """The `s3(...)` text; on chDB the keys travel as its query parameters (in memory, never in the text)."""
         url = f"{self.http_endpoint}/{self.bucket}/{self._key(_entity_dir(source, entity))}/dt=*/{PART_FILE}"
-        return f"s3({self.named_collection}, url={sql_string(url)}, format='Parquet')"
+        if self.uses_named_collection:
+            return LakeReader(f"s3({self.named_collection}, url={sql_string(url)}, format='Parquet')")
+        return LakeReader(
+            f"s3({sql_string(url)}, {{{ACCESS_KEY_PARAMETER}:String}}, {{{SECRET_KEY_PARAMETER}:String}}, 'Parquet')",
+            {ACCESS_KEY_PARAMETER: self._access_key, SECRET_KEY_PARAMETER: self._secret_key},
+        )
 
     def _fail(self, action: str, error: Exception) -> LakeError:
         where = f"S3 endpoint {self.http_endpoint}, bucket {self.bucket!r}"
@@ -385,13 +422,62 @@ class S3Lake(_KeyedLake):
             )
 
     def grant_clickhouse_access(self, client) -> None:
-        """Put the keys in the named collection `s3(...)` reads (created, or updated if it exists).
+        """Let ClickHouse read the lake without the keys ever reaching a disk (nor the SQL text).
 
-        On a server whose user may not manage named collections, an existing collection of that name (defined
-        in the server config by whoever runs it) is used as it is.
+        chDB: the readers bind the keys as query parameters, in memory. A named collection of this lake's name that
+        an earlier version created is dropped, which deletes `<warehouse>/named_collections/<name>.sql`, where chDB
+        kept the keys in clear text (mode 0644).
+        A ClickHouse server: the readers use the named collection. A collection the server already has (defined by
+        its operator, see SERVER_CONFIG_EXAMPLE) is used as it is. Otherwise it is created (or updated with rotated
+        keys) only if the server encrypts named collections at rest; else this fails, saying what to configure.
         """
-        keys = f"access_key_id = {sql_string(self._access_key)}, secret_access_key = {sql_string(self._secret_key)}"
+        if type(client).__name__ == "ChdbClient":
+            self._drop_persisted_collection(client)
+            self.uses_named_collection = False
+            return
+        self._use_server_collection(client)
+        self.uses_named_collection = True
+
+    def _collection_source(self, client) -> str | None:
+        """'SQL' or 'CONFIG' for the collection of this lake's name, None when there is none."""
+        rows = client.query(
+            "SELECT source FROM system.named_collections WHERE name = {name:String}",
+            parameters={"name": self.named_collection},
+        ).result_rows
+        return str(rows[0][0]) if rows else None
+
+    def _drop_persisted_collection(self, client) -> None:
+        if self._collection_source(client) != "SQL":
+            return
+        try:
+            client.command(f"DROP NAMED COLLECTION IF EXISTS {self.named_collection}")
+        except Exception as error:
+            message = redact_text(str(error), [self._secret_key]).splitlines()[0]
+            raise LakeError(
+                f"chDB keeps the S3 keys of an earlier version in clear text in its named collection "
+                f"{self.named_collection} and cannot drop it ({message}); delete "
+                f"<warehouse>/named_collections/{self.named_collection}.sql while no process holds the warehouse"
+            ) from None
+
+    def _use_server_collection(self, client) -> None:
         name = self.named_collection
+        try:
+            storage = client.query(
+                "SELECT value FROM system.server_settings WHERE name = 'named_collections_storage.type'"
+            ).result_rows
+        except Exception:  # an older server, or a user who may not read the server settings
+            storage = []
+        storage_type = str(storage[0][0]) if storage else "unknown"
+        if storage_type not in ENCRYPTED_COLLECTION_STORAGE:
+            if self._collection_source(client) is not None:
+                return
+            raise LakeError(
+                f"the ClickHouse server has no named collection {name} for the S3 lake, and creating one by SQL "
+                f"would store the keys in clear text on its disk (named_collections_storage.type = {storage_type}): "
+                f"define {name} in the server config with the keys from the server's environment (example: "
+                f"{SERVER_CONFIG_EXAMPLE}), or set named_collections_storage to local_encrypted or keeper_encrypted"
+            )
+        keys = f"access_key_id = {sql_string(self._access_key)}, secret_access_key = {sql_string(self._secret_key)}"
         for statement in (
             f"CREATE NAMED COLLECTION IF NOT EXISTS {name} AS {keys}",
             f"ALTER NAMED COLLECTION {name} SET {keys}",
@@ -399,15 +485,11 @@ class S3Lake(_KeyedLake):
             try:
                 client.command(statement)
             except Exception as error:
-                exists = client.query(
-                    "SELECT count() FROM system.named_collections WHERE name = {name:String}",
-                    parameters={"name": name},
-                ).result_rows[0][0]
-                if exists:
-                    return
+                if self._collection_source(client) is not None:
+                    return  # e.g. defined in the server config, or this user may use it but not manage it
                 message = redact_text(str(error), [self._secret_key]).splitlines()[0]
                 raise LakeError(
                     f"ClickHouse cannot create the named collection {name} for the S3 lake ({message}); "
                     "grant the user NAMED COLLECTION ADMIN, or define the collection in the server config "
-                    "with access_key_id and secret_access_key"
+                    f"(example: {SERVER_CONFIG_EXAMPLE})"
                 ) from None

@@ -4,7 +4,8 @@ Raw tables are partitioned `toYYYYMM(_partition_date)`, like the Dagster partiti
 first checks ClickHouse can read the lake (a DESCRIBE of the reader: no access fails before anything changes),
 builds the months' new rows in a side table `raw.<key>__incoming_<id>` with ONE `INSERT ... SELECT CAST(<col> AS
 <type>) ..., toDate(dt), now64(3, 'UTC'), _path FROM <reader> WHERE dt BETWEEN start AND end` per lake dataset
-(`<reader>` the lake's `file(...)`/`s3(...)` text, `dt` its hive partition column; a raw table may merge several
+(`<reader>` the lake's `file(...)`/`s3(...)` text, bound with its `.parameters` when it has them, the S3 keys on
+chDB; `dt` its hive partition column; a raw table may merge several
 datasets of one schema, e.g. the ERP's file drops and its PostgreSQL extraction), then swaps each month in with
 `ALTER TABLE ... REPLACE PARTITION ID ... FROM` the side table. Never DELETE then INSERT: an INSERT that fails
 after the DELETE leaves the range empty (measured: 1,094 -> 0 rows). A failure or a kill before the swap leaves
@@ -22,6 +23,7 @@ from datetime import date
 import pyarrow as pa
 
 from ingestion.common.partitioning import month_end, month_starts
+from ingestion.common.redact import redact_text
 
 METADATA_COLUMNS = (
     ("_partition_date", "Date"),
@@ -45,7 +47,7 @@ class RawSchemaError(RuntimeError):
 
 
 class LakeNotReadableError(RuntimeError):
-    """ClickHouse cannot read the lake objects (none yet, or the named collection's keys are refused)."""
+    """ClickHouse cannot read the lake objects (none yet, or the S3 keys are refused)."""
 
 
 def _identifier(name: str) -> str:
@@ -137,6 +139,11 @@ def existing_columns(client, key: str) -> list[tuple[str, str]]:
     return [(name, type_) for name, type_ in rows]
 
 
+def _bound(reader_sql: str) -> dict[str, str]:
+    """The query parameters a lake reader needs (`LakeReader.parameters`: the S3 keys on chDB), else none."""
+    return dict(getattr(reader_sql, "parameters", None) or {})
+
+
 def _source_file_expression(reader_sql: str) -> str:
     """`_path` is an absolute path for `file(...)` and `bucket/key` for `s3(...)`: make the latter a URI."""
     return "concat('s3://', _path)" if reader_sql.lstrip().lower().startswith("s3(") else "_path"
@@ -201,12 +208,13 @@ def replace_partitions(
     readers = [reader_sql] if isinstance(reader_sql, str) else list(reader_sql or [])
     for reader in readers:
         try:  # before anything else: the lake must be readable (finds no file, or no access, early)
-            client.query(f"DESCRIBE TABLE {reader}", settings=INSERT_SETTINGS)
+            client.query(f"DESCRIBE TABLE {reader}", parameters=_bound(reader), settings=INSERT_SETTINGS)
         except Exception as error:
             said = next((line for line in str(error).splitlines() if "DB::Exception" in line), str(error))
+            said = redact_text(said, _bound(reader).values())  # the keys a reader binds never reach a message
             raise LakeNotReadableError(
                 f"raw.{key}: ClickHouse cannot read the lake at {reader} (raw.{key} unchanged). Write the lake "
-                f"partitions first, or check the named collection's keys. ClickHouse said: {said.strip()[:400]}"
+                f"partitions first, or check the lake's S3 keys. ClickHouse said: {said.strip()[:400]}"
             ) from None
     window = {"start": start, "end": end}
     side_name = f"{key}{SIDE_TABLE_INFIX}{uuid.uuid4().hex[:12]}"
@@ -224,7 +232,7 @@ def replace_partitions(
                     f"INSERT INTO {side} ({names}, _partition_date, _loaded_at, _source_file)\n"
                     f"SELECT\n    {select},\n    toDate(dt), now64(3, 'UTC'), {_source_file_expression(reader)}\n"
                     f"FROM {reader}\nWHERE dt BETWEEN {{start:Date}} AND {{end:Date}}",
-                    parameters={"start": chunk[0], "end": chunk_end},
+                    parameters={**_bound(reader), "start": chunk[0], "end": chunk_end},
                     settings=INSERT_SETTINGS,
                 )
         incoming = _active_partitions(client, side_name)
