@@ -38,7 +38,12 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 # What follows the userinfo's `@`: a host (name, IPv4 or [IPv6], possibly empty for a Unix socket), an optional
 # port, then the end of the authority.
 _AFTER_AT = re.compile(r"(?:\[[0-9A-Fa-f:.%a-z]*\]|[A-Za-z0-9._~%!$&'()*+;=-]*)(?::[0-9]*)?(?:[/?#,]|$)")
-_SECRET_NAME = r"[A-Za-z0-9_.-]*?(?:passw(?:or)?d|pwd|secret|token|key|signature|sig|credential|auth)"
+# A parameter whose value is a secret: `password`, `client_secret`, `access_token`, `X-Amz-Signature`, `api_key`,
+# `sslkey`... but not `partition_key` or `run_key`.
+_SECRET_NAME = (
+    r"(?:[A-Za-z0-9_.-]*?(?:passw(?:or)?d|pwd|secret|token|signature|sig|credential|auth)"
+    r"|(?:[A-Za-z0-9_.-]*?(?:api|access|private|ssl|client|subscription|account|master|sas)[_.-]?)?key)"
+)
 _QUERY_SECRET = re.compile(rf"(?<![^?&;])({_SECRET_NAME})=([^&#]*)", re.IGNORECASE)
 _TEXT_QUERY_SECRET = re.compile(rf"(?<![^?&;\s])({_SECRET_NAME})=([^&#\s\"'<>]*)", re.IGNORECASE)
 # libpq key=value: `password=value` or `password='quoted \' value'` (libpq: a backslash escapes the next character;

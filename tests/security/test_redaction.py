@@ -255,3 +255,13 @@ def test_the_soak_refuses_a_postgres_url_whose_password_libpq_would_split():
     assert done.returncode == 2
     assert "postgresql://importau:***@127.0.0.1:1/dagster" in done.stderr and "%40" in done.stderr
     assert "8899" not in done.stderr + done.stdout
+
+
+def test_what_is_not_a_secret_stays_readable():
+    said = "step bcb_pull failed: partition_key=2024-03 run_key=abc sort_key=id; HTTP 500 from http://127.0.0.1:8080/x"
+    assert redact_text(said) == said
+    assert (
+        redact_url("postgresql://127.0.0.1:5432/erp?sslmode=require")
+        == "postgresql://127.0.0.1:5432/erp?sslmode=require"
+    )
+    assert redact_url("host=127.0.0.1 port=5432 dbname=erp") == "host=127.0.0.1 port=5432 dbname=erp"
