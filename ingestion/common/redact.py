@@ -4,8 +4,8 @@ DSNs, URLs and known secrets. Pure Python, no Dagster.
 - `redact_url(url)`: one DSN or URL, the whole string (PostgreSQL `postgresql://`, `amqp://`, `http(s)://`,
   `s3://`, libpq `key=value`): the password in the userinfo becomes `***` (`user:***@host`; a userinfo without
   `:`, often a token, becomes `***@host`), as do `password=` in a libpq DSN and secret-looking query parameters
-  (`password`, `token`, `secret`, `key`, `signature`, `credential`...). Scheme, user, host, port, database,
-  path and the other parameters stay, in the form they were given.
+  (`password`, `client_secret`, `access_token`, `X-Amz-Signature`, `api_key`, `sslkey`...; not `partition_key`).
+  Scheme, user, host, port, database, path and the other parameters stay, in the form they were given.
 - `redact_text(text, secrets=())`: free text (an error, a log line): every URL in it as above, libpq
   `password=...` (quoted or not), a `word@host` a driver printed (libpq names the host `8899@127.0.0.1` when a
   URL password holds a raw `@`), and each known secret in every form it may take in a message (raw,
@@ -21,7 +21,10 @@ something shaped like a host (`name`, `[v6]`, then `:port`, `/`, `?`, `#`, `,` o
 price: an `@` in a URL's path or query (rare in DSNs) masks everything before it, erring towards hiding.
 In a query string a secret value ends at `&`, `#` or the end, so a raw `&` or `#` in it must be percent-encoded
 (as any URL parser needs). In free text a URL ends at whitespace: pass the secret itself (`secrets=`) where a
-URL with a raw space may appear. An e-mail address in an error shows as `***@domain`.
+URL with a raw space may appear; a known secret shorter than 4 characters is not searched for as plain text.
+An e-mail address in an error shows as `***@domain`. Used by: the ERP's PostgreSQL and RabbitMQ, the S3 lake, the
+ClickHouse server, Airbyte, MLflow's tracking URI, run-failure alerts, `importau metrics`, the soak and the ERP
+benchmark.
 """
 
 import json
