@@ -67,9 +67,7 @@ def parse_warehouse_url(url: str | None, data_dir: str) -> WarehouseTarget:
             raise ValueError("a chDB CLICKHOUSE_URL is chdb:///absolute/path (three slashes)")
         return WarehouseTarget(chdb_path=str(Path(parts.path).resolve()))
     if parts.scheme not in ("http", "https"):
-        raise ValueError(
-            f"CLICKHOUSE_URL must be empty, chdb:///path or http(s)://..., not {parts.scheme}://"
-        )
+        raise ValueError(f"CLICKHOUSE_URL must be empty, chdb:///path or http(s)://..., not {parts.scheme}://")
     secure = parts.scheme == "https"
     return WarehouseTarget(
         host=parts.hostname or "localhost",
@@ -223,9 +221,7 @@ def _open_chdb(target: WarehouseTarget, owner: str):
                 if "already initialized with path" in said
                 else "another process may have it open without the importau lock (a bare chDB session?)"
             )
-            raise WarehouseError(
-                f"cannot open the embedded warehouse {path}: {why}. chDB said: {said}"
-            ) from None
+            raise WarehouseError(f"cannot open the embedded warehouse {path}: {why}. chDB said: {said}") from None
         stack.callback(client.close)
         _create_databases(client, target)
     except BaseException:

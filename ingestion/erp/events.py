@@ -41,18 +41,31 @@ BUSINESS_TIMEZONE = ZoneInfo("America/Sao_Paulo")
 
 _ACTIONS = ("created", "updated", "deleted")
 _SINGULAR = {
-    "suppliers": "supplier", "products": "product", "customers": "customer", "purchase_orders": "purchase_order",
-    "purchase_order_lines": "purchase_order_line", "shipments": "shipment",
-    "import_declarations": "import_declaration", "import_declaration_items": "import_declaration_item",
-    "payables": "payable", "payable_settlements": "payable_settlement",
-    "inventory_movements": "inventory_movement", "sales_invoices": "sales_invoice", "receivables": "receivable",
+    "suppliers": "supplier",
+    "products": "product",
+    "customers": "customer",
+    "purchase_orders": "purchase_order",
+    "purchase_order_lines": "purchase_order_line",
+    "shipments": "shipment",
+    "import_declarations": "import_declaration",
+    "import_declaration_items": "import_declaration_item",
+    "payables": "payable",
+    "payable_settlements": "payable_settlement",
+    "inventory_movements": "inventory_movement",
+    "sales_invoices": "sales_invoice",
+    "receivables": "receivable",
 }
 _BUSINESS_EVENTS = {
-    "purchase_order.confirmed": "purchase_orders", "purchase_order.cancelled": "purchase_orders",
-    "shipment.departed": "shipments", "shipment.arrived": "shipments",
-    "import_declaration.registered": "import_declarations", "import_declaration.cleared": "import_declarations",
-    "payable.settled": "payables", "sales_invoice.issued": "sales_invoices",
-    "sales_invoice.cancelled": "sales_invoices", "receivable.paid": "receivables",
+    "purchase_order.confirmed": "purchase_orders",
+    "purchase_order.cancelled": "purchase_orders",
+    "shipment.departed": "shipments",
+    "shipment.arrived": "shipments",
+    "import_declaration.registered": "import_declarations",
+    "import_declaration.cleared": "import_declarations",
+    "payable.settled": "payables",
+    "sales_invoice.issued": "sales_invoices",
+    "sales_invoice.cancelled": "sales_invoices",
+    "receivable.paid": "receivables",
 }
 EVENT_TYPES: dict[str, str] = {
     **{f"{singular}.{action}": entity for entity, singular in _SINGULAR.items() for action in _ACTIONS},
@@ -202,14 +215,18 @@ class EventConsumer:
         """Move the message to the dead-letter queue, `reason` in its `x-importau-reason` header."""
         method, properties, body = self._take(tag)
         headers = dict(properties.headers or {})
-        headers.update({
-            REASON_HEADER: reason[:2000],
-            "x-importau-original-exchange": method.exchange,
-            "x-importau-original-routing-key": method.routing_key,
-            "x-importau-rejected-at": datetime.now(UTC).isoformat(timespec="seconds"),
-        })
+        headers.update(
+            {
+                REASON_HEADER: reason[:2000],
+                "x-importau-original-exchange": method.exchange,
+                "x-importau-original-routing-key": method.routing_key,
+                "x-importau-rejected-at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+        )
         dead = pika.BasicProperties(
-            content_type=properties.content_type, delivery_mode=2, message_id=properties.message_id,
+            content_type=properties.content_type,
+            delivery_mode=2,
+            message_id=properties.message_id,
             headers=headers,
         )
         # Confirmed and routed (mandatory) before the original is acked: a failure here raises and keeps it queued.
