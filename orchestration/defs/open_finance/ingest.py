@@ -11,7 +11,6 @@ payload or HTTP failure of any institution fails the run before anything is writ
 replaces the same months in ClickHouse atomically, with each table's blocking `no_duplicate_keys` check.
 """
 
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +20,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingestion.common.private_temp import private_temp_dir
 from ingestion.common.quarantine import QuarantineRecord, SourcePayloadError
 from ingestion.open_finance import schemas
 from ingestion.open_finance.errors import CallBudgetExceeded, ConsentError
@@ -176,7 +176,8 @@ def open_finance_pull(
     pulled: dict[date, dict] = {}
     # Everything is fetched before anything is written; meanwhile each pull waits in a private local folder, not
     # in memory (a year of a large company is ~400k rows with their raw JSON: held in memory it was ~1 GB, issue 10).
-    with tempfile.TemporaryDirectory(prefix="importau-open-finance-pull-") as parking:
+    # It holds bank data: removed on every exit path, and a killed run's by the next pull (private_temp_dir).
+    with private_temp_dir("importau-open-finance-pull-") as parking:
         for day, pull in plan.items():
             try:
                 pulled[day] = open_finance.pull(pull, institutions)
