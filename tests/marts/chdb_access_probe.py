@@ -5,11 +5,18 @@ stdin. Prints one `{"ok": bool, "code": int | null, "error": str | null, "rows":
 chDB always runs queries as the user `default`; with a config whose users.xml gives `default` a role, every query
 passes ClickHouse's own access checks for that role. It runs in its own process because chDB hosts one engine
 folder per process (tests/README.md).
+
+Tests import `probe` (run it in a subprocess, return the results) and `load_apply_roles` from here.
 """
 
+import importlib.util
 import json
 import re
+import subprocess
 import sys
+from pathlib import Path
+
+ROLES_DIR = Path(__file__).resolve().parents[2] / "dbt_project" / "roles"
 
 CODE = re.compile(r"Code: (\d+)")
 
@@ -33,6 +40,27 @@ def main(folder: str, config: str | None) -> None:
     finally:
         conn.close()
     json.dump(results, sys.stdout)
+
+
+def probe(folder: Path, queries: list[str], config: Path | None = None) -> list[dict]:
+    """Run `queries` in one chDB session on `folder` (this script, in its own process), optionally under a config."""
+    completed = subprocess.run(
+        [sys.executable, __file__, str(folder), *([str(config)] if config else [])],
+        input=json.dumps(queries),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout)
+
+
+def load_apply_roles(name: str = "apply_roles"):
+    """dbt_project/roles/apply_roles.py as a module (it is a script, not in a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROLES_DIR / "apply_roles.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

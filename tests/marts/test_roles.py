@@ -11,8 +11,6 @@ chDB (clickhouse-local) has no writable access storage, so CREATE ROLE/USER, REV
 cannot run here: they are parsed, not executed. Password login over the network is not tested either.
 """
 
-import importlib.util
-import json
 import re
 import subprocess
 import sys
@@ -21,12 +19,13 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from tests.marts.chdb_access_probe import load_apply_roles, probe
+
 REPO = Path(__file__).resolve().parents[2]
 ROLES_DIR = REPO / "dbt_project" / "roles"
 SEEDS_DIR = REPO / "dbt_project" / "seeds"
 # the marts apply_roles.py reads from the dbt manifest (tests/security/test_bi_role.py checks they are the same)
 MARTS = sorted(path.stem for path in (REPO / "dbt_project" / "models" / "marts").rglob("*.sql"))
-PROBE = Path(__file__).resolve().parent / "chdb_access_probe.py"
 ACCESS_DENIED = 497
 PASSWORDS = {
     "IMPORTAU_BI_PASSWORD": "bi-test-password",
@@ -36,14 +35,7 @@ PASSWORDS = {
 GRANT_TO_ROLE = re.compile(r"^GRANT (?P<what>.+ ON .+) TO (?P<role>\w+)$")
 
 
-def _load_apply_roles():
-    spec = importlib.util.spec_from_file_location("apply_roles", ROLES_DIR / "apply_roles.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-apply_roles = _load_apply_roles()
+apply_roles = load_apply_roles("apply_roles")
 SQL = (ROLES_DIR / "roles.sql").read_text()
 
 
@@ -59,18 +51,6 @@ def role_grants(role: str) -> list[str]:
         if match and match.group("role") == role:
             grants.append(f"GRANT {match.group('what')}")
     return grants
-
-
-def probe(folder: Path, queries: list[str], config: Path | None = None) -> list[dict]:
-    completed = subprocess.run(
-        [sys.executable, str(PROBE), str(folder), *([str(config)] if config else [])],
-        input=json.dumps(queries),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout)
 
 
 def role_config(workdir: Path, role: str) -> Path:

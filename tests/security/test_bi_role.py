@@ -14,8 +14,6 @@ What runs on the ClickHouse 26.9 engine (chDB) and what is only rendered and che
   clause, REVOKE ALL before the role grant WITH REPLACE OPTION, the profile assigned to role and user.
 """
 
-import importlib.util
-import json
 import re
 import subprocess
 import sys
@@ -24,10 +22,11 @@ from xml.sax.saxutils import escape
 
 import pytest
 
+from tests.marts.chdb_access_probe import load_apply_roles, probe
+
 REPO = Path(__file__).resolve().parents[2]
 ROLES_DIR = REPO / "dbt_project" / "roles"
 MARTS_MODELS = REPO / "dbt_project" / "models" / "marts"
-PROBE = REPO / "tests" / "marts" / "chdb_access_probe.py"
 SQL = (ROLES_DIR / "roles.sql").read_text()
 PASSWORDS = {
     "IMPORTAU_BI_PASSWORD": "bi-test-password",
@@ -49,31 +48,11 @@ SETTING = re.compile(
 )
 
 
-def _load_apply_roles():
-    spec = importlib.util.spec_from_file_location("apply_roles_bi", ROLES_DIR / "apply_roles.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-apply_roles = _load_apply_roles()
+apply_roles = load_apply_roles("apply_roles_bi")
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def probe(folder: Path, queries: list[str], config: Path | None = None) -> list[dict]:
-    """Run `queries` in one chDB session on `folder` (its own process), optionally under a users.xml config."""
-    completed = subprocess.run(
-        [sys.executable, str(PROBE), str(folder), *([str(config)] if config else [])],
-        input=json.dumps(queries),
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    return json.loads(completed.stdout)
 
 
 def formatted(folder: Path, statements: list[str]) -> list[str]:
