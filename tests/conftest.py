@@ -43,3 +43,26 @@ def seaweedfs(tmp_path_factory) -> Iterator[S3Server]:
     """A SeaweedFS S3 server on 127.0.0.1 for the whole session: endpoint, keys and a ready bucket."""
     with seaweedfs_s3(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
+
+
+# The longest test files (minutes each, measured in the full suite), started first. Under `pytest -n 2 --dist
+# loadfile` each worker takes the next file in collection order, so a long file collected late ran alone at the
+# end while the other worker sat idle; first, it runs beside everything else.
+LONGEST_FIRST = (
+    "tests/integration/test_soak.py",
+    "tests/end_to_end/test_bcb_slice.py",
+    "tests/integration/test_ui_runs.py",
+    "tests/end_to_end/test_open_finance_demo.py",
+    "tests/integration/test_deployed_instance.py",
+    "tests/security/test_secrets_at_rest.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {path: position for position, path in enumerate(LONGEST_FIRST)}
+
+    def order(item) -> int:
+        path = Path(str(item.fspath)).resolve().relative_to(REPO_ROOT).as_posix()
+        return rank.get(path, len(rank))
+
+    items.sort(key=order)  # stable: the other files keep their order
