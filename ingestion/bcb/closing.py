@@ -34,13 +34,24 @@ def decode(content: bytes) -> str:
 
 
 def check_body(text: str) -> None:
-    """Raise UnparseableBody when the body is clearly not the CSV file (an HTML page, no `;` line at all)."""
+    """Raise UnparseableBody when the body is clearly not the whole CSV file: an HTML page, no `;` line at all, or
+    a body that stops inside a line.
+
+    The BCB's file ends with a line break after its last line (as every recorded file does). A body cut short
+    (a dropped connection behind a proxy, the replay's `truncated` fault) otherwise parsed as a shorter file: the
+    cut line was quarantined and every currency after it silently missing, so the day's rates lacked CNY until
+    the next day's re-pull (found by the 30-day soak: one `fct_fx_rates_daily` row short on a BCB fault day).
+    """
     stripped = text.lstrip()
     if stripped.startswith("<"):
         raise UnparseableBody("the body is an HTML/XML page, not the closing CSV")
     lines = [line for line in stripped.splitlines() if line.strip()]
     if lines and not any(line.count(";") == _COLUMNS - 1 for line in lines):
         raise UnparseableBody(f"no line has {_COLUMNS} `;`-separated columns")
+    if lines and not text.endswith(("\n", "\r")):
+        raise UnparseableBody(
+            f"the body stops inside a line (no line break after {lines[-1][-40:]!r}): cut short, not the whole file"
+        )
 
 
 def parse_closing_file(text: str, day: date, currencies: Collection[str] | None = None) -> ExtractResult:

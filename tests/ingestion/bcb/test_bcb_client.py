@@ -249,6 +249,27 @@ def test_closing_file_html_page_is_quarantined(client, replay):
     assert raised.value.quarantine[0].record_key == "closing file=20241118"
 
 
+def test_closing_file_cut_short_is_retried_not_read_as_a_shorter_file(make_client, replay):
+    # The replay's `truncated` fault answers 200 with the first half of the body: split inside a line, the file
+    # used to parse with the cut line quarantined and every currency after it missing (the 30-day soak's BCB day).
+    day = date(2026, 7, 31)
+    whole = make_client().fetch_closing_file(day, currencies=None)
+    assert whole.table.num_rows > 100 and whole.quarantine == []
+    client = make_client(max_attempts=3)
+    replay.inject("truncated", count=1)
+    again = client.fetch_closing_file(day, currencies=None)
+    assert again.table.equals(whole.table) and again.quarantine == []
+    assert client.retries.by_reason() == {"bad body": 1}
+
+
+def test_closing_file_always_cut_short_is_quarantined_whole_and_fails(client, replay):
+    replay.inject("truncated", count=3)
+    with pytest.raises(SourcePayloadError, match="stops inside a line") as raised:
+        client.fetch_closing_file(date(2026, 7, 31))
+    [record] = raised.value.quarantine
+    assert record.record_key == "closing file=20260731" and "after 3 attempts" in record.reason
+
+
 # -- Focus -------------------------------------------------------------------------------------------------
 
 
