@@ -99,9 +99,10 @@ observed_days as (
 
 origins as (
 
-    -- each observed day is an origin
-    select flow_date as origin_date
-    from observed_days
+    -- each observed day is an origin; the range is a scalar, computed once however many steps read the origins
+    select date as origin_date
+    from calendar
+    where date between (select first_day from observed_range) and (select last_day from observed_range)
 
 ),
 
@@ -113,51 +114,118 @@ expected_days as (
 
 ),
 
+receivables_in_horizon as (
+
+    -- the origins a receivable can count at: from its issue (and at most the horizon before its expected date)
+    -- to the day before it is paid or expected, so each one meets only its own open days, not every origin
+    select
+        receivables.issue_date as issue_date,
+        receivables.paid_date as paid_date,
+        receivables.amount_brl as amount_brl,
+        expected_days.expected_date as expected_date,
+        greatest(receivables.issue_date, expected_days.expected_date - {{ horizon_days }}) as first_origin_date,
+        least(expected_days.expected_date, ifNull(receivables.paid_date, expected_days.expected_date)) - 1
+            as last_origin_date
+    from receivables
+    inner join expected_days on receivables.due_date = expected_days.calendar_date
+    where not receivables.is_deleted
+
+),
+
+receivable_days as (
+
+    select
+        *,
+        cast(first_origin_date + day_offset as Date) as candidate_origin_date
+    from receivables_in_horizon
+    array join range(toUInt32(greatest(dateDiff('day', first_origin_date, last_origin_date) + 1, 0))) as day_offset
+
+),
+
 open_receivables as (
 
     -- a receivable issued by the origin and not yet (fully) paid at its end
     select
         origins.origin_date as origin_date,
-        expected_days.expected_date as expected_date,
-        receivables.amount_brl as open_amount_brl
-    from origins
-    cross join receivables
-    inner join expected_days on receivables.due_date = expected_days.calendar_date
+        receivable_days.expected_date as expected_date,
+        receivable_days.amount_brl as open_amount_brl
+    from receivable_days
+    inner join origins on receivable_days.candidate_origin_date = origins.origin_date
     where
-        not receivables.is_deleted
-        and receivables.issue_date <= origins.origin_date
-        and (receivables.paid_date is null or receivables.paid_date > origins.origin_date)
+        receivable_days.issue_date <= origins.origin_date
+        and (receivable_days.paid_date is null or receivable_days.paid_date > origins.origin_date)
 
 ),
 
-settled_by_origin as (
+payables_in_horizon as (
+
+    -- the origins a payable can count at: from its invoice (and at most the horizon before its expected date)
+    -- to the day before it is expected
+    select
+        payables.payable_id as payable_id,
+        payables.currency as currency,
+        payables.invoice_date as invoice_date,
+        payables.amount as amount,
+        expected_days.expected_date as expected_date,
+        greatest(payables.invoice_date, expected_days.expected_date - {{ horizon_days }}) as first_origin_date,
+        expected_days.expected_date - 1 as last_origin_date
+    from payables
+    inner join expected_days on payables.due_date = expected_days.calendar_date
+    where not payables.is_deleted
+
+),
+
+payable_days as (
 
     select
-        origins.origin_date as settled_origin_date,
-        payable_settlements.payable_id as settled_payable_id,
-        cast(sum(payable_settlements.amount) as Nullable(Decimal(18, 4))) as settled_amount
-    from origins
-    cross join payable_settlements
-    where not payable_settlements.is_deleted and payable_settlements.settled_date <= origins.origin_date
-    group by origins.origin_date, payable_settlements.payable_id
+        *,
+        cast(first_origin_date + day_offset as Date) as candidate_origin_date
+    from payables_in_horizon
+    array join range(toUInt32(greatest(dateDiff('day', first_origin_date, last_origin_date) + 1, 0))) as day_offset
+
+),
+
+settlements_by_day as (
+
+    select
+        payable_id,
+        settled_date,
+        sum(amount) as settled_on_day
+    from payable_settlements
+    where not is_deleted
+    group by payable_id, settled_date
+
+),
+
+settled_to_date as (
+
+    -- what each payable had settled by the end of each of its settlement days
+    select
+        payable_id as settled_payable_id,
+        settled_date,
+        cast(
+            sum(settled_on_day) over (partition by payable_id order by settled_date) as Nullable(Decimal(18, 4))
+        ) as settled_amount
+    from settlements_by_day
 
 ),
 
 payables_at_origin as (
 
+    -- the payable minus what was settled by the origin (the last settlement day on or before it)
     select
         origins.origin_date as origin_date,
-        payables.payable_id as payable_id,
-        payables.currency as currency,
-        payables.due_date as due_date,
-        payables.amount - coalesce(settled_by_origin.settled_amount, 0) as open_amount
-    from origins
-    cross join payables
-    left join settled_by_origin
+        payable_days.payable_id as payable_id,
+        payable_days.currency as currency,
+        payable_days.expected_date as expected_date,
+        payable_days.amount - coalesce(settled_to_date.settled_amount, 0) as open_amount
+    from payable_days
+    inner join origins on payable_days.candidate_origin_date = origins.origin_date
+    asof left join settled_to_date
         on
-            origins.origin_date = settled_by_origin.settled_origin_date
-            and payables.payable_id = settled_by_origin.settled_payable_id
-    where not payables.is_deleted and payables.invoice_date <= origins.origin_date
+            payable_days.payable_id = settled_to_date.settled_payable_id
+            and payable_days.candidate_origin_date >= settled_to_date.settled_date
+    where payable_days.invoice_date <= origins.origin_date
 
 ),
 
@@ -186,7 +254,7 @@ open_payables as (
 
     select
         payables_at_origin.origin_date as origin_date,
-        expected_days.expected_date as expected_date,
+        payables_at_origin.expected_date as expected_date,
         cast(round(
             payables_at_origin.open_amount
             * if(
@@ -197,7 +265,6 @@ open_payables as (
             4
         ) as Decimal(18, 4)) as open_amount_brl
     from payables_at_origin
-    inner join expected_days on payables_at_origin.due_date = expected_days.calendar_date
     left join rates_at_origin
         on
             payables_at_origin.origin_date = rates_at_origin.rate_origin_date
@@ -217,29 +284,57 @@ arrivals as (
 
 ),
 
+imports_in_horizon as (
+
+    -- the origins an order can be in transit at: from its order date (and at most the horizon before its
+    -- expected arrival) to the day before it arrives or is expected
+    select
+        purchase_orders.currency as currency,
+        purchase_orders.order_date as order_date,
+        purchase_orders.total_amount as total_amount,
+        arrivals.actual_arrival as actual_arrival,
+        expected_days.expected_date as expected_date,
+        greatest(purchase_orders.order_date, expected_days.expected_date - {{ horizon_days }}) as first_origin_date,
+        least(expected_days.expected_date, ifNull(arrivals.actual_arrival, expected_days.expected_date)) - 1
+            as last_origin_date
+    from purchase_orders
+    inner join expected_days on assumeNotNull(purchase_orders.expected_arrival_date) = expected_days.calendar_date
+    left join arrivals on purchase_orders.po_id = arrivals.arrival_po_id
+    where
+        not purchase_orders.is_deleted
+        and purchase_orders.status != 'CANCELLED'
+        and purchase_orders.expected_arrival_date is not null
+
+),
+
+import_days as (
+
+    select
+        *,
+        cast(first_origin_date + day_offset as Date) as candidate_origin_date
+    from imports_in_horizon
+    array join range(toUInt32(greatest(dateDiff('day', first_origin_date, last_origin_date) + 1, 0))) as day_offset
+
+),
+
 imports_in_transit as (
 
     -- goods ordered by the origin and not arrived then: customs debits (II, IPI, PIS, COFINS, ICMS, AFRMM) fall
     -- on registration, on or just after arrival, so the order's value is due around its expected arrival
     select
         origins.origin_date as origin_date,
-        expected_days.expected_date as expected_date,
-        cast(round(purchase_orders.total_amount * assumeNotNull(rates_at_origin.ptax_sell), 4) as Decimal(18, 4))
+        import_days.expected_date as expected_date,
+        cast(round(import_days.total_amount * assumeNotNull(rates_at_origin.ptax_sell), 4) as Decimal(18, 4))
             as value_brl
-    from origins
-    cross join purchase_orders
-    inner join expected_days on assumeNotNull(purchase_orders.expected_arrival_date) = expected_days.calendar_date
-    left join arrivals on purchase_orders.po_id = arrivals.arrival_po_id
+    from import_days
+    inner join origins on import_days.candidate_origin_date = origins.origin_date
     left join rates_at_origin
         on
             origins.origin_date = rates_at_origin.rate_origin_date
-            and purchase_orders.currency = rates_at_origin.rate_currency
+            and import_days.currency = rates_at_origin.rate_currency
     where
-        not purchase_orders.is_deleted
-        and purchase_orders.status != 'CANCELLED'
-        and purchase_orders.expected_arrival_date is not null
-        and purchase_orders.order_date <= origins.origin_date
-        and (arrivals.actual_arrival is null or arrivals.actual_arrival > origins.origin_date)
+        import_days.order_date <= origins.origin_date
+        and (import_days.actual_arrival is null or import_days.actual_arrival > origins.origin_date)
         and rates_at_origin.ptax_sell is not null
 
 ),
