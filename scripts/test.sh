@@ -13,4 +13,7 @@ DAGSTER_HOME="$check_home" APP_ENV=ci VIRTUAL_ENV="$PWD/.venv" .venv/bin/dg chec
 # such as the end-to-end demos, are built once). Serially the suite left one of the two cores mostly idle (load
 # average about 1). `--dist loadgroup` would keep marts/, dbt/ and ml/ (shared session fixtures) in one worker, but
 # pytest-xdist 3.8 cannot group on pytest 9 (it renames `item._nodeid`, which pytest 9 no longer reads).
-.venv/bin/python -m pytest -n 2 --dist loadfile "$@"
+# --no-loadscope-reorder: pytest-xdist otherwise queues the files by their number of tests, most first, so the
+# longest files (the soak is ONE test of about 7 minutes) started last and ran alone at the end; in collection
+# order instead, tests/conftest.py puts them first (LONGEST_FIRST).
+.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"

@@ -46,8 +46,9 @@ def seaweedfs(tmp_path_factory) -> Iterator[S3Server]:
 
 
 # The longest test files (minutes each, measured in the full suite), started first. Under `pytest -n 2 --dist
-# loadfile` each worker takes the next file in collection order, so a long file collected late ran alone at the
-# end while the other worker sat idle; first, it runs beside everything else.
+# loadfile --no-loadscope-reorder` (scripts/test.sh) each worker takes the next file in collection order; by
+# default xdist orders files by their number of tests, so these (few tests, long fixtures) ran alone at the end
+# while the other worker sat idle. First, they run beside everything else.
 LONGEST_FIRST = (
     "tests/integration/test_soak.py",
     "tests/end_to_end/test_bcb_slice.py",
