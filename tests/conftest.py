@@ -77,6 +77,8 @@ SHARED_SESSION_FIXTURE_DIRS = ("tests/marts/", "tests/ml/", "tests/dbt/")
 
 
 def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":  # another --dist asked for: xdist's own scheduler
+        return None
     from xdist.scheduler import LoadScopeScheduling
 
     class FolderOrFileScheduling(LoadScopeScheduling):
