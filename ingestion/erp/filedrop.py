@@ -290,6 +290,8 @@ def _read(file: DroppedFile, data: bytes, entity: str) -> tuple[list[str], list[
 
 def _line_numbers(rows: list[tuple[int, dict]], records: list[QuarantineRecord]) -> list[int | None]:
     """The line of each quarantined row (matched by its payload, which validate keeps unchanged)."""
+    if not records:  # the usual case: no index of every row's payload to build
+        return []
     waiting: dict[tuple, list[int]] = {}
     for number, row in rows:
         waiting.setdefault(tuple(sorted(row.items())), []).append(number)
