@@ -24,6 +24,11 @@ TAG_DAGSTER_PARTITION = "dagster.partition"
 TAG_GIT_SHA = "git.sha"
 TAG_MODEL_NAME = "importau.model"
 MLFLOW_GIT_COMMIT_TAG = "mlflow.source.git.commit"  # MLflow's own tag, shown in its UI
+# MLflow's own experiment tags: the description its UI shows, and the kind of work, which makes MLflow 3's UI open
+# an experiment on its classic runs/models view instead of its GenAI (traces, prompts) pages.
+MLFLOW_NOTE_TAG = "mlflow.note.content"
+MLFLOW_EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+CLASSIC_ML_KIND = "custom_model_development"
 
 NO_PARTITION = "unpartitioned"
 
@@ -106,8 +111,24 @@ def ensure_experiment(model_name: str, config: TrackingConfig) -> str:
     return client.create_experiment(
         model_name,
         artifact_location=config.artifact_location(model_name),
-        tags={TAG_MODEL_NAME: model_name},
+        tags={TAG_MODEL_NAME: model_name, MLFLOW_EXPERIMENT_KIND_TAG: CLASSIC_ML_KIND},
     )
+
+
+def describe_model(model_name: str, description: str, config: TrackingConfig) -> None:
+    """Give the model's experiment and registered model their description (idempotent; the UI shows both).
+
+    The experiment also gets MLflow's `experimentKind` tag (classic model development), so its UI lands on runs and
+    models, not on the GenAI pages.
+    """
+    from mlflow import MlflowClient
+
+    client = MlflowClient(config.tracking_uri, config.tracking_uri)
+    experiment_id = ensure_experiment(model_name, config)
+    client.set_experiment_tag(experiment_id, MLFLOW_NOTE_TAG, description)
+    client.set_experiment_tag(experiment_id, MLFLOW_EXPERIMENT_KIND_TAG, CLASSIC_ML_KIND)
+    if client.search_registered_models(filter_string=f"name = '{model_name}'"):
+        client.update_registered_model(model_name, description=description)
 
 
 def git_sha(repo_root: Path = REPO_ROOT) -> str:

@@ -98,6 +98,7 @@ def model_asset(spec: MlModel) -> dg.AssetsDefinition:
         partition = context.partition_key if context.has_partition_key else None
         tags = tracking.run_tags(spec.name, context.run_id, partition)
         recorded = record_training(spec.name, result, store, tags)
+        tracking.describe_model(spec.name, spec.description, store)
         for note in result.notes:
             context.log.info(note)
         metadata = {
