@@ -17,6 +17,8 @@ from orchestration.constants import OWNER, WAREHOUSE_POOL
 from orchestration.dbt_args import dbt_build_args, dbt_target, unit_tests_in_build
 from orchestration.dbt_leftovers import drop_leftovers_before_dbt
 from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
+from orchestration.dbt_table_stats import model_relations, with_table_stats
+from orchestration.defs.metadata import run_owner
 from orchestration.resources.warehouse import ClickHouseResource
 
 dbt_project = DbtProject(
@@ -72,9 +74,16 @@ translator = Translator()
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig, warehouse: ClickHouseResource
 ):
-    """Every dbt model, seed and data test (unit tests only under APP_ENV=ci)."""
+    """Every dbt model, seed and data test (unit tests only under APP_ENV=ci); each model's materialization carries
+    its row count and a preview (orchestration/dbt_table_stats.py)."""
     drop_leftovers_before_dbt(context, warehouse)  # and closes the warehouse: dbt opens it itself
-    yield from dbt.cli(dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS), context=context).stream()
+    events = dbt.cli(dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS), context=context).stream()
+    yield from with_table_stats(
+        events,
+        model_relations(MANIFEST_PATH),
+        lambda: warehouse.open(owner=run_owner(context)),
+        embedded=warehouse.chdb_path() is not None,
+    )
 
 
 assets = [dbt_models]

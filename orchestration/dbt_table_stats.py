@@ -1,0 +1,98 @@
+"""Row counts and a preview on every dbt model's (and seed's) materialization, as the raw and score assets have.
+
+dagster-dbt puts the columns and the run's duration on a model's materialization, not what the table holds. Its
+own `fetch_row_counts()` queries through the dbt adapter in the Dagster process, which the chDB bridge does not
+give it. So the dbt step asks the warehouse itself, once per model dbt built: `dagster/row_count` (the number the
+UI shows on the asset page and in the catalog) and the first rows as a Markdown preview.
+
+- Tables and incremental models: `count()` and `LIMIT 5` read stored parts, cheap at any size.
+- Views: counting one runs its whole chain of views (issue 10 measured 220 s for the data tests that did this),
+  so a view's count and preview run under a time bound (`VIEW_STATS_SECONDS`); a view that cannot answer within
+  it gets `row_count_skipped` saying why, and the run goes on.
+- On the embedded warehouse the dbt subprocess holds the chDB folder until it exits, so the step keeps dbt's
+  events until then and adds the numbers after (the materializations appear when dbt ends, seconds later). On a
+  server the numbers are added as each event arrives.
+"""
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.defs.metadata import preview_markdown
+
+PREVIEW_ROWS = 5
+VIEW_STATS_SECONDS = 10
+STORED = {"table", "incremental", "seed", "materialized_view", "dictionary"}
+
+
+@dataclass(frozen=True)
+class Relation:
+    database: str
+    name: str
+    materialized: str
+
+    @property
+    def qualified(self) -> str:
+        return f"`{self.database}`.`{self.name}`"
+
+
+def model_relations(manifest_path: Path) -> dict[str, Relation]:
+    """unique_id -> the ClickHouse relation of every model and seed in the manifest (its `schema` is its
+    database)."""
+    nodes = json.loads(Path(manifest_path).read_text())["nodes"]
+    return {
+        unique_id: Relation(node["schema"], node.get("alias") or node["name"], node["config"]["materialized"])
+        for unique_id, node in nodes.items()
+        if node["resource_type"] in ("model", "seed")
+    }
+
+
+def table_stats(warehouse, relation: Relation, view_seconds: float = VIEW_STATS_SECONDS) -> dict:
+    """`dagster/row_count` and a preview of one relation; a view bounded by `view_seconds`."""
+    settings = {} if relation.materialized in STORED else {"max_execution_time": view_seconds}
+    try:
+        count = warehouse.query_rows(f"SELECT count() FROM {relation.qualified}", settings=settings)[0][0]
+        preview = warehouse.query_arrow(f"SELECT * FROM {relation.qualified} LIMIT {PREVIEW_ROWS}", settings=settings)
+    except Exception as error:  # a slow or broken view must not fail the step that built it
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        return {"row_count_skipped": f"{relation.materialized} {relation.qualified}: {first_line}"}
+    return {
+        "dagster/row_count": int(count),
+        "preview": dg.MetadataValue.md(preview_markdown(preview, rows=PREVIEW_ROWS)),
+    }
+
+
+def _with_stats(event, relations: Mapping[str, Relation], warehouse):
+    if not isinstance(event, dg.Output | dg.AssetMaterialization):
+        return event
+    unique_id = event.metadata.get("unique_id")
+    relation = relations.get(getattr(unique_id, "value", unique_id))
+    if relation is None:
+        return event
+    return event.with_metadata({**event.metadata, **table_stats(warehouse, relation)})
+
+
+def with_table_stats(events: Iterable, relations: Mapping[str, Relation], open_warehouse, embedded: bool) -> Iterator:
+    """dbt's events, each model's materialization with its row count and preview.
+
+    `open_warehouse()` is a context manager giving the warehouse. Embedded: the events are kept until dbt has
+    exited (it holds the folder), then enriched; if dbt failed, its events are still yielded before its error is
+    raised again, so the models it did build are recorded. A server: enriched as they arrive.
+    """
+    failure = None
+    if embedded:
+        kept = []
+        try:
+            for event in events:
+                kept.append(event)
+        except Exception as error:  # dbt failed (a test, a model): what it built is still reported, then the error
+            failure = error
+        events = kept
+    with open_warehouse() as warehouse:
+        for event in events:
+            yield _with_stats(event, relations, warehouse)
+    if failure is not None:
+        raise failure
