@@ -33,8 +33,27 @@ MANIFEST_PATH = ensure_manifest(DBT_PROJECT_DIR)
 UNIT_TESTS = unit_tests_in_build(os.environ.get("APP_ENV"))
 
 
+def dbt_group(fqn: list[str]) -> str:
+    """The Dagster group of a model, from its folder `models/<layer>/<folder>/...`, so groups read left to right.
+
+    Keys keep the warehouse layer (`[database, table]`); groups follow the business domain instead. By layer,
+    the groups formed cycles: intermediate models read two marts (`dim_calendar`, `fct_fx_rates_daily`), and the
+    `ml` group both read the marts and fed them through the score views, so the UI's group graph ran backwards.
+    By domain it is a chain: sources, `staging`, `calendar`, `fx`, the domains (`customs`, `supply`, `treasury`,
+    `reconciliation`, `macro`), `ml`, and last `recommendations`, which takes the score views `staging/ml` too.
+    A test (tests/orchestration/test_asset_groups.py) keeps the group graph acyclic.
+    """
+    layer, folder = fqn[1], fqn[2] if len(fqn) > 3 else None
+    if layer == "staging":
+        return "recommendations" if folder == "ml" else "staging"
+    if layer in ("intermediate", "marts") and folder:
+        return folder
+    return layer
+
+
 class Translator(DagsterDbtTranslator):
-    """Keys are `[database, table]`: models take their layer folder, seeds land in `raw`."""
+    """Keys are `[database, table]`: models take their layer folder, seeds land in `raw`; groups are domains
+    (`dbt_group`)."""
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None):
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -46,7 +65,7 @@ class Translator(DagsterDbtTranslator):
         layer = props["fqn"][1]  # models/<layer>/...
         return spec.replace_attributes(
             key=dg.AssetKey([layer, props["name"]]),
-            group_name=layer,
+            group_name=dbt_group(props["fqn"]),
             owners=[OWNER],
             automation_condition=dbt_condition(),
         )
