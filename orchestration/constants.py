@@ -2,8 +2,13 @@
 
 BUSINESS_TIMEZONE = "America/Sao_Paulo"
 
-# First date each source can serve that the platform backfills from (partitions start here).
+# First date each source can serve that the platform backfills from (partitions start here, or later: below).
 BCB_START_DATE = "2000-01-01"
+
+# Where the deployment's data really starts (unset: each source's earliest date), so the UI lists the months there
+# can be data for. Read by orchestration/partitions.py when the definitions load.
+HISTORY_START_ENV = "IMPORTAU_HISTORY_START"  # the company's own data: ERP and Open Finance
+MARKET_HISTORY_START_ENV = "IMPORTAU_MARKET_HISTORY_START"  # the BCB's market data (earlier: the FX models' history)
 
 # The concurrency pool of every step that opens the warehouse. In the embedded default (chDB) the local
 # instance limits it to 1, because one process at a time may own the chDB data directory.

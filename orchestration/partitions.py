@@ -8,11 +8,37 @@ Finance and one per load day for the ERP (the natural unit of work), and the raw
 re-materialize the CURRENT month; `end_offset=1` makes that month a partition from its first day on.
 """
 
+import os
 from datetime import date
 
 import dagster as dg
 
-from orchestration.constants import BCB_START_DATE, BUSINESS_TIMEZONE, ERP_START_DATE, OPEN_FINANCE_START_DATE
+from orchestration.constants import (
+    BCB_START_DATE,
+    BUSINESS_TIMEZONE,
+    ERP_START_DATE,
+    HISTORY_START_ENV,
+    MARKET_HISTORY_START_ENV,
+    OPEN_FINANCE_START_DATE,
+)
+
+# Partitions start where the deployment's data really starts, so the UI lists the months there can be data for,
+# not 27 years of "missing" ones: HISTORY_START_ENV and MARKET_HISTORY_START_ENV (unset: each source's earliest
+# date). `importau demo` sets both to its range and records them for `importau dev`
+# (orchestration/commands/history_range.py). Read when the definitions load: every process of a code location
+# must see the same values (the environment they share).
+
+
+def configured_start(env_name: str, earliest: str) -> str:
+    """`earliest`, or the later date the environment variable names (a source has nothing before `earliest`)."""
+    value = os.environ.get(env_name, "").strip()
+    if not value:
+        return earliest
+    try:
+        configured = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{env_name}={value!r} is not a date (YYYY-MM-DD)") from None
+    return max(configured, date.fromisoformat(earliest)).isoformat()
 
 
 def _monthly(start: str) -> dg.MonthlyPartitionsDefinition:
@@ -26,7 +52,7 @@ def month_key(day: date | str) -> str:
     return day.replace(day=1).isoformat()
 
 
-bcb_partitions = _monthly(BCB_START_DATE)
+bcb_partitions = _monthly(configured_start(MARKET_HISTORY_START_ENV, BCB_START_DATE))
 # Open Finance phase 2 opened mid-August 2021; the month is the partition (institutions keep 12 months anyway).
-open_finance_partitions = _monthly(OPEN_FINANCE_START_DATE)
-erp_partitions = _monthly(ERP_START_DATE)
+open_finance_partitions = _monthly(configured_start(HISTORY_START_ENV, OPEN_FINANCE_START_DATE))
+erp_partitions = _monthly(configured_start(HISTORY_START_ENV, ERP_START_DATE))

@@ -95,6 +95,7 @@ def run_main_jobs(
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.commands.demo_services import demo_services_env
+    from orchestration.commands.history_range import use_range
     from orchestration.commands.local_instance import prepare_local_instance
     from orchestration.commands.progress import echo, format_duration, new_log_file, progress_session
     from orchestration.commands.summary import print_summary
@@ -102,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     started = time.monotonic()
     home = prepare_local_instance()
+    use_range(args.start, args.market_history_start)  # the partitions start where the demo's data does
     log_file = new_log_file(os.environ["IMPORTAU_DATA_DIR"], "demo")
     print(f"Dagster instance: {home}")
     print(f"Full log (every Dagster event, dbt's output): {log_file}", flush=True)

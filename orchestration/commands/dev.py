@@ -18,10 +18,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from orchestration.commands.demo_services import demo_services_env
+    from orchestration.commands.history_range import use_recorded_range
     from orchestration.commands.local_instance import prepare_local_instance
     from orchestration.dbt_manifest import ManifestError, build_manifest
 
     prepare_local_instance()
+    for name, value in use_recorded_range().items():
+        print(f"{name}={value} (where this instance's data starts; partitions start there)")
     with demo_services_env(live=args.live) as service_env:
         os.environ.update(service_env)
         # The one parse of this session: the webserver, daemon, run workers and step processes only read it.
