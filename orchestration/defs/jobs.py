@@ -7,6 +7,7 @@ unpartitioned run of dbt (seeds, staging, intermediate, marts) and what follows 
 
 import dagster as dg
 
+from orchestration.defs.checks import FRESHNESS_CHECKS
 from orchestration.defs.ml import SPECS as ML_MODELS
 
 # (job name, asset group) of each partitioned source, in the order the demo runs them.
@@ -15,7 +16,8 @@ SOURCE_JOBS = [("ingest_bcb", "bcb"), ("ingest_open_finance", "open_finance"), (
 source_jobs = [
     dg.define_asset_job(
         name,
-        selection=dg.AssetSelection.groups(group),
+        # The wall-clock freshness checks are the freshness sensor's (defs/checks.py), not a backfill's.
+        selection=dg.AssetSelection.groups(group) - FRESHNESS_CHECKS,
         description=f"Every {group} lake and raw-load asset for a partition range, in one run (ranged requests).",
     )
     for name, group in SOURCE_JOBS

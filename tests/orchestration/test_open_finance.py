@@ -143,8 +143,20 @@ def test_a_month_pulls_every_day_up_to_today_and_loads_raw(resources, tmp_path, 
     assert all(check.passed for (_, name), check in checks.items() if name == "no_duplicate_keys")
     assert len([name for _, name in checks if name == "no_duplicate_keys"]) == len(ENTITIES)
     recent = checks[("open_finance__transactions", "recent_pull_per_institution")]
-    assert not recent.passed  # 2024 pulls are old now: a warning, not a failure
+    # A run of December 2024 is judged on the month's last day, which the pulls reach (not on today's date).
+    assert recent.passed, recent.metadata
+    assert recent.metadata["reference_day"].value == "2024-12-31"
     assert recent.severity == dg.AssetCheckSeverity.WARN
+
+
+def test_recent_pulls_are_judged_on_today_or_on_the_runs_last_partition_day_when_earlier():
+    from orchestration.defs.open_finance.quality import reference_day
+
+    today = date(2026, 12, 6)
+    assert reference_day({}, today) == today  # a check run on its own: today (São Paulo, or IMPORTAU_TODAY)
+    assert reference_day({"dagster/partition": "2024-02-01"}, today) == date(2024, 2, 29)
+    assert reference_day({"dagster/asset_partition_range_end": "2024-12-01"}, today) == date(2024, 12, 31)
+    assert reference_day({"dagster/asset_partition_range_end": "2026-12-01"}, today) == today  # the current month
 
 
 def test_reruns_of_a_month_keep_its_pull_days_and_give_identical_rows(resources, tmp_path, chdb_url):
