@@ -2,11 +2,13 @@
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+STOP_TIMEOUT_SECONDS = 60
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,7 +37,15 @@ def run(args: argparse.Namespace) -> int:
             return 1
         dagster = Path(sys.executable).with_name("dagster")
         command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", args.port]
+        dagster_dev = subprocess.Popen(command, cwd=REPO_ROOT)
+        # SIGTERM to this command stops `dagster dev` too (it then stops its webserver, daemon and code server),
+        # rather than leaving it running without its parent. Ctrl-C reaches both already (one process group).
+        signal.signal(signal.SIGTERM, lambda *_: dagster_dev.terminate())
         try:
-            return subprocess.call(command, cwd=REPO_ROOT)
+            return dagster_dev.wait()
         except KeyboardInterrupt:
+            try:
+                dagster_dev.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                dagster_dev.kill()
             return 0
