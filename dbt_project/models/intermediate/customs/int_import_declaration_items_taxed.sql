@@ -246,7 +246,10 @@ taxed as (
         round((customs_value_brl_calc + ii_brl_calc) * ipi_rate_pct / 100, 2) as ipi_brl_calc,
         round(customs_value_brl_calc * pis_rate_pct / 100, 2) as pis_brl_calc,
         round(customs_value_brl_calc * cofins_rate_pct / 100, 2) as cofins_brl_calc,
-        round((customs_value_brl_calc + ii_brl_calc * is_base_ii) * is_rate_pct / 100, 2) as is_brl_calc
+        -- the base cast to 8 decimals first: Decimal128 products add their scales, and scale 20 (II) + 8 (flag) +
+        -- 8 (rate) would leave too few integer digits (ClickHouse does not raise on that overflow)
+        round(cast(customs_value_brl_calc + ii_brl_calc * is_base_ii as Nullable(Decimal(38, 8))) * is_rate_pct / 100, 2)
+            as is_brl_calc
     from valued
 
 ),
