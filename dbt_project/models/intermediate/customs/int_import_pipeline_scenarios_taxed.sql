@@ -307,7 +307,7 @@ final as (
         po_id,
         line_number,
         cast(scenario as LowCardinality(String)) as scenario,
-        cast(scenario_date as Date) as scenario_date,
+        cast(scenario_date as Nullable(Date)) as scenario_date,
         cast(scenario_date < toDate('{{ switch }}') as Bool) as is_before_switch,
         customs_value_brl,
         cast(ii_brl as Nullable(Decimal(18, 4))) as ii_brl,
