@@ -71,7 +71,9 @@ def seed(name: str) -> list[dict]:
 
 
 def in_force(row: dict, when: date) -> bool:
-    return date.fromisoformat(row["valid_from"]) <= when and (not row["valid_to"] or when <= date.fromisoformat(row["valid_to"]))
+    return date.fromisoformat(row["valid_from"]) <= when and (
+        not row["valid_to"] or when <= date.fromisoformat(row["valid_to"])
+    )
 
 
 class Rules:
@@ -92,7 +94,9 @@ class Rules:
         rows = [r for r in self.imports if r["rule"] == rule and in_force(r, when)]
         if addition is not None:
             rows = [
-                r for r in rows if int(r["tier_from"]) <= addition and (not r["tier_to"] or addition <= int(r["tier_to"]))
+                r
+                for r in rows
+                if int(r["tier_from"]) <= addition and (not r["tier_to"] or addition <= int(r["tier_to"]))
             ]
         (row,) = rows
         return Decimal(row["value"])
