@@ -1,10 +1,12 @@
 {#- Two rows of the same tax key must not both be in force on one day, or a lookup would match twice (the models
-    would pick one silently). Fails with each overlapping pair. Keys: NCM; state; rule and tier; NCM prefix. -#}
+    would pick one silently). Fails with each overlapping pair. Keys: NCM; state; rule and tier; NCM prefix; reform rule; IS NCM prefix. -#}
 {%- set seeds = [
     ('stg_reference__tax_ncm_rates', ['ncm']),
     ('stg_reference__tax_icms_rates', ['state']),
     ('stg_reference__tax_import_rules', ['rule', 'tier_from']),
     ('stg_reference__tax_pis_cofins_ncm_exceptions', ['ncm_prefix']),
+    ('stg_reference__tax_regime_rules', ['rule']),
+    ('stg_reference__tax_selective_ncm_rates', ['ncm_prefix']),
 ] -%}
 
 {%- for model, keys in seeds %}

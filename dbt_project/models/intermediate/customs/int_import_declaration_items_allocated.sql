@@ -6,8 +6,12 @@
     with the largest customs value (the first one in item order on a tie). When all customs values are zero the
     first item takes it all. The ERP's own declaration totals (Siscomex fee, AFRMM) are split with the same weights,
     so an item's difference is its share of the declaration's difference.
+    CBS and IBS on imports (LC 214/2025, arts. 69 and 72): base = customs value + each amount the seed
+    tax_regime_rules puts in it that date (`cbs_ibs_base_*` = 1: II, IS, Siscomex, AFRMM, PIS/COFINS-Importação;
+    not IPI nor ICMS, art. 69, § 2); CBS = base x CBS rate, IBS = base x IBS rate, each rounded half up.
     ICMS on imports is computed "por dentro": its base includes the ICMS itself (LC 87/1996, art. 13, V and § 1, I):
-    base = customs value + II + IPI + PIS + COFINS + Siscomex + AFRMM + customs expenses;
+    base = customs value + each amount with `icms_base_*` = 1 (II, IPI, PIS, COFINS, Siscomex, AFRMM, customs
+    expenses, IS; CBS/IBS 0), which before 2026 is exactly the pre-reform base;
     ICMS = base / (1 - rate) x rate, computed as base x rate / (1 - rate) and rounded half up to the centavo.
     Multiplying first keeps the product exact; ClickHouse Decimal division truncates at the dividend's scale
     (12 here), and a truncation at 3+ decimals never changes a half-up rounding to 2 of a positive amount. -#}
@@ -17,6 +21,12 @@
     ('customs_expenses_brl', 'customs_expenses_total_brl'),
     ('erp_siscomex_fee_brl', 'erp_siscomex_fee_total_brl'),
     ('erp_afrmm_brl', 'erp_afrmm_total_brl'),
+] -%}
+{%- set base_flags = [
+    'cbs_ibs_base_ii', 'cbs_ibs_base_is', 'cbs_ibs_base_siscomex', 'cbs_ibs_base_afrmm', 'cbs_ibs_base_pis_cofins',
+    'cbs_ibs_base_customs_expenses', 'cbs_ibs_base_ipi',
+    'icms_base_ii', 'icms_base_ipi', 'icms_base_pis_cofins', 'icms_base_siscomex', 'icms_base_afrmm',
+    'icms_base_customs_expenses', 'icms_base_is', 'icms_base_cbs_ibs',
 ] -%}
 
 with
@@ -33,6 +43,11 @@ declarations as (
     select
         declaration_id as declaration_key,
         icms_rate_pct,
+        cbs_rate,
+        ibs_rate,
+        {%- for flag in base_flags %}
+        {{ flag }},
+        {%- endfor %}
         siscomex_declaration_fee_brl,
         afrmm_brl as afrmm_total_brl,
         customs_expenses_brl as customs_expenses_total_brl,
@@ -47,6 +62,11 @@ weighted as (
     select
         items.*,
         declarations.icms_rate_pct as icms_rate_pct,
+        declarations.cbs_rate as cbs_rate_pct,
+        declarations.ibs_rate as ibs_rate_pct,
+        {%- for flag in base_flags %}
+        declarations.{{ flag }} as {{ flag }},
+        {%- endfor %}
         -- a declaration-level sum is NULL as soon as one of its terms is (a missing rate never shrinks a total)
         if(
             countIf(items.siscomex_addition_fee_brl is null) over per_declaration > 0
@@ -101,15 +121,46 @@ allocated as (
 
 ),
 
+with_cbs_ibs as (
+
+    -- each amount times its 0/1 flag of the day: an exact product, so the base is a plain sum of centavos
+    select
+        *,
+        cast(
+            customs_value_brl
+            + ii_brl * cbs_ibs_base_ii
+            + is_brl * cbs_ibs_base_is
+            + siscomex_fee_brl_allocated * cbs_ibs_base_siscomex
+            + afrmm_brl_allocated * cbs_ibs_base_afrmm
+            + (pis_brl + cofins_brl) * cbs_ibs_base_pis_cofins
+            + customs_expenses_brl_allocated * cbs_ibs_base_customs_expenses
+            + ipi_brl * cbs_ibs_base_ipi
+            as Nullable(Decimal(38, 8))
+        ) as cbs_ibs_base_calc,
+        round(cbs_ibs_base_calc * cbs_rate_pct / 100, 2) as cbs_calc,
+        round(cbs_ibs_base_calc * ibs_rate_pct / 100, 2) as ibs_calc
+    from allocated
+
+),
+
 with_icms as (
 
     select
         *,
-        customs_value_brl + ii_brl + ipi_brl + pis_brl + cofins_brl
-            + siscomex_fee_brl_allocated + afrmm_brl_allocated + customs_expenses_brl_allocated
-            as icms_base_calc,
+        cast(
+            customs_value_brl
+            + ii_brl * icms_base_ii
+            + ipi_brl * icms_base_ipi
+            + (pis_brl + cofins_brl) * icms_base_pis_cofins
+            + siscomex_fee_brl_allocated * icms_base_siscomex
+            + afrmm_brl_allocated * icms_base_afrmm
+            + customs_expenses_brl_allocated * icms_base_customs_expenses
+            + is_brl * icms_base_is
+            + (cbs_calc + ibs_calc) * icms_base_cbs_ibs
+            as Nullable(Decimal(38, 8))
+        ) as icms_base_calc,
         round(icms_base_calc * (icms_rate_pct / 100) / (1 - icms_rate_pct / 100), 2) as icms_calc
-    from allocated
+    from with_cbs_ibs
 
 ),
 
@@ -140,12 +191,20 @@ final as (
         cofins_rate_pct,
         cofins_brl,
         siscomex_addition_fee_brl,
+        is_rate_pct,
+        is_brl,
+        is_legal_source,
         {%- for share, total in allocations %}
         cast({{ share }}_allocated as Nullable(Decimal(18, 4))) as {{ share }},
         {%- endfor %}
         cast(icms_rate_pct as Nullable(Decimal(38, 8))) as icms_rate_pct,
         cast(icms_base_calc as Nullable(Decimal(18, 4))) as icms_base_brl,
         cast(icms_calc as Nullable(Decimal(18, 4))) as icms_brl,
+        cast(cbs_ibs_base_calc as Nullable(Decimal(18, 4))) as cbs_ibs_base_brl,
+        cast(cbs_rate_pct as Nullable(Decimal(38, 8))) as cbs_rate_pct,
+        cast(cbs_calc as Nullable(Decimal(18, 4))) as cbs_brl,
+        cast(ibs_rate_pct as Nullable(Decimal(38, 8))) as ibs_rate_pct,
+        cast(ibs_calc as Nullable(Decimal(18, 4))) as ibs_brl,
         ncm_legal_source,
         pis_cofins_exception_legal_source,
         erp_customs_value_brl,

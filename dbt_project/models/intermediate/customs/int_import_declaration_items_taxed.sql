@@ -10,8 +10,13 @@
     - PIS/COFINS-Importação = customs value x rate (Lei 10.865/2004, art. 7, I and art. 8); the rate of the
       longest matching NCM prefix in the exceptions seed, else the general rate;
     - Siscomex fee per addition, by tier of the addition number (IN SRF 680/2006, art. 13): the ERP does not
-      record additions, so each item counts as its own addition, numbered in item order.
-    Rates are those in force on the registration date (int_import_declarations_rated). -#}
+      record additions, so each item counts as its own addition, numbered in item order;
+    - from 2027 the IPI rate is the TIPI rate times the year's `ipi_rate_factor` (0 %: EC 132/2023, ADCT art. 126,
+      III, a) and PIS/COFINS-Importação are 0 (tax_import_rules);
+    - Imposto Seletivo = (customs value + II x `is_base_ii`) x the rate of the longest NCM prefix of
+      tax_selective_ncm_rates in force on the clearance date (the CBS/IBS event); 0 for an NCM outside it, NULL
+      where the rate is not known yet.
+    Rates are those in force on the registration date (int_import_declarations_rated) unless said otherwise. -#}
 with
 
 items as (
@@ -48,7 +53,10 @@ declarations as (
         registration_date,
         siscomex_rate,
         general_pis_rate_pct,
-        general_cofins_rate_pct
+        general_cofins_rate_pct,
+        icms_rate_date as clearance_rules_date,
+        ipi_rate_factor,
+        is_base_ii
     from {{ ref('int_import_declarations_rated') }}
 
 ),
@@ -82,6 +90,12 @@ import_rules as (
 
 ),
 
+selective_rates as (
+
+    select * from {{ ref('stg_reference__tax_selective_ncm_rates') }}
+
+),
+
 declared_items as (
 
     -- items of declarations that are not deleted, numbered as additions (1, 2, ... in item order)
@@ -91,6 +105,9 @@ declared_items as (
         declarations.siscomex_rate as siscomex_rate,
         declarations.general_pis_rate_pct as general_pis_rate_pct,
         declarations.general_cofins_rate_pct as general_cofins_rate_pct,
+        declarations.clearance_rules_date as clearance_rules_date,
+        declarations.ipi_rate_factor as ipi_rate_factor,
+        declarations.is_base_ii as is_base_ii,
         purchase_orders.supplier_id as supplier_id,
         toUInt32(row_number() over (partition by items.declaration_id order by items.item_number)) as addition_number
     from items
@@ -138,6 +155,25 @@ exceptions_matched as (
 
 ),
 
+selective_matched as (
+
+    -- the longest NCM prefix subject to the Imposto Seletivo on the clearance date; no row = outside the IS
+    select
+        declared_items.declaration_id as declaration_key,
+        declared_items.item_number as item_key,
+        cast(selective_rates.is_rate_pct as Nullable(Decimal(38, 8))) as is_rate_pct,
+        cast(selective_rates.legal_source as Nullable(String)) as legal_source
+    from declared_items
+    cross join selective_rates
+    where
+        startsWith(declared_items.ncm, selective_rates.ncm_prefix)
+        and declared_items.clearance_rules_date >= selective_rates.valid_from
+        and (selective_rates.valid_to is null or declared_items.clearance_rules_date <= selective_rates.valid_to)
+    order by length(selective_rates.ncm_prefix) desc
+    limit 1 by declaration_key, item_key
+
+),
+
 addition_fees as (
 
     select
@@ -160,7 +196,8 @@ rated as (
     select
         declared_items.*,
         ncm_matched.ii_rate_pct as ii_rate_pct,
-        ncm_matched.ipi_rate_pct as ipi_rate_pct,
+        -- the TIPI rate times the share of it that applies (100 % until 2026; exact)
+        cast(ncm_matched.ipi_rate_pct * declared_items.ipi_rate_factor / 100 as Nullable(Decimal(38, 8))) as ipi_rate_pct,
         ncm_matched.ncm_legal_source as ncm_legal_source,
         -- the exception, if any, replaces both rates
         if(exceptions_matched.legal_source is null, declared_items.general_pis_rate_pct, exceptions_matched.pis_rate_pct)
@@ -171,7 +208,10 @@ rated as (
             exceptions_matched.cofins_rate_pct
         ) as cofins_rate_pct,
         exceptions_matched.legal_source as pis_cofins_exception_legal_source,
-        addition_fees.siscomex_addition_fee_brl as siscomex_addition_fee_brl
+        addition_fees.siscomex_addition_fee_brl as siscomex_addition_fee_brl,
+        if(selective_matched.legal_source is null, toNullable(toDecimal128(0, 8)), selective_matched.is_rate_pct)
+            as is_rate_pct,
+        selective_matched.legal_source as is_legal_source
     from declared_items
     left join ncm_matched
         on ncm_matched.declaration_key = declared_items.declaration_id
@@ -182,6 +222,9 @@ rated as (
     left join addition_fees
         on addition_fees.declaration_key = declared_items.declaration_id
         and addition_fees.item_key = declared_items.item_number
+    left join selective_matched
+        on selective_matched.declaration_key = declared_items.declaration_id
+        and selective_matched.item_key = declared_items.item_number
 
 ),
 
@@ -202,7 +245,11 @@ taxed as (
         round(customs_value_brl_calc * ii_rate_pct / 100, 2) as ii_brl_calc,
         round((customs_value_brl_calc + ii_brl_calc) * ipi_rate_pct / 100, 2) as ipi_brl_calc,
         round(customs_value_brl_calc * pis_rate_pct / 100, 2) as pis_brl_calc,
-        round(customs_value_brl_calc * cofins_rate_pct / 100, 2) as cofins_brl_calc
+        round(customs_value_brl_calc * cofins_rate_pct / 100, 2) as cofins_brl_calc,
+        -- the base cast to 8 decimals first: Decimal128 products add their scales, and scale 20 (II) + 8 (flag) +
+        -- 8 (rate) would leave too few integer digits (ClickHouse does not raise on that overflow)
+        round(cast(customs_value_brl_calc + ii_brl_calc * is_base_ii as Nullable(Decimal(38, 8))) * is_rate_pct / 100, 2)
+            as is_brl_calc
     from valued
 
 ),
@@ -234,6 +281,9 @@ final as (
         cast(cofins_rate_pct as Nullable(Decimal(38, 8))) as cofins_rate_pct,
         cast(cofins_brl_calc as Nullable(Decimal(18, 4))) as cofins_brl,
         cast(siscomex_addition_fee_brl as Nullable(Decimal(18, 4))) as siscomex_addition_fee_brl,
+        cast(is_rate_pct as Nullable(Decimal(38, 8))) as is_rate_pct,
+        cast(is_brl_calc as Nullable(Decimal(18, 4))) as is_brl,
+        cast(is_legal_source as Nullable(String)) as is_legal_source,
         cast(ncm_legal_source as Nullable(String)) as ncm_legal_source,
         cast(pis_cofins_exception_legal_source as Nullable(String)) as pis_cofins_exception_legal_source,
         -- what the ERP recorded for this item

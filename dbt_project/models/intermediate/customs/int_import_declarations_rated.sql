@@ -9,7 +9,12 @@
       art. 73, I; Lei 10.865/2004, art. 4, I; Lei 9.716/1998, art. 3, § 1); IPI and AFRMM too, by convention
       (README.md says why);
     - ICMS: the clearance date, the taxable event of ICMS on imports (LC 87/1996, art. 12, IX); a declaration not
-      cleared yet uses its registration date, provisionally (`is_icms_rate_provisional`).
+      cleared yet uses its registration date, provisionally (`is_icms_rate_provisional`);
+    - the reform's rules (seed tax_regime_rules: CBS and IBS rates, whether they are paid in cash, the share of the
+      TIPI and state ICMS rates that applies, which amounts enter the CBS/IBS and ICMS bases, which taxes are
+      recoverable credits): each on the date of its `taxable_event`, registration or clearance (CBS/IBS on imports:
+      release of the goods, LC 214/2025 art. 67, I), clearance falling back to registration as for the ICMS.
+      `icms_rate_pct` is the state's rate times the year's ICMS factor (100 % until 2028, LC 87/1996 art. 31-A).
     A rate that is missing for its date stays NULL (no silent fallback); the mart flags such rows. -#}
 {%- set customs_since = var('customs_rate_daily_since') -%}
 
@@ -103,6 +108,12 @@ icms_matched as (
 
 ),
 
+regime_matched as (
+
+    {{ tax_regime_rules_matched('dated', 'declaration_id', 'registration_date', 'icms_rate_date') }}
+
+),
+
 rules_matched as (
 
     -- the general rules in force on the registration date, one column per rule (the tiers per addition are
@@ -143,7 +154,10 @@ final as (
         cast(siscomex_rates.siscomex_rate as Nullable(Decimal(38, 8))) as siscomex_rate,
         dated.icms_rate_date as icms_rate_date,
         cast(dated.is_icms_rate_provisional as Bool) as is_icms_rate_provisional,
-        cast(icms_matched.icms_rate_pct as Nullable(Decimal(38, 8))) as icms_rate_pct,
+        -- the state's rate times the share of it that applies that year: exact (a factor of 100 returns the rate)
+        cast(icms_matched.icms_rate_pct * regime_matched.icms_rate_factor / 100 as Nullable(Decimal(38, 8)))
+            as icms_rate_pct,
+        cast(icms_matched.icms_rate_pct as Nullable(Decimal(38, 8))) as icms_state_rate_pct,
         cast(icms_matched.icms_legal_source as Nullable(String)) as icms_legal_source,
         cast(rules_matched.pis_rate_pct as Nullable(Decimal(38, 8))) as general_pis_rate_pct,
         cast(rules_matched.cofins_rate_pct as Nullable(Decimal(38, 8))) as general_cofins_rate_pct,
@@ -159,6 +173,12 @@ final as (
                 0
             ) as Nullable(Decimal(18, 4))
         ) as afrmm_brl,
+        -- the reform's rules in force (macros/tax_regime_rules_matched.sql), one column per rule
+        {%- for rule in tax_regime_rule_names() %}
+        cast(regime_matched.{{ rule | lower }} as Nullable(Decimal(38, 8))) as {{ rule | lower }},
+        {%- endfor %}
+        cast(coalesce(regime_matched.is_tax_regime_provisional, false) as Bool) as is_tax_regime_provisional,
+        cast(coalesce(regime_matched.tax_regime_provisional_rules, '') as String) as tax_regime_provisional_rules,
         -- what the ERP recorded for the whole declaration
         cast(dated.exchange_rate as Decimal(38, 15)) as erp_exchange_rate,
         dated.siscomex_fee_brl as erp_siscomex_fee_brl,
@@ -167,6 +187,7 @@ final as (
     left join siscomex_rates on siscomex_rates.declaration_id = dated.declaration_id
     left join icms_matched on icms_matched.declaration_id = dated.declaration_id
     left join rules_matched on rules_matched.declaration_id = dated.declaration_id
+    left join regime_matched on regime_matched.declaration_id = dated.declaration_id
 
 )
 

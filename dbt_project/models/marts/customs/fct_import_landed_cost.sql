@@ -2,7 +2,10 @@
 
 {#- One row per import declaration item: customs value, taxes and fees as the law computes them
     (intermediate/customs/README.md cites each rule), the landed cost gross and net of the recoverable credits, and
-    what the ERP recorded with the difference field by field (ERP minus computed). -#}
+    what the ERP recorded with the difference field by field (ERP minus computed). From 2026 the consumption-tax
+    reform adds the Imposto Seletivo, CBS and IBS; which taxes are paid in cash and which are recoverable credits
+    follow the seed tax_regime_rules on each declaration's dates, so a pre-2026 row is computed exactly as before. -#}
+{%- set credit_flags = ['credit_ipi', 'credit_pis_cofins', 'credit_icms', 'credit_cbs_ibs', 'credit_is'] -%}
 {%- set compared = [
     'customs_value_brl', 'ii_brl', 'ipi_brl', 'pis_brl', 'cofins_brl', 'siscomex_fee_brl', 'afrmm_brl', 'icms_brl'
 ] -%}
@@ -32,6 +35,14 @@ declarations as (
         icms_rate_date,
         is_icms_rate_provisional,
         icms_legal_source,
+        icms_state_rate_pct,
+        cbs_ibs_cash_due,
+        {%- for flag in credit_flags %}
+        {{ flag }},
+        {%- endfor %}
+        credit_recovery_lag_months,
+        is_tax_regime_provisional,
+        tax_regime_provisional_rules,
         erp_exchange_rate
     from {{ ref('int_import_declarations_rated') }}
 
@@ -53,6 +64,14 @@ joined as (
         declarations.icms_rate_date as icms_rate_date,
         declarations.is_icms_rate_provisional as is_icms_rate_provisional,
         declarations.icms_legal_source as icms_legal_source,
+        declarations.icms_state_rate_pct as icms_state_rate_pct,
+        declarations.cbs_ibs_cash_due as cbs_ibs_cash_due,
+        {%- for flag in credit_flags %}
+        declarations.{{ flag }} as {{ flag }},
+        {%- endfor %}
+        declarations.credit_recovery_lag_months as credit_recovery_lag_months,
+        declarations.is_tax_regime_provisional as is_tax_regime_provisional,
+        declarations.tax_regime_provisional_rules as tax_regime_provisional_rules,
         declarations.erp_exchange_rate as erp_exchange_rate
     from items
     inner join declarations on declarations.declaration_key = items.declaration_id
@@ -63,12 +82,19 @@ costed as (
 
     select
         *,
+        -- the CBS and IBS actually paid: none in 2026, when a compliant taxpayer is dispensed (LC 214/2025 art.
+        -- 348, § 1), all of it from 2027 (art. 76)
+        (cbs_brl + ibs_brl) * cbs_ibs_cash_due as cbs_ibs_cash_calc,
+        -- the taxes and fees paid in cash to clear the item (the customs expenses are services, not taxes)
+        ii_brl + ipi_brl + pis_brl + cofins_brl + is_brl + siscomex_fee_brl + afrmm_brl + icms_brl + cbs_ibs_cash_calc
+            as customs_taxes_cash_calc,
         -- everything paid to bring the item in
-        customs_value_brl + ii_brl + ipi_brl + pis_brl + cofins_brl
-            + siscomex_fee_brl + afrmm_brl + customs_expenses_brl + icms_brl as landed_cost_calc,
-        -- IPI, PIS, COFINS and ICMS paid on import are credits for a company on actual profit (lucro real):
-        -- RIPI art. 226, V; Lei 10.865/2004, art. 15; LC 87/1996, art. 20
-        ipi_brl + pis_brl + cofins_brl + icms_brl as recoverable_credits_calc,
+        customs_value_brl + customs_taxes_cash_calc + customs_expenses_brl as landed_cost_calc,
+        -- the taxes paid on import that are credits for a company on actual profit (lucro real), each times its
+        -- 0/1 flag of the day (seed tax_regime_rules): IPI, PIS, COFINS and ICMS (RIPI art. 226, V; Lei
+        -- 10.865/2004, art. 15; LC 87/1996, art. 20), the CBS and IBS paid from 2027 (LC 214/2025 art. 47); not the IS
+        ipi_brl * credit_ipi + (pis_brl + cofins_brl) * credit_pis_cofins + icms_brl * credit_icms
+            + cbs_ibs_cash_calc * credit_cbs_ibs + is_brl * credit_is as recoverable_credits_calc,
         landed_cost_calc - recoverable_credits_calc as landed_cost_net_calc,
         erp_customs_value_brl + erp_ii_brl + erp_ipi_brl + erp_pis_brl + erp_cofins_brl
             + erp_siscomex_fee_brl + erp_afrmm_brl + customs_expenses_brl + erp_icms_brl as erp_landed_cost_calc
@@ -166,7 +192,24 @@ final as (
         cast(landed_cost_difference_calc as Nullable(Decimal(18, 4))) as landed_cost_difference_brl,
         cast(has_missing_rate_calc as Bool) as has_missing_rate,
         cast(has_erp_difference_calc as Bool) as has_erp_difference,
-        cast(max(has_erp_difference_calc) over (partition by declaration_id) as Bool) as declaration_has_erp_difference
+        cast(max(has_erp_difference_calc) over (partition by declaration_id) as Bool) as declaration_has_erp_difference,
+        -- the consumption-tax reform (EC 132/2023, LC 214/2025): 0 before 2026
+        cast(icms_state_rate_pct as Nullable(Decimal(38, 8))) as icms_state_rate_pct,
+        cast(is_rate_pct as Nullable(Decimal(38, 8))) as is_rate_pct,
+        cast(is_brl as Nullable(Decimal(18, 4))) as is_brl,
+        cast(is_legal_source as Nullable(String)) as is_legal_source,
+        cast(cbs_ibs_base_brl as Nullable(Decimal(18, 4))) as cbs_ibs_base_brl,
+        cast(cbs_rate_pct as Nullable(Decimal(38, 8))) as cbs_rate_pct,
+        cast(cbs_brl as Nullable(Decimal(18, 4))) as cbs_brl,
+        cast(ibs_rate_pct as Nullable(Decimal(38, 8))) as ibs_rate_pct,
+        cast(ibs_brl as Nullable(Decimal(18, 4))) as ibs_brl,
+        cast(cbs_ibs_cash_due = 1 as Nullable(Bool)) as is_cbs_ibs_cash_due,
+        cast(cbs_ibs_cash_calc as Nullable(Decimal(18, 4))) as cbs_ibs_cash_brl,
+        cast(customs_taxes_cash_calc as Nullable(Decimal(18, 4))) as customs_taxes_cash_brl,
+        cast(addMonths(toStartOfMonth(icms_rate_date), toInt32(credit_recovery_lag_months)) as Nullable(Date))
+            as credits_recovered_month,
+        cast(is_tax_regime_provisional as Bool) as is_tax_regime_provisional,
+        cast(tax_regime_provisional_rules as String) as tax_regime_provisional_rules
     from compared
 
 )

@@ -38,6 +38,12 @@ anomaly_investigation as (
 
 ),
 
+tax_regime_timing as (
+
+    select * from {{ ref('int_recommendations_tax_regime_timing') }}
+
+),
+
 unioned as (
 
     select * from fx_payment_timing
@@ -49,6 +55,8 @@ unioned as (
     select * from declaration_timing
     union all
     select * from anomaly_investigation
+    union all
+    select * from tax_regime_timing
 
 ),
 
