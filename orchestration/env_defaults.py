@@ -21,7 +21,7 @@ DEFAULTS = {
     "S3_CONNECT_TIMEOUT_SECONDS": "5",  # each S3 attempt of the lake (ingestion/common/lake.py S3Bounds)
     "S3_READ_TIMEOUT_SECONDS": "10",  # each wait for an S3 answer or the next bytes of a body
     "S3_MAX_RETRIES": "2",  # retries of one S3 call: a dead endpoint fails in at most 3 x (5 + 10) + 1 = 46 s
-    # Lake quality (orchestration/defs/lake_quality.py, explained in ingestion/README.md "Lake quality")
+    # Lake quality (orchestration/defs/lake_quality.py, explained in docs/architecture.md "Lake quality")
     "LAKE_QUALITY_MAX_QUARANTINE_PERCENT": "5",  # of a month's records: more warns
     "LAKE_QUALITY_MIN_ROW_RATIO": "0.5",  # rows per day vs the previous partition: fewer warns
     "LAKE_QUALITY_MAX_ROW_RATIO": "5",  # more warns

@@ -16,9 +16,10 @@ in the lake (a month without any object, say an ERP entity without a drop, is sk
   a dataset that mixes series moves its mean whenever the mix changes (the demo's PTAX adds currencies in 2024:
   parity_buy moved 564 standard deviations of 2023-12), so no default fits every dataset.
 
-`judge` turns a profile into `Problem`s with the `Thresholds` (defaults below, documented in
-ingestion/README.md). A column that had values and is now entirely null is an "error" (a field the source stopped
-sending, or a parser that lost it: loading it would blank the warehouse); every other rule is a "warn".
+`judge` turns a profile into `Problem`s with the `Thresholds` (defaults below, documented in docs/architecture.md,
+"Lake quality"). A column whose null rate rose by more than `max_null_rate_increase` to 100 % (it had values, now it
+has none: a field the source stopped sending, or a parser that lost it; loading it would blank the warehouse) is
+an "error"; every other rule is a "warn".
 
 Why DuckDB reads local files even for an S3 lake: DuckDB's S3 support is the httpfs extension, which is not bundled
 with the Python package and cannot be downloaded here (nothing downloads at run time). So for an S3 lake the

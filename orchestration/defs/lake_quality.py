@@ -11,7 +11,7 @@ The check is blocking: a column that had values and is now empty fails it with s
 lake step after its materializations are recorded, so the raw load that would copy the blanked column into the
 warehouse does not run. Every other rule (quarantine share, row-count drop or surge, null-rate increase, mean
 shift when enabled) fails it with severity WARN: recorded, nothing blocked. Thresholds come from the environment
-(`LAKE_QUALITY_*`, defaults in orchestration/env_defaults.py, explained in ingestion/README.md).
+(`LAKE_QUALITY_*`, defaults in orchestration/env_defaults.py), explained in docs/architecture.md, "Lake quality".
 """
 
 import os
