@@ -1,7 +1,8 @@
 """Lake-side quality: each lake step profiles what it wrote with DuckDB and judges it, in the same step.
 
 Every lake multi-asset (`bcb_pull`, `open_finance_pull`, `erp_file_drop`, `erp_postgres_extract`) carries one
-`lake_quality` check spec per asset and calls `assess` after writing a dataset: the profile of the run's months
+`lake_quality` check spec per asset and calls `assess` after writing a dataset (the Airbyte sync, one asset writing
+several datasets, calls `assess_datasets`): the profile of the run's months
 (`ingestion/common/lake_profile.py`) goes into the materialization's metadata, and the judgement into the check
 result that rides on it. So quality costs no extra step and no extra run, and a Dagster user finds the profile on
 the asset's materialization and the check on the asset's Checks tab. It never opens the warehouse (DuckDB reads
@@ -76,13 +77,63 @@ def assess(
     thresholds = thresholds_from_env()
     try:
         profile = profile_dataset(store, source, entity, start, end, as_of=sao_paulo_today())
-    except Exception as error:  # an unreadable object is a quality failure, not a lost materialization
-        message = f"{source}/{entity}: the lake could not be profiled: {type(error).__name__}: {error}"
-        return {"profile_error": message}, dg.AssetCheckResult(
-            asset_key=key, check_name=CHECK_NAME, passed=False, metadata={"error": message}
-        )
+    except Exception as error:
+        return _unreadable(key, source, entity, error)
     problems = judge_profile(profile, thresholds)
     return profile_metadata(profile), check_result(key, problems, thresholds)
+
+
+def _unreadable(key: dg.AssetKey, source: str, entity: str, error: Exception) -> tuple[dict, dg.AssetCheckResult]:
+    """An object that cannot be read (corrupt Parquet, S3 down) fails the check, blocking; the materialization of
+    what was written is still recorded."""
+    message = f"{source}/{entity}: the lake could not be profiled: {type(error).__name__}: {error}"
+    check = dg.AssetCheckResult(
+        asset_key=key, check_name=CHECK_NAME, passed=False, description=message, metadata={"error": message}
+    )
+    return {"profile_error": message}, check
+
+
+def assess_datasets(
+    store: Lake, source: str, entities: Sequence[str], key: dg.AssetKey, start: date, end: date
+) -> tuple[dict, dg.AssetCheckResult]:
+    """`assess` for one asset that writes several datasets (the Airbyte sync): one row per dataset in
+    `profile_by_dataset`, and one check over all of them (each problem names its dataset)."""
+    thresholds = thresholds_from_env()
+    problems, profiles = [], []
+    for entity in entities:
+        try:
+            profile = profile_dataset(store, source, entity, start, end, as_of=sao_paulo_today())
+        except Exception as error:
+            return _unreadable(key, source, entity, error)
+        profiles.append(profile)
+        for problem in judge_profile(profile, thresholds):
+            problems.append(Problem(**{**problem.__dict__, "message": f"{entity}: {problem.message}"}))
+    problems.sort(key=lambda problem: problem.severity != "error")
+    columns = [
+        dg.TableColumn("dataset", "string"),
+        dg.TableColumn("month", "string"),
+        dg.TableColumn("rows", "int"),
+        dg.TableColumn("quarantine_share", "float"),
+        dg.TableColumn("previous_partition", "string"),
+        dg.TableColumn("row_ratio_vs_previous", "float"),
+    ]
+    records = []
+    for profile in profiles:
+        latest = profile.latest
+        records.append(
+            dg.TableRecord(
+                {
+                    "dataset": f"{source}/{profile.entity}",
+                    "month": latest.month.strftime("%Y-%m"),
+                    "rows": latest.rows,
+                    "quarantine_share": _round(latest.quarantine_share),
+                    "previous_partition": latest.drift.previous_month.strftime("%Y-%m") if latest.drift else None,
+                    "row_ratio_vs_previous": _round(latest.drift.row_ratio, 4) if latest.drift else None,
+                }
+            )
+        )
+    table = dg.MetadataValue.table(records=records, schema=dg.TableSchema(columns=columns))
+    return {"profile_by_dataset": table}, check_result(key, problems, thresholds)
 
 
 def check_result(key: dg.AssetKey, problems: list[Problem], thresholds: Thresholds) -> dg.AssetCheckResult:
