@@ -49,6 +49,7 @@ _NUMERIC_TYPES += ("USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
 _NESTED_MARKERS = ("[", "STRUCT", "MAP", "UNION")
 # DuckDB in memory, never loading or installing an extension: Parquet is built in.
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 2}
+_STATS_PER_COLUMN = 7  # filled, distinct, min, max, quantiles, mean, std
 
 
 @dataclass(frozen=True)
@@ -74,10 +75,6 @@ class ColumnProfile:
     quantiles: tuple[float, ...] | None = None  # at QUANTILES, numeric columns only
     mean: float | None = None
     std: float | None = None
-
-    @property
-    def is_numeric(self) -> bool:
-        return _is_numeric(self.type)
 
 
 @dataclass(frozen=True)
@@ -270,6 +267,7 @@ def _local_objects(
 
 def _profile_months(objects: _Objects, months: list[date], as_of: date) -> dict[date, MonthProfile]:
     with duckdb.connect(":memory:", config=_DUCKDB_CONFIG) as con:
+        con.execute("SET TimeZone = 'UTC'")  # timestamps' min and max as UTC text, whatever the machine's zone
         quarantined = _count_by_month(con, objects.quarantine)
         stats, columns = _column_stats(con, objects.data)
     profiles = {}
@@ -333,7 +331,8 @@ def _column_stats(con, by_month: dict[date, list[str]]):
     stats = {}
     for row in con.execute(sql).fetchall():
         values = row[2:]
-        stats[row[0]] = (row[1], [values[i * 7 : i * 7 + 7] for i in range(len(columns))])
+        width = _STATS_PER_COLUMN
+        stats[row[0]] = (row[1], [values[i * width : (i + 1) * width] for i in range(len(columns))])
     return stats, columns
 
 
