@@ -9,10 +9,12 @@ the asset's materialization and the check on the asset's Checks tab. It never op
 the Parquet in this process), so it is outside the `warehouse` pool and runs while a warehouse step holds chDB.
 
 The check is blocking: a column that had values and is now empty fails it with severity ERROR, which fails the
-lake step after its materializations are recorded, so the raw load that would copy the blanked column into the
-warehouse does not run. Every other rule (quarantine share, row-count drop or surge, null-rate increase, mean
-shift when enabled) fails it with severity WARN: recorded, nothing blocked. Thresholds come from the environment
-(`LAKE_QUALITY_*`, defaults in orchestration/env_defaults.py), explained in docs/architecture.md, "Lake quality".
+lake step after its materializations are recorded, so the raw load of the same run (the `ingest_*` jobs, the
+demo), which would copy the blanked column into the warehouse, does not run. (The automation sensor's eager raw
+load does not read checks; there the failed run and its alert are the signal: docs/architecture.md.)
+Every other rule (quarantine share, row-count drop or surge, null-rate increase, mean shift when enabled) fails
+it with severity WARN: recorded, nothing blocked. Thresholds come from the environment (`LAKE_QUALITY_*`,
+defaults in orchestration/env_defaults.py), explained in docs/architecture.md, "Lake quality".
 """
 
 import os
