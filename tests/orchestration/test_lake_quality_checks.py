@@ -178,3 +178,20 @@ def test_the_profile_runs_while_another_process_holds_the_warehouse(tmp_path):
         holder.stdin.close()
         holder.wait(timeout=60)
     assert holder.returncode == 0
+
+
+def test_thresholds_come_from_the_environment(monkeypatch):
+    from orchestration.defs.lake_quality import thresholds_from_env
+
+    for name in ("MAX_QUARANTINE_PERCENT", "MIN_ROW_RATIO", "MAX_ROW_RATIO", "MAX_NULL_RATE_INCREASE_PERCENT"):
+        monkeypatch.delenv(f"LAKE_QUALITY_{name}", raising=False)
+    monkeypatch.setenv("LAKE_QUALITY_MAX_QUARANTINE_PERCENT", "12.5")
+    monkeypatch.setenv("LAKE_QUALITY_MAX_MEAN_SHIFT_SD", "0")
+    found = thresholds_from_env()
+    assert found.max_quarantine_share == 0.125 and found.max_mean_shift_sd is None
+    assert (found.min_row_ratio, found.max_row_ratio, found.max_null_rate_increase) == (0.5, 5.0, 0.5)
+    monkeypatch.setenv("LAKE_QUALITY_MAX_MEAN_SHIFT_SD", "8")
+    assert thresholds_from_env().max_mean_shift_sd == 8
+    monkeypatch.setenv("LAKE_QUALITY_MIN_ROW_RATIO", "half")
+    with pytest.raises(ValueError, match="LAKE_QUALITY_MIN_ROW_RATIO must be a number, got 'half'"):
+        thresholds_from_env()
