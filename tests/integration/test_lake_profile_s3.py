@@ -58,3 +58,33 @@ def test_an_unreachable_s3_lake_fails_with_the_lake_error(seaweedfs, s3_lake):
     with pytest.raises(LakeError) as raised:
         profile_dataset(dead, "src", "things", date(2024, 2, 1), date(2024, 2, 29), AS_OF)
     assert "127.0.0.1:9" in str(raised.value) and seaweedfs.secret_key not in str(raised.value)
+
+
+def test_the_lake_quality_check_on_an_s3_lake_through_dagster(seaweedfs, tmp_path):
+    """The ERP file drop on SeaweedFS: the profile lands in the materialization, a planted quarantine share warns."""
+    import dagster as dg
+
+    from orchestration.defs.erp import erp_file_drop
+    from orchestration.resources.erp import ErpResource
+    from orchestration.resources.lake import LakeResource
+    from tests.orchestration.test_lake_quality_checks import SHIPMENTS, drop, evaluation, materialization, shipment
+
+    bad = [{**shipment(i, 12), "currency": "XYZ"} for i in range(100, 110)]
+    drop(tmp_path / "inbox", "shipments__dec.csv", [shipment(i, 12) for i in range(40)] + bad)
+    resources = {
+        "erp": ErpResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path)),
+        "lake": LakeResource(
+            url=f"s3://{seaweedfs.bucket}/test-{uuid.uuid4().hex[:8]}",
+            s3_endpoint_url=seaweedfs.endpoint,
+            s3_access_key_id=seaweedfs.access_key,
+            s3_secret_access_key=seaweedfs.secret_key,
+            s3_region=seaweedfs.region,
+        ),
+    }
+    result = dg.materialize([erp_file_drop], partition_key="2024-12-01", resources=resources)
+    check = evaluation(result, SHIPMENTS)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert "10 of 50 records quarantined" in check.description
+    metadata = materialization(result, SHIPMENTS).metadata
+    assert metadata["profile_rows"].value == 40 and metadata["quarantine_share"].value == 0.2
+    assert seaweedfs.secret_key not in str({key: value.value for key, value in metadata.items()})
