@@ -10,7 +10,8 @@ Drift against the previous partition (`Drift`): the previous partition is the la
 in the lake (a month without any object, say an ERP entity without a drop, is skipped, not compared as zero).
 - `row_ratio`: rows per covered day now / rows per covered day then. A month's covered days are its calendar
   days up to `as_of` (the current month is compared pro rata to the days elapsed).
-- `null_rate_change` per column: null rate now minus then (+1.0: the column went from always filled to empty).
+- `null_rate_change` per column: null rate now minus then (+1.0: the column went from always filled to empty);
+  judged only in a month of at least NULL_RATE_MIN_ROWS rows.
 - `mean_shift_sd` per numeric column: |mean now - mean then| / standard deviation then (columns whose previous
   standard deviation is zero or unknown are not compared). Reported always, judged only when a threshold is set:
   a dataset that mixes series moves its mean whenever the mix changes (the demo's PTAX adds currencies in 2024:
@@ -44,6 +45,9 @@ QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 # A current month younger than this is not judged on its row count: its first days (a weekend, a holiday) say
 # too little about the month's volume.
 PARTIAL_MONTH_MIN_DAYS = 7
+# A month with fewer rows is not judged on null rates: in 4 rows of a half-null column, all four are null 1 time in
+# 16 (an early-month ERP drop of 2 new shipments has no arrival date yet); in 20 rows, 1 time in a million.
+NULL_RATE_MIN_ROWS = 20
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT")
 _NUMERIC_TYPES += ("USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
 _NESTED_MARKERS = ("[", "STRUCT", "MAP", "UNION")
@@ -194,7 +198,7 @@ def _judge_month(month: MonthProfile, limits: Thresholds) -> Iterator[Problem]:
                 f"(> {limits.max_row_ratio:g}x)",
             )
     for name, change in drift.null_rate_change.items():
-        if change > limits.max_null_rate_increase:
+        if change > limits.max_null_rate_increase and month.rows >= NULL_RATE_MIN_ROWS:
             emptied = month.column(name).null_rate >= 1.0
             yield Problem(
                 month.month,

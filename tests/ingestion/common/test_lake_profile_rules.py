@@ -8,7 +8,13 @@ import pyarrow as pa
 import pytest
 
 from ingestion.common.lake import LocalLake
-from ingestion.common.lake_profile import PARTIAL_MONTH_MIN_DAYS, Thresholds, judge, profile_dataset
+from ingestion.common.lake_profile import (
+    NULL_RATE_MIN_ROWS,
+    PARTIAL_MONTH_MIN_DAYS,
+    Thresholds,
+    judge,
+    profile_dataset,
+)
 from ingestion.common.quarantine import QuarantineRecord
 
 SCHEMA = pa.schema(
@@ -92,6 +98,18 @@ def test_a_column_missing_from_the_new_objects_counts_as_emptied(lake):
     lake.write_partition("src", "things", date(2024, 4, 30), month_rows(date(2024, 4, 1), 300).drop_columns(["note"]))
     problems = judge(profile_dataset(lake, "src", "things", date(2024, 4, 1), date(2024, 4, 30), AS_OF))
     assert [(p.rule, p.severity, p.column) for p in problems] == [("column_emptied", "error", "note")]
+
+
+def test_a_few_rows_all_null_are_not_judged_on_their_null_rate(lake):
+    """Two new shipments of an early-month drop without an arrival date yet say nothing about the column."""
+    few = month_rows(date(2024, 4, 1), NULL_RATE_MIN_ROWS - 1, note=lambda i: None)
+    lake.write_partition("src", "things", date(2024, 4, 2), few)
+    profile = profile_dataset(lake, "src", "things", date(2024, 4, 1), date(2024, 4, 30), date(2024, 4, 2))
+    assert profile.months[0].column("note").null_rate == 1.0 and judge(profile) == []
+    enough = month_rows(date(2024, 4, 1), NULL_RATE_MIN_ROWS, note=lambda i: None)
+    lake.write_partition("src", "things", date(2024, 4, 2), enough)
+    profile = profile_dataset(lake, "src", "things", date(2024, 4, 1), date(2024, 4, 30), date(2024, 4, 2))
+    assert [p.rule for p in judge(profile)] == ["column_emptied"]
 
 
 def test_a_partial_null_increase_warns(lake):
