@@ -95,7 +95,8 @@ def test_the_profile_is_table_metadata_and_a_clean_month_passes(tmp_path):
     assert by_column["shipment_id"]["distinct"] == 36
     assert by_column["updated_at"]["max"] == "2024-12-20 10:00:35+00"  # UTC text, whatever the machine's zone
     assert by_column["gross_weight_kg"]["min"].startswith("100.5") and by_column["gross_weight_kg"]["p50"] > 100
-    assert isinstance(metadata["profile_by_month"], dg.TableMetadataValue)
+    (months,) = [m for m in evaluation(result, SHIPMENTS).metadata.values() if isinstance(m, dg.TableMetadataValue)]
+    assert [(r.data["month"], r.data["rows"]) for r in months.records] == [("2024-12", 36)]
 
 
 def test_a_quarantine_share_over_the_threshold_warns_without_failing_the_run(tmp_path):
