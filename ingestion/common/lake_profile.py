@@ -29,6 +29,7 @@ name a key) into a private temporary folder (mode 0700, removed on every exit: t
 DuckDB reads them there. A folder lake is read in place.
 """
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -233,7 +234,7 @@ def _with_drift(profile: MonthProfile, previous: MonthProfile) -> MonthProfile:
     if profile.rows and previous.rows:
         ratio = (profile.rows / profile.covered_days) / (previous.rows / previous.covered_days)
     drift = Drift(previous.month, ratio, null_change, mean_shift)
-    return MonthProfile(**{**profile.__dict__, "drift": drift})
+    return dataclasses.replace(profile, drift=drift)
 
 
 def _month(day: date) -> date:

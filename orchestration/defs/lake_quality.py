@@ -17,6 +17,7 @@ it with severity WARN: recorded, nothing blocked. Thresholds come from the envir
 defaults in orchestration/env_defaults.py), explained in docs/architecture.md, "Lake quality".
 """
 
+import dataclasses
 import os
 from collections.abc import Sequence
 from datetime import date
@@ -113,7 +114,7 @@ def assess_datasets(
             return _unreadable(key, source, entity, error)
         profiles.append(profile)
         for problem in judge_profile(profile, thresholds):
-            problems.append(Problem(**{**problem.__dict__, "message": f"{entity}: {problem.message}"}))
+            problems.append(dataclasses.replace(problem, message=f"{entity}: {problem.message}"))
     problems.sort(key=lambda problem: problem.severity != "error")
     columns = [
         dg.TableColumn("dataset", "string"),
@@ -156,7 +157,7 @@ def check_result(key: dg.AssetKey, problems: list[Problem], thresholds: Threshol
             "errors": len(errors),
             "warnings": len(problems) - len(errors),
             "problems": dg.MetadataValue.md("\n".join(lines) if problems else "_none_"),
-            "thresholds": dg.MetadataValue.json({k: v for k, v in thresholds.__dict__.items()}),
+            "thresholds": dg.MetadataValue.json(dataclasses.asdict(thresholds)),
         },
     )
 
