@@ -1,4 +1,4 @@
-"""A profile of a lake dataset per month, computed by DuckDB over its Parquet objects, and the rules that judge it.
+"""A profile of a lake dataset per month, computed by DuckDB over its Parquet objects, with its drift.
 
 For each month (the Dagster partition of every source) `profile_dataset` reads the dataset's objects of that month
 (`<source>/<entity>/dt=*/part-000.parquet`) and its quarantine objects, and gives: rows, objects, quarantined
@@ -10,17 +10,11 @@ Drift against the previous partition (`Drift`): the previous partition is the la
 in the lake (a month without any object, say an ERP entity without a drop, is skipped, not compared as zero).
 - `row_ratio`: rows per covered day now / rows per covered day then. A month's covered days are its calendar
   days up to `as_of` (the current month is compared pro rata to the days elapsed).
-- `null_rate_change` per column: null rate now minus then (+1.0: the column went from always filled to empty);
-  judged only in a month of at least NULL_RATE_MIN_ROWS rows.
+- `null_rate_change` per column: null rate now minus then (+1.0: the column went from always filled to empty).
 - `mean_shift_sd` per numeric column: |mean now - mean then| / standard deviation then (columns whose previous
-  standard deviation is zero or unknown are not compared). Reported always, judged only when a threshold is set:
-  a dataset that mixes series moves its mean whenever the mix changes (the demo's PTAX adds currencies in 2024:
-  parity_buy moved 564 standard deviations of 2023-12), so no default fits every dataset.
+  standard deviation is zero or unknown are not compared).
 
-`judge` turns a profile into `Problem`s with the `Thresholds` (defaults below, documented in docs/architecture.md,
-"Lake quality"). A column whose null rate rose by more than `max_null_rate_increase` to 100 % (it had values, now it
-has none: a field the source stopped sending, or a parser that lost it; loading it would blank the warehouse) is
-an "error"; every other rule is a "warn".
+`lake_rules.judge` turns a profile into problems.
 
 Why DuckDB reads local files even for an S3 lake: DuckDB's S3 support is the httpfs extension, which is not bundled
 with the Python package and cannot be downloaded here (nothing downloads at run time). So for an S3 lake the
@@ -43,30 +37,12 @@ from ingestion.common.partitioning import month_starts
 from ingestion.common.private_temp import private_temp_dir
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-# A current month younger than this is not judged on its row count: its first days (a weekend, a holiday) say
-# too little about the month's volume.
-PARTIAL_MONTH_MIN_DAYS = 7
-# A month with fewer rows is not judged on null rates: in 4 rows of a half-null column, all four are null 1 time in
-# 16 (an early-month ERP drop of 2 new shipments has no arrival date yet); in 20 rows, 1 time in a million.
-NULL_RATE_MIN_ROWS = 20
 _NUMERIC_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE", "DECIMAL", "UTINYINT")
 _NUMERIC_TYPES += ("USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT")
 _NESTED_MARKERS = ("[", "STRUCT", "MAP", "UNION")
 # DuckDB in memory, never loading or installing an extension: Parquet is built in.
 _DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 2}
 _STATS_PER_COLUMN = 7  # filled, distinct, min, max, quantiles, mean, std
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """When a month's profile is a problem. Defaults pass on the demo company and fail on the planted cases of
-    tests/ingestion/common/test_lake_profile_rules.py."""
-
-    max_quarantine_share: float = 0.05  # quarantined / (landed + quarantined) records
-    min_row_ratio: float = 0.5  # rows per covered day, vs the previous partition: below = a collapse
-    max_row_ratio: float = 5.0  # above = a surge (duplicates, a window read twice)
-    max_null_rate_increase: float = 0.5  # in rate points: 0.0 -> 0.6 null is a problem
-    max_mean_shift_sd: float | None = None  # previous standard deviations; None: reported, not judged
 
 
 @dataclass(frozen=True)
@@ -107,15 +83,6 @@ class MonthProfile:
 
     def column(self, name: str) -> ColumnProfile | None:
         return next((column for column in self.columns if column.name == name), None)
-
-
-@dataclass(frozen=True)
-class Problem:
-    month: date
-    rule: str
-    severity: str  # "error" or "warn"
-    message: str
-    column: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,64 +127,6 @@ def profile_dataset(lake: Lake, source: str, entity: str, start: date, end: date
         judged.append(profile)
         last = profile if profile.rows else last
     return DatasetProfile(source, entity, tuple(judged), previous)
-
-
-def judge(profile: DatasetProfile, thresholds: Thresholds = Thresholds()) -> list[Problem]:
-    """The problems of every month of the profile, errors first."""
-    problems = [problem for month in profile.months for problem in _judge_month(month, thresholds)]
-    return sorted(problems, key=lambda problem: (problem.severity != "error", problem.month))
-
-
-def _judge_month(month: MonthProfile, limits: Thresholds) -> Iterator[Problem]:
-    if month.quarantine_share > limits.max_quarantine_share:
-        yield Problem(
-            month.month,
-            "quarantine_share",
-            "warn",
-            f"{month.quarantined} of {month.rows + month.quarantined} records quarantined "
-            f"({month.quarantine_share:.1%} > {limits.max_quarantine_share:.1%})",
-        )
-    drift = month.drift
-    if drift is None or not month.rows:
-        return
-    previous = drift.previous_month.strftime("%Y-%m")
-    if drift.row_ratio is not None and month.covered_days >= PARTIAL_MONTH_MIN_DAYS:
-        if drift.row_ratio < limits.min_row_ratio:
-            yield Problem(
-                month.month,
-                "row_count_drop",
-                "warn",
-                f"{month.rows} rows, {drift.row_ratio:.2f}x the rows per day of {previous} "
-                f"(< {limits.min_row_ratio:g}x)",
-            )
-        elif drift.row_ratio > limits.max_row_ratio:
-            yield Problem(
-                month.month,
-                "row_count_surge",
-                "warn",
-                f"{month.rows} rows, {drift.row_ratio:.2f}x the rows per day of {previous} "
-                f"(> {limits.max_row_ratio:g}x)",
-            )
-    for name, change in drift.null_rate_change.items():
-        if change > limits.max_null_rate_increase and month.rows >= NULL_RATE_MIN_ROWS:
-            emptied = month.column(name).null_rate >= 1.0
-            yield Problem(
-                month.month,
-                "column_emptied" if emptied else "null_rate_increase",
-                "error" if emptied else "warn",
-                f"{name}: null rate {month.column(name).null_rate:.1%}, up {change:.1%} from {previous}"
-                + (" (the column has no value at all)" if emptied else ""),
-                name,
-            )
-    for name, shift in drift.mean_shift_sd.items():
-        if limits.max_mean_shift_sd is not None and shift > limits.max_mean_shift_sd:
-            yield Problem(
-                month.month,
-                "mean_shift",
-                "warn",
-                f"{name}: mean moved {shift:.1f} standard deviations of {previous} (> {limits.max_mean_shift_sd:g})",
-                name,
-            )
 
 
 def _with_drift(profile: MonthProfile, previous: MonthProfile) -> MonthProfile:

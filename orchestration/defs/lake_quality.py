@@ -2,9 +2,9 @@
 
 Every lake multi-asset (`bcb_pull`, `open_finance_pull`, `erp_file_drop`, `erp_postgres_extract`) carries one
 `lake_quality` check spec per asset and calls `assess` after writing a dataset (the Airbyte sync, one asset writing
-several datasets, calls `assess_datasets`): the profile of the run's months
-(`ingestion/common/lake_profile.py`) goes into the materialization's metadata, and the judgement into the check
-result that rides on it. So quality costs no extra step and no extra run, and a Dagster user finds the profile on
+several datasets, calls `assess_datasets`): the profile of the run's months (`ingestion/common/lake_profile.py`)
+goes into the materialization's metadata, and its judgement (`lake_rules.py`) into the check result that rides on
+it. So quality costs no extra step and no extra run, and a Dagster user finds the profile on
 the asset's materialization and the check on the asset's Checks tab. It never opens the warehouse (DuckDB reads
 the Parquet in this process), so it is outside the `warehouse` pool and runs while a warehouse step holds chDB.
 
@@ -25,8 +25,9 @@ from datetime import date
 import dagster as dg
 
 from ingestion.common.lake import Lake
-from ingestion.common.lake_profile import QUANTILES, DatasetProfile, MonthProfile, Problem, Thresholds, profile_dataset
-from ingestion.common.lake_profile import judge as judge_profile
+from ingestion.common.lake_profile import QUANTILES, DatasetProfile, MonthProfile, profile_dataset
+from ingestion.common.lake_rules import Problem, Thresholds
+from ingestion.common.lake_rules import judge as judge_profile
 from orchestration.defs.metadata import sao_paulo_today
 
 CHECK_NAME = "lake_quality"

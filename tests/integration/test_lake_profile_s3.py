@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.common.lake import LakeError, LocalLake, S3Lake
-from ingestion.common.lake_profile import judge, profile_dataset
+from ingestion.common.lake_profile import profile_dataset
+from ingestion.common.lake_rules import judge
 from tests.ingestion.common.test_lake_profile_rules import AS_OF, month_rows, quarantine
 
 pytestmark = pytest.mark.integration

@@ -1,4 +1,5 @@
-"""The DuckDB profile of a folder lake, and its rules: a clean history passes, each planted problem fails."""
+"""The DuckDB profile of a folder lake (lake_profile.py) and its rules (lake_rules.py): a clean history passes,
+each planted problem fails."""
 
 import statistics
 from datetime import date, timedelta
@@ -8,13 +9,8 @@ import pyarrow as pa
 import pytest
 
 from ingestion.common.lake import LocalLake
-from ingestion.common.lake_profile import (
-    NULL_RATE_MIN_ROWS,
-    PARTIAL_MONTH_MIN_DAYS,
-    Thresholds,
-    judge,
-    profile_dataset,
-)
+from ingestion.common.lake_profile import profile_dataset
+from ingestion.common.lake_rules import NULL_RATE_MIN_ROWS, PARTIAL_MONTH_MIN_DAYS, Thresholds, judge
 from ingestion.common.quarantine import QuarantineRecord
 
 SCHEMA = pa.schema(
