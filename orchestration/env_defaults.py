@@ -21,6 +21,12 @@ DEFAULTS = {
     "S3_CONNECT_TIMEOUT_SECONDS": "5",  # each S3 attempt of the lake (ingestion/common/lake.py S3Bounds)
     "S3_READ_TIMEOUT_SECONDS": "10",  # each wait for an S3 answer or the next bytes of a body
     "S3_MAX_RETRIES": "2",  # retries of one S3 call: a dead endpoint fails in at most 3 x (5 + 10) + 1 = 46 s
+    # Lake quality (orchestration/defs/lake_quality.py, explained in docs/architecture.md "Lake quality")
+    "LAKE_QUALITY_MAX_QUARANTINE_PERCENT": "5",  # of a month's records: more warns
+    "LAKE_QUALITY_MIN_ROW_RATIO": "0.5",  # rows per day vs the previous partition: fewer warns
+    "LAKE_QUALITY_MAX_ROW_RATIO": "5",  # more warns
+    "LAKE_QUALITY_MAX_NULL_RATE_INCREASE_PERCENT": "50",  # rate points: more warns, a column emptied blocks
+    "LAKE_QUALITY_MAX_MEAN_SHIFT_SD": "",  # empty or 0: the mean shift is reported, not judged
     "BCB_SGS_BASE_URL": "https://api.bcb.gov.br/dados/serie",
     "BCB_OLINDA_BASE_URL": "https://olinda.bcb.gov.br/olinda/servico",
     "BCB_CLOSING_FILE_BASE_URL": "https://www4.bcb.gov.br/Download/fechamento",

@@ -90,6 +90,9 @@ class Lake(Protocol):
     def exists(self, source: str, entity: str, day: date) -> bool: ...
     def remove_partition(self, source: str, entity: str, day: date) -> None: ...
     def list_partitions(self, source: str, entity: str) -> list[date]: ...
+    def list_quarantine(self, source: str, entity: str) -> list[date]: ...
+    def quarantine_path(self, source: str, entity: str, day: date) -> str: ...
+    def read_object(self, path: str) -> bytes: ...
     def write_quarantine(
         self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]
     ) -> str | None: ...
@@ -194,13 +197,23 @@ class _KeyedLake:
         self._delete(self.partition_path(source, entity, day))
 
     def list_partitions(self, source: str, entity: str) -> list[date]:
-        base = _entity_dir(source, entity) + "/"
+        return self._list_days(_entity_dir(source, entity) + "/")
+
+    def list_quarantine(self, source: str, entity: str) -> list[date]:
+        """The dates that have a quarantine object (`write_quarantine`)."""
+        return self._list_days(f"{QUARANTINE_DIR}/{_entity_dir(source, entity)}/")
+
+    def _list_days(self, base: str) -> list[date]:
         days = []
         for path in self._list(base):
             found = _PARTITION.match(path[len(base) :])
             if found:
                 days.append(date.fromisoformat(found.group(1)))
         return sorted(days)
+
+    def read_object(self, path: str) -> bytes:
+        """The stored bytes of one object (`path` as `partition_path` or `quarantine_path` give it)."""
+        return self._get(path)
 
     def write_quarantine(self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]) -> str | None:
         """Store the day's quarantined records; with none, remove a stale file from an earlier run."""

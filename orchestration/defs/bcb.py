@@ -2,7 +2,8 @@
 
 Two steps, monthly partitions. `bcb_pull` (a multi-asset, `lake/bcb__<entity>`) calls the pure clients in
 `ingestion/bcb/` for the whole partition range in one go (ranged API requests, the datasets in parallel), then
-writes one Parquet object per dataset and month with rows (`dt=<first day of the month>`). `bcb_raw_load`
+writes one Parquet object per dataset and month with rows (`dt=<first day of the month>`). Each dataset's
+`lake_quality` check (defs/lake_quality.py) rides on its materialization. `bcb_raw_load`
 (`raw/bcb__<entity>`) replaces the same months in ClickHouse atomically (`defs/raw_loads.py`), each table with
 its blocking `no_duplicate_keys` check.
 """
@@ -21,6 +22,7 @@ from ingestion.common.partitioning import split_by_month
 from ingestion.common.quarantine import SourcePayloadError
 from ingestion.common.retry import RetryCounter
 from orchestration.constants import OWNER
+from orchestration.defs import lake_quality
 from orchestration.defs.metadata import partition_dates, preview_markdown
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import bcb_partitions
@@ -129,6 +131,7 @@ def _quarantine_and_fail(store, dataset: BcbDataset, start: date, error: SourceP
         )
         for dataset in DATASETS
     ],
+    check_specs=lake_quality.check_specs([lake_key(dataset) for dataset in DATASETS]),
     partitions_def=bcb_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=True,
@@ -163,6 +166,8 @@ def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeR
             context.log.warning(f"{len(result.quarantine)} {dataset.name} records quarantined: {quarantine_path}")
         if retries[dataset].total:
             context.log.warning(f"{dataset.name}: the BCB answered only after {retries[dataset]}")
+        quality, check = lake_quality.assess(store, SOURCE, dataset.entity, lake_key(dataset), start, end)
+        checked = dg.AssetCheckKey(lake_key(dataset), lake_quality.CHECK_NAME) in context.selected_asset_check_keys
         yield dg.MaterializeResult(
             asset_key=lake_key(dataset),
             metadata={
@@ -172,7 +177,9 @@ def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeR
                 "retries": retries[dataset].total,  # of transient failures (429/5xx/timeouts/bad bodies)
                 "lake_path": dg.MetadataValue.path(paths[-1] if paths else "none"),
                 "preview": dg.MetadataValue.md(preview_markdown(result.table)),
+                **quality,
             },
+            check_results=[check] if checked else [],
         )
 
 

@@ -5,7 +5,8 @@
 `_arrived_at`, land them, quarantine the bad ones with their reasons, move the file to processed/ or quarantine/,
 never load the same bytes twice in a row) and appends what landed to the lake object of the load day
 (`dt=<São Paulo date of the load>`, or the range's last day in a backfill of past months). Partitions are months;
-a day without a drop has no object. `erp_raw_load` replaces the run's months in ClickHouse atomically, copying
+a day without a drop has no object. Each entity's `lake_quality` check (defs/lake_quality.py) rides on
+its materialization. `erp_raw_load` replaces the run's months in ClickHouse atomically, copying
 `_arrived_at` from the lake, so a re-run gives the same rows. Staging keeps the latest version of each key: the
 newest `updated_at`, then the latest arrival (a corrected file re-dropped with the same `updated_at` wins).
 `erp_raw_load` also loads the PostgreSQL extraction's datasets (`lake/erp_postgres__<entity>`, erp_postgres.py)
@@ -24,6 +25,7 @@ from ingestion.erp.extraction import LAKE_SOURCE as POSTGRES_LAKE_SOURCE
 from ingestion.erp.state import FileRegistry
 from orchestration.automation_conditions import merged_raw_load_condition
 from orchestration.constants import OWNER
+from orchestration.defs import lake_quality
 from orchestration.defs.metadata import partition_dates, sao_paulo_today
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import erp_partitions, month_key
@@ -67,11 +69,12 @@ def _append_quarantine(store: Lake, entity: str, day: date, records: list[Quaran
         )
         for entity in contracts.ENTITY_NAMES
     ],
+    check_specs=lake_quality.check_specs([dg.AssetKey(["lake", f"{SOURCE}__{e}"]) for e in contracts.ENTITY_NAMES]),
     partitions_def=erp_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
 def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: LakeResource):
-    _, end = partition_dates(context)
+    start, end = partition_dates(context)
     day = min(end, sao_paulo_today())  # the load day: today, or the range's last day in a backfill
     store = lake.get_lake()
     registry = FileRegistry(erp.state_dir())
@@ -96,9 +99,13 @@ def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: Lak
     )
     for entity in contracts.ENTITY_NAMES:
         quarantined = sum(len(r.quarantine) for r in results if r.entity == entity)
+        key = dg.AssetKey(["lake", f"{SOURCE}__{entity}"])
+        quality, check = lake_quality.assess(store, SOURCE, entity, key, start, end)
         yield dg.MaterializeResult(
-            asset_key=["lake", f"{SOURCE}__{entity}"],
+            asset_key=key,
+            check_results=[check],
             metadata={
+                **quality,
                 "row_count": landed[entity],
                 "quarantined": quarantined,
                 "files_seen": len(results),

@@ -8,7 +8,8 @@ land in `erp_postgres/<entity>/dt=<load day>` with the extraction's arrival (`_a
 them into the same `raw.erp__<entity>` tables as the file drops (its second lake dataset), so staging keeps the
 latest version across both: `updated_at`, then arrival. With `key_scan` (the daily schedule sets it on Sundays),
 keys the ERP hard-deleted get a tombstone version (`deleted_at` = the scan's arrival): flagged `is_deleted` in
-staging, like a soft delete.
+staging, like a soft delete. Each entity's `lake_quality` check (defs/lake_quality.py) rides on its
+materialization.
 
 Its own group (`erp_postgres`), outside the demo's main path (`ingest_erp` and the transformations): without
 `ERP_POSTGRES_DSN` the schedule skips and a manual run fails saying what to set; the file drops never need it.
@@ -32,6 +33,7 @@ from ingestion.erp.extraction import (
 )
 from ingestion.erp.state import PartitionCursor, PartitionCursors
 from orchestration.constants import BUSINESS_TIMEZONE, OWNER
+from orchestration.defs import lake_quality
 from orchestration.defs.metadata import partition_dates, sao_paulo_today
 from orchestration.partitions import erp_partitions, month_key
 from orchestration.resources.erp import ErpResource
@@ -97,6 +99,9 @@ def _metadata(result: TableResult, database: str, schema: str, key_scan: bool) -
         )
         for entity in contracts.ENTITY_NAMES
     ],
+    check_specs=lake_quality.check_specs(
+        [dg.AssetKey(["lake", f"{LAKE_SOURCE}__{entity}"]) for entity in contracts.ENTITY_NAMES]
+    ),
     partitions_def=erp_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
@@ -132,9 +137,12 @@ def erp_postgres_extract(
             context.log.warning(f"quarantined: {record.reason}")
         if result.tombstones:
             context.log.warning(f"{entity}: {result.tombstones} key(s) hard-deleted in the ERP, recorded as deleted")
+        key = dg.AssetKey(["lake", f"{LAKE_SOURCE}__{entity}"])
+        quality, check = lake_quality.assess(store, LAKE_SOURCE, entity, key, start, end)
         yield dg.MaterializeResult(
-            asset_key=["lake", f"{LAKE_SOURCE}__{entity}"],
-            metadata=_metadata(result, database, erp.postgres_schema, config.key_scan),
+            asset_key=key,
+            metadata={**_metadata(result, database, erp.postgres_schema, config.key_scan), **quality},
+            check_results=[check],
         )
 
 

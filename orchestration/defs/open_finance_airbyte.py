@@ -2,7 +2,8 @@
 
 The connection writes to `<lake>/airbyte/open_finance/<stream>/` (folder lake); this asset maps each stream to
 our entity with the same parser as the direct client and writes `<lake>/open_finance_airbyte/<entity>/dt=<day>/`.
-It is its own group, outside the demo's main path: it runs only where an Airbyte connection is configured.
+It is its own group, outside the demo's main path: it runs only where an Airbyte connection is configured. Its
+`lake_quality` check (defs/lake_quality.py) judges every dataset it wrote, for the landing day's month.
 """
 
 import dagster as dg
@@ -16,17 +17,22 @@ from ingestion.open_finance.airbyte import (
     read_airbyte_output,
 )
 from orchestration.constants import OWNER
+from orchestration.defs import lake_quality
 from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.lake import LakeResource
 
 SOURCE = "open_finance_airbyte"
 
 
+AIRBYTE_SYNC = dg.AssetKey(["lake", "open_finance__airbyte_sync"])
+
+
 @dg.asset(
-    key=["lake", "open_finance__airbyte_sync"],
+    key=AIRBYTE_SYNC,
     group_name="airbyte",
     kinds={"airbyte", "parquet"},
     owners=[OWNER],
+    check_specs=lake_quality.check_specs([AIRBYTE_SYNC]),
 )
 def open_finance__airbyte_sync(
     context: dg.AssetExecutionContext, airbyte: AirbyteResource, lake: LakeResource
@@ -54,8 +60,16 @@ def open_finance__airbyte_sync(
         store.write_partition(SOURCE, entity, day, parsed.table)
         store.write_quarantine(SOURCE, entity, day, parsed.quarantine)
         rows[entity], quarantined = parsed.table.num_rows, quarantined + len(parsed.quarantine)
+    # the month of the landing day, against the latest earlier month with data
+    quality, check = lake_quality.assess_datasets(store, SOURCE, list(rows), AIRBYTE_SYNC, day.replace(day=1), day)
     return dg.MaterializeResult(
-        metadata={**job.metadata(), "rows_by_entity": dg.MetadataValue.json(rows), "quarantined": quarantined}
+        metadata={
+            **job.metadata(),
+            "rows_by_entity": dg.MetadataValue.json(rows),
+            "quarantined": quarantined,
+            **quality,
+        },
+        check_results=[check],
     )
 
 

@@ -52,6 +52,10 @@ def test_a_successful_sync_lands_the_connection_output_as_our_datasets(tmp_path)
     assert TOKEN not in json.dumps({k: str(v.value) for k, v in metadata.items()})
     (written,) = (tmp_path / "lake" / "open_finance_airbyte" / "accounts").rglob("part-000.parquet")
     assert pq.read_table(written)["account_id"].to_pylist() == ["ACC-001"]
+    (quality,) = result.get_asset_check_evaluations()  # the DuckDB profile of what landed (defs/lake_quality.py)
+    assert quality.check_name == "lake_quality" and quality.passed
+    (profiled,) = metadata["profile_by_dataset"].records
+    assert (profiled.data["dataset"], profiled.data["rows"]) == ("open_finance_airbyte/accounts", 1)
 
 
 def test_a_failed_sync_fails_the_asset_with_the_job_status(tmp_path):

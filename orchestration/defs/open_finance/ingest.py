@@ -7,7 +7,8 @@ keeps changing; `refresh: true` re-pulls them), runs the rest, and only then wri
 `<lake>/open_finance/<entity>/dt=<pull day>/part-000.parquet` per pull day with rows, plus `open_finance__pulls`
 (institution, pull day, window), which staging uses to keep the latest view of each booking date (rule A,
 ingestion/open_finance/dedupe.py). So the daily run of the current month pulls today only. A consent, budget,
-payload or HTTP failure of any institution fails the run before anything is written. `open_finance_raw_load`
+payload or HTTP failure of any institution fails the run before anything is written. Each entity's `lake_quality`
+check (defs/lake_quality.py) rides on its materialization. `open_finance_raw_load`
 replaces the same months in ClickHouse atomically, with each table's blocking `no_duplicate_keys` check.
 """
 
@@ -26,6 +27,7 @@ from ingestion.open_finance import schemas
 from ingestion.open_finance.errors import CallBudgetExceeded, ConsentError
 from ingestion.open_finance.extract import InstitutionsFailed, combine
 from orchestration.constants import OWNER
+from orchestration.defs import lake_quality
 from orchestration.defs.metadata import partition_dates, preview_markdown, without_column
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import open_finance_partitions
@@ -147,6 +149,7 @@ class OpenFinancePullConfig(dg.Config):
         )
         for dataset in DATASETS
     ],
+    check_specs=lake_quality.check_specs([lake_key(dataset) for dataset in DATASETS]),
     partitions_def=open_finance_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     can_subset=False,
@@ -194,7 +197,7 @@ def open_finance_pull(
                 )
             )
             _park(Path(parking), day, pulled[day])
-        yield from _write(context, store, Path(parking), plan, pulled, kept=len(planned) - len(plan))
+        yield from _write(context, store, Path(parking), plan, pulled, len(planned) - len(plan), (start, end))
 
 
 def _parked(parking: Path, day: date) -> Path:
@@ -227,7 +230,15 @@ def _write_quarantine(store, day: date, records: list[QuarantineRecord]) -> dict
     return {entity: store.write_quarantine(SOURCE, entity, day, rows) for entity, rows in by_entity.items()}
 
 
-def _write(context, store, parking: Path, plan: dict[date, PlannedPull], pulled: dict[date, dict], kept: int):
+def _write(
+    context,
+    store,
+    parking: Path,
+    plan: dict[date, PlannedPull],
+    pulled: dict[date, dict],
+    kept: int,
+    months: tuple[date, date],
+):
     """One object per entity and pull day with rows (a pull that now has none removes a stale object)."""
     written: dict[str, list[str]] = defaultdict(list)
     rows: dict[str, int] = defaultdict(int)
@@ -278,7 +289,8 @@ def _write(context, store, parking: Path, plan: dict[date, PlannedPull], pulled:
             metadata["api_calls_by_endpoint"] = dg.MetadataValue.json(dict(sorted(calls.items())))
             metadata["retries"] = sum(retries.values())  # of transient failures (429/5xx/timeouts/bad bodies)
             metadata["retries_by_reason"] = dg.MetadataValue.json(dict(sorted(retries.items())))
-        yield dg.MaterializeResult(asset_key=lake_key(dataset), metadata=metadata)
+        quality, check = lake_quality.assess(store, SOURCE, dataset.entity, lake_key(dataset), *months)
+        yield dg.MaterializeResult(asset_key=lake_key(dataset), metadata={**metadata, **quality}, check_results=[check])
 
 
 raw_load = raw_load_assets(
