@@ -13,7 +13,7 @@ KEYS = ("balances", "receivables_90d", "payables_90d", "projected_position")  # 
 def render(context: Context) -> None:
     language = context.language
     now = first_row(context.data.frame("CASH_AS_OF", context.filters))
-    columns = st.columns(4)
+    columns = [*st.columns(2), *st.columns(2)]  # 2 x 2: amounts of millions need the width
     for column, key, value in zip(columns, KEYS, LINES, strict=True):
         column.metric(text(key, language), formatting.money(now.get(value), language))
     st.caption(f"{text('as_of', language)} {formatting.day(now.get('as_of_date'), language)}")

@@ -22,8 +22,12 @@ def render(context: Context) -> None:
         st.info(text("no_rows", language))
         return
     for row in rows.to_dict("records"):
-        title = f"P{row['priority']} · {row['action']} · {formatting.money(row['expected_effect_brl'], language)}"
+        title = (
+            f"P{row['priority']} · {row['recommendation_type']} · {row['subject_id']} · "
+            f"{text('expected_effect', language)} {formatting.money(row['expected_effect_brl'], language)}"
+        )
         with st.expander(title):
+            st.markdown(row["action"])
             st.markdown(
                 f"**{text('range', language)}:** {formatting.money(row['effect_low_brl'], language)} … "
                 f"{formatting.money(row['effect_high_brl'], language)}  \n"

@@ -43,6 +43,8 @@ def streamlit_command(host: str, port: int) -> list[str]:
         "false",
         "--global.developmentMode",
         "false",
+        "--client.toolbarMode",
+        "viewer",  # no Deploy button or developer menu for the finance team
     ]
 
 
