@@ -14,7 +14,7 @@ finishes.
 Why not `chdb.durable` (chDB 4.4): its read-only opener restores a whole backup into a private engine per open
 (7.2 s for 30,010 rows at load 21, measured), and its writer takes one statement at a time through
 `DurableObject.execute`, writing one database only: dbt's cross-database `INSERT ... SELECT` and table swaps
-cannot go through it. docs/readers.md has the measurement.
+cannot go through it. docs/architecture.md ("Readers of the embedded warehouse") has the measurements.
 """
 
 from __future__ import annotations

@@ -28,9 +28,13 @@ with open_warehouse(None, data_dir, owner="test run (writer)") as warehouse:
         "institution LowCardinality(Nullable(String)), currency LowCardinality(String), "
         "amount_brl Nullable(Decimal(18, 4))) ENGINE = MergeTree ORDER BY (line_type, date)"
     )
-    warehouse.command("INSERT INTO marts.fct_cash_position_daily VALUES ('2024-12-31', 'account_balance', 'bank_001', 'BRL', 100)")
+    insert = (
+        "INSERT INTO marts.fct_cash_position_daily "
+        "VALUES ('2024-12-31', 'account_balance', {bank:String}, 'BRL', {v:UInt32})"
+    )
+    warehouse.command(insert, parameters={"bank": "bank_001", "v": 100})
     publish_snapshot(warehouse.client, warehouse.target.chdb_path, source="test run")  # committed: 100
-    warehouse.command("INSERT INTO marts.fct_cash_position_daily VALUES ('2024-12-31', 'account_balance', 'bank_002', 'BRL', 50)")
+    warehouse.command(insert, parameters={"bank": "bank_002", "v": 50})
     (signals / "holding").touch()
     deadline = time.monotonic() + 300
     while not (signals / "go").exists():
