@@ -56,27 +56,32 @@ def _is_missing_table(error: BaseException) -> bool:
     return "UNKNOWN_TABLE" in text or "UNKNOWN_DATABASE" in text
 
 
+READ_STATEMENTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS")
+
+
+def _is_read(sql: str) -> bool:
+    """A statement readers may answer (the snapshot is read-only; anything else goes to the warehouse)."""
+    words = sql.lstrip(" \t\n(").split(None, 1)
+    return bool(words) and words[0].upper() in READ_STATEMENTS
+
+
 def _query(url: str, data_dir: str, sql: str, live: bool) -> tuple[list, list]:
-    """Columns and rows of `sql`: embedded, from the readers' snapshot (never the writer's lock) unless `live`,
-    or the query names a table the snapshot does not hold, or nothing was published yet."""
+    """Columns and rows of `sql`: embedded, a read comes from the readers' snapshot (never the writer's lock)
+    unless `live`, or it names a table the snapshot does not hold, or nothing was published yet."""
     from ingestion.common.warehouse import open_warehouse, parse_warehouse_url
     from ingestion.common.warehouse_snapshot import SnapshotError, open_reader
 
-    if parse_warehouse_url(url or None, data_dir).is_embedded and not live:
+    if parse_warehouse_url(url or None, data_dir).is_embedded and not live and _is_read(sql):
         try:
             with open_reader(url or None, data_dir) as reader:
                 result = reader.query(sql)
                 return list(result.column_names), list(result.result_rows)
-        except SnapshotError as error:
-            print(f"importau sql: {error}; opening the warehouse itself", file=sys.stderr)
+        except SnapshotError:
+            pass  # nothing published yet (no dbt build so far): the warehouse itself
         except Exception as error:
             if not _is_missing_table(error):
                 raise
-            print(
-                "importau sql: readers see marts and ml only (the snapshot published after each dbt build); "
-                "opening the warehouse itself for the other databases",
-                file=sys.stderr,
-            )
+            # readers see marts and ml only: raw, staging and intermediate need the warehouse itself
     with open_warehouse(url or None, data_dir, owner=SQL_OWNER.format(pid=os.getpid())) as warehouse:
         result = warehouse.query(sql)
         return list(result.column_names), list(result.result_rows)
