@@ -44,14 +44,14 @@ def render(context: Context) -> None:
             layers.append(
                 alt.Chart(fan)
                 .mark_area(opacity=0.25)
-                .encode(x="target_date:T", y="lower_rate:Q", y2="upper_rate:Q", color="currency:N")
+                .encode(x="target_date:T", y=alt.Y("lower_rate:Q", title="PTAX"), y2="upper_rate:Q", color="currency:N")
             )
             layers.append(
                 alt.Chart(fan)
                 .mark_line(strokeDash=[4, 3])
-                .encode(x="target_date:T", y="forecast_rate:Q", color="currency:N")
+                .encode(x="target_date:T", y=alt.Y("forecast_rate:Q", title="PTAX"), color="currency:N")
             )
-        st.altair_chart(alt.layer(*layers).resolve_scale(y="independent"), width="stretch")
+        st.altair_chart(alt.layer(*layers), width="stretch")  # one PTAX axis: history, forecast and its band
         if forecast is None or forecast.empty:
             st.caption(text("no_forecast", language))
     st.subheader(text("fx_gain", language))

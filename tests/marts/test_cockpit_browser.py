@@ -26,9 +26,10 @@ READY = (
     "&& !document.querySelector('[data-testid=\"stStatusWidget\"]')"
 )
 ERRORS = 'document.querySelectorAll(\'[data-testid="stException"], [data-testid="stAlertContentError"]\').length'
-# every table's grid canvas is there (tables draw after the script ends)
+# every visible table's grid canvas is there (tables draw after the script ends; one in a closed expander never)
 TABLES_DRAWN = (
-    "Array.from(document.querySelectorAll('[data-testid=\"stDataFrame\"]')).every(e => e.querySelector('canvas'))"
+    "Array.from(document.querySelectorAll('[data-testid=\"stDataFrame\"]'))"
+    ".every(e => e.closest('details:not([open])') || e.querySelector('canvas'))"
 )
 SETTLE_S = 2.0  # charts draw after the script ends: wait before the screenshot (not part of the load time)
 
