@@ -1,18 +1,32 @@
 {#- One row per proposed reconciliation match a person decided in the cockpit: the latest decision wins (README.md).
     The decisions live in an append-only JSON Lines file outside the warehouse (cockpit/decisions.py), so a rebuild
     never loses them; no file yet reads as no rows. -#}
-{%- set decisions_glob = var('reconciliation_decisions_glob', '')
-    or env_var('IMPORTAU_DATA_DIR', 'data') ~ '/decisions/reconciliation_decisions*.jsonl' -%}
+{%- set decisions_glob = var('reconciliation_decisions_glob', '') -%}
+{%- if not decisions_glob and target.name != 'prod' -%}
+    {%- set decisions_glob = env_var('IMPORTAU_DATA_DIR', 'data') ~ '/decisions/reconciliation_decisions*.jsonl' -%}
+{%- endif -%}
+{%- set structure = "decided_at DateTime64(3, 'UTC'), reconciliation_id String, decision String, decided_by String, note String" -%}
 with
 
 source as (
 
+    {% if decisions_glob -%}
     select *
     from file(
         '{{ decisions_glob | replace("\\", "\\\\") | replace("'", "\\'") }}',
         'JSONEachRow',
-        'decided_at DateTime64(3, \'UTC\'), reconciliation_id String, decision String, decided_by String, note String'
+        '{{ structure | replace("'", "\\'") }}'
     )
+    {%- else -%}
+    -- a ClickHouse server reads files only from its user_files: without the var there are no decisions (README.md)
+    select
+        toDateTime64(0, 3, 'UTC') as decided_at,
+        '' as reconciliation_id,
+        '' as decision,
+        '' as decided_by,
+        '' as note
+    where 0
+    {%- endif %}
 
 ),
 
