@@ -37,8 +37,8 @@ def chromium_binary() -> str:
 class Page:
     """One DevTools session on a page target."""
 
-    def __init__(self, websocket_url: str):
-        self._socket = connect(websocket_url, max_size=64 * 1024 * 1024, open_timeout=30)
+    def __init__(self, socket):
+        self._socket = socket
         self._ids = itertools.count(1)
 
     def call(self, method: str, timeout: float = 60.0, **params) -> dict:
@@ -85,9 +85,6 @@ class Page:
         path.write_bytes(base64.b64decode(data))
         return path
 
-    def close(self) -> None:
-        self._socket.close()
-
 
 @contextmanager
 def headless_chromium(workdir: Path, width: int = 1440, height: int = 1400, timeout: float = 60.0) -> Iterator[Page]:
@@ -114,7 +111,6 @@ def headless_chromium(workdir: Path, width: int = 1440, height: int = 1400, time
         process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=die_with_parent
         )
-    page = None
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -128,10 +124,10 @@ def headless_chromium(workdir: Path, width: int = 1440, height: int = 1400, time
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"Chromium did not start (see {workdir / 'chromium.log'})")
             time.sleep(0.2)
-        page = Page(pages[0]["webSocketDebuggerUrl"])
-        page.call("Page.enable")
-        yield page
+        # screenshots are several MB of base64; no proxy: the browser is on 127.0.0.1
+        with connect(pages[0]["webSocketDebuggerUrl"], max_size=64 * 1024 * 1024, open_timeout=30, proxy=None) as ws:
+            page = Page(ws)
+            page.call("Page.enable")
+            yield page
     finally:
-        if page is not None:
-            page.close()
         stop_process_group(process)
