@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts PostgreSQL, Redis and RabbitMQ on 127.0.0.1 when they are not answering, and installs the Debian
-# packages the tests run themselves (prometheus). Idempotent.
+# packages the tests run themselves (prometheus, chromium). Idempotent.
 set -u
 up() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Prometheus: tests/servers/prometheus.py starts its own on a free port with its own config and data folder, so
@@ -17,6 +17,15 @@ if ! command -v prometheus >/dev/null && command -v apt-get >/dev/null; then
     /etc/init.d/prometheus stop >/dev/null 2>&1 || true
     update-rc.d prometheus disable >/dev/null 2>&1 || true
   fi
+fi
+# Chromium: tests/marts/test_cockpit_browser.py drives Debian's headless chromium over the DevTools protocol
+# (tests/servers/chromium.py); nothing is downloaded at test time.
+if ! command -v chromium >/dev/null && command -v apt-get >/dev/null; then
+  log=/tmp/importau-apt-chromium.log
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get install -y -q --no-install-recommends chromium \
+    || { apt-get update -q && apt-get install -y -q --no-install-recommends chromium; }; } >"$log" 2>&1 \
+    || echo "services.sh: installing chromium failed, see $log"
 fi
 if ! up 5432 && command -v pg_ctlcluster >/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true

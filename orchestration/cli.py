@@ -41,18 +41,59 @@ def add_sql_parser(subparsers: argparse._SubParsersAction) -> None:
         "(starting with = + - @, tab or CR) gets a leading ' (numbers stay as they are)",
     )
     parser.add_argument("--url", default=None, help="warehouse URL (overrides CLICKHOUSE_URL)")
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="embedded warehouse: open the warehouse folder itself (every database, fails at once while a run "
+        "holds it) instead of the readers' snapshot of marts and ml",
+    )
     parser.set_defaults(handler=run_sql)
 
 
+def _is_missing_table(error: BaseException) -> bool:
+    """ClickHouse's UNKNOWN_TABLE (60) or UNKNOWN_DATABASE (81): the snapshot holds marts and ml only."""
+    text = str(error)
+    return "UNKNOWN_TABLE" in text or "UNKNOWN_DATABASE" in text
+
+
+READ_STATEMENTS = ("SELECT", "WITH", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "EXISTS")
+
+
+def _is_read(sql: str) -> bool:
+    """A statement readers may answer (the snapshot is read-only; anything else goes to the warehouse)."""
+    words = sql.lstrip(" \t\n(").split(None, 1)
+    return bool(words) and words[0].upper() in READ_STATEMENTS
+
+
+def _query(url: str, data_dir: str, sql: str, live: bool) -> tuple[list, list]:
+    """Columns and rows of `sql`: embedded, a read comes from the readers' snapshot (never the writer's lock)
+    unless `live`, or it names a table the snapshot does not hold, or nothing was published yet."""
+    from ingestion.common.warehouse import open_warehouse, parse_warehouse_url
+    from ingestion.common.warehouse_snapshot import SnapshotError, open_reader
+
+    if parse_warehouse_url(url or None, data_dir).is_embedded and not live and _is_read(sql):
+        try:
+            with open_reader(url or None, data_dir) as reader:
+                result = reader.query(sql)
+                return list(result.column_names), list(result.result_rows)
+        except SnapshotError:
+            pass  # nothing published yet (no dbt build so far): the warehouse itself
+        except Exception as error:
+            if not _is_missing_table(error):
+                raise
+            # readers see marts and ml only: raw, staging and intermediate need the warehouse itself
+    with open_warehouse(url or None, data_dir, owner=SQL_OWNER.format(pid=os.getpid())) as warehouse:
+        result = warehouse.query(sql)
+        return list(result.column_names), list(result.result_rows)
+
+
 def run_sql(args: argparse.Namespace) -> int:
-    from ingestion.common.warehouse import WarehouseError, open_warehouse
+    from ingestion.common.warehouse import WarehouseError
 
     url = args.url if args.url is not None else os.environ.get("CLICKHOUSE_URL", "")
     data_dir = resolve_data_dir(os.environ.get("IMPORTAU_DATA_DIR"))
     try:
-        with open_warehouse(url or None, data_dir, owner=SQL_OWNER.format(pid=os.getpid())) as warehouse:
-            result = warehouse.query(args.query)
-            columns, rows = list(result.column_names), list(result.result_rows)
+        columns, rows = _query(url, data_dir, args.query, args.live)
     except (WarehouseError, ValueError) as error:
         print(f"importau sql: {error}", file=sys.stderr)
         return 1

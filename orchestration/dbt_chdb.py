@@ -107,15 +107,42 @@ def _hold_warehouse_lock(path: str) -> None:
         _locked_path = real
 
 
-def _shutdown() -> None:
-    """Close chDB clients dbt left open, then release the lock (in that order)."""
+# dbt commands that may change tables: after them the readers' snapshot is published (warehouse_snapshot.py)
+WRITING_COMMANDS = {"build", "run", "seed", "snapshot", "run-operation", "retry", "clone"}
+
+
+def _publish_for_readers() -> str | None:
+    """Publish `marts` and `ml` for readers while this process still holds the warehouse; None, or the error."""
+    if _locked_path is None or _command.split(" ")[0] not in WRITING_COMMANDS:
+        return None
+    import clickhouse_connect
+
+    from ingestion.common.warehouse_snapshot import publish_snapshot
+
+    try:
+        client = clickhouse_connect.get_client(interface="chdb", path=_locked_path, query_limit=0)
+        try:
+            publish_snapshot(client, _locked_path, source=_owner())
+        finally:
+            client.close()
+    except Exception as error:  # the tables are committed; only the readers' copy is stale
+        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    return None
+
+
+def _shutdown() -> str | None:
+    """Publish the readers' snapshot, close chDB clients dbt left open, then release the lock (in that order).
+
+    Returns the publishing error, if any."""
     global _locked_path
+    publish_error = _publish_for_readers()
     for client in list(_open_clients):
         with contextlib.suppress(Exception):
             client.close()
     with _state_lock:
         _lock_stack.close()
         _locked_path = None
+    return publish_error
 
 
 # ---------------------------------------------------------------------------------------------- adapter seams
@@ -208,7 +235,14 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:
         code = exit_.code
     finally:
-        _shutdown()
+        publish_error = _shutdown()
+    if publish_error is not None:
+        print(
+            f"importau-dbt: the readers' snapshot was not published (readers see the previous one): {publish_error}",
+            file=sys.stderr,
+        )
+        if code in (0, None):
+            code = 1
     if _busy_error is not None:
         name = type(_busy_error).__name__
         print(f"importau-dbt: {name}: dbt could not open the warehouse: {_busy_error}", file=sys.stderr)

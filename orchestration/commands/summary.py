@@ -34,7 +34,8 @@ Where things are:
   warehouse (chDB)     {os.environ.get("CLICKHOUSE_URL") or os.path.join(data_dir, "warehouse")}
   Dagster instance     {os.environ.get("DAGSTER_HOME")}{full_log}
 Query the marts:       .venv/bin/importau sql "{FX_SUMMARY}"
-Open the Dagster UI:   .venv/bin/importau dev     (then http://127.0.0.1:3000)"""
+Open the Dagster UI:   .venv/bin/importau dev     (then http://127.0.0.1:3000)
+Finance cockpit:       .venv/bin/importau cockpit (then http://127.0.0.1:8501)"""
     )
     for line in "\n".join(lines).splitlines():
         out(line)

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-PURE = ("ingestion", "ml_assets")
+PURE = ("ingestion", "ml_assets", "cockpit")  # cockpit: reads marts, no Dagster (README.md)
 FORBIDDEN = ("dagster", "dagster_dbt", "dagster_postgres", "dagster_k8s", "orchestration")
 
 

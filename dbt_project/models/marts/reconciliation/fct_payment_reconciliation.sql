@@ -6,7 +6,7 @@
     unmatched ERP document (README.md). -#}
 with
 
-links as (
+proposed_links as (
 
     select * from {{ ref('int_reconciliation_links_ranked') }}
 
@@ -21,6 +21,64 @@ bank_movements as (
 erp_documents as (
 
     select * from {{ ref('int_erp_settlement_documents_unioned') }}
+
+),
+
+decisions as (
+
+    select * from {{ ref('stg_cockpit__reconciliation_decisions') }}
+
+),
+
+-- The finance team's decisions in the cockpit override the rules (README.md, "Decisions"): a rejected match is never
+-- proposed again (its movement and document fall back to unmatched); a confirmed match stays, even when the rules
+-- stop proposing it, and then wins over whatever the rules now propose for its movement or document.
+confirmed_unproposed as (
+
+    select
+        'CONFIRMED_BY_PERSON' as match_rule,
+        toUInt8(0) as rule_priority,
+        concat('CONFIRMED:', decisions.reconciliation_id) as match_group_id,
+        decisions.bank_movement_key as bank_movement_key,
+        decisions.erp_document_key as erp_document_key,
+        toInt32(dateDiff('day', erp_documents.erp_date, bank_movements.booking_date)) as date_difference_days,
+        cast(null as Nullable(Decimal(18, 4))) as amount_difference_brl,
+        toDecimal32(1, 2) as confidence,
+        false as needs_investigation,
+        concat('confirmed by ', decisions.decided_by, ' in the cockpit; the rules no longer propose it') as reason
+    from decisions
+    inner join bank_movements on decisions.bank_movement_key = bank_movements.bank_movement_key
+    inner join erp_documents on decisions.erp_document_key = erp_documents.erp_document_key
+    where
+        decisions.decision = 'CONFIRMED'
+        and decisions.reconciliation_id not in (
+            select concat(bank_movement_key, '|', erp_document_key) from proposed_links
+        )
+
+),
+
+links as (
+
+    select
+        match_rule,
+        rule_priority,
+        match_group_id,
+        bank_movement_key,
+        erp_document_key,
+        date_difference_days,
+        amount_difference_brl,
+        confidence,
+        needs_investigation,
+        reason
+    from proposed_links
+    where
+        concat(bank_movement_key, '|', erp_document_key) not in (
+            select reconciliation_id from decisions where decision = 'REJECTED'
+        )
+        and bank_movement_key not in (select bank_movement_key from confirmed_unproposed)
+        and erp_document_key not in (select erp_document_key from confirmed_unproposed)
+    union all
+    select * from confirmed_unproposed
 
 ),
 
@@ -177,12 +235,54 @@ unioned as (
 
 ),
 
+-- Which rows a decision touches: a confirmed match's own row; for a rejected match, the unmatched rows of its
+-- movement and document (`<movement>|` and `|<document>`), so the exceptions queue says a person rejected it.
+decision_rows as (
+
+    select
+        reconciliation_id,
+        toNullable('CONFIRMED') as decision,
+        toNullable(decided_by) as decided_by,
+        toNullable(decided_at) as decided_at
+    from decisions
+    where decision = 'CONFIRMED'
+    union all
+    select
+        side_id as reconciliation_id,
+        toNullable('REJECTED') as decision,
+        toNullable(argMax(rejected_by, rejected_at)) as decided_by,
+        toNullable(max(rejected_at)) as decided_at
+    from (
+        select
+            arrayJoin([concat(bank_movement_key, '|'), concat('|', erp_document_key)]) as side_id,
+            decided_by as rejected_by,
+            decided_at as rejected_at
+        from decisions
+        where decision = 'REJECTED'
+    )
+    group by side_id
+
+),
+
+decided as (
+
+    select
+        unioned.*,
+        decision_rows.decision as decision,
+        decision_rows.decided_by as decided_by,
+        decision_rows.decided_at as decided_at
+    from unioned
+    left join decision_rows on unioned.reconciliation_id = decision_rows.reconciliation_id
+
+),
+
 final as (
 
     select
         reconciliation_id,
         cast(row_type as LowCardinality(String)) as row_type,
-        cast(match_status as LowCardinality(String)) as match_status,
+        -- a match a person confirmed is MATCHED, even one the rules flagged for investigation
+        cast(if(decision = 'CONFIRMED', 'MATCHED', match_status) as LowCardinality(String)) as match_status,
         cast(match_rule as LowCardinality(Nullable(String))) as match_rule,
         rule_priority,
         cast(confidence as Nullable(Decimal(3, 2))) as confidence,
@@ -210,8 +310,14 @@ final as (
         cast(erp_amount_brl as Nullable(Decimal(18, 4))) as erp_amount_brl,
         cast(date_difference_days as Nullable(Int32)) as date_difference_days,
         cast(amount_difference_brl as Nullable(Decimal(18, 4))) as amount_difference_brl,
-        reason
-    from unioned
+        if(
+            decision = 'REJECTED', concat('a proposed match was rejected by ', assumeNotNull(decided_by), '; ', reason),
+            reason
+        ) as reason,
+        cast(decision as LowCardinality(Nullable(String))) as decision,
+        cast(decided_by as Nullable(String)) as decided_by,
+        cast(decided_at as Nullable(DateTime64(3, 'UTC'))) as decided_at
+    from decided
 
 )
 
