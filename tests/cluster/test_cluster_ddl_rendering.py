@@ -59,6 +59,18 @@ def rendered(tmp_path_factory) -> list[dict]:
         timeout=600,
     )
     assert done.returncode == 0, done.stderr[-3000:]
+    # Then real rows (the BCB values and the demo company's ERP, as the dbt tests load them), so dbt's second
+    # run of the incremental marts has months to replace (its REPLACE PARTITION is rendered too).
+    for fixture, target in (("raw_fixtures.py", data_dir / "warehouse"), ("erp_raw_fixtures.py", data_dir)):
+        done = subprocess.run(
+            [sys.executable, str(REPO / "tests" / "dbt" / fixture), str(target)],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
     # The committed ci target plus the prod target's `cluster` line, as it is in profiles.yml.
     profiles = yaml.safe_load((PROJECT_DIR / "profiles.yml").read_text())
     outputs = profiles["importau"]["outputs"]
@@ -151,6 +163,15 @@ def test_every_statement_follows_the_cluster_rules(rendered):
                 broken.append(f"a data change on a table not known to be replicated ({engines.get(table)}): {where}")
     assert not broken, "\n".join(broken[:20])
     assert distributed == DISTRIBUTED
+
+
+def test_the_incremental_marts_replace_their_months_on_the_replicated_table(rendered):
+    swaps = [
+        entry["formatted"]
+        for entry in rendered
+        if entry["source"] == "dbt" and "REPLACE PARTITION" in entry["formatted"]
+    ]
+    assert any("marts.fct_fx_exposure_daily" in swap for swap in swaps), swaps
 
 
 def test_every_table_of_the_platform_is_created_replicated(rendered):
