@@ -246,9 +246,13 @@ def chdb_storage_options(chdb_path: str, layout: TableLayout, env: dict | None =
         env.get("S3_REGION", ""),
     )
     config.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
+    if not config.exists() or config.read_text() != text:
+        # whole or not at all (temp + rename): a running engine may re-read its config file when it changes
+        scratch = config.with_name(f"{config.name}.{os.getpid()}.tmp")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(scratch, config)
     return {"config-file": str(config)}
 
 

@@ -89,3 +89,22 @@ def test_cluster_mode_on_the_embedded_chdb_is_refused(tmp_path):
     )
     assert "CLICKHOUSE_CLUSTER=prod needs ClickHouse servers" in done.stdout, done.stderr
     assert not (tmp_path / "warehouse").exists()
+
+
+def test_the_embedded_storage_policy_needs_its_disk_and_keys(tmp_path):
+    from ingestion.common.warehouse import WarehouseError, chdb_storage_options
+
+    layout = TableLayout(storage_policy="importau_s3")
+    warehouse = str(tmp_path / "warehouse")
+    assert chdb_storage_options(warehouse, TableLayout(), env={}) == {}
+    with pytest.raises(WarehouseError, match="needs CLICKHOUSE_S3_DISK_URL"):
+        chdb_storage_options(warehouse, layout, env={})
+    env = {"CLICKHOUSE_S3_DISK_URL": "s3://warehouse/disk", "S3_ENDPOINT_URL": "http://127.0.0.1:9"}
+    with pytest.raises(WarehouseError, match="S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY"):
+        chdb_storage_options(warehouse, layout, env=env)
+    env.update(S3_ACCESS_KEY_ID="id-value", S3_SECRET_ACCESS_KEY="secret-value")
+    options = chdb_storage_options(warehouse, layout, env=env)
+    config = Path(options["config-file"])
+    assert config == tmp_path / "warehouse.storage.xml" and config.stat().st_mode & 0o777 == 0o600
+    assert "secret-value" not in config.read_text() and "id-value" not in config.read_text()
+    assert "<endpoint>http://127.0.0.1:9/warehouse/disk/</endpoint>" in config.read_text()
