@@ -65,7 +65,33 @@ def seed(wh, data_dir: str) -> None:
     write_scores(wh.client, SCORES, [{"entity_id": f"e{i}", "score": i / 7} for i in range(25)], "3")
 
 
+def server_mode(data_dir: str, config: str) -> dict:
+    """A server's path: no key in any statement, the credentials of docs/clickhouse/importau_backup_s3.xml (loaded
+    as the engine's config, its endpoint pointed at the test's S3) for BACKUP, RESTORE and the checksums object."""
+    import os
+
+    import clickhouse_connect
+
+    from ingestion.common.backup import S3Access, backup, backup_location, restore
+
+    client = clickhouse_connect.get_client(
+        interface="chdb", path=str(Path(data_dir) / "warehouse"), chdb_options={"config-file": config}
+    )
+    for database in ("raw", "staging", "intermediate", "marts", "ml"):
+        client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
+    client.command("CREATE TABLE raw.server_mode (a Int32, b Nullable(String)) ENGINE = MergeTree ORDER BY a")
+    client.command("INSERT INTO raw.server_mode VALUES (1, NULL), (2, 'x')")
+    location = backup_location(os.environ["CLICKHOUSE_BACKUP_URL"], os.environ["S3_ENDPOINT_URL"], "server-mode")
+    backed_up = backup(client, location, S3Access(embedded=False))
+    client.command("DROP TABLE raw.server_mode SYNC")
+    restored = restore(client, location, S3Access(embedded=False))
+    return {"backup": backed_up["checksums"], **restored}
+
+
 def main(phase: str, data_dir: str) -> None:
+    if phase == "server-mode":
+        print(json.dumps(server_mode(data_dir, sys.argv[3])))
+        return
     with open_warehouse(None, data_dir, owner=f"backup_worker {phase}") as wh:
         if phase == "seed":
             seed(wh, data_dir)

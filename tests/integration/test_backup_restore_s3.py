@@ -74,3 +74,25 @@ def test_backup_then_restore_into_an_empty_warehouse_gives_every_table_back(tmp_
     secret = seaweedfs.secret_key.encode()
     holding = [str(path) for path in tmp_path.rglob("*") if path.is_file() and secret in path.read_bytes()]
     assert holding == []
+
+
+def test_a_server_backs_up_with_the_credentials_of_its_config_and_no_key_in_sql(tmp_path, seaweedfs):
+    """docs/clickhouse/importau_backup_s3.xml as the engine's config (its endpoint pointed at this S3): BACKUP,
+    RESTORE and the checksums object name only the URL, the engine finds the keys in its `<s3>` config."""
+    env = _env(tmp_path, seaweedfs)
+    for name in ("S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"):
+        del env[name]  # the server path sends no key: it must not need these
+    env.update(
+        IMPORTAU_BACKUP_S3_ACCESS_KEY_ID=seaweedfs.access_key,
+        IMPORTAU_BACKUP_S3_SECRET_ACCESS_KEY=seaweedfs.secret_key,
+    )
+    documented = (HERE.parents[1] / "docs" / "clickhouse" / "importau_backup_s3.xml").read_text()
+    endpoint = "https://minio.example.com:9000/importau-backups/warehouse/"
+    assert endpoint in documented
+    config = tmp_path / "server.xml"
+    config.write_text(documented.replace(endpoint, f"{seaweedfs.endpoint}/{seaweedfs.bucket}/warehouse-backups/"))
+    done = _run(env, sys.executable, str(HERE / "backup_worker.py"), "server-mode", str(tmp_path), str(config))
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["differences"] == []
+    assert result["checksums"] == result["backup"] and result["checksums"]["raw.server_mode"][0] == 2
