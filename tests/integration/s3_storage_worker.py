@@ -57,7 +57,31 @@ def state(wh, database: str, table: str) -> dict:
     return {"checksum": checksum(wh, f"{database}.{table}"), "parts": parts, "disk_types": disks}
 
 
+def documented_config(data_dir: str, config: str) -> dict:
+    """A server's path: the policy of docs/clickhouse/importau_s3_storage.xml (loaded as the engine's config, its
+    endpoint and cache folder pointed at the test's), the raw loader writing to it with `storage_policy`."""
+    import clickhouse_connect
+
+    from ingestion.common.table_layout import TableLayout
+    from ingestion.common.warehouse import Warehouse, WarehouseTarget
+
+    path = str(Path(data_dir) / "warehouse")
+    client = clickhouse_connect.get_client(interface="chdb", path=path, chdb_options={"config-file": config})
+    client.command("CREATE DATABASE IF NOT EXISTS raw")
+    layout = TableLayout(storage_policy="importau_s3")
+    lake = LocalLake(Path(data_dir) / "lake")
+    _write_month(lake, 3, 30)
+    ensure_raw_table(client, TABLE, SCHEMA, ["currency", "payment_id"], ["currency"], layout=layout)
+    replace_partitions(
+        client, TABLE, lake.clickhouse_reader("s3test", "payments"), date(2024, 3, 1), date(2024, 3, 31), layout=layout
+    )
+    return state(Warehouse(client, WarehouseTarget(chdb_path=path)), "raw", TABLE)
+
+
 def main(phase: str, data_dir: str) -> None:
+    if phase == "documented-config":
+        print(json.dumps(documented_config(data_dir, sys.argv[3]), default=str))
+        return
     result = {}
     with open_warehouse(None, data_dir, owner=f"s3_storage_worker {phase}") as wh:
         if phase == "load":

@@ -83,3 +83,24 @@ def test_tables_on_the_s3_policy_survive_merges_and_restarts(tmp_path, seaweedfs
     config = Path(f"{tmp_path / 'warehouse'}.storage.xml")
     assert 'from_env="S3_SECRET_ACCESS_KEY"' in config.read_text()
     assert config.stat().st_mode & 0o077 == 0
+
+
+def test_the_documented_server_policy_keeps_raw_parts_on_s3(tmp_path, seaweedfs):
+    """docs/clickhouse/importau_s3_storage.xml as the engine's config (its endpoint pointed at the test's S3): the
+    policy the README tells operators to install starts, and the raw loader's parts land on it."""
+    env = dbt_env(tmp_path)
+    env.update(
+        IMPORTAU_WAREHOUSE_S3_ACCESS_KEY_ID=seaweedfs.access_key,
+        IMPORTAU_WAREHOUSE_S3_SECRET_ACCESS_KEY=seaweedfs.secret_key,
+    )
+    documented = (HERE.parents[1] / "docs" / "clickhouse" / "importau_s3_storage.xml").read_text()
+    endpoint = "https://minio.example.com:9000/importau-warehouse/tables/server-1/"
+    assert endpoint in documented
+    config = tmp_path / "server.xml"
+    config.write_text(documented.replace(endpoint, f"{seaweedfs.endpoint}/{seaweedfs.bucket}/documented/"))
+    found = _worker(env, "documented-config", str(tmp_path), str(config))
+    assert found["checksum"][0] == 60
+    assert {disk for _, disk in found["parts"]} == {"importau_s3_cache"}
+    assert found["disk_types"]["importau_s3_objects"] == "ObjectStorage"
+    objects = Minio(seaweedfs.host_port, seaweedfs.access_key, seaweedfs.secret_key, secure=False)
+    assert list(objects.list_objects(seaweedfs.bucket, prefix="documented/", recursive=True))
