@@ -7,9 +7,9 @@ Two switches, both empty by default (then every statement is exactly the single-
   become Replicated. Unsharded tables use ONE replication group across the whole cluster
   (`/clickhouse/tables/{uuid}/all`): every node holds every raw, staging and small mart table, so dbt (on
   whichever node it connects to) reads complete inputs and BI reads the same rows from any node. The local
-  tables of the sharded marts (`Distributed`, dbt_project/README.md "Cluster mode") use one group per shard
-  (`/clickhouse/tables/{uuid}/{shard}`). `{uuid}` keeps the path with the table through dbt's EXCHANGE TABLES
-  and RENAME; `ON CLUSTER` gives the table the same UUID on every node.
+  tables of the sharded marts (`Distributed`, dbt_project/README.md "Cluster mode and tables on S3") use one
+  group per shard (`/clickhouse/tables/{uuid}/{shard}`). `{uuid}` keeps the path with the table through dbt's
+  EXCHANGE TABLES and RENAME; `ON CLUSTER` gives the table the same UUID on every node.
   Statements that change the DATA of a replicated table (INSERT, `REPLACE`/`DROP PARTITION`, lightweight
   DELETE, TRUNCATE) run on the node the platform is connected to, without `ON CLUSTER`: the replication log
   carries them to every replica, which is also what dbt-clickhouse does for its incremental models. With
