@@ -219,4 +219,3 @@ def test_single_node_statements_are_unchanged(tmp_path):
         ") ENGINE = MergeTree\nPARTITION BY toYYYYMM(_partition_date)\nORDER BY (`code`)"
     )
     assert side_table_ddl("t", "t__incoming_1") == "CREATE TABLE raw.`t__incoming_1` AS raw.`t`"
-    assert os.environ.get("CLICKHOUSE_CLUSTER", "") == ""
