@@ -145,6 +145,16 @@ def _shutdown() -> str | None:
     return publish_error
 
 
+def _storage_options(path: str) -> dict:
+    """The engine options a storage policy needs (CLICKHOUSE_STORAGE_POLICY), the same as open_warehouse's, so
+    the tables on the policy's S3 disk attach in this process too; none without a policy."""
+    from ingestion.common.table_layout import layout_from_env
+    from ingestion.common.warehouse import chdb_storage_options
+
+    options = chdb_storage_options(path, layout_from_env(os.environ))
+    return {"chdb_options": options} if options else {}
+
+
 # ---------------------------------------------------------------------------------------------- adapter seams
 def install() -> None:
     """Patch the installed dbt-clickhouse (idempotent). Safe to call before dbt loads the profile."""
@@ -178,9 +188,10 @@ def install() -> None:
             if not path:
                 raise FailedToConnectError("driver: chdb needs chdb_path (the warehouse folder)")
             _hold_warehouse_lock(path)
+            options = _storage_options(path)
             with _connect_lock:  # dbt threads connect at once; start the shared engine one client at a time
                 client = clickhouse_connect.get_client(
-                    interface="chdb", path=path, settings=self._conn_settings, query_limit=0
+                    interface="chdb", path=path, settings=self._conn_settings, query_limit=0, **options
                 )
             _open_clients.add(client)
             return client

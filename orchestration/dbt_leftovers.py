@@ -60,13 +60,15 @@ def find_dbt_leftovers(client, models: Iterable[tuple[str, str]]) -> list[tuple[
     )
 
 
-def drop_dbt_leftovers(client, models: Iterable[tuple[str, str]]) -> list[str]:
-    """Drop the leftovers of these (database, model) relations; return them as `database.table`."""
+def drop_dbt_leftovers(client, models: Iterable[tuple[str, str]], on_cluster: str = "") -> list[str]:
+    """Drop the leftovers of these (database, model) relations; return them as `database.table`.
+
+    `on_cluster` is the layout's ` ON CLUSTER ...` clause in cluster mode (dbt created them on every node)."""
     dropped = []
     for database, name in find_dbt_leftovers(client, models):
         if not (_IDENTIFIER.match(database) and _IDENTIFIER.match(name)):
             raise ValueError(f"not a plain identifier: {database}.{name}")
-        client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}` SYNC")
+        client.command(f"DROP TABLE IF EXISTS `{database}`.`{name}`{on_cluster} SYNC")
         dropped.append(f"{database}.{name}")
     return dropped
 
@@ -78,7 +80,7 @@ def drop_leftovers_before_dbt(context: dg.AssetExecutionContext, warehouse: Clic
     """
     models = [tuple(key.path) for key in context.selected_asset_keys if len(key.path) == 2]
     with warehouse.open(owner=run_owner(context)) as wh:
-        dropped = drop_dbt_leftovers(wh.client, models)
+        dropped = drop_dbt_leftovers(wh.client, models, on_cluster=wh.layout.on_cluster())
     for name in dropped:
         context.log.warning(f"dropped {name}, left behind by an interrupted dbt build")
     if not dropped:

@@ -13,6 +13,10 @@ DEFAULTS = {
     "APP_ENV": "local",
     "IMPORTAU_DATA_DIR": str(REPO_ROOT / "data"),
     "CLICKHOUSE_URL": "",  # empty: embedded chDB under $IMPORTAU_DATA_DIR/warehouse
+    "CLICKHOUSE_CLUSTER": "",  # empty: one node; a cluster name: DDL ON CLUSTER, Replicated engines (Scale out)
+    "CLICKHOUSE_STORAGE_POLICY": "",  # empty: local disk; a policy name: raw and marts tables keep parts on it
+    "CLICKHOUSE_S3_DISK_URL": "",  # chDB only: s3://bucket[/prefix] of that policy's disk (S3_ENDPOINT_URL, S3_*)
+    "CLICKHOUSE_BACKUP_URL": "",  # s3://bucket[/prefix] where `importau backup` writes (S3_ENDPOINT_URL, S3_*)
     "LAKE_URL": "",  # empty: folder lake under $IMPORTAU_DATA_DIR/lake
     "S3_ENDPOINT_URL": "",
     "S3_ACCESS_KEY_ID": "",

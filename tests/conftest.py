@@ -56,6 +56,7 @@ LONGEST_FIRST = (
     "tests/end_to_end/test_open_finance_demo.py",
     "tests/integration/test_deployed_instance.py",
     "tests/security/test_secrets_at_rest.py",
+    "tests/cluster/test_cluster_ddl_rendering.py",
 )
 
 

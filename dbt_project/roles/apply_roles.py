@@ -88,14 +88,25 @@ def host_variables(sql: str) -> list[str]:
 
 
 def marts_from_manifest(manifest: Path) -> list[str]:
-    """The relation names of the dbt models built in the `marts` database (alias, else name), sorted."""
+    """The relation names of the dbt models built in the `marts` database (alias, else name), sorted.
+
+    A `distributed_*` mart (cluster mode, README "Scale out") adds its `<name>_local` table: a Distributed read
+    runs on the shards as the reading user when the cluster has an inter-server secret, so BI needs both."""
     nodes = json.loads(Path(manifest).read_text())["nodes"].values()
-    marts = sorted(
-        node.get("alias") or node["name"]
+    models = [
+        node
         for node in nodes
         if node.get("resource_type") == "model"
         and node.get("schema") == MARTS_SCHEMA
         and node.get("config", {}).get("materialized") != "ephemeral"
+    ]
+    marts = sorted(
+        [node.get("alias") or node["name"] for node in models]
+        + [
+            f"{node.get('alias') or node['name']}_local"
+            for node in models
+            if str(node.get("config", {}).get("materialized", "")).startswith("distributed_")
+        ]
     )
     if not marts:
         raise RolesConfigError(f"{manifest}: no dbt model in the {MARTS_SCHEMA} schema (is this the right manifest?)")

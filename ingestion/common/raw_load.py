@@ -13,6 +13,11 @@ the previous rows in place; each month's swap is atomic. The CASTs run with
 `date_time_overflow_behavior='throw'`, so a date outside `Date` fails loudly (an implicit INSERT conversion
 silently saturates it to 1970-01-01). Re-running gives the same rows (only `_loaded_at` changes). Settings go
 with each query, never `SET`.
+
+`layout` (ingestion/common/table_layout.py) places the tables: on a cluster the raw and side tables are created
+and dropped `ON CLUSTER` as ReplicatedMergeTree, and the INSERT and the partition swaps run on the connected node
+(the replication log carries them); with a storage policy the raw table keeps its parts there (the side table
+inherits it through `CREATE TABLE ... AS`). The default layout writes exactly the single-node statements.
 """
 
 import re
@@ -24,6 +29,9 @@ import pyarrow as pa
 
 from ingestion.common.partitioning import month_end, month_starts
 from ingestion.common.redact import redact_text
+from ingestion.common.table_layout import TableLayout
+
+SINGLE_NODE = TableLayout()
 
 METADATA_COLUMNS = (
     ("_partition_date", "Date"),
@@ -109,6 +117,7 @@ def ensure_raw_table(
     order_by: Sequence[str],
     low_cardinality: Sequence[str] = (),
     partition_by: str = "toYYYYMM(_partition_date)",
+    layout: TableLayout = SINGLE_NODE,
 ) -> None:
     """Create `raw.<key>` (MergeTree) if missing; if it exists, check it has exactly these columns."""
     columns = raw_columns(arrow_schema, low_cardinality)
@@ -116,11 +125,7 @@ def ensure_raw_table(
     for name in order_by:
         if name not in types or types[name].startswith("Nullable") or "(Nullable" in types[name]:
             raise ValueError(f"order_by column {name!r} must be a non-nullable column of raw.{key}")
-    body = ",\n    ".join(f"`{name}` {type_}" for name, type_ in columns)
-    client.command(
-        f"CREATE TABLE IF NOT EXISTS raw.`{_identifier(key)}` (\n    {body}\n) ENGINE = MergeTree\n"
-        f"PARTITION BY {partition_by}\nORDER BY ({', '.join(f'`{name}`' for name in order_by)})"
-    )
+    client.command(raw_table_ddl(key, columns, order_by, partition_by, layout))
     found = existing_columns(client, key)
     if found != columns:
         missing = [f"{n} {t}" for n, t in columns if (n, t) not in found]
@@ -129,6 +134,43 @@ def ensure_raw_table(
             f"raw.{key} differs from the lake schema: missing {missing or 'nothing'}, unexpected "
             f"{extra or 'nothing'} (or the order differs). Migrate it (ALTER TABLE) or drop it and reload."
         )
+
+
+def raw_table_ddl(
+    key: str,
+    columns: Sequence[tuple[str, str]],
+    order_by: Sequence[str],
+    partition_by: str = "toYYYYMM(_partition_date)",
+    layout: TableLayout = SINGLE_NODE,
+) -> str:
+    """The `CREATE TABLE IF NOT EXISTS raw.<key>` statement."""
+    body = ",\n    ".join(f"`{name}` {type_}" for name, type_ in columns)
+    return (
+        f"CREATE TABLE IF NOT EXISTS raw.`{_identifier(key)}`{layout.on_cluster()} (\n    {body}\n) "
+        f"ENGINE = {layout.engine('MergeTree')}\n"
+        f"PARTITION BY {partition_by}\nORDER BY ({', '.join(f'`{name}`' for name in order_by)})"
+        f"{layout.settings()}"
+    )
+
+
+def side_table_ddl(key: str, side_name: str, layout: TableLayout = SINGLE_NODE) -> str:
+    """The side table a load builds its months in: the raw table's structure, engine and settings."""
+    return f"CREATE TABLE raw.`{_identifier(side_name)}`{layout.on_cluster()} AS raw.`{_identifier(key)}`"
+
+
+def drop_table_ddl(name: str, layout: TableLayout = SINGLE_NODE) -> str:
+    return f"DROP TABLE IF EXISTS raw.`{_identifier(name)}`{layout.on_cluster()} SYNC"
+
+
+def partition_swap_sql(key: str, partition_id: str, side_name: str | None) -> str:
+    """`REPLACE PARTITION ID` from the side table, or `DROP PARTITION ID` when `side_name` is None (the lake no
+    longer has that month). Never ON CLUSTER: on a replicated table the replication log carries it (module doc)."""
+    if not re.fullmatch(r"\d{6}", partition_id):
+        raise ValueError(f"not a month partition id: {partition_id!r}")
+    table = f"raw.`{_identifier(key)}`"
+    if side_name is None:
+        return f"ALTER TABLE {table} DROP PARTITION ID '{partition_id}'"
+    return f"ALTER TABLE {table} REPLACE PARTITION ID '{partition_id}' FROM raw.`{_identifier(side_name)}`"
 
 
 def existing_columns(client, key: str) -> list[tuple[str, str]]:
@@ -166,7 +208,7 @@ def _active_partitions(client, table_name: str) -> dict[str, int]:
     return {partition_id: int(count) for partition_id, count in rows}
 
 
-def drop_stale_side_tables(client, key: str, older_than_hours: int = 6) -> list[str]:
+def drop_stale_side_tables(client, key: str, older_than_hours: int = 6, layout: TableLayout = SINGLE_NODE) -> list[str]:
     """Side tables a killed load left behind (`raw.<key>__incoming_*`), older than any load still running."""
     names = [
         row[0]
@@ -177,7 +219,7 @@ def drop_stale_side_tables(client, key: str, older_than_hours: int = 6) -> list[
         ).result_rows
     ]
     for name in names:
-        client.command(f"DROP TABLE IF EXISTS raw.`{_identifier(name)}` SYNC")
+        client.command(drop_table_ddl(name, layout))
     return names
 
 
@@ -188,6 +230,7 @@ def replace_partitions(
     start: date,
     end: date,
     months_per_insert: int = MONTHS_PER_INSERT,
+    layout: TableLayout = SINGLE_NODE,
 ) -> int:
     """Replace the months start..end of `raw.<key>` from the lake, atomically per month; return the rows now there.
 
@@ -219,7 +262,7 @@ def replace_partitions(
     window = {"start": start, "end": end}
     side_name = f"{key}{SIDE_TABLE_INFIX}{uuid.uuid4().hex[:12]}"
     side = f"raw.`{side_name}`"
-    client.command(f"CREATE TABLE {side} AS {table}")
+    client.command(side_table_ddl(key, side_name, layout))
     try:
         for reader in readers:
             select = ",\n    ".join(f"CAST(`{name}` AS {type_}) AS `{name}`" for name, type_ in columns)
@@ -240,11 +283,11 @@ def replace_partitions(
         for month in months:
             partition_id = month.strftime("%Y%m")
             if partition_id in incoming:
-                client.command(f"ALTER TABLE {table} REPLACE PARTITION ID '{partition_id}' FROM {side}")
+                client.command(partition_swap_sql(key, partition_id, side_name))
             elif partition_id in current:  # the lake has nothing for that month any more
-                client.command(f"ALTER TABLE {table} DROP PARTITION ID '{partition_id}'")
+                client.command(partition_swap_sql(key, partition_id, None))
     finally:
-        client.command(f"DROP TABLE IF EXISTS {side} SYNC")
+        client.command(drop_table_ddl(side_name, layout))
     counted = client.query(
         f"SELECT count() FROM {table} WHERE _partition_date BETWEEN {{start:Date}} AND {{end:Date}}",
         parameters=window,

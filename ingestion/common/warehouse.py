@@ -5,6 +5,11 @@ there; `http(s)://user:pass@host:port/` = a server. chDB lets ONE process open a
 one fails with an opaque BAD_ARGUMENTS), so before opening it we take an exclusive `flock` on `<folder>.lock`
 and write who we are into it; a second process then fails at once with `WarehouseBusyError` naming the holder.
 Within one process, opening the same folder again shares the open engine (chDB runs one folder per process).
+
+The table layout (ingestion/common/table_layout.py: `CLICKHOUSE_CLUSTER`, `CLICKHOUSE_STORAGE_POLICY`) rides on
+the open warehouse as `.layout`, for the code that writes DDL. A storage policy on the embedded chDB needs the
+engine started with it: `chdb_storage_options` writes its config (no secret in it) and every process that opens
+the folder (this module, the dbt bridge) passes the same options.
 """
 
 import fcntl
@@ -22,6 +27,15 @@ from urllib.parse import unquote, urlsplit
 import clickhouse_connect
 
 from ingestion.common.redact import redact_text
+from ingestion.common.table_layout import (
+    KEY_ID_VARIABLE,
+    SECRET_VARIABLE,
+    LayoutError,
+    TableLayout,
+    chdb_storage_config,
+    layout_from_env,
+    s3_disk_endpoint,
+)
 
 DATABASES = ("raw", "staging", "intermediate", "marts", "ml")
 
@@ -142,9 +156,10 @@ def read_lock_holder(chdb_path: str) -> dict | None:
 class Warehouse:
     """A thin wrapper over a clickhouse-connect client: `.client` is there for anything it does not cover."""
 
-    def __init__(self, client, target: WarehouseTarget, on_close=None):
+    def __init__(self, client, target: WarehouseTarget, on_close=None, layout: TableLayout | None = None):
         self.client = client
         self.target = target
+        self.layout = layout or TableLayout()
         self._on_close = on_close
 
     @property
@@ -187,10 +202,10 @@ _ENGINES: dict[str, _OpenEngine] = {}
 _ENGINES_LOCK = threading.Lock()
 
 
-def _create_databases(client, target: WarehouseTarget) -> None:
+def _create_databases(client, target: WarehouseTarget, layout: TableLayout) -> None:
     for name in DATABASES:
         try:
-            client.command(f"CREATE DATABASE IF NOT EXISTS {name}")
+            client.command(f"CREATE DATABASE IF NOT EXISTS {name}{layout.on_cluster()}")
         except Exception as error:
             found = client.query("SELECT count() FROM system.databases WHERE name = {n:String}", {"n": name})
             if not found.result_rows[0][0]:
@@ -200,7 +215,48 @@ def _create_databases(client, target: WarehouseTarget) -> None:
                 ) from None
 
 
-def _open_chdb(target: WarehouseTarget, owner: str):
+def chdb_storage_options(chdb_path: str, layout: TableLayout, env: dict | None = None) -> dict[str, str]:
+    """The chDB options that start the engine with `layout.storage_policy` (none without a policy).
+
+    Writes `<warehouse>.storage.xml` beside the warehouse folder (mode 0600; it names the key variables, never
+    their values). The disk is `CLICKHOUSE_S3_DISK_URL` on `S3_ENDPOINT_URL`, its local metadata under
+    `<warehouse>/disks/<policy>/`.
+    """
+    if not layout.storage_policy:
+        return {}
+    env = os.environ if env is None else env
+    disk_url = env.get("CLICKHOUSE_S3_DISK_URL", "")
+    if not disk_url:
+        raise WarehouseError(
+            f"CLICKHOUSE_STORAGE_POLICY={layout.storage_policy} on the embedded chDB needs CLICKHOUSE_S3_DISK_URL "
+            "(s3://bucket[/prefix]: where the policy's disk keeps table data) and S3_ENDPOINT_URL"
+        )
+    missing = [name for name in (KEY_ID_VARIABLE, SECRET_VARIABLE) if not env.get(name)]
+    if missing:
+        raise WarehouseError(f"the storage policy's S3 disk reads its keys from {' and '.join(missing)}: set them")
+    try:
+        endpoint = s3_disk_endpoint(disk_url, env.get("S3_ENDPOINT_URL", ""))
+    except LayoutError as error:
+        raise WarehouseError(str(error)) from None
+    config = Path(f"{Path(chdb_path).resolve()}.storage.xml")
+    text = chdb_storage_config(
+        layout.storage_policy,
+        endpoint,
+        str(Path(chdb_path) / "disks" / layout.storage_policy),
+        env.get("S3_REGION", ""),
+    )
+    config.parent.mkdir(parents=True, exist_ok=True)
+    if not config.exists() or config.read_text() != text:
+        # whole or not at all (temp + rename): a running engine may re-read its config file when it changes
+        scratch = config.with_name(f"{config.name}.{os.getpid()}.tmp")
+        fd = os.open(scratch, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(scratch, config)
+    return {"config-file": str(config)}
+
+
+def _open_chdb(target: WarehouseTarget, owner: str, layout: TableLayout):
     path = target.chdb_path
     others = [p for p in _ENGINES if p != path]
     if others:
@@ -212,8 +268,9 @@ def _open_chdb(target: WarehouseTarget, owner: str):
     try:
         stack.enter_context(hold_warehouse_lock(path, owner))
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        options = chdb_storage_options(path, layout)
         try:
-            client = clickhouse_connect.get_client(interface="chdb", path=path)
+            client = clickhouse_connect.get_client(interface="chdb", path=path, chdb_options=options or None)
         except Exception as error:
             said = str(error).splitlines()[0]
             why = (
@@ -223,14 +280,14 @@ def _open_chdb(target: WarehouseTarget, owner: str):
             )
             raise WarehouseError(f"cannot open the embedded warehouse {path}: {why}. chDB said: {said}") from None
         stack.callback(client.close)
-        _create_databases(client, target)
+        _create_databases(client, target, layout)
     except BaseException:
         stack.close()
         raise
     return _OpenEngine(client, stack)
 
 
-def _open_server(target: WarehouseTarget):
+def _open_server(target: WarehouseTarget, layout: TableLayout):
     try:
         client = clickhouse_connect.get_client(
             host=target.host,
@@ -242,21 +299,35 @@ def _open_server(target: WarehouseTarget):
     except Exception as error:
         message = redact_text(str(error).splitlines()[0], [target.password])
         raise WarehouseError(f"cannot connect to the ClickHouse server {target}: {message}") from None
-    _create_databases(client, target)
+    _create_databases(client, target, layout)
     return client
 
 
 @contextmanager
-def open_warehouse(url: str | None, data_dir: str, owner: str) -> Iterator[Warehouse]:
-    """Open the warehouse for `owner` (a phrase a person reads, e.g. 'importau sql'), close it on exit."""
+def open_warehouse(
+    url: str | None, data_dir: str, owner: str, layout: TableLayout | None = None
+) -> Iterator[Warehouse]:
+    """Open the warehouse for `owner` (a phrase a person reads, e.g. 'importau sql'), close it on exit.
+
+    `layout` None: from `CLICKHOUSE_CLUSTER` / `CLICKHOUSE_STORAGE_POLICY` in the environment, so every opener
+    of an embedded warehouse starts the engine with the storage policy its tables need."""
     target = parse_warehouse_url(url, data_dir)
+    try:
+        layout = layout_from_env(os.environ) if layout is None else layout
+    except LayoutError as error:
+        raise WarehouseError(str(error)) from None
+    if layout.is_cluster and target.is_embedded:
+        raise WarehouseError(
+            f"CLICKHOUSE_CLUSTER={layout.cluster} needs ClickHouse servers (CLICKHOUSE_URL=https://...): the "
+            "embedded chDB is one process on one folder, with no Keeper and no other node"
+        )
     if not target.is_embedded:
-        client = _open_server(target)
-        warehouse = Warehouse(client, target, on_close=client.close)
+        client = _open_server(target, layout)
+        warehouse = Warehouse(client, target, on_close=client.close, layout=layout)
     else:
         path = target.chdb_path
         with _ENGINES_LOCK:
-            engine = _ENGINES.get(path) or _open_chdb(target, owner)
+            engine = _ENGINES.get(path) or _open_chdb(target, owner, layout)
             _ENGINES[path] = engine
             engine.users += 1
 
@@ -267,7 +338,7 @@ def open_warehouse(url: str | None, data_dir: str, owner: str) -> Iterator[Wareh
                     del _ENGINES[path]
                     engine.stack.close()
 
-        warehouse = Warehouse(engine.client, target, on_close=release)
+        warehouse = Warehouse(engine.client, target, on_close=release, layout=layout)
     try:
         yield warehouse
     finally:

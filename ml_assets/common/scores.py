@@ -4,13 +4,16 @@ Every scores table ends with the same three columns: `model_name`, `model_versio
 run replaces what it rescored: the rows whose `replace_by` columns hold values of the new batch (e.g. the same
 `as_of_date`), or the whole table when `replace_by` is empty (a table that keeps only the latest scores). The
 delete is a synchronous lightweight DELETE, then one INSERT; `client` is a clickhouse-connect client (chDB or a
-server), so this works on both.
+server), so this works on both. `layout` (ingestion/common/table_layout.py) puts the CREATEs `ON CLUSTER` with a
+ReplicatedMergeTree on a cluster; the DELETE, TRUNCATE and INSERT run on the connected node and replicate.
 """
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+from ingestion.common.table_layout import TableLayout
 
 SCORE_COLUMNS = (
     ("model_name", "LowCardinality(String)"),
@@ -53,20 +56,25 @@ class ScoresTable:
     def all_columns(self) -> list[tuple[str, str]]:
         return [*self.columns, *SCORE_COLUMNS]
 
-    def ddl(self) -> str:
+    def ddl(self, layout: TableLayout | None = None) -> str:
         names = dict(self.all_columns)
         for column in (*self.order_by, *self.replace_by):
             if column not in names:
                 raise ValueError(f"{column!r} is not a column of {self.qualified}")
         body = ",\n    ".join(f"`{_identifier(name)}` {type_}" for name, type_ in self.all_columns)
         order = ", ".join(f"`{name}`" for name in self.order_by)
-        return f"CREATE TABLE IF NOT EXISTS {self.qualified} (\n    {body}\n) ENGINE = MergeTree\nORDER BY ({order})"
+        layout = layout or TableLayout()
+        return (
+            f"CREATE TABLE IF NOT EXISTS {self.qualified}{layout.on_cluster()} (\n    {body}\n) "
+            f"ENGINE = {layout.engine('MergeTree')}\nORDER BY ({order})"
+        )
 
 
-def ensure_table(client, table: ScoresTable) -> None:
+def ensure_table(client, table: ScoresTable, layout: TableLayout | None = None) -> None:
     """Create the table if missing; if it exists, it must have exactly these columns in this order."""
-    client.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}")
-    client.command(table.ddl())
+    layout = layout or TableLayout()
+    client.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}{layout.on_cluster()}")
+    client.command(table.ddl(layout))
     found = [
         (name, type_)
         for name, type_ in client.query(
@@ -88,9 +96,10 @@ def write_scores(
     rows: Sequence[Mapping],
     model_version: str,
     scored_at: datetime | None = None,
+    layout: TableLayout | None = None,
 ) -> int:
     """Replace the batch's slice of the table with `rows` (dicts keyed by the model's columns); returns the count."""
-    ensure_table(client, table)
+    ensure_table(client, table, layout)
     scored_at = scored_at or datetime.now(UTC)
     own = [name for name, _ in table.columns]
     records = []

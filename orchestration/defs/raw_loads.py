@@ -23,6 +23,9 @@ from orchestration.resources.lake import LakeResource
 from orchestration.resources.warehouse import ClickHouseResource
 
 NO_DUPLICATE_KEYS = "no_duplicate_keys"
+# Every raw table a raw-load asset was built for, by table name (for tools that need all of them, such as the
+# cluster DDL rendering test: tests/cluster/).
+RAW_TABLES: dict[str, "RawTable"] = {}
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ def raw_load_assets(
 ) -> dg.AssetsDefinition:
     """`<source>_raw_load`: the raw tables of one source as one subsettable multi-asset with its checks."""
     by_key = {raw_key(source, table.entity): table for table in tables}
+    RAW_TABLES.update({key.path[-1]: table for key, table in by_key.items()})
     specs = [
         dg.AssetSpec(
             key,
@@ -102,8 +106,15 @@ def raw_load_assets(
                 if key not in context.selected_asset_keys:
                     continue
                 name = key.path[-1]
-                ensure_raw_table(wh.client, name, table.schema, list(table.order_by), list(table.low_cardinality))
-                for stale in drop_stale_side_tables(wh.client, name):
+                ensure_raw_table(
+                    wh.client,
+                    name,
+                    table.schema,
+                    list(table.order_by),
+                    list(table.low_cardinality),
+                    layout=wh.layout,
+                )
+                for stale in drop_stale_side_tables(wh.client, name, layout=wh.layout):
                     context.log.warning(f"dropped raw.{stale}, left behind by an interrupted load")
                 readers, days = [], []
                 for lake_source in (source, *table.more_lake_sources):
@@ -111,7 +122,7 @@ def raw_load_assets(
                     if found:
                         readers.append(store.clickhouse_reader(lake_source, table.entity))
                         days += found
-                rows = replace_partitions(wh.client, name, readers, start, end)
+                rows = replace_partitions(wh.client, name, readers, start, end, layout=wh.layout)
                 preview = wh.query_arrow(
                     f"SELECT * FROM raw.{name} WHERE _partition_date BETWEEN %(start)s AND %(end)s LIMIT 5",
                     parameters=window,

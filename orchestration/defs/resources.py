@@ -25,7 +25,12 @@ def _dbt_executable() -> str:
 
 
 resources = {
-    "warehouse": ClickHouseResource(url=dg.EnvVar("CLICKHOUSE_URL"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
+    "warehouse": ClickHouseResource(
+        url=dg.EnvVar("CLICKHOUSE_URL"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
+        cluster=dg.EnvVar("CLICKHOUSE_CLUSTER"),
+        storage_policy=dg.EnvVar("CLICKHOUSE_STORAGE_POLICY"),
+    ),
     "lake": LakeResource(
         url=dg.EnvVar("LAKE_URL"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 import dagster as dg
 from pydantic import Field
 
+from ingestion.common.table_layout import TableLayout
 from ingestion.common.warehouse import Warehouse, open_warehouse, parse_warehouse_url
 from orchestration.resources.settings import resolve_data_dir
 
@@ -19,11 +20,22 @@ class ClickHouseResource(dg.ConfigurableResource):
         description="empty or chdb:///abs/path (embedded chDB), or http(s)://user:pass@host:port/ (a server)",
     )
     data_dir: str = Field(default="", description="IMPORTAU_DATA_DIR; the embedded warehouse is <data_dir>/warehouse")
+    cluster: str = Field(
+        default="",
+        description="CLICKHOUSE_CLUSTER: DDL ON CLUSTER with Replicated engines (README: Scale out); empty: one node",
+    )
+    storage_policy: str = Field(
+        default="",
+        description="CLICKHOUSE_STORAGE_POLICY: raw tables keep their parts on this (S3) policy; empty: local disk",
+    )
+
+    def layout(self) -> TableLayout:
+        return TableLayout(cluster=self.cluster.strip(), storage_policy=self.storage_policy.strip())
 
     @contextmanager
     def open(self, owner: str) -> Iterator[Warehouse]:
         """The open warehouse; `owner` says who holds it (shown to anyone else who tries to open it)."""
-        with open_warehouse(self.url or None, resolve_data_dir(self.data_dir), owner) as warehouse:
+        with open_warehouse(self.url or None, resolve_data_dir(self.data_dir), owner, self.layout()) as warehouse:
             yield warehouse
 
     def chdb_path(self) -> str | None:

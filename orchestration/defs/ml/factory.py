@@ -165,7 +165,7 @@ def scores_asset(spec: MlModel) -> dg.AssetsDefinition:
         champion, version = registry.load_by_alias(spec.name, registry.CHAMPION)
         with warehouse.open(owner=run_owner(context)) as wh:
             rows = spec.score(champion, spec.load_scoring_data(wh))
-            written = scores.write_scores(wh.client, table, rows, version)
+            written = scores.write_scores(wh.client, table, rows, version, layout=wh.layout)
             preview = wh.query_arrow(
                 f"SELECT * FROM {table.qualified} WHERE model_version = {{v:String}} ORDER BY scored_at DESC LIMIT 10",
                 parameters={"v": version},
