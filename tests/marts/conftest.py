@@ -18,6 +18,7 @@ from tests.dbt.dbt_harness import DbtRun, dbt_env, run_dbt
 
 HERE = Path(__file__).resolve().parent
 SEED, SCALE = 42, 1.0
+MESSINESS = "realistic"  # the default demo's level (ingestion/erp/demo/messiness.py)
 # The first test of the session pays for the load (about 2 min) and the full build (3 to 10 min on 2 busy cores).
 FIXTURE_TIMEOUT_S = 2400
 
@@ -39,9 +40,14 @@ class DemoBuilt:
         return json.loads((self.data_dir / "demo" / "ground_truth.json").read_text())
 
 
-def load_demo_warehouse(data_dir: Path, seed: int = SEED, scale: float = SCALE) -> dict:
+def load_demo_warehouse(data_dir: Path, seed: int = SEED, scale: float = SCALE, messiness: str = MESSINESS) -> dict:
     completed = subprocess.run(
-        [sys.executable, str(HERE / "demo_warehouse.py"), str(data_dir), "--seed", str(seed), "--scale", str(scale)],
+        [
+            sys.executable,
+            str(HERE / "demo_warehouse.py"),
+            str(data_dir),
+            *("--seed", str(seed), "--scale", str(scale), "--messiness", messiness),
+        ],
         env=dbt_env(data_dir),
         capture_output=True,
         text=True,
