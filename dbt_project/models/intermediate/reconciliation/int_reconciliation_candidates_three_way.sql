@@ -105,7 +105,12 @@ members as (
         member.1 as bank_movement_key,
         erp_document_key,
         dateDiff('day', erp_date, member.2) as date_difference_days,
-        abs(dateDiff('day', erp_date, last_date)) as date_distance_days
+        -- the ERP dates a split payment by one of its parts (the first, when it settles on the first debit)
+        least(
+            abs(dateDiff('day', erp_date, first_date)),
+            abs(dateDiff('day', erp_date, middle_date)),
+            abs(dateDiff('day', erp_date, last_date))
+        ) as date_distance_days
     from triples
     array join [(first_key, first_date), (middle_key, middle_date), (last_key, last_date)] as member
 
@@ -121,7 +126,7 @@ final as (
         erp_document_key,
         toInt32(date_difference_days) as date_difference_days,
         toNullable(cast(0 as Decimal(18, 4))) as amount_difference_brl,
-        -- 0.85 with the last part on the ERP date, 0.02 less per day
+        -- 0.85 with a part on the ERP date, 0.02 less per day to the nearest part
         cast(toDecimal32(85 - 2 * date_distance_days, 2) / 100 as Decimal(3, 2)) as confidence,
         cast(false as Bool) as needs_investigation,
         'three transfers of the counterparty sum exactly to the document' as reason
