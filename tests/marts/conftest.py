@@ -6,6 +6,7 @@ The load runs in its own process (`demo_warehouse.py`), then dbt in another: the
 this warehouse (chDB hosts one engine folder per process).
 """
 
+import functools
 import json
 import subprocess
 import sys
@@ -27,6 +28,15 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "demo_built" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(FIXTURE_TIMEOUT_S))
+
+
+@functools.cache
+def demo_company():
+    """The company the `demo_built` warehouse holds (seed, scale and messiness above), for recomputing marts."""
+    from ingestion.erp.demo import generate
+    from ingestion.erp.demo.messiness import apply
+
+    return apply(generate(seed=SEED, scale=SCALE), MESSINESS)
 
 
 @dataclass(frozen=True)
