@@ -10,7 +10,7 @@ what was done), so `evaluation.py` can score the reconciliation per planted case
 | kind | what the bank or the ERP shows |
 |---|---|
 | NAME_VARIANT | the counterparty name in a TED/PIX text abbreviated, misspelt or in another case |
-| CNPJ_MISSING / CNPJ_MISTYPED | the transfer carries no counterparty CNPJ, or one with a wrong digit |
+| CNPJ_MISSING / CNPJ_MISTYPED | the transfer carries no counterparty CNPJ (hostile: boletos too), or a wrong digit |
 | BATCH_PAYMENT | one debit ("PAGTO FORNECEDORES LOTE ...") pays invoices of several suppliers, dated on it in the ERP |
 | SPLIT_IN_THREE | one supplier payment leaves as three debits on consecutive business days; the ERP has one |
 | FEE_ONE_SIDE | the bank adds its transfer fee to a supplier debit; the ERP booked the invoice amount only |
@@ -462,19 +462,22 @@ def name_variant(mess: Mess) -> None:
         )
 
 
-def _cnpj_pool(mess: Mess) -> list[dict]:
+def _cnpj_pool(mess: Mess, unnamed_too: bool = False) -> list[dict]:
+    """Linked transfers with a CNPJ, untouched; named ones (TED/PIX), and boletos, which name nobody, if asked."""
     linked = {row["bank_transaction_id"] for row in mess.truth["matches"]}
     return sorted(
         (row for row in mess.bank["bank_transactions"]
-         if row["partie_cnpj_cpf"] and row["transaction_id"] in linked and counterparty_name(row)
+         if row["partie_cnpj_cpf"] and row["transaction_id"] in linked
+         and (counterparty_name(row) or (unnamed_too and row["type"] == "BOLETO"))
          and row["transaction_id"] not in mess.touched),
         key=lambda r: r["transaction_id"],
     )  # fmt: skip
 
 
 def cnpj_missing(mess: Mess) -> None:
+    """At `hostile` a boleto may lose its CNPJ too: then only the amount and the date are left to go by."""
     rng = mess.rng("CNPJ_MISSING")
-    for movement in pick(mess, rng, "CNPJ_MISSING", _cnpj_pool(mess)):
+    for movement in pick(mess, rng, "CNPJ_MISSING", _cnpj_pool(mess, unnamed_too=mess.level == "hostile")):
         movement["partie_cnpj_cpf"] = movement["partie_person_type"] = None
         mess.touched.add(movement["transaction_id"])
         mess.plant("CNPJ_MISSING", movement["transaction_id"], None, None, "the transfer names no counterparty CNPJ")

@@ -1,7 +1,9 @@
 {#- Rule 9, BATCH_PAYMENT: one debit paying several suppliers' invoices ("PAGTO FORNECEDORES LOTE 0001 3 TITULOS"
-    names how many, and no counterparty). Its documents are the BRL payable settlements the ERP dated on the
-    debit's booking day that no transfer could settle (no candidate of rules 4, 5 or 10); the batch matches when
-    they are exactly as many as the text says and sum exactly to the debit. One row per (debit, settlement). -#}
+    names how many, and no counterparty). Its candidates are the sets of exactly that many (two or three) BRL payable
+    settlements the ERP dated on the debit's booking day that sum exactly to it. As for every combination, the
+    ranking keeps a set only when none of its settlements was claimed by a transfer (rules 4-7). A debit with more
+    than one such set is ambiguous: its sets get 0.70, below the review threshold. One row per (debit, settlement)
+    member of each candidate set. -#}
 with
 
 bank_movements as (
@@ -16,73 +18,73 @@ erp_documents as (
 
 ),
 
-exact_amount as (
-
-    select * from {{ ref('int_reconciliation_candidates_exact_amount') }}
-
-),
-
-amount_tolerance as (
-
-    select * from {{ ref('int_reconciliation_candidates_amount_tolerance') }}
-
-),
-
-counterparty_name as (
-
-    select * from {{ ref('int_reconciliation_candidates_counterparty_name') }}
-
-),
-
 batches as (
 
     select *
     from bank_movements
-    where bank_category = 'BATCH_PAYMENT' and credit_debit_type = 'DEBITO'
+    where bank_category = 'BATCH_PAYMENT' and credit_debit_type = 'DEBITO' and batch_item_count in (2, 3)
 
 ),
 
-claimable_by_a_transfer as (
+day_settlements as (
 
-    select erp_document_key from exact_amount
-    union distinct
-    select erp_document_key from amount_tolerance
-    union distinct
-    select erp_document_key from counterparty_name
-
-),
-
-orphan_settlements as (
-
-    select *
+    select
+        erp_document_key,
+        erp_date,
+        erp_amount_brl
     from erp_documents
     where
         erp_document_type = 'PAYABLE'
         and erp_currency = 'BRL'
         and fx_contract_number is null
-        and erp_document_key not in (select erp_document_key from claimable_by_a_transfer)
+        and erp_date in (select booking_date from batches)
 
 ),
 
-day_totals as (
+pairs as (
 
     select
-        erp_date,
-        count() as settlements,
-        sum(erp_amount_brl) as total_brl
-    from orphan_settlements
-    group by erp_date
+        first.erp_date as erp_date,
+        [first.erp_document_key, second.erp_document_key] as members,
+        first.erp_amount_brl + second.erp_amount_brl as total_brl
+    from day_settlements as first
+    inner join day_settlements as second on first.erp_date = second.erp_date
+    where first.erp_document_key < second.erp_document_key
 
 ),
 
-matching_batches as (
+triples as (
+
+    select
+        pairs.erp_date as erp_date,
+        arrayPushBack(pairs.members, third.erp_document_key) as members,
+        pairs.total_brl + third.erp_amount_brl as total_brl
+    from pairs
+    inner join day_settlements as third on pairs.erp_date = third.erp_date
+    where pairs.members[2] < third.erp_document_key
+
+),
+
+sets as (
+
+    select * from pairs
+    union all
+    select * from triples
+
+),
+
+matching as (
 
     select
         batches.bank_movement_key as bank_movement_key,
-        batches.booking_date as booking_date
+        sets.members as members,
+        count() over (partition by batches.bank_movement_key) as sets_of_the_batch
     from batches
-    inner join day_totals on batches.booking_date = day_totals.erp_date
-    where day_totals.settlements = batches.batch_item_count and day_totals.total_brl = batches.amount_brl
+    inner join sets
+        on
+            batches.booking_date = sets.erp_date
+            and batches.amount_brl = sets.total_brl
+            and batches.batch_item_count = length(sets.members)
 
 ),
 
@@ -91,16 +93,20 @@ final as (
     select
         'BATCH_PAYMENT' as match_rule,
         toUInt8(9) as rule_priority,
-        concat('BATCH:', matching_batches.bank_movement_key) as match_group_id,
-        matching_batches.bank_movement_key as bank_movement_key,
-        orphan_settlements.erp_document_key as erp_document_key,
+        concat('BATCH:', lower(hex(cityHash64(bank_movement_key, members)))) as match_group_id,
+        bank_movement_key,
+        member as erp_document_key,
         toInt32(0) as date_difference_days,
         toNullable(cast(0 as Decimal(18, 4))) as amount_difference_brl,
-        cast('0.88' as Decimal(3, 2)) as confidence,
+        cast(if(sets_of_the_batch = 1, '0.88', '0.70') as Decimal(3, 2)) as confidence,
         cast(false as Bool) as needs_investigation,
-        'batch debit: as many settlements of its day as it names, summing exactly to it' as reason
-    from matching_batches
-    inner join orphan_settlements on matching_batches.booking_date = orphan_settlements.erp_date
+        if(
+            sets_of_the_batch = 1,
+            'batch debit: as many settlements of its day as it names, summing exactly to it',
+            'batch debit: several sets of settlements of its day sum to it, for a person to choose'
+        ) as reason
+    from matching
+    array join members as member
 
 )
 
