@@ -28,14 +28,16 @@ SELECT
     {", ".join(f"d.{f} AS erp_{f}" for f in LANDED_COST_FIELDS)},
     m.siscomex_rate AS mart_exchange_rate,
     {", ".join(f"m.{f} AS mart_{f}" for f in LANDED_COST_FIELDS)},
-    m.flagged AS mart_flagged
+    m.flagged AS mart_flagged,
+    m.missing AS mart_missing
 FROM staging.stg_erp__import_declarations AS d
 LEFT JOIN (
     SELECT
         declaration_id,
         any(siscomex_rate) AS siscomex_rate,
         {", ".join(f"sum({f}) AS {f}" for f in LANDED_COST_FIELDS)},
-        max(declaration_has_erp_difference) AS flagged
+        max(declaration_has_erp_difference) AS flagged,
+        max(has_missing_rate) AS missing
     FROM marts.fct_import_landed_cost
     GROUP BY declaration_id
 ) AS m ON m.declaration_id = d.declaration_id

@@ -3,7 +3,8 @@
 Pure Python over rows the command queried (dicts) and the files the generator wrote (ground truth, bank truth):
 - `reconciliation`: `evaluation.evaluate` (precision/recall overall, per rule, per match type, per planted case);
 - `landed_cost`: every declaration of `marts.fct_import_landed_cost` equals the law to the centavo (the ERP's
-  values corrected by the ground truth's `erp_errors`), and exactly the declarations the ERP got wrong are flagged;
+  values corrected by the ground truth's `erp_errors`), and exactly the declarations the ERP got wrong are flagged
+  (declarations whose NCM the reference rates lack are counted apart: the law cannot be computed for them);
 - `treasury`: every account's balance in `marts.fct_cash_position_daily` equals the bank truth's opening balance
   plus its postings, every business day; and staging holds each bank movement exactly once (no cross-pull
   duplicate double counted: the ids are the bank truth's final ids, none of the provisional ones);
@@ -50,10 +51,16 @@ def reconciliation_score(mart_rows: Iterable[Mapping], ground_truth: Mapping, le
 
 def landed_cost_check(declarations: Iterable[Mapping], erp_errors: Iterable[Mapping]) -> dict:
     """`declarations`: per declaration, `erp_<field>` (what the ERP recorded), `mart_<field>` (what the mart
-    computed) and `mart_flagged`."""
-    rows = {row["declaration_id"]: row for row in declarations}
+    computed), `mart_flagged` and `mart_missing` (a rate the reference seeds lack). The law can only be checked
+    where the mart has every rate: declarations with a missing rate are counted apart, not compared."""
+    rows, missing = {}, []
+    for row in declarations:
+        if row.get("mart_missing"):
+            missing.append(row["declaration_id"])
+        else:
+            rows[row["declaration_id"]] = row
     expected = {d: {f: _dec(row[f"erp_{f}"]) for f in LANDED_COST_FIELDS} for d, row in rows.items()}
-    errors = list(erp_errors)
+    errors = [e for e in erp_errors if e["declaration_id"] in rows]
     for error in errors:
         if error["declaration_id"] in expected:
             expected[error["declaration_id"]][error["field"]] = Decimal(error["correct_value"])
@@ -67,6 +74,7 @@ def landed_cost_check(declarations: Iterable[Mapping], erp_errors: Iterable[Mapp
     should_flag = {e["declaration_id"] for e in errors}
     return {
         "declarations": len(rows),
+        "declarations_with_a_missing_rate": len(missing),
         "fields_off_the_law": len(off),
         "first_fields_off": off[:10],
         "flagged": len(flagged),

@@ -72,3 +72,10 @@ def test_the_score_has_every_section_and_the_model_slot():
     assert set(result) == {"company", "reconciliation", "landed_cost", "treasury", MODEL_METRICS_SLOT}
     assert result["reconciliation"]["meets_targets"]
     assert not result["treasury"]["exact"]  # no balance row to check: nothing shown is not exact
+
+
+def test_declarations_without_every_rate_are_counted_apart_not_compared():
+    unrated = {**declaration("DI-3", True, ii_brl="0.00"), "mart_missing": True}
+    check = landed_cost_check([declaration("DI-1", False), declaration("DI-2", True, icms_brl="120.00"), unrated],
+                              [*ERRORS, {"declaration_id": "DI-3", "field": "ii_brl", "correct_value": "90.00"}])  # fmt: skip
+    assert check["exact"] and (check["declarations"], check["declarations_with_a_missing_rate"]) == (2, 1)
