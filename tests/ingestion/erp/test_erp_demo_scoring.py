@@ -76,6 +76,7 @@ def test_the_score_has_every_section_and_the_model_slot():
 
 def test_declarations_without_every_rate_are_counted_apart_not_compared():
     unrated = {**declaration("DI-3", True, ii_brl="0.00"), "mart_missing": True}
-    check = landed_cost_check([declaration("DI-1", False), declaration("DI-2", True, icms_brl="120.00"), unrated],
-                              [*ERRORS, {"declaration_id": "DI-3", "field": "ii_brl", "correct_value": "90.00"}])  # fmt: skip
+    rows = [declaration("DI-1", False), declaration("DI-2", True, icms_brl="120.00"), unrated]
+    errors = [*ERRORS, {"declaration_id": "DI-3", "field": "ii_brl", "correct_value": "90.00"}]
+    check = landed_cost_check(rows, errors)
     assert check["exact"] and (check["declarations"], check["declarations_with_a_missing_rate"]) == (2, 1)
