@@ -35,6 +35,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="skip ML training and scoring (a short range has too little history for the backtests)",
     )
     parser.add_argument("--live", action="store_true", help="call the live BCB APIs instead of the replay server")
+    parser.add_argument("--seed", type=int, default=42, help="the demo company's seed (default 42)")
+    parser.add_argument(
+        "--messiness",
+        choices=("clean", "realistic", "hostile"),
+        default="realistic",
+        help="planted real-world mess of the demo company (default realistic); score it with `importau evaluate`",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -108,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"Dagster instance: {home}")
     print(f"Full log (every Dagster event, dbt's output): {log_file}", flush=True)
     # From here on the terminal gets progress lines only; everything else goes to the log file.
+    # the ERP stand-in (erp_demo.py) generates the company of this seed and messiness
+    os.environ["IMPORTAU_DEMO_SEED"] = str(args.seed)
+    os.environ["IMPORTAU_DEMO_MESSINESS"] = args.messiness
     with progress_session(log_file):
         with demo_services_env(live=args.live) as service_env:
             os.environ.update(service_env)

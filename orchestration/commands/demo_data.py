@@ -7,6 +7,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("demo-data", help="generate the demo company (same seed, same bytes)")
     parser.add_argument("--seed", default="42")
     parser.add_argument("--scale", default="1")
+    parser.add_argument(
+        "--messiness",
+        choices=("clean", "realistic", "hostile"),
+        default="realistic",
+        help="planted real-world mess, each case in the ground truth (ingestion/erp/demo/messiness.py)",
+    )
     parser.add_argument("--out", default=None, help="output folder (default $IMPORTAU_DATA_DIR/demo)")
     parser.set_defaults(handler=run)
 
@@ -19,4 +25,4 @@ def run(args: argparse.Namespace) -> int:
 
     apply_env_defaults()
     out = args.out or os.path.join(os.environ["IMPORTAU_DATA_DIR"], "demo")
-    return main(["--seed", args.seed, "--scale", args.scale, "--out", out])
+    return main(["--seed", args.seed, "--scale", args.scale, "--messiness", args.messiness, "--out", out])

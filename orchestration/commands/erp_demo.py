@@ -1,6 +1,8 @@
 """The demo company as a local stand-in: generated into $IMPORTAU_DATA_DIR/demo and dropped into the ERP inbox.
 
-The generator is deterministic, so regenerating gives the same bytes and the file-drop registry skips files it
+The company is generated at a messiness level (`ingestion/erp/demo/messiness.py`; default `realistic`, or
+`IMPORTAU_DEMO_SEED` / `IMPORTAU_DEMO_MESSINESS`, which `importau demo --seed --messiness` sets). The generator is
+deterministic, so regenerating gives the same bytes and the file-drop registry skips files it
 has already loaded. The bank truth it writes feeds the Open Finance sandbox; the ground truth is for
 evaluation only and never reaches the pipeline.
 
@@ -23,14 +25,18 @@ import pyarrow.compute as pc
 
 from ingestion.common.clock import SAO_PAULO
 from ingestion.erp.demo.company import DemoCompany, generate
+from ingestion.erp.demo.messiness import DEFAULT_LEVEL
+from ingestion.erp.demo.messiness import apply as apply_messiness
 from ingestion.erp.demo.writers import write_bank_truth, write_exports, write_ground_truth
 
 DEMO_SEED = 42
 DEMO_SCALE = 1.0
 
 
-def generate_demo_company(out: Path, seed: int = DEMO_SEED, scale: float = DEMO_SCALE) -> Path:
-    company = generate(seed=seed, scale=scale)
+def generate_demo_company(
+    out: Path, seed: int = DEMO_SEED, scale: float = DEMO_SCALE, messiness: str = DEFAULT_LEVEL
+) -> Path:
+    company = apply_messiness(generate(seed=seed, scale=scale), messiness)
     write_exports(company, out / "erp_exports")
     write_bank_truth(company, out / "bank")
     write_ground_truth(company, out / "ground_truth.json")
@@ -99,7 +105,10 @@ def load_into_postgres(dsn: str, seed: int = DEMO_SEED, scale: float = DEMO_SCAL
 @contextmanager
 def erp_demo_env() -> Iterator[dict[str, str]]:
     data_dir = Path(os.environ["IMPORTAU_DATA_DIR"])
-    demo = generate_demo_company(data_dir / "demo")
+    # `importau demo --seed N --messiness M` sets these two; the default is seed 42 at `realistic`
+    seed = int(os.environ.get("IMPORTAU_DEMO_SEED") or DEMO_SEED)
+    messiness = os.environ.get("IMPORTAU_DEMO_MESSINESS") or DEFAULT_LEVEL
+    demo = generate_demo_company(data_dir / "demo", seed=seed, messiness=messiness)
     if os.environ.get("ERP_POSTGRES_DSN"):
         print(load_into_postgres(os.environ["ERP_POSTGRES_DSN"]))
     inbox = Path(os.environ.get("ERP_INBOX_DIR") or data_dir / "erp" / "inbox")

@@ -309,7 +309,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         _, parsed = refresh_manifest()
         say(f"  dbt manifest {'parsed' if parsed else 'current'}")
-        truth = generate_demo_company(work / "company") / "bank"
+        # the clean company: the soak drops `generate()`'s ERP rows day by day against this bank truth
+        truth = generate_demo_company(work / "company", messiness="clean") / "bank"
         company = generate()
         base_started = time.monotonic()
         marker, base_day = work / "base" / "base.json", days[0] - timedelta(days=1)

@@ -48,6 +48,9 @@ def plan_pulls(
     the range is cut into chunks of that many days and each chunk is ONE pull on its last day whose window covers
     the whole chunk (never shorter than `window_days`): a year becomes 12 pulls instead of 366, which keeps a
     backfill inside the institutions' monthly call limits. The days between hold no pull (and no lake object).
+    Every chunk after the first also re-reads the `window_days - 1` days before it, as a daily pull re-reads its
+    trailing window: a movement whose id changed after the earlier pull (ids settle on D+1/D+2) is then seen
+    twice, and staging keeps the later pull's view of its date (rule A, `ingestion/open_finance/dedupe.py`).
 
     `oldest` is the oldest date the institutions still serve (12 months back): windows and bill look-backs are
     cut there, and a pull day before it is left out (the institution has nothing that old any more).
@@ -60,7 +63,8 @@ def plan_pulls(
         pulls, chunk_start = [], start
         while chunk_start <= end:
             chunk_end = min(chunk_start + timedelta(days=backfill_chunk_days - 1), end)
-            pulls.append(PlannedPull(chunk_end, max(window_days, (chunk_end - chunk_start).days + 1)))
+            overlap = window_days - 1 if pulls else 0
+            pulls.append(PlannedPull(chunk_end, max(window_days, (chunk_end - chunk_start).days + 1 + overlap)))
             chunk_start = chunk_end + timedelta(days=1)
     if oldest is None:
         return pulls

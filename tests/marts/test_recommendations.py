@@ -23,11 +23,10 @@ import pytest
 import yaml
 
 import ml_assets
-from ingestion.erp.demo import generate
 from ingestion.erp.demo.calendar_fx import is_business_day, next_business_day, ptax_sell
 from ml_assets.common.scores import ScoresTable
 from tests.dbt.dbt_harness import PROJECT_DIR, REPO, dbt_env, query, run_dbt
-from tests.marts.conftest import SCALE, SEED
+from tests.marts.conftest import demo_company
 
 CENT = Decimal("0.01")
 LAST_DAY = date(2024, 12, 31)  # the demo year's end: the ERP is known up to it, and it has a PTAX
@@ -66,7 +65,7 @@ def recommendations(demo_built) -> dict[str, list[dict]]:
 
 @pytest.mark.integration
 def test_exposure_over_the_limit_is_recomputed_from_the_generator(recommendations):
-    company = generate(SEED, SCALE)
+    company = demo_company()
     settled = defaultdict(Decimal)
     for row in company.erp["payable_settlements"].to_pylist():
         if row["deleted_at"] is None and row["settled_date"] <= LAST_DAY:
@@ -117,7 +116,7 @@ def test_exposure_over_the_limit_is_recomputed_from_the_generator(recommendation
 
 @pytest.mark.integration
 def test_declaration_timing_lists_exactly_the_arrived_undeclared_shipments(recommendations):
-    company = generate(SEED, SCALE)
+    company = demo_company()
     declared = {d["shipment_id"] for d in company.erp["import_declarations"].to_pylist() if d["deleted_at"] is None}
     live = {p["po_id"] for p in company.erp["purchase_orders"].to_pylist() if p["status"] != "CANCELLED"}
     waiting = {
@@ -339,7 +338,7 @@ def test_scored_fx_forecast_drives_payment_timing(scored):
     """USD's interval is above spot on every horizon and the cash allows (zero net flows on R$ ~17 million):
     every USD payable paid within the 20 forecast business days is `pay_early`, with (F - S), (L - S), (U - S)
     x open amount; EUR's straddles spot: `consider_hedge` where the swing (U - L) x amount reaches R$ 10,000."""
-    company = generate(SEED, SCALE)
+    company = demo_company()
     forecasts = {
         (f["currency"], date.fromisoformat(f["target_date"])): tuple(
             Decimal(f[k]) for k in ("forecast_rate", "lower_rate", "upper_rate")
@@ -380,7 +379,7 @@ def test_scored_fx_forecast_drives_payment_timing(scored):
 
 @pytest.mark.integration
 def test_scored_supplier_delay_flags_every_single_sourced_product_of_a_supplier_with_open_shipments(scored):
-    company = generate(SEED, SCALE)
+    company = demo_company()
     live = {
         p["po_id"]: p["supplier_id"]
         for p in company.erp["purchase_orders"].to_pylist()

@@ -1,5 +1,5 @@
 """The supply marts (`dim_supplier`, `dim_product`, `fct_product_margin`) against the demo company recomputed in
-Python from `generate(42, 1.0)`, the same rows the `demo_built` warehouse holds.
+Python from `demo_company()`, the same rows the `demo_built` warehouse holds.
 
 The expected values come from the generator's ERP tables and its own PTAX function (`calendar_fx.ptax_sell`),
 each metric recomputed here from its definition in models/marts/supply/_supply__models.yml, never read back
@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingestion.erp.demo import generate, reference
+from ingestion.erp.demo import reference
 from ingestion.erp.demo.calendar_fx import ptax_sell
 from ingestion.erp.demo.taxes import rate_pct
 from tests.dbt.dbt_harness import query
+from tests.marts.conftest import demo_company
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +41,7 @@ class Demo:
 
 @cache
 def demo() -> Demo:
-    company = generate(42, 1.0)
+    company = demo_company()
     return Demo({name: table.to_pylist() for name, table in company.erp.items()})
 
 

@@ -16,10 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from ingestion.erp.demo import generate
 from ingestion.erp.demo.calendar_fx import business_days, ptax_sell, siscomex_rate
 from tests.dbt.dbt_harness import query, run_dbt
-from tests.marts.conftest import SCALE, SEED
+from tests.marts.conftest import demo_company
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +58,7 @@ class Erp:
 
 @pytest.fixture(scope="module")
 def erp() -> Erp:
-    company = generate(SEED, SCALE)
+    company = demo_company()
     payables = [p for p in company.erp["payables"].to_pylist() if p["deleted_at"] is None and p["currency"] != "BRL"]
     settlements = defaultdict(list)
     for row in company.erp["payable_settlements"].to_pylist():
@@ -220,7 +219,7 @@ def test_realised_variance_of_a_two_part_payment_and_of_a_shared_contract_by_han
 
 
 def test_account_balances_equal_the_bank_truth_every_business_day(marts):
-    company = generate(SEED, SCALE)
+    company = demo_company()
     accounts = company.bank["bank_accounts"].to_pylist()
     postings = defaultdict(list)
     for t in company.bank["bank_transactions"].to_pylist():

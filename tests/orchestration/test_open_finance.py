@@ -112,6 +112,15 @@ def test_a_wide_backfill_pulls_once_per_chunk_with_a_window_covering_it():
     assert {date(2024, 1, 1) + timedelta(days=i) for i in range(366)} <= covered
 
 
+def test_each_backfill_chunk_after_the_first_re_reads_the_days_before_it():
+    pulls = plan_pulls(date(2024, 1, 1), date(2024, 3, 31), window_days=7, backfill_chunk_days=31)
+    assert [pull.window for pull in pulls] == [
+        (date(2024, 1, 1), date(2024, 1, 31)),
+        (date(2024, 1, 26), date(2024, 3, 2)),  # Feb 1..Mar 2, plus the 6 days before
+        (date(2024, 2, 26), date(2024, 3, 31)),
+    ]
+
+
 def test_pulls_never_ask_for_dates_older_than_the_institution_keeps():
     oldest = date(2024, 1, 1)
     pulls = plan_pulls(date(2023, 12, 30), date(2024, 1, 3), window_days=7, oldest=oldest)

@@ -1,4 +1,4 @@
-"""`python -m ingestion.erp.demo --scale 1 --seed 42 --out data/demo`: generate and write the demo company.
+"""`python -m ingestion.erp.demo --seed 42 --messiness realistic --out data/demo`: generate and write the demo company.
 
 Writes `<out>/erp_exports/` (CSV per entity, products as XLSX, manifest), `<out>/bank/` (Parquet bank truth
 for the Open Finance sandbox) and `<out>/ground_truth.json` (tests and evaluation only).
@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from ingestion.erp.demo.company import generate
+from ingestion.erp.demo.messiness import DEFAULT_LEVEL, LEVELS, apply
 from ingestion.erp.demo.writers import write_bank_truth, write_exports, write_ground_truth
 
 
@@ -20,6 +21,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--scale", type=float, default=1.0, help="volume multiplier (default 1)")
     parser.add_argument("--start", type=date.fromisoformat, default=date(2024, 1, 1), help="first day, ISO")
     parser.add_argument("--end", type=date.fromisoformat, default=date(2024, 12, 31), help="last day, ISO")
+    parser.add_argument(
+        "--messiness",
+        choices=LEVELS,
+        default=DEFAULT_LEVEL,
+        help=f"planted real-world mess (messiness.py; default {DEFAULT_LEVEL})",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     return parser.parse_args(argv)
 
@@ -27,7 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     began = time.perf_counter()
-    company = generate(seed=args.seed, scale=args.scale, start=args.start, end=args.end)
+    company = apply(generate(seed=args.seed, scale=args.scale, start=args.start, end=args.end), args.messiness)
     generated = time.perf_counter() - began
     write_exports(company, args.out / "erp_exports")
     write_bank_truth(company, args.out / "bank")

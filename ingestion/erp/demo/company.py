@@ -25,6 +25,7 @@ class DemoCompany:
     erp: dict[str, pa.Table]
     bank: dict[str, pa.Table]
     ground_truth: dict[str, pa.Table]
+    messiness: str = "clean"  # `messiness.apply` sets its level; the generator itself is always clean
 
     def row_counts(self) -> dict[str, int]:
         return {

@@ -98,6 +98,7 @@ def _generator(company: DemoCompany) -> dict:
         "scale": company.scale,
         "start": company.start.isoformat(),
         "end": company.end.isoformat(),
+        "messiness": company.messiness,
     }
 
 

@@ -13,6 +13,10 @@ A generator (e.g. the ERP demo company, `ingestion/erp/demo/`) builds one `BankD
 from dataclasses import dataclass, field
 from datetime import date
 
+# A transaction record may carry the id it is first served under (a messy demo's cross-pull duplicate); the
+# transactions endpoint applies and removes it (`endpoints._as_seen_by`), so no client ever sees this key.
+PROVISIONAL_ID = "_provisionalTransactionId"
+
 
 @dataclass(frozen=True)
 class Entry:

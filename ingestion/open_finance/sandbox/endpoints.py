@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ingestion.open_finance.parse import SAO_PAULO
+from ingestion.open_finance.sandbox.data import PROVISIONAL_ID
 from ingestion.open_finance.sandbox.render import ApiError, paged, single
 from ingestion.open_finance.sandbox.state import ConsentRecord, SandboxState
 
@@ -67,6 +68,18 @@ def _window(query: dict[str, str], names: tuple[str, str], today: date, earliest
 def _booked(record: dict) -> date:
     instant = datetime.fromisoformat(record["transactionDateTime"].replace("Z", "+00:00"))
     return instant.astimezone(SAO_PAULO).date()
+
+
+def _as_seen_by(record: dict, window_end: date) -> dict:
+    """A movement with a provisional id (`PROVISIONAL_ID`, from a messy demo's bank truth) shows that id to a
+    request whose window ends less than two days after its booking date (ids settle on D+2), its final id after."""
+    provisional = record.get(PROVISIONAL_ID)
+    if provisional is None:
+        return record
+    shown = {key: value for key, value in record.items() if key != PROVISIONAL_ID}
+    if (window_end - _booked(record)).days < 2:
+        shown["transactionId"] = provisional
+    return shown
 
 
 def _renamed(state: SandboxState, records: list[dict]) -> list[dict]:
@@ -132,6 +145,7 @@ def account_transactions(
         for t in state.data.account_transactions(account_id, state.today)
         if start <= _booked(t) <= end and direction in (None, t["creditDebitType"])
     ]
+    records = [_as_seen_by(t, end) for t in records]
     records.sort(key=lambda t: (t["transactionDateTime"], t["transactionId"]))
     filters = {"fromBookingDate": start.isoformat(), "toBookingDate": end.isoformat()}
     if direction:

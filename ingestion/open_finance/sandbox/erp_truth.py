@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from ingestion.open_finance.parse import SAO_PAULO
 from ingestion.open_finance.sandbox import records as r
-from ingestion.open_finance.sandbox.data import BankData, Entry, FxOperation
+from ingestion.open_finance.sandbox.data import PROVISIONAL_ID, BankData, Entry, FxOperation
 
 TABLES = (
     "bank_accounts",
@@ -192,6 +192,8 @@ def bank_data_from_truth(tables: Mapping[str, pa.Table | Iterable[dict]]) -> dic
                 t["currency"],
                 _partie(t),
             )
+            if t.get("provisional_transaction_id"):  # a messy demo's cross-pull duplicate (sandbox/data.py)
+                record[PROVISIONAL_ID] = t["provisional_transaction_id"]
             bank.transactions.append(Entry(account["account_id"], record, shown_from=t["booking_date"]))
     events = defaultdict(list)
     for event in rows["fx_operation_events"]:

@@ -106,3 +106,46 @@ def test_metadata_is_flat_numbers_per_rule_and_type(tmp_path):
     path = tmp_path / "ground_truth.json"
     path.write_text(json.dumps({"matches": TRUTH, "anomalies": []}))
     assert load_truth_matches(path) == TRUTH
+
+
+def test_review_proposals_are_counted_apart_and_only_matched_mistakes_are_silent():
+    truth = [*TRUTH, _truth("tx8", "RECEIVABLE", "AR-6", "EXACT"), _truth("tx9", "PAYABLE", "AP-2", "EXACT")]
+    mart = [
+        *MART,
+        _mart("tx8", "RECEIVABLE", "AR-6", "NAME_AND_AMOUNT", "NEEDS_REVIEW"),  # right, only proposed
+        _mart("tx9", "PAYABLE", "AP-3", "NAME_AND_AMOUNT", "NEEDS_REVIEW"),  # wrong, only proposed
+    ]
+    result = evaluate(mart, truth)
+    # the proposals neither add to the predicted links nor count as found
+    assert (result.predicted, result.true, result.correct) == (6, 9, 5)
+    assert (result.review, result.review_correct) == (2, 1)
+    assert result.by_rule["NAME_AND_AMOUNT"].predicted == 0 and result.by_rule["NAME_AND_AMOUNT"].review == 2
+    assert result.by_match_type["EXACT"].review == 1
+    # tx3/AR-9 was MATCHED by the exact rule: silently wrong; a wrong proposal is not
+    assert result.silently_wrong == [("tx3", "RECEIVABLE", "AR-9")]
+    assert not result.meets_hostile_targets
+    flagged_only = [
+        m if m["bank_transaction_id"] != "tx3" else {**m, "match_status": "NEEDS_INVESTIGATION"} for m in mart
+    ]
+    assert evaluate(flagged_only, truth).silently_wrong == []
+
+
+def test_planted_cases_score_the_links_touching_their_movements_or_documents():
+    truth = [_truth("again", "PAYABLE", "AP-7", "EXACT"), _truth("tx1", "PAYABLE", "AP-1", "FX_OPERATION")]
+    cases = [
+        {"kind": "REVERSAL", "bank_transaction_id": "first", "erp_document_type": "PAYABLE", "erp_document_id": "AP-7"},
+        {"kind": "REVERSAL", "bank_transaction_id": "back", "erp_document_type": "PAYABLE", "erp_document_id": "AP-7"},
+        {"kind": "REVERSAL", "bank_transaction_id": "again", "erp_document_type": "PAYABLE", "erp_document_id": "AP-7"},
+        {"kind": "NAME_VARIANT", "bank_transaction_id": "tx1", "erp_document_type": None, "erp_document_id": None},
+    ]
+    # the returned first attempt matched to the invoice: wrong; the second attempt only proposed
+    mart = [
+        _mart("first", "PAYABLE", "AP-7", "EXACT_AMOUNT_COUNTERPARTY"),
+        _mart("again", "PAYABLE", "AP-7", "NAME_AND_AMOUNT", "NEEDS_REVIEW"),
+        _mart("tx1", "PAYABLE", "AP-1", "FX_CONTRACT_REFERENCE"),
+    ]
+    scores = evaluate(mart, truth, cases).by_case
+    reversal = scores["REVERSAL"].as_dict()
+    assert (reversal["items"], reversal["true_links"], reversal["matched"]) == (3, 1, 0)
+    assert (reversal["proposed_for_review"], reversal["wrong_links"], reversal["precision"]) == (1, 1, 0.0)
+    assert scores["NAME_VARIANT"].as_dict()["recall"] == 1.0

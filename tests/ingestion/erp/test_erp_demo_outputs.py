@@ -49,9 +49,7 @@ def test_csv_and_xlsx_exports_round_trip_through_the_contracts(company, tmp_path
         else:
             sheet = load_workbook(path, read_only=True)[entry["entity"]]
             header, *body = list(sheet.iter_rows(values_only=True))
-            rows = [
-                {k: ("" if v is None else v) for k, v in zip(header, values, strict=True)} for values in body
-            ]
+            rows = [{k: ("" if v is None else v) for k, v in zip(header, values, strict=True)} for values in body]
         valid, quarantine = validate(entry["entity"], rows)
         assert quarantine == [] and len(rows) == entry["rows"]
         assert valid.equals(company.erp[entry["entity"]]), entry["entity"]
@@ -65,7 +63,13 @@ def test_bank_truth_and_ground_truth_files(company, tmp_path):
         assert table.schema.equals(schema) and table.equals(company.bank[name])
     body = json.loads(write_ground_truth(company, tmp_path / "gt.json").read_text())
     assert len(body["matches"]) == company.ground_truth["matches"].num_rows
-    assert body["generator"] == {"seed": 42, "scale": 1.0, "start": "2024-01-01", "end": "2024-12-31"}
+    assert body["generator"] == {
+        "seed": 42,
+        "scale": 1.0,
+        "start": "2024-01-01",
+        "end": "2024-12-31",
+        "messiness": "clean",
+    }
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(company, tmp_path):
@@ -74,7 +78,17 @@ def test_same_seed_same_bytes_other_seed_other_bytes(company, tmp_path):
     assert _write_all(generate(seed=42), tmp_path / "b") == first
     # another process with another hash seed (set and dict order must not leak into the output)
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    command = [sys.executable, "-m", "ingestion.erp.demo", "--seed", "42", "--out", str(tmp_path / "c")]
+    command = [
+        sys.executable,
+        "-m",
+        "ingestion.erp.demo",
+        "--seed",
+        "42",
+        "--messiness",
+        "clean",
+        "--out",
+        str(tmp_path / "c"),
+    ]
     subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
     assert _hashes(tmp_path / "c") == first
     other = _write_all(generate(seed=7), tmp_path / "d")

@@ -80,8 +80,55 @@ parsed as (
             match(text, '^GARE ICMS'), 'ICMS',
             match(text, '^AFRMM'), 'AFRMM',
             cast(null as Nullable(String))
-        ) as tax_component
+        ) as tax_component,
+        -- a transfer's text names its counterparty after the kind of transfer ("TED ENVIADA ACME LTDA"); a
+        -- returned one says so first ("DEVOLUCAO TED ACME LTDA", "ESTORNO PIX ACME LTDA")
+        match(text, '^(DEVOLUCAO|ESTORNO)') as is_return,
+        trimBoth(replaceRegexpOne(
+            text, '^((DEVOLUCAO|ESTORNO) )?(TED ENVIADA|TED RECEBIDA|TED|PIX ENVIADO|PIX RECEBIDO|PIX) ?', ''
+        )) as counterparty_text,
+        -- one debit paying several suppliers' invoices: "PAGTO FORNECEDORES LOTE 0001 3 TITULOS"
+        if(
+            match(text, '^PAGTO FORNECEDORES LOTE'),
+            toUInt32OrNull(extract(text, '([0-9]+) TITULOS')),
+            cast(null as Nullable(UInt32))
+        ) as batch_item_count
     from posted
+
+),
+
+returns as (
+
+    -- a returned transfer (DEVOLUCAO, ESTORNO) and the transfer it returns: the opposite direction, same account,
+    -- amount and counterparty, on or before it within the window, the closest first. Both settle nothing.
+    select
+        returned.bank_movement_key as return_key,
+        original.bank_movement_key as original_key
+    from parsed as returned
+    inner join parsed as original
+        on
+            returned.account_id = original.account_id
+            and returned.amount_brl = original.amount_brl
+            and returned.credit_debit_type != original.credit_debit_type
+            and coalesce(returned.counterparty_tax_id, '') = coalesce(original.counterparty_tax_id, '')
+    where
+        returned.is_return
+        and not original.is_return
+        and original.booking_date between returned.booking_date - {{ var('reconciliation_date_window_days') }}
+        and returned.booking_date
+        and (original.transaction_datetime, original.bank_movement_key)
+        < (returned.transaction_datetime, returned.bank_movement_key)
+    order by original.booking_date desc, original.transaction_datetime desc, original.bank_movement_key
+    limit 1 by returned.bank_movement_key
+
+),
+
+returned_pairs as (
+
+    select return_key as returned_key, original_key as paired_key from returns
+    union all
+    select original_key as returned_key, return_key as paired_key from returns
+    limit 1 by returned_key
 
 ),
 
@@ -113,9 +160,16 @@ classified as (
             tax_component is not null, 'CUSTOMS_TAX',
             transaction_type in ('PACOTE_TARIFA_SERVICOS', 'TARIFA_SERVICOS_AVULSOS'), 'BANK_FEE',
             match(text, '^PAGTO FATURA'), 'CARD_BILL',
-            counterparty_tax_id is not null, 'TRANSFER',
+            returned_pairs.paired_key != '', 'RETURNED',
+            batch_item_count is not null, 'BATCH_PAYMENT',
+            -- a transfer whose counterparty CNPJ the bank left out is still a transfer (matched by name)
+            counterparty_tax_id is not null or transaction_type in ('TED', 'PIX', 'BOLETO', 'DOC', 'TEF'),
+            'TRANSFER',
             'OTHER'
         ) as LowCardinality(String)) as bank_category,
+        nullIf(returned_pairs.paired_key, '') as returned_pair_key,
+        counterparty_text,
+        batch_item_count,
         cast(multiIf(
             fx_contract_number is not null and match(text, 'IOF E TARIFA'), 'PRINCIPAL_IOF_FEE',
             fx_contract_number is not null and match(text, '^IOF'), 'IOF',
@@ -127,6 +181,7 @@ classified as (
             counterparty_tax_id is not null and counterparty_tax_id in (select tax_id from known_tax_ids) as Bool
         ) as is_counterparty_known
     from parsed
+    left join returned_pairs on parsed.bank_movement_key = returned_pairs.returned_key
 
 )
 

@@ -70,7 +70,8 @@ settled_payables as (
         payable_settlements.currency as erp_currency,
         payable_settlements.amount as erp_amount,
         payable_settlements.brl_amount as erp_amount_brl,
-        true as expects_bank_movement
+        true as expects_bank_movement,
+        payables.status = 'CANCELLED' as is_cancelled
     from payable_settlements
     inner join payables on payable_settlements.payable_id = payables.payable_id
     inner join suppliers on payables.supplier_id = suppliers.supplier_id
@@ -99,7 +100,8 @@ paid_receivables as (
         'BRL' as erp_currency,
         assumeNotNull(receivables.paid_amount_brl) as erp_amount,
         assumeNotNull(receivables.paid_amount_brl) as erp_amount_brl,
-        true as expects_bank_movement
+        true as expects_bank_movement,
+        receivables.status = 'CANCELLED' as is_cancelled
     from receivables
     inner join customers on receivables.customer_id = customers.customer_id
     where not receivables.is_deleted and receivables.paid_date is not null and receivables.paid_amount_brl > 0
@@ -162,7 +164,8 @@ declared_taxes as (
         component_amount_brl as erp_amount,
         component_amount_brl as erp_amount_brl,
         -- a component the ERP recorded as zero expects no debit, but still matches one that names it
-        component_amount_brl > 0 as expects_bank_movement
+        component_amount_brl > 0 as expects_bank_movement,
+        false as is_cancelled
     from declaration_components
 
 ),
@@ -196,7 +199,9 @@ final as (
         cast(erp_currency as LowCardinality(String)) as erp_currency,
         cast(erp_amount as Decimal(18, 4)) as erp_amount,
         cast(erp_amount_brl as Decimal(18, 4)) as erp_amount_brl,
-        cast(expects_bank_movement as Bool) as expects_bank_movement
+        cast(expects_bank_movement as Bool) as expects_bank_movement,
+        -- the ERP cancelled a document money already moved for: matched, but a person must look (a refund?)
+        cast(is_cancelled as Bool) as is_cancelled
     from unioned
 
 )

@@ -87,7 +87,13 @@ matched as (
     select
         concat(links.bank_movement_key, '|', links.erp_document_key) as reconciliation_id,
         'MATCH' as row_type,
-        if(links.needs_investigation, 'NEEDS_INVESTIGATION', 'MATCHED') as match_status,
+        -- an anomaly to investigate (a duplicate, a tax the ERP got wrong, a document cancelled after it was
+        -- paid) first; else a pair below the confidence threshold is only proposed, for a person to confirm
+        multiIf(
+            links.needs_investigation or erp_documents.is_cancelled, 'NEEDS_INVESTIGATION',
+            links.confidence < {{ var('reconciliation_review_threshold') }}, 'NEEDS_REVIEW',
+            'MATCHED'
+        ) as match_status,
         toNullable(links.match_rule) as match_rule,
         toNullable(links.rule_priority) as rule_priority,
         toNullable(links.confidence) as confidence,
@@ -115,7 +121,11 @@ matched as (
         toNullable(erp_documents.erp_amount_brl) as erp_amount_brl,
         toNullable(links.date_difference_days) as date_difference_days,
         links.amount_difference_brl as amount_difference_brl,
-        links.reason as reason
+        if(
+            erp_documents.is_cancelled,
+            concat('the ERP cancelled this document after it was paid (refund due?); ', links.reason),
+            links.reason
+        ) as reason
     from links
     inner join bank_movements on links.bank_movement_key = bank_movements.bank_movement_key
     inner join erp_documents on links.erp_document_key = erp_documents.erp_document_key
@@ -159,6 +169,12 @@ unmatched_bank as (
             movement.bank_category = 'BANK_FEE', 'bank fee: no ERP document, book it as a bank expense',
             movement.bank_category = 'CARD_BILL',
             'card bill payment: reconciled with the card statement, not an ERP document',
+            movement.bank_category = 'RETURNED',
+            concat('returned transfer: it and ', assumeNotNull(movement.returned_pair_key), ' cancel out'),
+            movement.bank_category = 'BATCH_PAYMENT',
+            'batch payment: no set of ERP settlements of its day has the count and total it names',
+            movement.bank_category = 'TRANSFER' and movement.counterparty_tax_id is null,
+            'transfer without counterparty CNPJ: no ERP document with this amount and a matching name',
             movement.bank_category = 'FX_CONTRACT',
             concat('FX contract ', assumeNotNull(movement.fx_contract_number), ' is in no ERP settlement'),
             movement.bank_category = 'CUSTOMS_TAX', 'customs debit whose reference is in no ERP import declaration',
