@@ -8,6 +8,7 @@ unpartitioned run of dbt (seeds, staging, intermediate, marts) and what follows 
 import dagster as dg
 
 from orchestration.defs.ml import SPECS as ML_MODELS
+from orchestration.run_resources import k8s_run_tags
 
 # (job name, asset group) of each partitioned source, in the order the demo runs them.
 SOURCE_JOBS = [("ingest_bcb", "bcb"), ("ingest_open_finance", "open_finance"), ("ingest_erp", "erp")]
@@ -17,6 +18,7 @@ source_jobs = [
         name,
         selection=dg.AssetSelection.groups(group),
         description=f"Every {group} lake and raw-load asset for a partition range, in one run (ranged requests).",
+        tags=k8s_run_tags("ingestion"),  # the pod's size on Kubernetes (orchestration/run_resources.py)
     )
     for name, group in SOURCE_JOBS
 ]
@@ -30,6 +32,7 @@ transform_job = dg.define_asset_job(
     selection=dg.AssetSelection.all()
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS),
     description="dbt seeds, staging, intermediate and marts (and what follows them), unpartitioned.",
+    tags=k8s_run_tags("transform"),
 )
 
 # The same without training and scoring (assets of kind `mlflow`): for short date ranges, whose history is too
@@ -41,6 +44,7 @@ transform_without_ml_job = dg.define_asset_job(
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
     - dg.AssetSelection.kind("mlflow"),
     description="dbt seeds, staging, intermediate and marts, without ML training and scoring, unpartitioned.",
+    tags=k8s_run_tags("transform"),
 )
 
 # What a normal day runs after its sources, as the automation sensors do: dbt, the scoring of every model with
@@ -53,6 +57,7 @@ transform_daily_job = dg.define_asset_job(
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
     - TRAINING,
     description="The daily transformation: dbt, ML scoring and recommendations; training stays on its weekly cron.",
+    tags=k8s_run_tags("transform"),
 )
 
 jobs = [*source_jobs, transform_job, transform_without_ml_job, transform_daily_job]
