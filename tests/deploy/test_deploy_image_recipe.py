@@ -1,11 +1,14 @@
 """deploy/Dockerfile, checked without Docker (none here): what it installs, copies and runs, and that the code
 location loads the way the image runs it (a ClickHouse server, no chDB installed)."""
 
+import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import yaml
 
@@ -135,3 +138,64 @@ def test_the_code_location_loads_on_a_server_without_chdb(tmp_path):
     assert run.returncode == 0, run.stderr[-4000:]
     assert "chdb imported: False" in run.stdout
     assert int(re.search(r"assets (\d+)", run.stdout).group(1)) > 100
+
+
+BLOCK_CHDB = """import sys
+
+
+class NotInTheImage:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("chdb", "chdb_core"):
+            raise ImportError(f"{name} is not installed in the image")
+        return None
+
+
+sys.meta_path.insert(0, NotInTheImage())
+"""
+
+
+def build_context(into):
+    """What the Dockerfile's COPY lines take from the build context, where they put it under /app."""
+    for word, args in instructions():
+        if word == "COPY" and "--from=" not in args:
+            *sources, dest = args.split()
+            for source in sources:
+                target = into / dest / Path(source).name if dest.endswith("/") else into / dest
+                origin = REPO_ROOT / source
+                if origin.is_dir():
+                    shutil.copytree(origin, target, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(origin, target)
+
+
+def test_the_manifest_step_of_the_build_parses_for_the_prod_target_without_chdb(tmp_path):
+    """Step 3 of the Dockerfile as written (its variables, its command) on a copy of the build context."""
+    app, block = tmp_path / "app", tmp_path / "block"
+    app.mkdir()
+    block.mkdir()
+    (block / "sitecustomize.py").write_text(BLOCK_CHDB)  # every process of the parse: chdb is not installed
+    build_context(app)
+    step = next(args for word, args in instructions() if word == "RUN" and "importau dbt parse" in args)
+    assignments = dict(re.findall(r"(\w+)=(\S+)", step.split("/app/.venv/bin/importau")[0]))
+    assert assignments["APP_ENV"] == "prod" and "@" not in assignments["CLICKHOUSE_URL"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLICKHOUSE_", "IMPORTAU_", "DBT_", "APP_ENV"))}
+    env.update(assignments)
+    env.update(
+        PYTHONPATH=f"{block}:{app}",
+        IMPORTAU_DATA_DIR=str(tmp_path / "build-data"),
+        DBT_LOG_PATH=str(tmp_path / "dbt-logs"),
+    )
+    run = subprocess.run(
+        [str(REPO_ROOT / ".venv" / "bin" / "importau"), "dbt", "parse"],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    manifest = app / "dbt_project" / "target" / "manifest.json"
+    nodes = json.loads(manifest.read_text())["nodes"]
+    assert sum(node["resource_type"] == "model" for node in nodes.values()) > 50
