@@ -114,7 +114,7 @@ def test_every_secret_and_configmap_named_by_values_and_manifests_exists():
     created = {s["metadata"]["name"] for s in make_secrets_module().build_secrets(env)}
     created |= {make_secrets_module().CERT_SECRET}
     created |= {doc["metadata"]["name"] for _, doc in manifests()}
-    created |= {"dagster-instance"}  # the chart's instance ConfigMap (global.dagsterInstanceConfigMap default)
+    created |= {values["global"]["dagsterInstanceConfigMap"]}  # the chart's instance ConfigMap, named in the values
     deployment = values["dagster-user-deployments"]["deployments"][0]
     named = {ref["name"] for ref in deployment["envConfigMaps"] + deployment["envSecrets"]}
     named |= {ref["name"] for ref in values["dagsterWebserver"]["envConfigMaps"]}
@@ -140,7 +140,7 @@ def run_job(tags: dict[str, str]) -> dict:
     deployment = values["dagster-user-deployments"]["deployments"][0]
     from_launcher = K8sContainerContext(
         image_pull_policy=launcher["imagePullPolicy"],
-        service_account_name="dagster",
+        service_account_name=values["global"]["serviceAccountName"],
         env_config_maps=[ref["name"] for ref in launcher["envConfigMaps"]],
         env_secrets=[ref["name"] for ref in launcher["envSecrets"]],
         env_vars=launcher["envVars"],
@@ -169,7 +169,7 @@ def run_job(tags: dict[str, str]) -> dict:
     job_config = DagsterK8sJobConfig(
         job_image=f"{deployment['image']['repository']}:0123abc",
         dagster_home="/opt/dagster/dagster_home",
-        instance_config_map="dagster-instance",
+        instance_config_map=values["global"]["dagsterInstanceConfigMap"],
         postgres_password_secret=values["global"]["postgresqlSecretName"],
     )
     job = construct_dagster_k8s_job(
