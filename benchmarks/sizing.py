@@ -200,9 +200,12 @@ def memory_fit(scenarios: list[dict]) -> dict[str, tuple[float, float, list[tupl
     points: dict[str, list[tuple[str, int, float]]] = {}
     for scenario in scenarios:
         for job in scenario["jobs"]:
-            if job["success"]:
+            # a transform that failed at the promotion gate ran its dbt models and training: its peak counts
+            ran_dbt = job["group"] == "transform" and "dbt_models" in job.get("steps_s", {})
+            if job["success"] or ran_dbt:
                 rows = warehouse_raw_rows(scenario, scenarios) if job["group"] == "transform" else job.get("rows") or 0
-                points.setdefault(job["group"], []).append((scenario["name"], rows, job["peak_rss"] / MB))
+                name = scenario["name"] + ("" if job["success"] else " (run failed later)")
+                points.setdefault(job["group"], []).append((name, rows, job["peak_rss"] / MB))
     fits = {}
     for group, seen in points.items():
         a = np.array([[1.0, r] for _, r, _ in seen])
