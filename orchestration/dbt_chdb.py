@@ -68,7 +68,9 @@ def profile_env(clickhouse_url: str | None, data_dir: str) -> dict[str, str]:
         "CLICKHOUSE_PORT": str(target.port),
         "CLICKHOUSE_USER": target.username,
         "CLICKHOUSE_PASSWORD": target.password,
-        "CLICKHOUSE_SECURE": "true" if target.secure else "false",
+        # Capitalised: profiles.yml reads it through dbt's `as_bool`, which takes Python literals only ('true' fails
+        # to render, and with it every dbt command on the prod target).
+        "CLICKHOUSE_SECURE": "True" if target.secure else "False",
     }
 
 

@@ -7,6 +7,7 @@ import dagster as dg
 
 from orchestration.constants import BUSINESS_TIMEZONE
 from orchestration.partitions import month_key
+from orchestration.run_resources import k8s_run_tags
 
 BCB_LAKE = dg.AssetSelection.groups("bcb") & dg.AssetSelection.key_prefixes("lake")
 BCB_SGS_LAKE = dg.AssetSelection.assets(dg.AssetKey(["lake", "bcb__sgs_observations"]))
@@ -66,21 +67,21 @@ def bcb_monthly_series_schedule(context: dg.ScheduleEvaluationContext):
 ingestion_automation = dg.AutomationConditionSensorDefinition(
     "ingestion_automation",
     target=INGESTION_DOWNSTREAM,
-    run_tags={"importau/family": "ingestion"},
+    run_tags={"importau/family": "ingestion", **k8s_run_tags("ingestion")},
     default_status=default_sensor_status(),
 )
 
 dbt_automation = dg.AutomationConditionSensorDefinition(
     "dbt_automation",
     target=DBT | DBT_ML_FEATURES,
-    run_tags={"importau/family": "dbt"},
+    run_tags={"importau/family": "dbt", **k8s_run_tags("transform")},  # pod size on Kubernetes
     default_status=default_sensor_status(),
 )
 
 ml_automation = dg.AutomationConditionSensorDefinition(
     "ml_automation",
     target=ML,
-    run_tags={"importau/family": "ml"},
+    run_tags={"importau/family": "ml", **k8s_run_tags("ml")},
     default_status=default_sensor_status(),
 )
 

@@ -9,6 +9,7 @@ import dagster as dg
 
 from orchestration.defs.checks import FRESHNESS_CHECKS
 from orchestration.defs.ml import SPECS as ML_MODELS
+from orchestration.run_resources import k8s_run_tags
 
 # (job name, asset group) of each partitioned source, in the order the demo runs them.
 SOURCE_JOBS = [("ingest_bcb", "bcb"), ("ingest_open_finance", "open_finance"), ("ingest_erp", "erp")]
@@ -19,6 +20,7 @@ source_jobs = [
         # The wall-clock freshness checks are the freshness sensor's (defs/checks.py), not a backfill's.
         selection=dg.AssetSelection.groups(group) - FRESHNESS_CHECKS,
         description=f"Every {group} lake and raw-load asset for a partition range, in one run (ranged requests).",
+        tags=k8s_run_tags("ingestion"),  # the pod's size on Kubernetes (orchestration/run_resources.py)
     )
     for name, group in SOURCE_JOBS
 ]
@@ -32,6 +34,7 @@ transform_job = dg.define_asset_job(
     selection=dg.AssetSelection.all()
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS),
     description="dbt seeds, staging, intermediate and marts (and what follows them), unpartitioned.",
+    tags=k8s_run_tags("transform"),
 )
 
 # The same without training and scoring (assets of kind `mlflow`): for short date ranges, whose history is too
@@ -43,6 +46,7 @@ transform_without_ml_job = dg.define_asset_job(
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
     - dg.AssetSelection.kind("mlflow"),
     description="dbt seeds, staging, intermediate and marts, without ML training and scoring, unpartitioned.",
+    tags=k8s_run_tags("transform"),
 )
 
 # What a normal day runs after its sources, as the automation sensors do: dbt, the scoring of every model with
@@ -55,6 +59,7 @@ transform_daily_job = dg.define_asset_job(
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
     - TRAINING,
     description="The daily transformation: dbt, ML scoring and recommendations; training stays on its weekly cron.",
+    tags=k8s_run_tags("transform"),
 )
 
 jobs = [*source_jobs, transform_job, transform_without_ml_job, transform_daily_job]

@@ -24,9 +24,9 @@ def test_profile_env_for_a_server_url(tmp_path):
         "CLICKHOUSE_PORT": "9443",
         "CLICKHOUSE_USER": "dbt",
         "CLICKHOUSE_PASSWORD": "s@cret",
-        "CLICKHOUSE_SECURE": "true",
+        "CLICKHOUSE_SECURE": "True",
     }
-    assert profile_env("http://ch:8123/", str(tmp_path))["CLICKHOUSE_SECURE"] == "false"
+    assert profile_env("http://ch:8123/", str(tmp_path))["CLICKHOUSE_SECURE"] == "False"
 
 
 def test_the_bridge_imports_neither_dagster_nor_a_chdb_engine():
