@@ -1,6 +1,6 @@
 """`generate()`: the whole demo company, ERP tables in the contract schemas, bank truth and ground truth."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
@@ -15,7 +15,9 @@ from ingestion.erp.demo.ground_truth import GROUND_TRUTH_TABLES
 @dataclass(frozen=True)
 class DemoCompany:
     """One generated company: `erp` (13 entities), `bank` (Open Finance truth), `ground_truth`
-    (tests and evaluation only)."""
+    (tests and evaluation only), and `declarations`: the import declarations as the Receita registered them
+    (`{"declaration", "items", "taxes"}` each, the true figures), which the broker delivers as DI XML / DUIMP
+    JSON files (`writers.write_customs_declarations`)."""
 
     seed: int
     scale: float
@@ -25,12 +27,11 @@ class DemoCompany:
     erp: dict[str, pa.Table]
     bank: dict[str, pa.Table]
     ground_truth: dict[str, pa.Table]
+    declarations: list[dict] = field(default_factory=list)
 
     def row_counts(self) -> dict[str, int]:
         return {
-            name: table.num_rows
-            for group in (self.erp, self.bank, self.ground_truth)
-            for name, table in group.items()
+            name: table.num_rows for group in (self.erp, self.bank, self.ground_truth) for name, table in group.items()
         }
 
 
@@ -61,9 +62,7 @@ def generate(
     bank_misc.package_fees(ctx)
     bank_misc.card_spend(ctx)
     bank_misc.stray_payment(ctx)
-    ctx.rows("bank_transactions").sort(
-        key=lambda r: (r["account_id"], r["transaction_datetime"], r["transaction_id"])
-    )
+    ctx.rows("bank_transactions").sort(key=lambda r: (r["account_id"], r["transaction_datetime"], r["transaction_id"]))
     return DemoCompany(
         seed=seed,
         scale=scale,
@@ -73,7 +72,7 @@ def generate(
         erp={name: pa.Table.from_pylist(ctx.rows(name), schema=schema(name)) for name in ENTITY_NAMES},
         bank={name: pa.Table.from_pylist(ctx.rows(name), schema=s) for name, s in BANK_TABLES.items()},
         ground_truth={
-            name: pa.Table.from_pylist(ctx.truth_rows(name), schema=s)
-            for name, s in GROUND_TRUTH_TABLES.items()
+            name: pa.Table.from_pylist(ctx.truth_rows(name), schema=s) for name, s in GROUND_TRUTH_TABLES.items()
         },
+        declarations=ctx.catalog.get("official_declarations", []),
     )
