@@ -11,7 +11,12 @@ from orchestration.defs.checks import FRESHNESS_CHECKS
 from orchestration.defs.ml import SPECS as ML_MODELS
 
 # (job name, asset group) of each partitioned source, in the order the demo runs them.
-SOURCE_JOBS = [("ingest_bcb", "bcb"), ("ingest_open_finance", "open_finance"), ("ingest_erp", "erp")]
+SOURCE_JOBS = [
+    ("ingest_bcb", "bcb"),
+    ("ingest_open_finance", "open_finance"),
+    ("ingest_erp", "erp"),
+    ("ingest_customs", "customs_files"),
+]
 
 source_jobs = [
     dg.define_asset_job(
