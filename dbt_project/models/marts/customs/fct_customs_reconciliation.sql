@@ -51,13 +51,14 @@ bank as (
 
 declarations as (
 
+    -- an outer join fills the missing side with default values ('' and 0), not NULL: the flags say which side exists
     select
-        coalesce(erp.declaration_id, official.declaration_id) as declaration_id,
-        coalesce(official.declaration_type, erp.declaration_type) as declaration_type,
-        coalesce(official.registration_date, erp.registration_date) as registration_date,
-        erp.bill_of_lading as bill_of_lading,
         erp.declaration_id != '' as in_erp,
         official.declaration_id != '' as has_official,
+        if(in_erp, erp.declaration_id, official.declaration_id) as declaration_id,
+        if(has_official, official.declaration_type, erp.declaration_type) as declaration_type,
+        if(has_official, official.registration_date, erp.registration_date) as registration_date,
+        erp.bill_of_lading as bill_of_lading,
         official.declaration_version as official_version,
         official.declaration_file as official_file,
         -- (tax, ERP amount, declared amount); NULL where that side does not hold the tax
