@@ -87,7 +87,9 @@ def match(
     )
 
 
-def anomaly(ctx: Context, kind: str, tx: str | None, op: str | None, doc: str | None, description: str) -> None:
+def anomaly(
+    ctx: Context, kind: str, tx: str | None, op: str | None, doc: str | None, description: str
+) -> None:
     rows = ctx.truth_rows("anomalies")
     rows.append(
         {

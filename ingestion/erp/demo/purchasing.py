@@ -112,7 +112,9 @@ def build_purchase_orders(ctx: Context) -> None:
         etd = next_business_day(confirm + timedelta(days=rng.randint(*lead)))
         eta = etd + timedelta(days=_transit_days(rng, mode, supplier["country"]))
         roll = rng.random()
-        delay = rng.randint(3, 21) if roll < 0.25 else (-rng.randint(1, 3) if roll < 0.33 else rng.randint(0, 1))
+        delay = (
+            rng.randint(3, 21) if roll < 0.25 else (-rng.randint(1, 3) if roll < 0.33 else rng.randint(0, 1))
+        )
         po = {
             "po_id": po_id,
             "supplier": supplier,

@@ -43,7 +43,10 @@ def _plan(ctx: Context, rng) -> list[Receipt]:
         plan.append(Receipt(r["due_date"], customer, [(r, first)], "PARTIAL"))
         second = next_business_day(r["due_date"] + timedelta(days=rng.randint(10, 25)))
         plan.append(Receipt(second, customer, [(r, r["amount_brl"] - first)], "PARTIAL"))
-    plan += [Receipt(r["due_date"], customers[r["customer_id"]], [(r, r["amount_brl"])], "FEE_DEDUCTED") for r in fee]
+    plan += [
+        Receipt(r["due_date"], customers[r["customer_id"]], [(r, r["amount_brl"])], "FEE_DEDUCTED")
+        for r in fee
+    ]
     by_customer: dict[str, list[dict]] = {}
     for r in sorted(special, key=lambda r: (r["due_date"], r["receivable_id"])):
         if id(r) not in taken:
@@ -87,7 +90,9 @@ def build_receipts(ctx: Context) -> None:
             continue
         acct = account(ctx, "001" if rng.random() < 0.7 else "341")
         total = sum((amount for _, amount in receipt.parts), Decimal(0))
-        boleto = receipt.match_type == "FEE_DEDUCTED" or (receipt.match_type != "ONE_TO_MANY" and rng.random() < 0.6)
+        boleto = receipt.match_type == "FEE_DEDUCTED" or (
+            receipt.match_type != "ONE_TO_MANY" and rng.random() < 0.6
+        )
         credited = total - BOLETO_FEES[acct["compe_code"]] if receipt.match_type == "FEE_DEDUCTED" else total
         name = (
             f"LIQUIDACAO BOLETO {rng.randint(10**9, 10**10 - 1)}"
