@@ -227,3 +227,15 @@ def test_render_refuses_an_amount_the_xml_cannot_hold():
 def test_a_non_declaration_root_is_a_format_error():
     with pytest.raises(DeclarationFormatError):
         di_xml.parse(b"<a/>", "x.xml")
+
+
+def test_a_duimp_payment_of_an_unknown_tax_is_quarantined_alone(tmp_path, files):
+    name, data = next((n, d) for n, d in files.items() if n.startswith("DUIMP"))
+    document = json.loads(data, parse_float=Decimal)
+    document["tributos"]["pagamentos"][0].update(tributo="XYZ", codigoReceita="0086")
+    text = json.dumps(document, default=str)  # amounts as strings: accepted, read as Decimal
+    result, _ = _drop(tmp_path, name, text.encode("utf-8"))
+    assert result.status == filedrop.FileStatus.PARTIAL
+    [record] = result.quarantine
+    assert record.entity == "taxes_paid" and "unknown value 'XYZ' in tax" in record.reason
+    assert result.landed + 1 == result.records
