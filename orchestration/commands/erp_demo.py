@@ -1,4 +1,5 @@
-"""The demo company as a local stand-in: generated into $IMPORTAU_DATA_DIR/demo and dropped into the ERP inbox.
+"""The demo company as a local stand-in: generated into $IMPORTAU_DATA_DIR/demo and dropped into the ERP inbox (its
+exports) and the customs inbox (its declarations as the broker's DI XML / DUIMP JSON files).
 
 The company is generated at a messiness level (`ingestion/erp/demo/messiness.py`; default `realistic`, or
 `IMPORTAU_DEMO_SEED` / `IMPORTAU_DEMO_MESSINESS`, which `importau demo --seed --messiness` sets). The generator is
@@ -27,7 +28,12 @@ from ingestion.common.clock import SAO_PAULO
 from ingestion.erp.demo.company import DemoCompany, generate
 from ingestion.erp.demo.messiness import DEFAULT_LEVEL
 from ingestion.erp.demo.messiness import apply as apply_messiness
-from ingestion.erp.demo.writers import write_bank_truth, write_exports, write_ground_truth
+from ingestion.erp.demo.writers import (
+    write_bank_truth,
+    write_customs_declarations,
+    write_exports,
+    write_ground_truth,
+)
 
 DEMO_SEED = 42
 DEMO_SCALE = 1.0
@@ -40,7 +46,19 @@ def generate_demo_company(
     write_exports(company, out / "erp_exports")
     write_bank_truth(company, out / "bank")
     write_ground_truth(company, out / "ground_truth.json")
+    write_customs_declarations(company, out / "customs_declarations")
     return out
+
+
+def drop_declarations(declarations: Path, inbox: Path) -> list[Path]:
+    """Copy the broker's declaration files into the customs inbox (same names: DI_<number>.xml, DUIMP_<...>.json)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    dropped = []
+    for source in sorted(declarations.iterdir()):
+        if source.suffix in {".xml", ".json"}:
+            shutil.copyfile(source, inbox / source.name)
+            dropped.append(inbox / source.name)
+    return dropped
 
 
 def drop_exports(exports: Path, inbox: Path) -> list[Path]:
@@ -113,4 +131,10 @@ def erp_demo_env() -> Iterator[dict[str, str]]:
         print(load_into_postgres(os.environ["ERP_POSTGRES_DSN"]))
     inbox = Path(os.environ.get("ERP_INBOX_DIR") or data_dir / "erp" / "inbox")
     drop_exports(demo / "erp_exports", inbox)
-    yield {"ERP_INBOX_DIR": str(inbox), "DEMO_BANK_TRUTH_DIR": str(demo / "bank")}
+    customs_inbox = Path(os.environ.get("CUSTOMS_INBOX_DIR") or data_dir / "customs" / "inbox")
+    drop_declarations(demo / "customs_declarations", customs_inbox)
+    yield {
+        "ERP_INBOX_DIR": str(inbox),
+        "CUSTOMS_INBOX_DIR": str(customs_inbox),
+        "DEMO_BANK_TRUTH_DIR": str(demo / "bank"),
+    }

@@ -12,7 +12,12 @@ from orchestration.defs.ml import SPECS as ML_MODELS
 from orchestration.run_resources import k8s_run_tags
 
 # (job name, asset group) of each partitioned source, in the order the demo runs them.
-SOURCE_JOBS = [("ingest_bcb", "bcb"), ("ingest_open_finance", "open_finance"), ("ingest_erp", "erp")]
+SOURCE_JOBS = [
+    ("ingest_bcb", "bcb"),
+    ("ingest_open_finance", "open_finance"),
+    ("ingest_erp", "erp"),
+    ("ingest_customs", "customs_files"),
+]
 
 source_jobs = [
     dg.define_asset_job(

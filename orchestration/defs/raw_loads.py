@@ -56,8 +56,10 @@ def raw_load_assets(
     tables: Sequence[RawTable],
     partitions_def: dg.PartitionsDefinition,
     automation_condition: dg.AutomationCondition | None = None,
+    group_name: str | None = None,
 ) -> dg.AssetsDefinition:
-    """`<source>_raw_load`: the raw tables of one source as one subsettable multi-asset with its checks."""
+    """`<source>_raw_load`: the raw tables of one source as one subsettable multi-asset with its checks, in the
+    group `group_name` (default: the source's name; a source named like a domain group takes another)."""
     by_key = {raw_key(source, table.entity): table for table in tables}
     RAW_TABLES.update({key.path[-1]: table for key, table in by_key.items()})
     specs = [
@@ -67,7 +69,7 @@ def raw_load_assets(
                 dg.AssetKey(["lake", f"{lake_source}__{table.entity}"])
                 for lake_source in (source, *table.more_lake_sources)
             ],
-            group_name=source,
+            group_name=group_name or source,
             kinds={"clickhouse"},
             owners=[OWNER],
             automation_condition=automation_condition or raw_load_condition(),

@@ -11,6 +11,7 @@ from orchestration.defs.dbt import dbt_project
 from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.alerts import AlertWebhookResource
 from orchestration.resources.bcb import BcbApiResource
+from orchestration.resources.customs import CustomsResource
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.mlflow import MLflowResource
@@ -58,6 +59,7 @@ resources = {
         backfill_chunk_days=dg.EnvVar.int("OPEN_FINANCE_BACKFILL_CHUNK_DAYS"),
         today=dg.EnvVar("OPEN_FINANCE_TODAY"),
     ),
+    "customs": CustomsResource(inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
     "erp": ErpResource(
         inbox_dir=dg.EnvVar("ERP_INBOX_DIR"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),

@@ -246,6 +246,13 @@ def _empty_erp_tables(client) -> None:
     create_erp_raw_tables(client)
 
 
+def _empty_customs_tables(client) -> None:
+    """The raw customs declaration tables, empty, so the staging/customs views build."""
+    from tests.dbt.customs_raw_fixtures import create_customs_raw_tables
+
+    create_customs_raw_tables(client)
+
+
 def load(path: str) -> dict[str, int]:
     import clickhouse_connect
 
@@ -268,6 +275,7 @@ def load(path: str) -> dict[str, int]:
             counts[table] = client.command(f"SELECT count() FROM raw.{table}")
         _empty_open_finance_tables(client)
         _empty_erp_tables(client)
+        _empty_customs_tables(client)
         return counts
     finally:
         client.close()

@@ -11,6 +11,8 @@ Where each source comes from, and why this is not the full `importau demo` (whic
   (`data/bcb_replay/closing/extra/CNY.csv`, derived the same way as the generator's CNY).
 - ERP: the demo company's 13 entities, each row through `ingestion.erp.contracts.validate`, inserted as one raw
   load (as `tests/dbt/erp_raw_fixtures.py` does), so staging sees exactly what the generator made.
+- Customs: the demo company's declarations as the broker's DI XML / DUIMP JSON files, read back through the
+  parsers and the customs contract (`tests/dbt/customs_raw_fixtures.py`), one raw load.
 - Open Finance: the REAL pull. The bank truth is served by the mTLS sandbox institutions (one per bank, as in
   the demo) and the `ingest_open_finance` job runs in-process over the whole range (monthly chunks), writing the
   lake under `<data_dir>/lake` and the raw tables, exactly as production would.
@@ -105,6 +107,7 @@ def load(data_dir: Path, seed: int, scale: float, messiness: str = "realistic") 
     from ingestion.erp.demo.messiness import apply
     from ingestion.erp.demo.writers import write_bank_truth, write_ground_truth
     from tests.dbt import raw_fixtures
+    from tests.dbt.customs_raw_fixtures import load_declarations
 
     timings, started = {}, time.monotonic()
     company = apply(generate(seed=seed, scale=scale), messiness)
@@ -121,6 +124,7 @@ def load(data_dir: Path, seed: int, scale: float, messiness: str = "realistic") 
         client.insert("raw.bcb__closing_rates", cny, column_names=CLOSING_COLUMNS)
         counts["bcb__closing_rates_cny"] = len(cny)
         counts.update(load_erp(client, company))
+        counts.update(load_declarations(client, company, LOADED_AT))
     finally:
         client.close()
     timings["bcb_erp_s"] = round(time.monotonic() - started, 1)

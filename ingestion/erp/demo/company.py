@@ -1,6 +1,6 @@
 """`generate()`: the whole demo company, ERP tables in the contract schemas, bank truth and ground truth."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import pyarrow as pa
@@ -15,7 +15,9 @@ from ingestion.erp.demo.ground_truth import GROUND_TRUTH_TABLES
 @dataclass(frozen=True)
 class DemoCompany:
     """One generated company: `erp` (13 entities), `bank` (Open Finance truth), `ground_truth`
-    (tests and evaluation only)."""
+    (tests and evaluation only), and `declarations`: the import declarations as the Receita registered them
+    (`{"declaration", "items", "taxes"}` each, the true figures), which the broker delivers as DI XML / DUIMP
+    JSON files (`writers.write_customs_declarations`)."""
 
     seed: int
     scale: float
@@ -26,6 +28,7 @@ class DemoCompany:
     bank: dict[str, pa.Table]
     ground_truth: dict[str, pa.Table]
     messiness: str = "clean"  # `messiness.apply` sets its level; the generator itself is always clean
+    declarations: list[dict] = field(default_factory=list)
 
     def row_counts(self) -> dict[str, int]:
         return {
@@ -77,4 +80,5 @@ def generate(
             name: pa.Table.from_pylist(ctx.truth_rows(name), schema=s)
             for name, s in GROUND_TRUTH_TABLES.items()
         },
+        declarations=ctx.catalog.get("official_declarations", []),
     )

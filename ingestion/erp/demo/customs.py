@@ -175,7 +175,61 @@ def _declare(ctx: Context, rng, po: dict, error: str | None) -> None:
         )
     if error:
         _record_error(ctx, declaration_id, error, header, truth, rate)
+    _official(ctx, po, header, truth, rate)
     _receive(ctx, rng, po, truth, cleared)
+
+
+def _official(ctx: Context, po: dict, header: dict, truth, rate: Decimal) -> None:
+    """The declaration as the Receita registered it (the TRUE figures: the ERP's planted mistakes stay in the ERP's
+    copy), for the broker's DI XML / DUIMP JSON exports (`writers.write_customs_declarations`). No random draw, so
+    the rest of the company is unchanged."""
+    key = {"declaration_id": header["declaration_id"], "version": 1}
+    registration = header["registration_date"]
+    products = ctx.catalog["product"]
+    items = [
+        {
+            **key,
+            "item_number": number,
+            "ncm": products[line["sku"]].ncm,
+            "customs_value_brl": item.customs_value_brl,
+            "ii_rate_pct": item.ii_rate_pct,
+            "ipi_rate_pct": item.ipi_rate_pct,
+            "pis_rate_pct": item.pis_rate_pct,
+            "cofins_rate_pct": item.cofins_rate_pct,
+            "ii_brl": item.ii_brl,
+            "ipi_brl": item.ipi_brl,
+            "pis_brl": item.pis_brl,
+            "cofins_brl": item.cofins_brl,
+        }
+        for number, (line, item) in enumerate(zip(po["lines"], truth.items, strict=True), start=1)
+    ]
+    paid = {
+        "II": truth.total("ii_brl"),
+        "IPI": truth.total("ipi_brl"),
+        "PIS": truth.total("pis_brl"),
+        "COFINS": truth.total("cofins_brl"),
+        "SISCOMEX_FEE": truth.siscomex_brl,
+    }
+    declaration = {
+        **key,
+        "declaration_type": header["declaration_type"],
+        "source_format": "DUIMP_JSON" if header["declaration_type"] == "DUIMP" else "DI_XML",
+        "importer_cnpj": ctx.catalog["company"]["cnpj"][header["destination_state"]],
+        "registration_date": registration,
+        "customs_unit": header["customs_unit"],
+        "currency": header["currency"],
+        "exchange_rate": rate,
+        "freight_brl": money(header["freight_amount"] * rate),
+        "insurance_brl": money(header["insurance_amount"] * rate),
+    }
+    taxes = [
+        {**key, "tax": tax, "amount_brl": amount, "payment_date": registration}
+        for tax, amount in paid.items()
+        if amount > 0
+    ]
+    ctx.catalog.setdefault("official_declarations", []).append(
+        {"declaration": declaration, "items": items, "taxes": taxes}
+    )
 
 
 def _record_error(ctx: Context, declaration_id: str, kind: str, header: dict, truth, rate: Decimal) -> None:

@@ -124,6 +124,33 @@ def write_exports(company: DemoCompany, folder: str | Path) -> list[Path]:
     return [folder / f["file"] for f in files] + [folder / "manifest.json"]
 
 
+def customs_declaration_files(company: DemoCompany) -> dict[str, bytes]:
+    """The broker's files of every declaration: `DI_<number>.xml` (Siscomex DI XML) or `DUIMP_<number>.json`
+    (Portal Único DUIMP JSON), with the registered (true) figures; see ingestion/customs/."""
+    from ingestion.customs import di_xml, duimp_json
+
+    files = {}
+    for official in company.declarations:
+        header = official["declaration"]
+        number = re.sub(r"[^0-9A-Z]", "", header["declaration_id"])
+        if header["declaration_type"] == "DUIMP":
+            files[f"DUIMP_{number}.json"] = duimp_json.render(header, official["items"], official["taxes"])
+        else:
+            files[f"DI_{number}.xml"] = di_xml.render(header, official["items"], official["taxes"])
+    return files
+
+
+def write_customs_declarations(company: DemoCompany, folder: str | Path) -> list[Path]:
+    """Write the broker's declaration files (`customs_declaration_files`) into `folder`; returns the paths."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, data in customs_declaration_files(company).items():
+        _write(folder / name, data)
+        paths.append(folder / name)
+    return paths
+
+
 def write_bank_truth(company: DemoCompany, folder: str | Path) -> list[Path]:
     """Write the bank truth (one Parquet file per table plus `manifest.json`) for the Open Finance sandbox."""
     folder = Path(folder)

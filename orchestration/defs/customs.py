@@ -1,0 +1,138 @@
+"""The official customs declarations: the broker's file drops (DI XML, DUIMP JSON) into the lake, and their raw load.
+
+`customs_file_drop` is one multi-asset over `lake/customs__<entity>` (declarations, declaration_items, taxes_paid):
+each run processes every file waiting in the customs inbox, oldest first (`ingestion/customs/filedrop.py`: parse,
+check every record against the customs contract, stamp the landed ones with the file's arrival, quarantine the bad
+ones with their reasons, move the file to processed/ or quarantine/, never load the same bytes twice) and appends
+what landed to the lake object of the load day, as the ERP file drop does (erp.py). `customs_raw_load` is the
+source's one raw-load step (raw_loads.py). Both sit in the group `customs_files`: the group `customs` is the
+domain (landed cost, reconciliation), which reads these through staging.
+"""
+
+from datetime import date, timedelta
+
+import dagster as dg
+import pyarrow as pa
+
+from ingestion.common.lake import Lake
+from ingestion.common.quarantine import QuarantineRecord
+from ingestion.customs import contracts, filedrop
+from ingestion.erp.state import FileRegistry
+from orchestration.constants import OWNER
+from orchestration.defs.metadata import partition_dates, sao_paulo_today
+from orchestration.defs.raw_loads import RawTable, raw_load_assets
+from orchestration.partitions import erp_partitions, month_key
+from orchestration.resources.customs import CustomsResource
+from orchestration.resources.lake import LakeResource
+
+SOURCE = contracts.SOURCE
+GROUP = "customs_files"
+
+
+def _append(store: Lake, entity: str, day: date, table: pa.Table) -> None:
+    """Add rows (in `contracts.lake_schema`) to the day's partition (one object per partition, rewritten whole)."""
+    parts = [store.read_partition(SOURCE, entity, day)] if store.exists(SOURCE, entity, day) else []
+    store.write_partition(SOURCE, entity, day, pa.concat_tables([*parts, table.cast(contracts.lake_schema(entity))]))
+
+
+def _append_quarantine(store: Lake, entity: str, day: date, records: list[QuarantineRecord]) -> None:
+    try:
+        previous = store.read_quarantine(SOURCE, entity, day).to_pylist()
+    except Exception:  # no quarantine yet for that day
+        previous = []
+    merged = [QuarantineRecord(**{k: row[k] for k in QuarantineRecord.__dataclass_fields__}) for row in previous]
+    store.write_quarantine(SOURCE, entity, day, [*merged, *records])
+
+
+@dg.multi_asset(
+    name="customs_file_drop",
+    specs=[
+        dg.AssetSpec(
+            ["lake", f"{SOURCE}__{entity}"],
+            group_name=GROUP,
+            kinds={"python", "parquet"},
+            owners=[OWNER],
+            description=f"Official customs {entity.replace('_', ' ')} from the broker's DI XML / DUIMP JSON files.",
+        )
+        for entity in contracts.ENTITY_NAMES
+    ],
+    partitions_def=erp_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+)
+def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResource, lake: LakeResource):
+    _, end = partition_dates(context)
+    day = min(end, sao_paulo_today())  # the load day: today, or the range's last day in a backfill
+    store = lake.get_lake()
+    registry = FileRegistry(customs.state_dir())
+    landed = {entity: 0 for entity in contracts.ENTITY_NAMES}
+
+    def land(result: filedrop.FileResult) -> None:
+        for entity, table in result.tables.items():
+            if table.num_rows:
+                _append(store, entity, day, table)
+                landed[entity] += table.num_rows
+        by_entity: dict[str, list[QuarantineRecord]] = {}
+        for record in result.quarantine:
+            by_entity.setdefault(record.entity, []).append(record)
+        for entity, records in by_entity.items():
+            _append_quarantine(store, entity, day, records)
+
+    results = [filedrop.process(file, registry, land) for file in filedrop.scan(customs.inbox())]
+    for result in results:
+        log = context.log.warning if result.quarantine else context.log.info
+        log(f"{result.file.name}: {result.message}")
+    files = "\n".join(f"| {r.file.name} | {r.status} | {r.landed} | {len(r.quarantine)} |" for r in results)
+    for entity in contracts.ENTITY_NAMES:
+        yield dg.MaterializeResult(
+            asset_key=["lake", f"{SOURCE}__{entity}"],
+            metadata={
+                "row_count": landed[entity],
+                "quarantined": sum(1 for r in results for q in r.quarantine if q.entity == entity),
+                "files_seen": len(results),
+                "load_day": day.isoformat(),
+                "files": dg.MetadataValue.md(
+                    "| file | status | records landed | quarantined |\n|---|---|---|---|\n" + files
+                    if files
+                    else "_none_"
+                ),
+            },
+        )
+
+
+raw_load = raw_load_assets(
+    source=SOURCE,
+    group_name=GROUP,
+    tables=[
+        RawTable(
+            entity=entity,
+            schema=contracts.lake_schema(entity),
+            order_by=contracts.ENTITIES[entity].primary_key,
+            low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed],
+            description=f"Official customs {entity.replace('_', ' ')}, every landed version with its arrival "
+            "(staging keeps the latest version).",
+        )
+        for entity in contracts.ENTITY_NAMES
+    ],
+    partitions_def=erp_partitions,
+)
+
+
+@dg.sensor(
+    name="customs_file_drop_sensor",
+    target=dg.AssetSelection.assets(customs_file_drop),
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+)
+def customs_file_drop_sensor(context: dg.SensorEvaluationContext, customs: CustomsResource):
+    """New files in the customs inbox -> one run for the current month (run key: the files' hashes and times)."""
+    waiting = filedrop.scan(customs.inbox(), min_age=timedelta(seconds=30))
+    if not waiting:
+        return dg.SkipReason(f"no new file in {customs.inbox()}")
+    run_key = ",".join(sorted(f"{file.sha256[:12]}@{file.modified:%Y%m%dT%H%M%S.%f}" for file in waiting))
+    return dg.RunRequest(
+        run_key=run_key, partition_key=month_key(sao_paulo_today()), tags={"importau/files": str(len(waiting))}
+    )
+
+
+assets = [customs_file_drop, raw_load]
+sensors = [customs_file_drop_sensor]
