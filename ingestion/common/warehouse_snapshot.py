@@ -57,6 +57,16 @@ def _tables(client) -> list[tuple[str, str]]:
     return [(database, name) for database, name in rows]
 
 
+def _structure(client, database: str, table: str) -> str:
+    """The table's columns as `file()`'s structure argument: a Native file of an empty table carries no columns
+    a reader could infer them from (seen: a `--no-ml` demo's empty marts broke `importau sql`)."""
+    rows = client.query(
+        "SELECT name, type FROM system.columns WHERE database = {d:String} AND table = {t:String} ORDER BY position",
+        parameters={"d": database, "t": table},
+    ).result_rows
+    return ", ".join(f"{_quote(name)} {column_type}" for name, column_type in rows)
+
+
 def publish_snapshot(client, chdb_path: str, source: str) -> Path:
     """Write every table of `marts` and `ml` to a new snapshot folder and make it CURRENT; returns its folder.
 
@@ -68,7 +78,7 @@ def publish_snapshot(client, chdb_path: str, source: str) -> Path:
     stamp = datetime.now(UTC)
     name = f"{stamp.strftime('%Y%m%dT%H%M%S%fZ')}-{os.getpid()}"
     incoming = root / f".{name}.incoming"
-    tables = {}
+    tables, structures = {}, {}
     for database, table in _tables(client):
         path = incoming / database / f"{table}.native"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -78,7 +88,13 @@ def publish_snapshot(client, chdb_path: str, source: str) -> Path:
             settings={"engine_file_truncate_on_insert": 1},
         )
         tables[f"{database}.{table}"] = f"{database}/{table}.native"
-    manifest = {"published_at": stamp.isoformat(timespec="seconds"), "source": source, "tables": tables}
+        structures[f"{database}.{table}"] = _structure(client, database, table)
+    manifest = {
+        "published_at": stamp.isoformat(timespec="seconds"),
+        "source": source,
+        "tables": tables,
+        "structures": structures,
+    }
     (incoming / MANIFEST).write_text(json.dumps(manifest, indent=1))
     final = root / name
     incoming.rename(final)
@@ -144,11 +160,13 @@ class SnapshotReader:
         if folder is None or folder == self.folder:
             return
         manifest = json.loads((folder / MANIFEST).read_text())
+        structures = manifest.get("structures", {})
         for qualified, relative in manifest["tables"].items():
             database, table = qualified.split(".", 1)
+            structure = f", '{_sql_string(structures[qualified])}'" if structures.get(qualified) else ""
             self.client.command(
                 f"CREATE OR REPLACE VIEW {_quote(database)}.{_quote(table)} AS "
-                f"SELECT * FROM file('{_sql_string(str(folder / relative))}', 'Native')"
+                f"SELECT * FROM file('{_sql_string(str(folder / relative))}', 'Native'{structure})"
             )
         for qualified in set(self.manifest.get("tables", {})) - set(manifest["tables"]):
             database, table = qualified.split(".", 1)
