@@ -45,8 +45,14 @@ def recall_at_k(scores, is_anomaly, k: int, keys=None) -> float:
     return float(labels[top].sum() / labels.sum())
 
 
-RED_FLAGS = ("is_off_hours", "is_weekend_or_holiday", "is_round_amount", "is_unknown_counterparty")
-COUNTED_FLAGS = ("same_amount_counterparty_prior_7d", "fx_duplicate_prior_10d")
+RED_FLAGS = (
+    "is_off_hours",
+    "is_weekend_or_holiday",
+    "is_round_amount",
+    "is_unknown_counterparty",
+    "is_just_below_limit",
+)
+COUNTED_FLAGS = ("same_amount_counterparty_prior_7d", "fx_duplicate_prior_10d", "below_limit_counterparty_prior_3d")
 
 
 def baseline_score(frame: pd.DataFrame) -> np.ndarray:
