@@ -6,8 +6,8 @@ re-runs each model's own backtest and returns a plain dict (JSON-ready) per mode
 interval), `better` ("yes" when the whole interval favours the model, "no" when it favours the baseline,
 "undecided" when it contains 0), `n` and `better_is` ("lower" or "higher").
 
-- supplier_delay: Brier score of the held-out shipments (departed after the cutoff) vs the training base rate;
-  paired bootstrap over those shipments.
+- supplier_delay: Brier score over the rolling backtest (each shipment scored by a model fitted on what was known
+  before its month's cutoff) vs the late share known at that cutoff; paired bootstrap over those shipments.
 - cash_flow: walk-forward MAE vs the better seasonal naive; the forecasts of one origin share their errors, so the
   bootstrap resamples whole origins.
 - transaction_anomaly: precision@k of the forest's ranking vs ranking by |amount z-score|, at the promotion's k
@@ -62,20 +62,21 @@ def _comparison(metric, model, baseline, baseline_name, interval, n, lower_is_be
 
 
 def supplier_delay_skill(frame: pd.DataFrame, seed: int = 42, resamples: int = RESAMPLES, level: float = LEVEL) -> dict:
-    """Brier(model) vs Brier(base rate) on the shipments that departed after the backtest cutoff."""
-    result = delay_evaluation.backtest(frame, seed=seed)
-    interval = delay_evaluation.brier_difference_interval(
-        result.outcomes, result.probabilities, result.base_rate, seed, resamples, level
-    )
+    """Brier(model) vs Brier(base rate) over the rolling backtest (the one the promotion uses)."""
+    result = delay_evaluation.rolling_backtest(frame, seed=seed)
+    probabilities, outcomes = np.asarray(result.probabilities), np.asarray(result.outcomes, dtype=float)
+    base_rates = result.base_rate_per_shipment
+    interval = delay_evaluation.brier_difference_interval(outcomes, probabilities, base_rates, seed, resamples, level)
     return _comparison(
         "brier",
         result.brier,
         result.base_rate_brier,
-        "training base rate",
+        "late share known at each cutoff",
         interval,
         result.n_test,
         True,
-        cutoff=str(result.cutoff),
+        first_cutoff=str(result.cutoff),
+        origins=result.origins,
         n_train=result.n_train,
         base_rate=result.base_rate,
         test_late_rate=result.test_late_rate,

@@ -41,8 +41,8 @@ def _transit_days(rng, mode: str, country: str) -> int:
     return rng.randint(14, 24) if country in AMERICAS else rng.randint(18, 28)
 
 
-# Log-odds of a late arrival, by what shapes real delays (values chosen to give about a quarter of shipments late
-# overall, and a wide spread between the best and the worst lanes).
+# Log-odds of a late arrival, by what shapes real delays: about 30 % of shipments late overall, over half of the
+# sea freight (carriers' schedule reliability was 50-65 % in 2024) and a few percent of the air freight.
 LATE_BASE_LOG_ODDS = -1.2
 SUPPLIER_RELIABILITY_SD = 1.2  # one draw per supplier: some are reliably punctual, some reliably late
 ROUTE_LOG_ODDS = {"SEA": {"ASIA": 1.5, "AMERICAS": -0.1, "OTHER": 0.3}, "AIR": -2.2, "ROAD": -0.3}
