@@ -66,6 +66,8 @@ ANOMALY_TYPES = {
     "same_amount_counterparty_prior_7d": "UInt32",
     "fx_spread_over_ptax": "Float64",
     "fx_duplicate_prior_10d": "UInt32",
+    "is_just_below_limit": "Bool",
+    "below_limit_counterparty_prior_3d": "UInt32",
 }
 
 
@@ -152,7 +154,7 @@ def test_train_promote_and_score_the_three_models(warehouse, chdb_url, mlflow_st
     assert sorted(r[0] for r in cash_rows) == list(range(1, 91)) and {r[1] for r in cash_rows} == {"1"}
     top = warehouse.query_rows(
         "SELECT bank_transaction_id FROM ml.anomaly_assets_test__scores WHERE model_version = '1' "
-        "ORDER BY anomaly_score DESC LIMIT 3"
+        f"ORDER BY anomaly_score DESC LIMIT {len(planted)}"
     )
     assert {r[0] for r in top} == set(planted)
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from ml_assets.evaluation import _verdict, evaluate_models, precision_at_k_interval
+from ml_assets.supplier_delay.evaluation import backtest, rolling_backtest, rolling_cutoffs
 from tests.ml.synthetic import synthetic_cash_flow, synthetic_movements, synthetic_shipments
 
 
@@ -73,3 +74,13 @@ def test_a_model_that_cannot_be_evaluated_says_why():
     frame, _ = synthetic_movements()
     report = evaluate_models(transaction_anomaly=frame, known_anomalies=[], resamples=100)
     assert "none of the known anomalies" in report["models"]["transaction_anomaly"]["error"]
+
+
+def test_rolling_backtest_scores_more_held_out_shipments_than_one_split():
+    frame = synthetic_shipments(signal=True)
+    cutoffs = rolling_cutoffs(frame)
+    assert all((later - earlier).days == 30 for earlier, later in zip(cutoffs, cutoffs[1:], strict=False))
+    rolling, single = rolling_backtest(frame), backtest(frame)
+    assert rolling.origins > 3 and rolling.n_test > single.n_test
+    assert rolling.cutoff == cutoffs[0] and len(rolling.base_rates) == rolling.n_test
+    assert rolling.brier < rolling.base_rate_brier
