@@ -167,7 +167,7 @@ def anomaly_skill(
     baseline = anomaly_evaluation.baseline_score(frame)
     order = anomaly_evaluation.ranking(scores, keys)
     out = {}
-    for name, k in (("at_primary_k", anomaly_evaluation.PRIMARY_K), ("at_n_known", int(labels.sum()))):
+    for name, k in (("at_n_known", int(labels.sum())), ("at_primary_k", anomaly_evaluation.PRIMARY_K)):
         interval = precision_at_k_interval(scores, baseline, labels, keys, k, seed, resamples, level)
         out[name] = _comparison(
             f"precision_at_{k}",

@@ -173,5 +173,5 @@ def test_without_known_anomalies_nothing_is_promoted_and_scoring_is_blocked(
 
     (check,) = result.get_asset_check_evaluations()
     assert not check.passed and check.metadata["champion_version"].value == "none"
-    assert "precision_at_10" in check.metadata["reasons"].value
+    assert "precision_at_known" in check.metadata["reasons"].value
     assert not result.asset_materializations_for_node(spec.scores_key.to_python_identifier())
