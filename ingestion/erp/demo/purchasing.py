@@ -102,6 +102,19 @@ def _arrival_delay(ctx: Context, po: dict, kg: Decimal) -> int:
     return -rng.randint(1, 3) if rng.random() < 0.1 else rng.randint(0, 1)
 
 
+def _skip_former_delay_draws(rng) -> None:
+    """Consume the draws the delay used to take from this stream, so every later draw of it (lines, incoterms,
+    cancellations of the next orders) and the tables built on them stay as they were; the delay itself now comes
+    from its own stream (`_arrival_delay`)."""
+    roll = rng.random()
+    if roll < 0.25:
+        rng.randint(3, 21)
+    elif roll < 0.33:
+        rng.randint(1, 3)
+    else:
+        rng.randint(0, 1)
+
+
 def _ratio(numerators: list[Decimal], denominators: list[Decimal], low: str, high: str) -> Decimal:
     ratio = sum(numerators) / sum(denominators)
     return min(max(ratio, Decimal(low)), Decimal(high))
@@ -179,6 +192,7 @@ def build_purchase_orders(ctx: Context) -> None:
         lead = {"SEA": (15, 40), "AIR": (7, 25), "ROAD": (7, 20)}[mode]
         etd = next_business_day(confirm + timedelta(days=rng.randint(*lead)))
         eta = etd + timedelta(days=_transit_days(rng, mode, supplier["country"]))
+        _skip_former_delay_draws(rng)
         po = {
             "po_id": po_id,
             "supplier": supplier,
