@@ -1,5 +1,11 @@
 """Backtest of the delay-risk model: train on what was known before a cutoff, score the shipments that departed
-after it, and compare the Brier score with the base-rate forecast (the training share of late shipments)."""
+after it, and compare the Brier score with the base-rate forecast (the training share of late shipments).
+
+`backtest` does it once (the latest 30 % of departures); `rolling_backtest`, which training and the promotion use,
+walks forward: a cutoff every 30 days from the departure that leaves 40 % of the labelled shipments before it,
+the model refitted on what was known at each cutoff scoring the departures until the next one. Every shipment
+after the first cutoff is then scored by a model that never saw it: about twice the held-out shipments of a
+single split (about 130 a year at scale 1 instead of 65), so the interval of the difference is narrower."""
 
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,11 +49,12 @@ def reliability_curve(outcomes, probabilities, bins: int = 5) -> list[dict]:
 
 
 def brier_difference_interval(
-    outcomes, probabilities, base_rate: float, seed: int = 42, resamples: int = 2000, level: float = 0.95
+    outcomes, probabilities, base_rate, seed: int = 42, resamples: int = 2000, level: float = 0.95
 ) -> tuple[float, float]:
     """Paired bootstrap interval of Brier(model) - Brier(base rate) over the test shipments (seeded).
 
-    An interval containing 0 means the test set cannot tell the model from the base rate.
+    `base_rate` is one number, or one per shipment (the rolling backtest's base rate at each cutoff). An interval
+    containing 0 means the test set cannot tell the model from the base rate.
     """
     y, p = np.asarray(outcomes, dtype=float), np.asarray(probabilities, dtype=float)
     differences = (p - y) ** 2 - (base_rate - y) ** 2
@@ -71,6 +78,12 @@ class Backtest:
     reliability: list[dict] = field(default_factory=list)
     probabilities: list[float] = field(default_factory=list)
     outcomes: list[int] = field(default_factory=list)
+    origins: int = 1  # cutoffs the model was refitted at (1 for a single split)
+    base_rates: list[float] = field(default_factory=list)  # the baseline's forecast per test shipment (rolling)
+
+    @property
+    def base_rate_per_shipment(self) -> np.ndarray:
+        return np.asarray(self.base_rates) if self.base_rates else np.full(len(self.outcomes), self.base_rate)
 
     @property
     def brier_skill(self) -> float:
@@ -86,6 +99,7 @@ class Backtest:
             "test_late_rate": self.test_late_rate,
             "brier_difference_ci_low": self.brier_difference_interval[0],
             "brier_difference_ci_high": self.brier_difference_interval[1],
+            "origins": self.origins,
         }
 
     def baseline_metrics(self) -> dict[str, float]:
@@ -132,4 +146,59 @@ def backtest(frame: pd.DataFrame, cutoff: date | None = None, seed: int = 42, bi
         reliability=reliability_curve(outcomes, probabilities, bins),
         probabilities=[float(p) for p in probabilities],
         outcomes=[int(y) for y in outcomes],
+    )
+
+
+def rolling_cutoffs(frame: pd.DataFrame, first_share: float = 0.4, step_days: int = 30) -> list[date]:
+    """Every `step_days` from the departure that leaves `first_share` of the labelled shipments before it, up to
+    the last labelled departure."""
+    departures = pd.to_datetime(labelled(frame)[AS_OF]).sort_values()
+    if departures.empty:
+        raise ValueError("no labelled shipment to backtest on")
+    cutoff, last = departures.iloc[int(len(departures) * first_share)], departures.iloc[-1]
+    cutoffs = []
+    while cutoff <= last:
+        cutoffs.append(cutoff.date())
+        cutoff += pd.Timedelta(days=step_days)
+    return cutoffs
+
+
+def rolling_backtest(
+    frame: pd.DataFrame, seed: int = 42, bins: int = 10, first_share: float = 0.4, step_days: int = 30
+) -> Backtest:
+    """Walk forward over `rolling_cutoffs`: at each cutoff, fit on the outcomes known before it and score the
+    labelled shipments departing before the next cutoff; the baseline is the late share known at that cutoff."""
+    known = labelled(frame)
+    departed = pd.to_datetime(known[AS_OF])
+    cutoffs = rolling_cutoffs(frame, first_share, step_days)
+    outcomes, probabilities, base_rates, used = [], [], [], []
+    for cutoff, following in zip(cutoffs, [*cutoffs[1:], None], strict=True):
+        train, _ = time_split(frame, cutoff)
+        window = departed >= pd.Timestamp(cutoff)
+        if following is not None:
+            window &= departed < pd.Timestamp(following)
+        test = known[window]
+        if test.empty or train[LABEL].sum() < 2 or (1 - train[LABEL]).sum() < 2:
+            continue  # nothing to score, or too few outcomes of one kind to fit
+        probabilities += [float(p) for p in late_probability(fit(train, seed), test)]
+        outcomes += [int(y) for y in test[LABEL]]
+        base_rates += [float(train[LABEL].mean())] * len(test)
+        used.append((cutoff, len(train)))
+    if not outcomes:
+        raise ValueError(f"no labelled shipment departed on or after {cutoffs[0]} with enough history before it")
+    y, p, b = np.asarray(outcomes, dtype=float), np.asarray(probabilities), np.asarray(base_rates)
+    return Backtest(
+        cutoff=used[0][0],
+        n_train=used[0][1],
+        n_test=len(y),
+        base_rate=float(b.mean()),
+        brier=brier_score(y, p),
+        base_rate_brier=brier_score(y, b),
+        test_late_rate=float(y.mean()),
+        brier_difference_interval=brier_difference_interval(y, p, b, seed),
+        reliability=reliability_curve(y, p, bins),
+        probabilities=list(probabilities),
+        outcomes=list(outcomes),
+        origins=len(used),
+        base_rates=list(base_rates),
     )

@@ -1,8 +1,8 @@
 """Delay-risk entry points: train + backtest (-> TrainingResult) and score (-> rows of ml.supplier_delay__scores).
 
-The backtest trains on the outcomes known before a cutoff and scores the shipments that departed after it; the
-served model is then refitted on every known outcome. The promotion metric is the backtest Brier score (lower is
-better) against the base rate's Brier on the same shipments.
+The rolling backtest refits every 30 days on the outcomes known by then and scores the shipments departing until
+the next refit; the served model is then refitted on every known outcome. The promotion metric is the backtest
+Brier score (lower is better) against the base rate's Brier on the same shipments.
 """
 
 import pandas as pd
@@ -10,7 +10,7 @@ import pandas as pd
 from ml_assets.common.scores import ScoresTable
 from ml_assets.common.training import TrainingResult
 from ml_assets.supplier_delay import plots
-from ml_assets.supplier_delay.evaluation import Backtest, backtest
+from ml_assets.supplier_delay.evaluation import Backtest, rolling_backtest
 from ml_assets.supplier_delay.features import FEATURES, KEY, labelled, model_input
 from ml_assets.supplier_delay.model import SKOPS_TRUSTED_TYPES, fit, late_probability
 
@@ -44,17 +44,18 @@ def _notes(result: Backtest) -> list[str]:
         else ("lies below 0: the model is better" if high < 0 else "lies above 0: the model is worse")
     )
     return [
-        f"Backtest: trained on {result.n_train} shipments whose outcome was known before {result.cutoff}, scored "
-        f"the {result.n_test} that departed from then on ({result.test_late_rate:.1%} of them late).",
+        f"Rolling backtest: from {result.cutoff} (first fit on {result.n_train} shipments), refitted at "
+        f"{result.origins} monthly cutoffs on the outcomes known by then, it scored the {result.n_test} shipments "
+        f"that departed from then on ({result.test_late_rate:.1%} of them late).",
         f"Brier {result.brier:.4f} vs {result.base_rate_brier:.4f} for the base rate "
-        f"({result.base_rate:.1%} late in training): the model {verdict}.",
+        f"(the late share known at each cutoff, {result.base_rate:.1%} on average): the model {verdict}.",
         f"95 % bootstrap interval of the Brier difference [{low:+.4f}, {high:+.4f}] {evidence}.",
     ]
 
 
 def train(features: pd.DataFrame, seed: int = 42) -> TrainingResult:
     """Backtest, then fit on every known outcome; `features` as ml.ml_supplier_delay__features has them."""
-    result = backtest(features, seed=seed)
+    result = rolling_backtest(features, seed=seed)
     model = fit(features, seed)
     known = labelled(features)
     return TrainingResult(

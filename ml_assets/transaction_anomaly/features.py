@@ -13,6 +13,8 @@ FEATURES = [
     "is_round_amount",  # a whole multiple of R$ 1,000
     "is_unknown_counterparty",  # a Brazilian tax id the ERP knows neither as supplier nor as customer
     "same_amount_counterparty_prior_7d",  # earlier movements, same amount and counterparty, within 7 days
+    "is_just_below_limit",  # a PIX/TED sent at most 10 % under the approval limit (a second signature from it on)
+    "below_limit_counterparty_prior_3d",  # earlier such debits to the same counterparty within 3 days (a split)
     "fx_spread_over_ptax",  # FX contract rate / PTAX sell of the contract day - 1 (0 for non-FX movements)
     "fx_duplicate_prior_10d",  # earlier FX contracts with the same foreign amount and currency within 10 days
 ]

@@ -1,8 +1,9 @@
 """Anomaly entry points: fit + evaluate (-> TrainingResult) and score (-> rows of ml.transaction_anomaly__scores).
 
 The isolation forest is unsupervised: it is fitted on every movement, and the known anomalies (the demo's planted
-ones) only grade its ranking. The promotion metric is precision@10 (higher is better) against the |amount z-score|
-ranking. Without known anomalies the model is still fitted and registered, but has no metric to be promoted on.
+ones) only grade its ranking. The promotion metric is precision at k = the number of known anomalies (higher is
+better) against the |amount z-score| ranking. Without known anomalies the model is still fitted and registered,
+but has no metric to be promoted on.
 """
 
 import numpy as np
@@ -12,12 +13,12 @@ from ml_assets.common.scores import ScoresTable
 from ml_assets.common.training import TrainingResult
 from ml_assets.transaction_anomaly import plots
 from ml_assets.transaction_anomaly.data import TrainingData
-from ml_assets.transaction_anomaly.evaluation import KS, PRIMARY_K, AnomalyEvaluation, evaluate_scores
+from ml_assets.transaction_anomaly.evaluation import AT_KNOWN, KS, AnomalyEvaluation, evaluate_scores
 from ml_assets.transaction_anomaly.features import FEATURES, KEY, model_input
 from ml_assets.transaction_anomaly.model import SKOPS_TRUSTED_TYPES, anomaly_score, fit
 
 MODEL_NAME = "transaction_anomaly"
-PROMOTION_METRIC = f"precision_at_{PRIMARY_K}"
+PROMOTION_METRIC = AT_KNOWN
 HIGHER_IS_BETTER = True
 
 SCORES_TABLE = ScoresTable(

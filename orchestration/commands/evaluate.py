@@ -69,10 +69,22 @@ def rows(warehouse, sql: str) -> list[dict]:
     return [dict(zip(names, row, strict=True)) for row in result.result_rows]
 
 
+def model_report(warehouse, ground_truth: Path) -> dict:
+    """Each ML model against its baseline with a 95 % bootstrap interval (`ml_assets.evaluation`), on the built
+    warehouse's feature tables; a model whose features are missing (a `--no-ml` demo) is reported, not fatal."""
+    from ml_assets.evaluation import evaluate_warehouse
+    from orchestration.cli import first_error_line
+
+    try:
+        return evaluate_warehouse(warehouse, ground_truth)
+    except Exception as error:  # the feature models were not built, or too little history to evaluate
+        return {"status": "not evaluated", "reason": first_error_line(error)}
+
+
 def run(args: argparse.Namespace) -> int:
     from ingestion.common.warehouse import WarehouseError, open_warehouse
     from ingestion.erp.demo.evaluation import load_ground_truth
-    from ingestion.erp.demo.scoring import score
+    from ingestion.erp.demo.scoring import MODEL_METRICS_SLOT, score
     from ingestion.open_finance.sandbox.erp_truth import read_truth
     from orchestration.cli import first_error_line
     from orchestration.resources.settings import resolve_data_dir
@@ -91,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
             queried = {name: rows(warehouse, sql) for name, sql in (
                 ("mart", MART_SQL), ("declarations", DECLARATIONS_SQL), ("balances", BALANCES_SQL),
                 ("staging_ids", STAGING_IDS_SQL))}  # fmt: skip
+            models = model_report(warehouse, demo / "ground_truth.json")
     except WarehouseError as error:
         print(f"importau evaluate: {error}", file=sys.stderr)
         return 2
@@ -107,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         queried["balances"],
         [row["transaction_id"] for row in queried["staging_ids"]],
     )
+    result[MODEL_METRICS_SLOT] = models
     print(json.dumps(result, indent=2, sort_keys=True, default=str) if args.json else summary(result))
     passed = (
         result["reconciliation"]["meets_targets"] and result["landed_cost"]["exact"] and result["treasury"]["exact"]

@@ -86,7 +86,7 @@ def synthetic_cash_flow(days: int = 220, seed: int = 0) -> pd.DataFrame:
 
 
 def synthetic_movements(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
-    """Ordinary movements in business hours, plus three planted oddities that each raise one red flag."""
+    """Ordinary movements in business hours, plus four planted oddities that each raise one red flag."""
     rng = np.random.default_rng(seed)
     frame = pd.DataFrame(
         {
@@ -102,9 +102,12 @@ def synthetic_movements(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, list
             "same_amount_counterparty_prior_7d": 0,
             "fx_spread_over_ptax": np.where(rng.random(n) < 0.1, rng.uniform(0.002, 0.009, n), 0.0),
             "fx_duplicate_prior_10d": 0,
+            "is_just_below_limit": rng.random(n) < 0.03,  # ordinary debits that happen to fall just under it
+            "below_limit_counterparty_prior_3d": 0,
         }
     )
     frame.loc[10, ["hour_sao_paulo", "is_off_hours", "is_weekend_or_holiday"]] = [2, True, True]
     frame.loc[20, ["is_round_amount", "is_unknown_counterparty"]] = [True, True]
     frame.loc[30, ["fx_spread_over_ptax", "fx_duplicate_prior_10d"]] = [0.006, 1]
-    return frame, ["T00010", "T00020", "T00030"]
+    frame.loc[40, ["is_just_below_limit", "below_limit_counterparty_prior_3d"]] = [True, 2]
+    return frame, ["T00010", "T00020", "T00030", "T00040"]

@@ -5,7 +5,14 @@
 
 {%- set min_history = var('ml_transaction_anomaly_min_history', 5) %}
 {%- set duplicate_window_days = 7 %}
+{#- the spread of log10 amounts a z-score divides by is at least this (about 12 %): a counterparty that always
+    paid nearly the same amount would otherwise turn a cent's difference into a z-score in the thousands -#}
+{%- set min_log_std = 0.05 %}
 {%- set fx_duplicate_window_days = 10 %}
+{#- transfers at or above the approval limit need a second signature; splitting one payment into several just
+    under it avoids that, and is a classic red flag -#}
+{%- set approval_limit = var('ml_transaction_anomaly_approval_limit_brl', 50000) %}
+{%- set split_window_days = 3 %}
 
 with
 
@@ -130,6 +137,35 @@ same_amount_pairs as (
 
 ),
 
+near_limit as (
+
+    -- transfers sent (the payments the limit applies to) at most 10 % under the approval limit
+    select bank_transaction_id, counterparty_tax_id, transaction_datetime
+    from posted
+    where
+        credit_debit_type = 'DEBITO'
+        and transaction_type in ('PIX', 'TED', 'DOC')
+        and amount < {{ approval_limit }}
+        and amount * 10 >= {{ approval_limit }} * 9
+
+),
+
+split_pairs as (
+
+    -- earlier debits just under the limit to the same counterparty, at most `split_window_days` before
+    select
+        later.bank_transaction_id as split_transaction_id,
+        cast(count() as Nullable(UInt64)) as prior_count
+    from near_limit as later
+    inner join near_limit as earlier on later.counterparty_tax_id = earlier.counterparty_tax_id
+    where
+        later.counterparty_tax_id is not null
+        and earlier.transaction_datetime < later.transaction_datetime
+        and earlier.transaction_datetime >= later.transaction_datetime - interval {{ split_window_days }} day
+    group by later.bank_transaction_id
+
+),
+
 fx_contracts as (
 
     -- each FX contract with the PTAX sell of its contract day (São Paulo date of the operation)
@@ -191,16 +227,16 @@ final as (
         amount_history.amount as amount,
         amount_history.counterparty_tax_id as counterparty_tax_id,
         if(
-            amount_history.type_prior_count >= {{ min_history }} and amount_history.type_prior_std > 0,
-            (amount_history.amount_log - amount_history.type_prior_mean) / amount_history.type_prior_std,
+            amount_history.type_prior_count >= {{ min_history }},
+            (amount_history.amount_log - amount_history.type_prior_mean)
+            / greatest(amount_history.type_prior_std, {{ min_log_std }}),
             0
         ) as amount_log_zscore_type,
         if(
             amount_history.counterparty_tax_id is not null
-            and amount_history.counterparty_prior_count >= {{ min_history }}
-            and amount_history.counterparty_prior_std > 0,
+            and amount_history.counterparty_prior_count >= {{ min_history }},
             (amount_history.amount_log - amount_history.counterparty_prior_mean)
-            / amount_history.counterparty_prior_std,
+            / greatest(amount_history.counterparty_prior_std, {{ min_log_std }}),
             0
         ) as amount_log_zscore_counterparty,
         cast(toHour(amount_history.transaction_datetime, 'America/Sao_Paulo') as UInt8) as hour_sao_paulo,
@@ -218,12 +254,17 @@ final as (
             as Bool
         ) as is_unknown_counterparty,
         cast(coalesce(same_amount_pairs.prior_count, 0) as UInt32) as same_amount_counterparty_prior_7d,
+        cast(
+            amount_history.bank_transaction_id in (select bank_transaction_id from near_limit) as Bool
+        ) as is_just_below_limit,
+        cast(coalesce(split_pairs.prior_count, 0) as UInt32) as below_limit_counterparty_prior_3d,
         amount_history.fx_contract_number as fx_contract_number,
         coalesce(fx_features.spread_over_ptax, 0) as fx_spread_over_ptax,
         cast(coalesce(fx_features.duplicate_prior_count, 0) as UInt32) as fx_duplicate_prior_10d
     from amount_history
     inner join calendar on amount_history.booking_date = calendar.date
     left join same_amount_pairs on amount_history.bank_transaction_id = same_amount_pairs.pair_transaction_id
+    left join split_pairs on amount_history.bank_transaction_id = split_pairs.split_transaction_id
     left join fx_features on amount_history.fx_contract_number = fx_features.fx_operation_number
 
 )

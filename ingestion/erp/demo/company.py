@@ -6,7 +6,17 @@ from datetime import date
 import pyarrow as pa
 
 from ingestion.erp.contracts import ENTITY_NAMES, schema
-from ingestion.erp.demo import bank_misc, customs, masters, payables, purchasing, receipts, sales, settlements
+from ingestion.erp.demo import (
+    anomalies,
+    bank_misc,
+    customs,
+    masters,
+    payables,
+    purchasing,
+    receipts,
+    sales,
+    settlements,
+)
 from ingestion.erp.demo.bank import BANK_TABLES
 from ingestion.erp.demo.context import Context
 from ingestion.erp.demo.ground_truth import GROUND_TRUTH_TABLES
@@ -32,9 +42,7 @@ class DemoCompany:
 
     def row_counts(self) -> dict[str, int]:
         return {
-            name: table.num_rows
-            for group in (self.erp, self.bank, self.ground_truth)
-            for name, table in group.items()
+            name: table.num_rows for group in (self.erp, self.bank, self.ground_truth) for name, table in group.items()
         }
 
 
@@ -65,9 +73,8 @@ def generate(
     bank_misc.package_fees(ctx)
     bank_misc.card_spend(ctx)
     bank_misc.stray_payment(ctx)
-    ctx.rows("bank_transactions").sort(
-        key=lambda r: (r["account_id"], r["transaction_datetime"], r["transaction_id"])
-    )
+    anomalies.plant_anomalies(ctx)
+    ctx.rows("bank_transactions").sort(key=lambda r: (r["account_id"], r["transaction_datetime"], r["transaction_id"]))
     return DemoCompany(
         seed=seed,
         scale=scale,
@@ -77,8 +84,7 @@ def generate(
         erp={name: pa.Table.from_pylist(ctx.rows(name), schema=schema(name)) for name in ENTITY_NAMES},
         bank={name: pa.Table.from_pylist(ctx.rows(name), schema=s) for name, s in BANK_TABLES.items()},
         ground_truth={
-            name: pa.Table.from_pylist(ctx.truth_rows(name), schema=s)
-            for name, s in GROUND_TRUTH_TABLES.items()
+            name: pa.Table.from_pylist(ctx.truth_rows(name), schema=s) for name, s in GROUND_TRUTH_TABLES.items()
         },
         declarations=ctx.catalog.get("official_declarations", []),
     )

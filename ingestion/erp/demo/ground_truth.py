@@ -4,7 +4,9 @@
   of an FX contract, or TAX for customs debits) and the match type: FX_OPERATION, EXACT, DATE_OFFSET,
   PARTIAL, ONE_TO_MANY, FEE_DEDUCTED, DUPLICATE (a second payment of a paid invoice) or TAX_DEBIT. A bank
   movement with no row here settles no ERP document (fees, card bills, the stray TED).
-- `anomalies`: planted oddities (DUPLICATE_PAYMENT, UNUSUAL_AMOUNT, ODD_TIMING, UNKNOWN_COUNTERPARTY).
+- `anomalies`: planted oddities: DUPLICATE_PAYMENT, UNUSUAL_AMOUNT (an FX contract off the market rate),
+  ODD_TIMING and UNKNOWN_COUNTERPARTY in the payments, and the bank-only kinds of `anomalies.py` (AMOUNT_OUTLIER,
+  NEW_COUNTERPARTY, OFF_HOURS, ROUND_AMOUNT, SPLIT_BELOW_LIMIT), one row per planted bank movement.
 - `erp_errors`: deliberate mistakes in the taxes the ERP recorded, per declaration and field.
 """
 
@@ -87,9 +89,7 @@ def match(
     )
 
 
-def anomaly(
-    ctx: Context, kind: str, tx: str | None, op: str | None, doc: str | None, description: str
-) -> None:
+def anomaly(ctx: Context, kind: str, tx: str | None, op: str | None, doc: str | None, description: str) -> None:
     rows = ctx.truth_rows("anomalies")
     rows.append(
         {

@@ -4,8 +4,15 @@ Lines take real unit prices and weights from the product's Comex Stat row; freig
 real freight/FOB and insurance/FOB ratios of those rows; transport mode, customs unit and origin come from
 them too. Dates follow a plausible timeline (production, transit by mode and region, some late arrivals);
 everything after the `end` date has not happened yet, so statuses are a snapshot as of `end`.
+
+Late arrivals are not a coin toss: as in real trade lanes, the chance that a shipment arrives more than two days
+after its ETA (the ERP's grace) depends on the supplier (each has its own reliability), the route (Asian sea
+lanes are the least punctual, air the most), the port of entry and its congestion season (Santos and
+Paranaguá in the grain export months, every sea port before Christmas, Asian factories around the Chinese New
+Year) and the shipment's weight, plus noise (`_late_log_odds`). A model can learn that; it cannot learn the noise.
 """
 
+import math
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -32,6 +39,80 @@ def _transit_days(rng, mode: str, country: str) -> int:
     if country in ASIA:
         return rng.randint(32, 45)
     return rng.randint(14, 24) if country in AMERICAS else rng.randint(18, 28)
+
+
+# Log-odds of a late arrival, by what shapes real delays: about 30 % of shipments late overall, over half of the
+# sea freight (carriers' schedule reliability was 50-65 % in 2024) and a few percent of the air freight.
+LATE_BASE_LOG_ODDS = -1.2
+SUPPLIER_RELIABILITY_SD = 1.2  # one draw per supplier: some are reliably punctual, some reliably late
+ROUTE_LOG_ODDS = {"SEA": {"ASIA": 1.5, "AMERICAS": -0.1, "OTHER": 0.3}, "AIR": -2.2, "ROAD": -0.3}
+PORT_CONGESTION = {"0817800": 0.8, "0917800": 0.4, "0927800": 0.2}  # Santos, Paranaguá, Itajaí (sea ports)
+GRAIN_SEASON_PORTS = {"0817800", "0917800"}  # soy and corn exports crowd these berths from March to June
+WEIGHT_LOG_ODDS_PER_LN_KG = 0.35  # heavier loads get rolled to the next vessel and inspected more
+SHIPMENT_NOISE_SD = 0.3
+PEAK_SEASON_LOG_ODDS = 0.7
+
+
+def _region(country: str) -> str:
+    return "ASIA" if country in ASIA else ("AMERICAS" if country in AMERICAS else "OTHER")
+
+
+def _supplier_reliability(ctx: Context, supplier: dict) -> float:
+    """The supplier's own log-odds shift, drawn once per supplier from its own stream."""
+    drawn = ctx.catalog.setdefault("supplier_reliability", {})
+    if supplier["supplier_id"] not in drawn:
+        drawn[supplier["supplier_id"]] = ctx.rng(f"reliability:{supplier['supplier_id']}").gauss(
+            0, SUPPLIER_RELIABILITY_SD
+        )
+    return drawn[supplier["supplier_id"]]
+
+
+def _season_log_odds(mode: str, country: str, port: str, etd: date, eta: date) -> float:
+    shift = 0.0
+    if country in ASIA and (date(etd.year, 1, 20) <= etd <= date(etd.year, 2, 25)):
+        shift += 0.9  # factories and forwarders stop for the Chinese New Year
+    if mode == "SEA" and eta.month in (9, 10, 11):
+        shift += PEAK_SEASON_LOG_ODDS  # the pre-Christmas peak season fills every sea port
+    if mode == "SEA" and port in GRAIN_SEASON_PORTS and eta.month in (3, 4, 5, 6):
+        shift += 0.6  # grain export season at Santos and Paranaguá
+    return shift
+
+
+def _late_log_odds(ctx: Context, rng, po: dict, kg: Decimal) -> float:
+    mode, country, port = po["mode"], po["supplier"]["country"], po["customs_unit"]
+    route = ROUTE_LOG_ODDS[mode]
+    return (
+        LATE_BASE_LOG_ODDS
+        + _supplier_reliability(ctx, po["supplier"])
+        + (route[_region(country)] if isinstance(route, dict) else route)
+        + (PORT_CONGESTION.get(port, 0.0) if mode == "SEA" else 0.0)
+        + _season_log_odds(mode, country, port, po["etd"], po["eta"])
+        + WEIGHT_LOG_ODDS_PER_LN_KG * (math.log1p(float(kg)) - math.log1p(1000.0))
+        + rng.gauss(0, SHIPMENT_NOISE_SD)
+    )
+
+
+def _arrival_delay(ctx: Context, po: dict, kg: Decimal) -> int:
+    """Days between ETA and arrival: late (3 to 21 days, longer on the riskier lanes) with the probability the
+    lane, season, supplier and size give, else on time or a little early."""
+    rng = ctx.rng("shipment_delays")
+    log_odds = _late_log_odds(ctx, rng, po, kg)
+    if rng.random() < 1 / (1 + math.exp(-log_odds)):
+        return min(21, 3 + round(rng.expovariate(1 / max(2.0, 4.0 + 2.0 * log_odds))))
+    return -rng.randint(1, 3) if rng.random() < 0.1 else rng.randint(0, 1)
+
+
+def _skip_former_delay_draws(rng) -> None:
+    """Consume the draws the delay used to take from this stream, so every later draw of it (lines, incoterms,
+    cancellations of the next orders) and the tables built on them stay as they were; the delay itself now comes
+    from its own stream (`_arrival_delay`)."""
+    roll = rng.random()
+    if roll < 0.25:
+        rng.randint(3, 21)
+    elif roll < 0.33:
+        rng.randint(1, 3)
+    else:
+        rng.randint(0, 1)
 
 
 def _ratio(numerators: list[Decimal], denominators: list[Decimal], low: str, high: str) -> Decimal:
@@ -111,10 +192,7 @@ def build_purchase_orders(ctx: Context) -> None:
         lead = {"SEA": (15, 40), "AIR": (7, 25), "ROAD": (7, 20)}[mode]
         etd = next_business_day(confirm + timedelta(days=rng.randint(*lead)))
         eta = etd + timedelta(days=_transit_days(rng, mode, supplier["country"]))
-        roll = rng.random()
-        delay = (
-            rng.randint(3, 21) if roll < 0.25 else (-rng.randint(1, 3) if roll < 0.33 else rng.randint(0, 1))
-        )
+        _skip_former_delay_draws(rng)
         po = {
             "po_id": po_id,
             "supplier": supplier,
@@ -128,11 +206,12 @@ def build_purchase_orders(ctx: Context) -> None:
             "total": total,
             "etd": etd,
             "eta": eta,
-            "actual": max(eta + timedelta(days=delay), etd + timedelta(days=1)),
             "customs_unit": first.customs_unit,
             "lines": lines,
             "cancelled": rng.random() < 0.02,
         }
+        po["kg"] = sum(line["quantity"] * ctx.catalog["product"][line["sku"]].kg_per_unit for line in lines)
+        po["actual"] = max(eta + timedelta(days=_arrival_delay(ctx, po, po["kg"])), etd + timedelta(days=1))
         ctx.catalog["po"][po_id] = po
         _emit_po(ctx, rng, po)
 
@@ -171,7 +250,7 @@ def _emit_po(ctx: Context, rng, po: dict) -> None:
     if po["cancelled"] or not ctx.in_range(booking):
         return
     arrived = ctx.in_range(po["actual"])
-    kg = sum(line["quantity"] * ctx.catalog["product"][line["sku"]].kg_per_unit for line in po["lines"])
+    kg = po["kg"]
     po["shipment_id"] = ctx.next_id("SHP-", 6)
     po["shipment"] = {
         "shipment_id": po["shipment_id"],

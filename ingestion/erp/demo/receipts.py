@@ -1,6 +1,8 @@
 """Customers pay their receivables: boleto or PIX credits at the two banks, with the hard cases.
 
-Most instalments are paid on the due date; a quarter a few days off it; a few never (overdue at `end`).
+Each customer pays in its own way, drawn once per customer (`PAYMENT_HABITS`): most pay on the due date, some
+habitually a few days late, a few very late, a few early; so what a customer did before says when its next
+instalment will arrive. A few instalments are never paid (overdue at `end`).
 Hard cases: a receivable paid in two parts, two receivables of one customer paid with one PIX, a boleto
 credited net of the collection fee. The ERP marks a receivable PAID with the full amount (the fee is an
 expense); the bank shows what was really credited.
@@ -16,6 +18,29 @@ from ingestion.erp.demo.context import Context
 from ingestion.erp.demo.settlements import match
 
 BOLETO_FEES = {"001": Decimal("2.50"), "341": Decimal("3.20")}  # synthetic collection fees
+# (share of customers, share of their instalments paid off the due date, offsets in days when off it)
+PAYMENT_HABITS = (
+    (0.55, 0.08, (-1, 1, 2)),  # punctual
+    (0.25, 0.75, (3, 4, 5, 7)),  # habitually a few days late
+    (0.12, 0.85, (7, 8, 10)),  # very late
+    (0.08, 0.7, (-3, -2, -1)),  # pays ahead of the due date
+)
+
+
+def _habit(ctx: Context, customer_id: str) -> tuple[float, tuple[int, ...]]:
+    """The customer's (share paid off the due date, usual offsets), drawn once from its own stream."""
+    habits = ctx.catalog.setdefault("payment_habits", {})
+    if customer_id not in habits:
+        roll = ctx.rng(f"payment_habit:{customer_id}").random()
+        cumulative = 0.0
+        habit = PAYMENT_HABITS[-1]
+        for candidate in PAYMENT_HABITS:
+            cumulative += candidate[0]
+            if roll < cumulative:
+                habit = candidate
+                break
+        habits[customer_id] = (habit[1], habit[2])
+    return habits[customer_id]
 
 
 @dataclass
@@ -43,10 +68,7 @@ def _plan(ctx: Context, rng) -> list[Receipt]:
         plan.append(Receipt(r["due_date"], customer, [(r, first)], "PARTIAL"))
         second = next_business_day(r["due_date"] + timedelta(days=rng.randint(10, 25)))
         plan.append(Receipt(second, customer, [(r, r["amount_brl"] - first)], "PARTIAL"))
-    plan += [
-        Receipt(r["due_date"], customers[r["customer_id"]], [(r, r["amount_brl"])], "FEE_DEDUCTED")
-        for r in fee
-    ]
+    plan += [Receipt(r["due_date"], customers[r["customer_id"]], [(r, r["amount_brl"])], "FEE_DEDUCTED") for r in fee]
     by_customer: dict[str, list[dict]] = {}
     for r in sorted(special, key=lambda r: (r["due_date"], r["receivable_id"])):
         if id(r) not in taken:
@@ -74,11 +96,9 @@ def _plan(ctx: Context, rng) -> list[Receipt]:
         if id(r) in taken:
             continue
         day, kind = r["due_date"], "EXACT"
-        if rng.random() < 0.25:
-            day, kind = (
-                next_business_day(day + timedelta(days=rng.choice((-2, -1, 1, 2, 3, 5, 7, 10)))),
-                "DATE_OFFSET",
-            )
+        off_share, offsets = _habit(ctx, r["customer_id"])
+        if rng.random() < off_share:
+            day, kind = next_business_day(day + timedelta(days=rng.choice(offsets))), "DATE_OFFSET"
         plan.append(Receipt(day, customers[r["customer_id"]], [(r, r["amount_brl"])], kind))
     return sorted(plan, key=lambda p: (p.day, p.parts[0][0]["receivable_id"], p.match_type))
 
@@ -90,9 +110,7 @@ def build_receipts(ctx: Context) -> None:
             continue
         acct = account(ctx, "001" if rng.random() < 0.7 else "341")
         total = sum((amount for _, amount in receipt.parts), Decimal(0))
-        boleto = receipt.match_type == "FEE_DEDUCTED" or (
-            receipt.match_type != "ONE_TO_MANY" and rng.random() < 0.6
-        )
+        boleto = receipt.match_type == "FEE_DEDUCTED" or (receipt.match_type != "ONE_TO_MANY" and rng.random() < 0.6)
         credited = total - BOLETO_FEES[acct["compe_code"]] if receipt.match_type == "FEE_DEDUCTED" else total
         name = (
             f"LIQUIDACAO BOLETO {rng.randint(10**9, 10**10 - 1)}"

@@ -124,9 +124,9 @@ def deduplication_check(staging_ids: Iterable[str], bank_transactions: Iterable[
 
 
 def model_metrics() -> dict:
-    """The ML models against their baselines, from `ml_assets` when a pure scoring function is wired there.
-    Until then the slot says so, and the JSON keeps its shape."""
-    return {"status": "not wired", "note": "filled by the ml_assets model-vs-baseline function once merged"}
+    """The slot's value when nothing filled it: `importau evaluate` fills it from `ml_assets.evaluation` on the
+    built warehouse (this module stays free of the warehouse and the models)."""
+    return {"status": "not evaluated", "note": "importau evaluate fills this from ml_assets.evaluation"}
 
 
 def score(

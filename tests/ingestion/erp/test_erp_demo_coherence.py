@@ -91,9 +91,7 @@ def test_fx_settlements_carry_the_bank_contract(company, erp_rows):
 
 
 def test_hard_cases_are_present_at_scale_one(truth):
-    kinds = Counter(
-        (m["erp_document_type"], m["match_type"]) for m in truth["matches"] if m["role"] == "PRINCIPAL"
-    )
+    kinds = Counter((m["erp_document_type"], m["match_type"]) for m in truth["matches"] if m["role"] == "PRINCIPAL")
     for case in ("PARTIAL", "ONE_TO_MANY", "FEE_DEDUCTED", "DATE_OFFSET"):
         assert kinds["PAYABLE", case] >= 2 and kinds["RECEIVABLE", case] >= 2, case
     assert kinds["PAYABLE", "DUPLICATE"] >= 1 and kinds["PAYABLE", "FX_OPERATION"] > 20
@@ -104,22 +102,21 @@ def test_hard_cases_are_present_at_scale_one(truth):
     )
     assert all(count >= 2 for count in one_to_many.values())
     partial = Counter(
-        m["erp_document_id"]
-        for m in truth["matches"]
-        if m["match_type"] == "PARTIAL" and m["role"] == "PRINCIPAL"
+        m["erp_document_id"] for m in truth["matches"] if m["match_type"] == "PARTIAL" and m["role"] == "PRINCIPAL"
     )
     assert max(partial.values()) >= 2
-    fee = [
-        m
-        for m in truth["matches"]
-        if m["match_type"] == "FEE_DEDUCTED" and m["erp_document_type"] == "RECEIVABLE"
-    ]
+    fee = [m for m in truth["matches"] if m["match_type"] == "FEE_DEDUCTED" and m["erp_document_type"] == "RECEIVABLE"]
     assert all(Decimal(0) < m["erp_amount"] - m["bank_amount_brl"] < Decimal(5) for m in fee)
     assert {a["kind"] for a in truth["anomalies"]} == {
         "DUPLICATE_PAYMENT",
         "UNUSUAL_AMOUNT",
         "ODD_TIMING",
         "UNKNOWN_COUNTERPARTY",
+        "AMOUNT_OUTLIER",
+        "NEW_COUNTERPARTY",
+        "OFF_HOURS",
+        "ROUND_AMOUNT",
+        "SPLIT_BELOW_LIMIT",
     }
 
 
@@ -150,7 +147,4 @@ def test_grounded_in_the_real_reference_rows(erp_rows):
     assert {s["currency"] for s in erp_rows["suppliers"]} == {"USD", "EUR", "CNY", "BRL"}
     rates = reference.ncm_rates()
     for item in erp_rows["import_declaration_items"]:
-        assert (
-            item["ii_rate_pct"] == rates[item["ncm"]].ii_pct
-            and item["ipi_rate_pct"] == rates[item["ncm"]].ipi_pct
-        )
+        assert item["ii_rate_pct"] == rates[item["ncm"]].ii_pct and item["ipi_rate_pct"] == rates[item["ncm"]].ipi_pct
