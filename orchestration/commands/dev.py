@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,15 +38,33 @@ def run(args: argparse.Namespace) -> int:
             return 1
         dagster = Path(sys.executable).with_name("dagster")
         command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", args.port]
-        dagster_dev = subprocess.Popen(command, cwd=REPO_ROOT)
-        # SIGTERM to this command stops `dagster dev` too (it then stops its webserver, daemon and code server),
-        # rather than leaving it running without its parent. Ctrl-C reaches both already (one process group).
-        signal.signal(signal.SIGTERM, lambda *_: dagster_dev.terminate())
+        # Its own process group, stopped as a whole: SIGINT to the group is what Ctrl-C in a terminal does (seen
+        # here: a SIGTERM or a SIGINT to `dagster dev` alone left its webserver, daemon and code servers running).
+        # So stopping this command (Ctrl-C, or SIGTERM from a supervisor) stops everything it started.
+        dagster_dev = subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True)
+
+        def stop(*_):
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             return dagster_dev.wait()
         except KeyboardInterrupt:
-            try:
-                dagster_dev.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                dagster_dev.kill()
+            stop_group(dagster_dev)
             return 0
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """SIGINT to the process group (what Ctrl-C does); SIGKILL to whatever of it is left after STOP_TIMEOUT_SECONDS."""
+    group = process.pid
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    try:
+        os.killpg(group, signal.SIGINT)
+        while time.monotonic() < deadline:
+            os.killpg(group, 0)  # raises ProcessLookupError once no process of the group is left
+            process.poll()  # reap `dagster dev` itself when it exits
+            time.sleep(0.5)
+        os.killpg(group, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=STOP_TIMEOUT_SECONDS)
