@@ -78,6 +78,7 @@ def publish_snapshot(client, chdb_path: str, source: str) -> Path:
     stamp = datetime.now(UTC)
     name = f"{stamp.strftime('%Y%m%dT%H%M%S%fZ')}-{os.getpid()}"
     incoming = root / f".{name}.incoming"
+    incoming.mkdir()  # also when marts and ml hold no table yet (a staging-only build): an empty snapshot
     tables, structures = {}, {}
     for database, table in _tables(client):
         path = incoming / database / f"{table}.native"
