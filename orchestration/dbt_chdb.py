@@ -122,7 +122,10 @@ def _publish_for_readers() -> str | None:
     from ingestion.common.warehouse_snapshot import publish_snapshot
 
     try:
-        client = clickhouse_connect.get_client(interface="chdb", path=_locked_path, query_limit=0)
+        # with the storage policy's engine options (the tables on its S3 disk attach only then), as dbt's own
+        client = clickhouse_connect.get_client(
+            interface="chdb", path=_locked_path, query_limit=0, **_storage_options(_locked_path)
+        )
         try:
             publish_snapshot(client, _locked_path, source=_owner())
         finally:
