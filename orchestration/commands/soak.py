@@ -116,6 +116,7 @@ def build_base(work: Path, company, truth: Path, day: date) -> tuple[Path, list[
             ("ingest_bcb", MARKET_HISTORY_START),
             ("ingest_open_finance", ERP_START),
             ("ingest_erp", ERP_START),
+            ("ingest_customs", ERP_START),  # no broker files in the soak: its raw tables exist, empty, for staging
             ("transform", None),
         ]
         for job, first in plan:
