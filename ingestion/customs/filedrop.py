@@ -23,29 +23,29 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 
 import pyarrow as pa
 
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.customs import contracts, di_xml, duimp_json
 from ingestion.customs.di_xml import DeclarationFormatError
+
+# The inbox rules (folders, files still being written, statuses) are the ERP file drop's: one broker inbox behaves
+# like the ERP's.
+from ingestion.erp.filedrop import (
+    _IGNORED_PREFIXES,
+    _IGNORED_SUFFIXES,
+    PROCESSED,
+    QUARANTINE,
+    SKIPPED,
+    FileStatus,
+)
 from ingestion.erp.folders import Folder, as_folder
 from ingestion.erp.state import FileRegistry
 
 PARSERS = {".xml": di_xml.parse, ".json": duimp_json.parse}
-PROCESSED, QUARANTINE, SKIPPED = "processed", "quarantine", "skipped"
-_IGNORED_PREFIXES = (".", "_", "~$")
-_IGNORED_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
 # the part of each parsed declaration holding each entity's records
 PARTS = {"declarations": "declaration", "declaration_items": "items", "taxes_paid": "taxes"}
-
-
-class FileStatus(StrEnum):
-    LOADED = "loaded"
-    PARTIAL = "partial"
-    QUARANTINED = "quarantined"
-    SKIPPED = "skipped"
 
 
 @dataclass(frozen=True)
