@@ -6,8 +6,10 @@ defaults: IMPORTAU_DATA_DIR, else `<repo>/data`.
 
 import os
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
+from ingestion.common import settings_registry
 from ingestion.common.lake import LocalLake, S3Bounds, S3Lake
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -16,6 +18,23 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def default_data_dir() -> str:
     """$IMPORTAU_DATA_DIR, else `<repo>/data`."""
     return os.environ.get("IMPORTAU_DATA_DIR") or str(REPO_ROOT / "data")
+
+
+class FromEnvironment:
+    """For a Dagster resource whose fields come from the environment: `ENV` maps a field to its variable. A field
+    left None (how `orchestration/defs/resources.py` binds them) is read through the settings registry
+    (`ingestion/common/settings_registry.py`: the environment, else the registry's default) when the resource is
+    used, never when the definitions are imported; a value given to the resource (a test, a run config) wins.
+    Secrets thus never enter the resource's config."""
+
+    ENV: ClassVar[dict[str, str]] = {}
+
+    def setting(self, field: str, cast: type = str):
+        given = getattr(self, field)
+        if given is not None:
+            return given
+        raw = settings_registry.value(self.ENV[field]).strip()
+        return cast(raw) if raw or cast is str else cast()
 
 
 def resolve_data_dir(data_dir: str | None) -> str:
