@@ -32,14 +32,7 @@ from ingestion.customs.di_xml import DeclarationFormatError
 
 # The inbox rules (folders, files still being written, statuses) are the ERP file drop's: one broker inbox behaves
 # like the ERP's.
-from ingestion.erp.filedrop import (
-    _IGNORED_PREFIXES,
-    _IGNORED_SUFFIXES,
-    PROCESSED,
-    QUARANTINE,
-    SKIPPED,
-    FileStatus,
-)
+from ingestion.erp.filedrop import PROCESSED, QUARANTINE, SKIPPED, FileStatus, waiting
 from ingestion.erp.folders import Folder, as_folder
 from ingestion.erp.state import FileRegistry
 
@@ -75,19 +68,12 @@ class FileResult:
 
 
 def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
-    """The files waiting in the inbox, oldest first, hashed (hidden, `_`-prefixed, temporary and too-recent files
-    are left alone)."""
+    """The files waiting in the inbox, oldest first, hashed (the ERP file drop's `waiting`: hidden, `_`-prefixed,
+    temporary and too-recent files are left alone)."""
     folder = as_folder(inbox)
-    newest = datetime.now(UTC) - min_age
-    found = []
-    for info in sorted(folder.list(), key=lambda info: (info.modified, info.name)):
-        if info.name.startswith(_IGNORED_PREFIXES) or info.name.lower().endswith(_IGNORED_SUFFIXES):
-            continue
-        if info.modified > newest:
-            continue
-        digest = hashlib.sha256(folder.read(info.name)).hexdigest()
-        found.append(DroppedFile(folder, info.name, digest, info.size, info.modified))
-    return found
+    return [
+        DroppedFile(folder, info.name, digest, info.size, info.modified) for info, digest in waiting(folder, min_age)
+    ]
 
 
 def _empty_tables() -> dict[str, pa.Table]:

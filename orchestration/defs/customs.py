@@ -9,12 +9,11 @@ source's one raw-load step (raw_loads.py). Both sit in the group `customs_files`
 domain (landed cost, reconciliation), which reads these through staging.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
-import pyarrow as pa
 
-from ingestion.common.lake import Lake
+from ingestion.common.lake import append_partition, append_quarantine
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.customs import contracts, filedrop
 from ingestion.erp.state import FileRegistry
@@ -27,21 +26,6 @@ from orchestration.resources.lake import LakeResource
 
 SOURCE = contracts.SOURCE
 GROUP = "customs_files"
-
-
-def _append(store: Lake, entity: str, day: date, table: pa.Table) -> None:
-    """Add rows (in `contracts.lake_schema`) to the day's partition (one object per partition, rewritten whole)."""
-    parts = [store.read_partition(SOURCE, entity, day)] if store.exists(SOURCE, entity, day) else []
-    store.write_partition(SOURCE, entity, day, pa.concat_tables([*parts, table.cast(contracts.lake_schema(entity))]))
-
-
-def _append_quarantine(store: Lake, entity: str, day: date, records: list[QuarantineRecord]) -> None:
-    try:
-        previous = store.read_quarantine(SOURCE, entity, day).to_pylist()
-    except Exception:  # no quarantine yet for that day
-        previous = []
-    merged = [QuarantineRecord(**{k: row[k] for k in QuarantineRecord.__dataclass_fields__}) for row in previous]
-    store.write_quarantine(SOURCE, entity, day, [*merged, *records])
 
 
 @dg.multi_asset(
@@ -69,13 +53,13 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
     def land(result: filedrop.FileResult) -> None:
         for entity, table in result.tables.items():
             if table.num_rows:
-                _append(store, entity, day, table)
+                append_partition(store, SOURCE, entity, day, table, contracts.lake_schema(entity))
                 landed[entity] += table.num_rows
         by_entity: dict[str, list[QuarantineRecord]] = {}
         for record in result.quarantine:
             by_entity.setdefault(record.entity, []).append(record)
         for entity, records in by_entity.items():
-            _append_quarantine(store, entity, day, records)
+            append_quarantine(store, SOURCE, entity, day, records)
 
     results = [filedrop.process(file, registry, land) for file in filedrop.scan(customs.inbox())]
     for result in results:
