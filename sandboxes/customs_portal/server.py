@@ -25,8 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ingestion.common.private_temp import make_private_dir, remove_private_dir
-from ingestion.open_finance.sandbox import certs as pki
-from ingestion.open_finance.sandbox.server import server_context
+from sandboxes.open_finance_bank import certs as pki
+from sandboxes.open_finance_bank.server import server_context
 
 AUTH_PATH = "/portal/api/autenticar"
 DUIMP_PATH = re.compile(r"^/duimp/api/ext/sefaz/duimp/(?P<numero>[0-9A-Z]+)$")
@@ -137,7 +137,7 @@ class CustomsPortal:
     @classmethod
     def from_company(cls, company, **kwargs) -> "CustomsPortal":
         """The demo company's DUIMPs, keyed by their 15-character number, as the generator renders them."""
-        from ingestion.erp.demo.writers import customs_declaration_files
+        from sandboxes.demo_company.writers import customs_declaration_files
 
         files = customs_declaration_files(company)
         return cls({name[6:-5]: data for name, data in files.items() if name.startswith("DUIMP_")}, **kwargs)

@@ -66,8 +66,8 @@ def test_customs_source_portal_lands_the_erps_duimps_from_the_portal_in_the_same
     import pyarrow as pa
 
     from ingestion.common.lake import LocalLake
-    from ingestion.erp.demo import generate
     from sandboxes.customs_portal.server import CustomsPortal
+    from sandboxes.demo_company import generate
 
     company = generate(seed=42, scale=1.0)
     duimps = sorted(

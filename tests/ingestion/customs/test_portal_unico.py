@@ -10,10 +10,10 @@ import pytest
 
 from ingestion.customs import contracts, filedrop, portal_unico
 from ingestion.customs.portal_unico import DeclarationNotFound, PortalClient, PortalConfig, PortalError
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import customs_declaration_files
 from ingestion.erp.state import FileRegistry
 from sandboxes.customs_portal.server import CustomsPortal
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import customs_declaration_files
 
 
 @pytest.fixture(scope="module")
