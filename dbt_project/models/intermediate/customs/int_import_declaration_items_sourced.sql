@@ -80,7 +80,7 @@ paired as (
         {%- for field in winning %}
         official_items.declared_{{ field }} as declared_{{ field }},
         {%- endfor %}
-        official.official_version is not null as has_official_declaration,
+        cast(official.official_version is not null as Bool) as has_official_declaration,
         official_items.declared_ncm is not null and official_items.declared_ncm = taxed.ncm as item_pairs,
         multiIf(
             official.official_version is null, '',
@@ -140,10 +140,12 @@ sourced as (
         {%- for field in winning %}
         paired.{{ field }} as law_{{ field }},
         {%- endfor %}
-        declaration_matches.official_match_status as official_match_status,
-        declaration_matches.official_match_reason as official_match_reason,
-        official_fees.declared_siscomex_fee_total_brl as declared_siscomex_fee_total_brl,
-        declaration_matches.official_match_status = 'MATCHED' as official_wins
+        declaration_matches.official_match_status = 'MATCHED' as official_wins,
+        cast(if(official_wins, 'OFFICIAL_DECLARATION', 'ERP') as LowCardinality(String)) as declaration_source,
+        cast(declaration_matches.official_match_status as LowCardinality(String)) as official_match_status,
+        cast(declaration_matches.official_match_reason as String) as official_match_reason,
+        cast(if(official_wins, official_fees.declared_siscomex_fee_total_brl, null) as Nullable(Decimal(18, 4)))
+            as declared_siscomex_fee_total_brl
     from paired
     inner join declaration_matches on declaration_matches.match_declaration_id = paired.declaration_id
     left join official_fees on official_fees.official_declaration_id = paired.declaration_id
@@ -152,53 +154,20 @@ sourced as (
 
 final as (
 
+    -- the taxed item's columns with the winning figures in place of the law's (kept in `law_*`), then the source,
+    -- the match, the official item of the same number (`declared_*`, whether or not it pairs) and the law's figures
     select
-        declaration_id,
-        item_number,
-        addition_number,
-        po_id,
-        po_line_number,
-        supplier_id,
-        sku,
-        ncm,
-        quantity,
-        net_weight_kg,
-        fob_amount,
-        freight_amount,
-        insurance_amount,
-        customs_value_amount,
-        {%- for field in winning %}
-        cast(if(official_wins, declared_{{ field }}, law_{{ field }})
-            as Nullable(Decimal({{ '38, 8' if field.endswith('_pct') else '18, 4' }}))) as {{ field }},
-        {%- endfor %}
-        siscomex_addition_fee_brl,
-        is_rate_pct,
-        is_brl,
-        is_legal_source,
-        ncm_legal_source,
-        pis_cofins_exception_legal_source,
-        cast(if(official_wins, 'OFFICIAL_DECLARATION', 'ERP') as LowCardinality(String)) as declaration_source,
-        cast(official_match_status as LowCardinality(String)) as official_match_status,
-        cast(official_match_reason as String) as official_match_reason,
-        cast(has_official_declaration as Bool) as has_official_declaration,
-        official_version,
-        cast(if(official_wins, declared_siscomex_fee_total_brl, null) as Nullable(Decimal(18, 4)))
-            as declared_siscomex_fee_total_brl,
-        -- the official item of the same number, whether or not it pairs (for audit)
-        declared_ncm,
-        {%- for field in winning if field.endswith('_brl') %}
-        declared_{{ field }},
-        {%- endfor %}
-        -- the law's computation on the ERP's copy
-        {%- for field in winning if field.endswith('_brl') %}
-        law_{{ field }},
-        {%- endfor %}
-        erp_customs_value_brl,
-        erp_ii_brl,
-        erp_ipi_brl,
-        erp_pis_brl,
-        erp_cofins_brl,
-        erp_icms_brl
+        * except (
+            item_pairs, item_problem, official_item_count, official_wins
+            {%- for field in winning if field.endswith('_pct') %}, declared_{{ field }}, law_{{ field }}{% endfor %}
+        )
+        replace (
+            {%- for field in winning %}
+            cast(if(official_wins, declared_{{ field }}, law_{{ field }})
+                as Nullable(Decimal({{ '38, 8' if field.endswith('_pct') else '18, 4' }}))) as {{ field }}
+                {{- ',' if not loop.last }}
+            {%- endfor %}
+        )
     from sourced
 
 )
