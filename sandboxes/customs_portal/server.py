@@ -16,122 +16,37 @@ at start-up in a private temporary folder (keys 0600, removed at `stop`), with t
 import json
 import re
 import secrets
-import socket
-import ssl
 import threading
 import time
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from ingestion.common.private_temp import make_private_dir, remove_private_dir
+from sandboxes.common.http_server import LocalServer, Request, Response, server_tls_context
 from sandboxes.open_finance_bank import certs as pki
-from sandboxes.open_finance_bank.server import server_context
 
 AUTH_PATH = "/portal/api/autenticar"
 DUIMP_PATH = re.compile(r"^/duimp/api/ext/sefaz/duimp/(?P<numero>[0-9A-Z]+)$")
 TEMP_PREFIX = "customs-portal-standin-"
 
 
-class _State:
-    def __init__(self, declarations: dict[str, bytes], token_ttl_s: float):
-        self.declarations, self.token_ttl_s = declarations, token_ttl_s
-        self.lock = threading.Lock()
-        self.sessions: dict[tuple[str, str], float] = {}  # (authorization, csrf) -> expiry (epoch seconds)
-        self.faults: deque[tuple[int, str]] = deque()
-        self.requests: list[tuple[str, str, int]] = []  # (method, path, status answered)
-        self.rejected_handshakes = 0
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    body = json.dumps({"code": str(status), "message": message}).encode("utf-8")
+    return Response(status, body, headers=headers or {})
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: "_Server"
-    protocol_version = "HTTP/1.1"
-    server_version = "customs-portal-standin"
-
-    def log_message(self, format: str, *args) -> None:  # quiet: tests read `requests`
-        pass
-
-    def do_POST(self) -> None:
-        self._answer("POST")
-
-    def do_GET(self) -> None:
-        self._answer("GET")
-
-    def _answer(self, method: str) -> None:
-        state = self.server.state
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        status, headers, body = self._route(method, state)
-        with state.lock:
-            state.requests.append((method, self.path, status))
-        self.send_response(status)
-        for name, value in {"Content-Type": "application/json", "Content-Length": str(len(body)), **headers}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _route(self, method: str, state: _State) -> tuple[int, dict[str, str], bytes]:
-        if method == "POST" and self.path == AUTH_PATH:
-            if not self.headers.get("Role-Type"):
-                return _error(400, "Role-Type header missing")
-            token, csrf = f"Bearer {secrets.token_urlsafe(24)}", secrets.token_urlsafe(24)
-            expires = time.time() + state.token_ttl_s
-            with state.lock:
-                state.sessions[(token, csrf)] = expires
-            headers = {"Set-Token": token, "X-CSRF-Token": csrf, "X-CSRF-Expiration": str(int(expires * 1000))}
-            return 200, headers, b""
-        match = DUIMP_PATH.match(self.path)
-        if method != "GET" or match is None:
-            return _error(404, f"no such service: {method} {self.path}")
-        with state.lock:
-            expires = state.sessions.get((self.headers.get("Authorization", ""), self.headers.get("X-CSRF-Token", "")))
-            fault = state.faults.popleft() if state.faults else None
-        if expires is None or expires <= time.time():
-            return _error(401, "Token expirado ou inválido")
-        if fault is not None:
-            status, retry_after = fault
-            return _error(status, "serviço indisponível", {"Retry-After": retry_after})
-        body = state.declarations.get(match["numero"])
-        if body is None:
-            return _error(404, f"Duimp {match['numero']} não encontrada")
-        return 200, {}, body
-
-
-def _error(status: int, message: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    return status, headers or {}, json.dumps({"code": str(status), "message": message}).encode("utf-8")
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: _State, context: ssl.SSLContext):
-        self.state, self.context = state, context
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def finish_request(self, request: socket.socket, client_address) -> None:
-        """The TLS handshake, in the connection's own thread: no client certificate of the test CA, no request."""
-        request.settimeout(10)
-        try:
-            tls = self.context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            with self.state.lock:
-                self.state.rejected_handshakes += 1
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            tls.close()
-
-
-class CustomsPortal:
+class CustomsPortal(LocalServer):
     """Start with `start()` (or as a context manager); `base_url`, `certs` and the fault helpers while it runs."""
 
     def __init__(self, declarations: dict[str, bytes], token_ttl_s: float = 3600.0):
-        self.state = _State(dict(declarations), token_ttl_s)
+        super().__init__(name="customs-portal")
+        self.declarations, self.token_ttl_s = dict(declarations), token_ttl_s
+        self.lock = threading.Lock()
+        self.sessions: dict[tuple[str, str], float] = {}  # (authorization, csrf) -> expiry (epoch seconds)
+        self.faults: deque[tuple[int, str]] = deque()
+        self._requests: list[tuple[str, str, int]] = []  # (method, path, status answered)
+        self.rejected_handshakes = 0
         self.certs: pki.SandboxCerts | None = None
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         self._dir: str | None = None
 
     @classmethod
@@ -142,45 +57,70 @@ class CustomsPortal:
         files = customs_declaration_files(company)
         return cls({name[6:-5]: data for name, data in files.items() if name.startswith("DUIMP_")}, **kwargs)
 
-    @property
-    def base_url(self) -> str:
-        assert self._server is not None, "the stand-in is not running"
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+    # -- life cycle: the PKI lives as long as the server --------------------------------------------------
 
     def start(self) -> "CustomsPortal":
         self._dir = make_private_dir(TEMP_PREFIX)
         self.certs = pki.generate(Path(self._dir))
-        self._server = _Server(self.state, server_context(self.certs))
-        self._thread = threading.Thread(target=self._server.serve_forever, name="customs-portal", daemon=True)
-        self._thread.start()
-        return self
+        self.tls = server_tls_context(self.certs.server_cert, self.certs.server_key, client_ca=self.certs.ca_cert)
+        return super().start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        super().stop()
         if self._dir:
             remove_private_dir(self._dir)
             self._dir = None
 
-    def __enter__(self) -> "CustomsPortal":
-        return self.start()
+    def handshake_refused(self, client_address, error: Exception) -> None:
+        with self.lock:
+            self.rejected_handshakes += 1
 
-    def __exit__(self, *_) -> None:
-        self.stop()
+    # -- the API ------------------------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        answer = self._route(request)
+        with self.lock:
+            self._requests.append((request.method, request.target, answer.status))
+        return answer
+
+    def _route(self, request: Request) -> Response:
+        if request.method == "POST" and request.path == AUTH_PATH:
+            if not request.headers.get("role-type"):
+                return _error(400, "Role-Type header missing")
+            token, csrf = f"Bearer {secrets.token_urlsafe(24)}", secrets.token_urlsafe(24)
+            expires = time.time() + self.token_ttl_s
+            with self.lock:
+                self.sessions[(token, csrf)] = expires
+            headers = {"Set-Token": token, "X-CSRF-Token": csrf, "X-CSRF-Expiration": str(int(expires * 1000))}
+            return Response(200, b"", headers=headers)
+        match = DUIMP_PATH.match(request.path)
+        if request.method != "GET" or match is None:
+            return _error(404, f"no such service: {request.method} {request.target}")
+        with self.lock:
+            session = (request.headers.get("authorization", ""), request.headers.get("x-csrf-token", ""))
+            expires = self.sessions.get(session)
+            fault = self.faults.popleft() if self.faults else None
+        if expires is None or expires <= time.time():
+            return _error(401, "Token expirado ou inválido")
+        if fault is not None:
+            status, retry_after = fault
+            return _error(status, "serviço indisponível", {"Retry-After": retry_after})
+        body = self.declarations.get(match["numero"])
+        if body is None:
+            return _error(404, f"Duimp {match['numero']} não encontrada")
+        return Response(200, body)
+
+    # -- what the tests drive -----------------------------------------------------------------------------
 
     def fail_next(self, status: int, retry_after: str = "1", times: int = 1) -> None:
         """The next `times` DUIMP consultations answer `status` (429 or 503) with this `Retry-After`."""
-        with self.state.lock:
-            self.state.faults.extend([(status, retry_after)] * times)
+        with self.lock:
+            self.faults.extend([(status, retry_after)] * times)
 
     def expire_sessions(self) -> None:
-        with self.state.lock:
-            self.state.sessions = {key: 0.0 for key in self.state.sessions}
+        with self.lock:
+            self.sessions = {key: 0.0 for key in self.sessions}
 
     def requests(self) -> list[tuple[str, str, int]]:
-        with self.state.lock:
-            return list(self.state.requests)
+        with self.lock:
+            return list(self._requests)

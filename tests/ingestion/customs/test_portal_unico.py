@@ -87,7 +87,7 @@ def test_a_client_without_a_certificate_or_with_another_cas_is_turned_away(porta
         client.duimp(duimp_ids[0])
     assert "POST /portal/api/autenticar" in str(raised.value) and "gave up after 4 attempts" in str(raised.value)
     assert sleeps == [1.0, 2.0, 4.0]  # bounded backoff, then the error
-    assert portal.state.rejected_handshakes >= 5 and portal.requests() == []  # no request ever reached a handler
+    assert portal.rejected_handshakes >= 5 and portal.requests() == []  # no request ever reached a handler
 
 
 def test_authenticates_once_and_sends_the_session_headers(portal, company, duimp_ids):
