@@ -1,7 +1,7 @@
 """Bank statement files dropped into the bank inbox: OFX (`*.ofx`) and CNAB 240 (`*.ret`, `*.cnab`, `*.rem`, `*.txt`).
 
-The ERP file drop's rules (`ingestion/erp/filedrop.py`: the same inbox scan `waiting`, folder names, statuses,
-free names and `FileRegistry` of loaded hashes), with a statement file instead of a table:
+The ERP file drop's rules and code (`ingestion/erp/filedrop.py`: the inbox scan `waiting`, and `process_parsed`:
+folder names, statuses, free names, the `FileRegistry` of loaded hashes), with a statement file instead of a table:
 `scan(inbox)` lists the waiting files with their SHA-256 in arrival order; `process(file, registry, land)` parses
 one (`ofx.parse` or `cnab240.parse`), checks every record against its contract (`contracts.check`), stamps the
 good ones with the file's arrival, hands the result to `land` (which writes the lake), and only then moves the file
@@ -21,11 +21,10 @@ the account's reason. Every record read is landed or quarantined: `landed + len(
 raises, the file stays in the inbox and nothing is recorded.
 """
 
-import hashlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import pyarrow as pa
 
@@ -34,7 +33,7 @@ from ingestion.bank_statements.cnab240 import Parsed, StatementFormatError
 from ingestion.common.quarantine import QuarantineRecord
 
 # The inbox rules (the scan, folders, free names, statuses) are the ERP file drop's.
-from ingestion.erp.filedrop import PROCESSED, QUARANTINE, SKIPPED, FileStatus, _free_name, waiting
+from ingestion.erp.filedrop import FileStatus, process_parsed, waiting
 from ingestion.erp.folders import Folder, as_folder
 from ingestion.erp.state import FileRegistry
 
@@ -128,12 +127,6 @@ def _whole_file(file: DroppedFile, reason: str) -> QuarantineRecord:
     return QuarantineRecord(contracts.SOURCE, "transactions", f"file={file.name}", reason, payload)
 
 
-def _reason_text(file: DroppedFile, result: FileResult) -> bytes:
-    lines = [f"file: {file.name}", f"sha256: {file.sha256}", f"status: {result.status}", f"summary: {result.message}"]
-    lines += ["", *(record.reason for record in result.quarantine)]
-    return ("\n".join(lines) + "\n").encode("utf-8")
-
-
 def read(file: DroppedFile, data: bytes, registry: FileRegistry) -> FileResult:
     """Parse and check one file (nothing moved, nothing recorded)."""
     extension = os.path.splitext(file.name)[1].lower()
@@ -184,43 +177,13 @@ def read(file: DroppedFile, data: bytes, registry: FileRegistry) -> FileResult:
 
 
 def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResult], None] | None = None) -> FileResult:
-    """Read, check, land (through `land`), then move the file and record its hash; see the module docstring."""
-    inbox, data = file.inbox, file.inbox.read(file.name)
-    file = replace(file, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    prior = registry.get(file.sha256)
-    if prior is not None:
-        message = (
-            f"skipped: the same content (sha256 {file.sha256}) was already loaded from {prior.get('file')} "
-            f"at {prior.get('loaded_at')} ({prior.get('rows')} records)"
-        )
-        target = _free_name(inbox, SKIPPED, file.name, file.sha256)
-        inbox.move(file.name, target)
-        inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
-        return FileResult(file, FileStatus.SKIPPED, _empty_tables(), [], message, moved_to=inbox.location(target))
+    """Read, check, land (through `land`), then move the file and record its hash: the ERP file drop's
+    `process_parsed` (see the module docstring)."""
 
-    result = read(file, data, registry)
-    if land is not None:
-        land(result)
-    if result.status == FileStatus.QUARANTINED:
-        target = _free_name(inbox, QUARANTINE, file.name, file.sha256)
-        inbox.move(file.name, target)
-        inbox.write(f"{target}.reason.txt", _reason_text(file, result))
-        return replace(result, moved_to=inbox.location(target))
-    target = _free_name(inbox, PROCESSED, file.name, file.sha256)
-    if result.quarantine:
-        inbox.write(_free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), _reason_text(file, result))
-    inbox.move(file.name, target)
-    registry.record(
-        file.sha256,
-        {
-            "file": file.name,
-            "entity": "statements",
-            "status": str(result.status),
-            "rows": result.landed,
-            "quarantined": len(result.quarantine),
-            "moved_to": target,
-            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
-        },
-    )
-    return replace(result, moved_to=inbox.location(target))
+    def read_one(dropped: DroppedFile, data: bytes) -> FileResult:
+        return read(dropped, data, registry)
+
+    def skipped(dropped: DroppedFile, message: str, moved_to: str) -> FileResult:
+        return FileResult(dropped, FileStatus.SKIPPED, _empty_tables(), [], message, moved_to=moved_to)
+
+    return process_parsed(file, registry, read_one, skipped, land, "statements")
