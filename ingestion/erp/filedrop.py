@@ -447,9 +447,7 @@ def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResul
 # --- the same rules for a file that is parsed whole (statement files; the customs declarations can use it too) ----
 
 
-def process_parsed(
-    file, registry: FileRegistry, read: Callable, skipped: Callable, land: Callable | None, entity: str
-):
+def process_parsed(file, registry: FileRegistry, read: Callable, skipped: Callable, land: Callable | None, entity: str):
     """The ERP inbox rules for a file another module parses whole. `file` is a frozen dataclass with `inbox`,
     `name`, `sha256`, `size`; `read(file, data)` returns a frozen dataclass with `status`, `quarantine`, `message`,
     `landed`, `arrived_at`, `moved_to`; `skipped(file, message, moved_to)` the result of a skipped file. Bytes
