@@ -35,6 +35,7 @@ from ingestion.common.clock import SAO_PAULO
 
 LINE = 240
 CENT = Decimal("0.01")
+NOON = time(12)
 FILE_LAYOUT_VERSION = "089"
 BATCH_LAYOUT_VERSION = "033"
 # FEBRABAN's categories of a movement (G092): what each says in Open Finance's transaction types, when the
@@ -158,6 +159,22 @@ def _account(line: str, number: int) -> dict:
 
 def parse(data: bytes, name: str, sha256: str) -> Parsed:
     """The records of one CNAB 240 statement file; raises StatementFormatError for a file unusable as a whole."""
+    try:
+        return _parse(data, name, sha256)
+    except StatementFormatError:
+        raise
+    except ValueError as error:  # a header or trailer number that is not digits
+        raise StatementFormatError(str(error)) from None
+
+
+def _holder(line: str) -> str | None:
+    """The holder's CNPJ (positions 19-32) when the inscription type (18) says it is one (2); None for a CPF (1)."""
+    if _field(line, 18, 18) == "1":
+        return None
+    return _field(line, 19, 32).strip() or None
+
+
+def _parse(data: bytes, name: str, sha256: str) -> Parsed:
     text = _text(data)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     while lines and lines[-1] == "":
@@ -176,7 +193,7 @@ def parse(data: bytes, name: str, sha256: str) -> Parsed:
         raise StatementFormatError(
             f"line {len(lines)}: the file does not end with a file trailer (record type 9, {LINE} characters)"
         )
-    company_cnpj = _field(head, 19, 32)
+    company_cnpj = _holder(head)
     company_name = _field(head, 73, 102).strip() or None
     parsed = Parsed()
     accounts: dict[str, dict] = {}
@@ -215,7 +232,7 @@ def parse(data: bytes, name: str, sha256: str) -> Parsed:
                 {
                     **{k: v for k, v in account.items() if not k.startswith("_")},
                     "brand_name": c.brand_of(account["compe_code"]),
-                    "company_cnpj": _field(line, 19, 32).strip() or company_cnpj,
+                    "company_cnpj": _holder(line) or company_cnpj,
                     "company_name": _field(line, 73, 102).strip() or company_name,
                     "account_type": "CONTA_DEPOSITO_A_VISTA",
                     "currency": currency,
@@ -380,8 +397,9 @@ def _detail(parsed: Parsed, batch: _Batch, line: str, number: int, lineage: dict
             "document_number": document or None,
             "booking_date": booking,
             "accounting_date": accounting,
-            # the layout has no time of day: the posting date at midnight in São Paulo
-            "transaction_datetime": datetime.combine(booking, time.min, SAO_PAULO).astimezone(UTC),
+            # the layout has no time of day: the posting date at noon in São Paulo (a business hour, so no rule
+            # reads a time the file does not give as off-hours)
+            "transaction_datetime": datetime.combine(booking, NOON, SAO_PAULO).astimezone(UTC),
             "credit_debit_type": credit_debit,
             "amount": value,
             "signed_amount": value if side == "C" else -value,

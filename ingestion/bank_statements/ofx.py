@@ -25,6 +25,7 @@ from decimal import Decimal
 
 from ofxtools.models.base import Aggregate
 from ofxtools.Parser import OFXTree
+from ofxtools.Types import DateTime
 
 from ingestion.bank_statements import contracts as c
 from ingestion.bank_statements.cnab240 import Parsed, StatementFormatError
@@ -41,6 +42,7 @@ TRNTYPE_TYPES = {
     "POS": "CARTAO",
     "XFER": "TED",
 }
+OFX_DATETIME = DateTime()
 ACCOUNT_TYPES = {"CHECKING": "CONTA_DEPOSITO_A_VISTA", "SAVINGS": "CONTA_POUPANCA"}
 
 
@@ -62,6 +64,18 @@ def _local_day(moment: datetime | None) -> date | None:
     return moment.astimezone(SAO_PAULO).date() if moment is not None else None
 
 
+def _day_of(tranlist, tag: str) -> date | None:
+    """The São Paulo date of BANKTRANLIST's DTSTART / DTEND; None when absent or unreadable (staging then takes the
+    statement's period from its movements)."""
+    raw = tranlist.findtext(tag) if tranlist is not None else None
+    if not raw:
+        return None
+    try:
+        return _local_day(_instant(raw, OFX_DATETIME.convert(raw.strip())))
+    except Exception:  # ofxtools' own conversion error
+        return None
+
+
 def _account(stmtrs, line: int, lineage: dict) -> dict:
     element = stmtrs.find("BANKACCTFROM")
     if element is None:
@@ -78,7 +92,7 @@ def _account(stmtrs, line: int, lineage: dict) -> dict:
     branch = re.sub(r"\D", "", acct.branchid or "") or None
     compe = c.compe_of(acct.bankid)
     branch = (branch.lstrip("0") or "0") if branch else None
-    number = number.lstrip("0") or "0" if number.isdigit() else number
+    number = (number.lstrip("0") or "0") if number.isdigit() else number
     return {
         "statement_format": "OFX",
         "institution": c.institution_of(compe),
@@ -121,13 +135,7 @@ def parse(data: bytes, name: str, sha256: str) -> Parsed:
         kind = account.pop("_type")
         currency = (stmtrs.findtext("CURDEF") or "BRL").strip().upper()
         tranlist = stmtrs.find("BANKTRANLIST")
-        start = end = None
-        if tranlist is not None:
-            try:
-                start = _local_day(_instant(tranlist.findtext("DTSTART"), Aggregate.from_etree(tranlist).dtstart))
-                end = _local_day(_instant(tranlist.findtext("DTEND"), Aggregate.from_etree(tranlist).dtend))
-            except Exception:
-                start = end = None  # the transactions are judged one by one below
+        start, end = _day_of(tranlist, "DTSTART"), _day_of(tranlist, "DTEND")
         parsed.records["accounts"].append(
             {
                 **account,

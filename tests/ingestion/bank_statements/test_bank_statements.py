@@ -318,3 +318,20 @@ def test_tax_ids_are_taken_written_out_or_bare_with_valid_digits():
     assert contracts.find_tax_id("DOC 12345678901234") == (None, None, None)  # bare, wrong digits: a number
     assert contracts.find_tax_id("PIX 52998224725")[:2] == ("52998224725", "PESSOA_FISICA")
     assert contracts.account_key("0341", "02424", "000069250536", "7") == "341-2424-69250536-7"
+
+
+def test_a_cnab_movement_is_dated_at_noon_in_sao_paulo_and_a_cpf_holder_is_no_cnpj(files):
+    name, lines = _cnab(files)
+    parsed = cnab240.parse(_bytes(lines), name, "0" * 64)
+    row = parsed.records["transactions"][0]
+    assert row["transaction_datetime"].hour == 15  # 12:00 at -03:00
+    cpf_lines = [line[:17] + "1" + "000" + "52998224725" + line[32:] if line[7] in "01" else line for line in lines]
+    valid, quarantine = filedrop.validate(cnab240.parse(_bytes(cpf_lines), name, "0" * 64))
+    assert quarantine == [] and valid["accounts"][0]["company_cnpj"] is None
+
+
+def test_a_header_number_that_is_not_digits_quarantines_the_file(files):
+    name, lines = _cnab(files)
+    lines[1] = lines[1][:3] + "00X1" + lines[1][7:]
+    with pytest.raises(StatementFormatError, match="bad number in line 2 batch"):
+        cnab240.parse(_bytes(lines), name, "0" * 64)
