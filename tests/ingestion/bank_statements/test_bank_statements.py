@@ -335,3 +335,22 @@ def test_a_header_number_that_is_not_digits_quarantines_the_file(files):
     lines[1] = lines[1][:3] + "00X1" + lines[1][7:]
     with pytest.raises(StatementFormatError, match="bad number in line 2 batch"):
         cnab240.parse(_bytes(lines), name, "0" * 64)
+
+
+def test_daily_statements_round_trip_too(company):
+    from sandboxes.demo_company.statements import statement_files
+
+    months, _ = _truth(company)
+    daily = statement_files(company, formats=("cnab240", "ofx"), per="day")
+    assert len(daily) == 2 * 2 * 366  # two accounts, two formats, every day of 2024
+    for extension, parser in ((".ofx", ofx.parse), (".ret", cnab240.parse)):
+        seen: dict = defaultdict(lambda: [0, Decimal(0)])
+        for name, data in daily.items():
+            if name.endswith(extension):
+                valid, quarantine = filedrop.validate(parser(data, name, _sha(data)))
+                assert quarantine == [], name
+                for row in valid["transactions"]:
+                    bucket = seen[(row["account_id"], f"{row['booking_date']:%Y-%m}")]
+                    bucket[0] += 1
+                    bucket[1] += row["signed_amount"]
+        assert {k: tuple(v) for k, v in seen.items()} == months, extension
