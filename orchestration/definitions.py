@@ -15,6 +15,7 @@ from orchestration.commands.progress import importau_progress_logger  # noqa: E4
 from orchestration.defs import (  # noqa: E402
     alerts,
     automation,
+    bank_statements,
     bcb,
     checks,
     customs,
@@ -39,6 +40,7 @@ MODULES = [
     erp_events,
     erp_postgres,
     customs,
+    bank_statements,
     dbt,
     ml,
     checks,

@@ -442,3 +442,61 @@ def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResul
         },
     )
     return replace(result, moved_to=inbox.location(target))
+
+
+# --- the same rules for a file that is parsed whole (statement files; the customs declarations can use it too) ----
+
+
+def process_parsed(file, registry: FileRegistry, read: Callable, skipped: Callable, land: Callable | None, entity: str):
+    """The ERP inbox rules for a file another module parses whole. `file` is a frozen dataclass with `inbox`,
+    `name`, `sha256`, `size`; `read(file, data)` returns a frozen dataclass with `status`, `quarantine`, `message`,
+    `landed`, `arrived_at`, `moved_to`; `skipped(file, message, moved_to)` the result of a skipped file. Bytes
+    already loaded (whatever the name) are skipped; otherwise the file is read, `land(result)` called, then the
+    file moves to `quarantine/` (with `<name>.reason.txt`) or `processed/` (a partial file's reasons in
+    `quarantine/<name>.reason.txt`) and its hash is recorded under `entity`. If `land` raises, the file stays in
+    the inbox and nothing is recorded."""
+    inbox, data = file.inbox, file.inbox.read(file.name)
+    file = replace(file, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    prior = registry.get(file.sha256)
+    if prior is not None:
+        message = (
+            f"skipped: the same content (sha256 {file.sha256}) was already loaded from {prior.get('file')} "
+            f"at {prior.get('loaded_at')} ({prior.get('rows')} records)"
+        )
+        target = _free_name(inbox, SKIPPED, file.name, file.sha256)
+        inbox.move(file.name, target)
+        inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
+        return skipped(file, message, inbox.location(target))
+
+    result = read(file, data)
+    if land is not None:
+        land(result)
+
+    def reasons() -> bytes:
+        head = [f"file: {file.name}", f"sha256: {file.sha256}", f"status: {result.status}"]
+        lines = [*head, f"summary: {result.message}", "", *(record.reason for record in result.quarantine)]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+    if result.status == FileStatus.QUARANTINED:
+        target = _free_name(inbox, QUARANTINE, file.name, file.sha256)
+        inbox.move(file.name, target)
+        inbox.write(f"{target}.reason.txt", reasons())
+        return replace(result, moved_to=inbox.location(target))
+    target = _free_name(inbox, PROCESSED, file.name, file.sha256)
+    if result.quarantine:
+        inbox.write(_free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), reasons())
+    inbox.move(file.name, target)
+    registry.record(
+        file.sha256,
+        {
+            "file": file.name,
+            "entity": entity,
+            "status": str(result.status),
+            "rows": result.landed,
+            "quarantined": len(result.quarantine),
+            "moved_to": target,
+            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
+        },
+    )
+    return replace(result, moved_to=inbox.location(target))

@@ -117,6 +117,7 @@ def build_base(work: Path, company, truth: Path, day: date) -> tuple[Path, list[
             ("ingest_open_finance", ERP_START),
             ("ingest_erp", ERP_START),
             ("ingest_customs", ERP_START),  # no broker files in the soak: its raw tables exist, empty, for staging
+            ("ingest_bank_statements", ERP_START),  # no statement files either: empty raw tables for staging
             ("transform", None),
         ]
         for job, first in plan:

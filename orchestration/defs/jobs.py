@@ -17,6 +17,7 @@ SOURCE_JOBS = [
     ("ingest_open_finance", "open_finance"),
     ("ingest_erp", "erp"),
     ("ingest_customs", "customs_files"),
+    ("ingest_bank_statements", "bank_statements"),
 ]
 
 source_jobs = [

@@ -10,6 +10,7 @@ from dagster_dbt import DbtCliResource
 from orchestration.defs.dbt import dbt_project
 from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.alerts import AlertWebhookResource
+from orchestration.resources.bank_statements import BankStatementsResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.customs import CustomsResource
 from orchestration.resources.erp import ErpResource
@@ -63,6 +64,9 @@ resources = {
         inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
         source=dg.EnvVar("CUSTOMS_SOURCE"),
+    ),
+    "bank_statements": BankStatementsResource(
+        inbox_dir=dg.EnvVar("BANK_STATEMENTS_INBOX"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")
     ),
     "erp": ErpResource(
         inbox_dir=dg.EnvVar("ERP_INBOX_DIR"),
