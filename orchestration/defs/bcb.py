@@ -21,9 +21,8 @@ from ingestion.bcb.client import BcbClient
 from ingestion.common.partitioning import split_by_month
 from ingestion.common.quarantine import SourcePayloadError
 from ingestion.common.retry import RetryCounter
-from orchestration.constants import OWNER
 from orchestration.defs import lake_quality
-from orchestration.defs.metadata import partition_dates, preview_markdown
+from orchestration.defs.metadata import lake_spec, partition_dates, preview_markdown
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import bcb_partitions
 from orchestration.resources.bcb import BcbApiResource
@@ -121,16 +120,7 @@ def _quarantine_and_fail(store, dataset: BcbDataset, start: date, error: SourceP
 
 @dg.multi_asset(
     name="bcb_pull",
-    specs=[
-        dg.AssetSpec(
-            lake_key(dataset),
-            group_name=SOURCE,
-            kinds={"python", "parquet"},
-            owners=[OWNER],
-            description=dataset.description,
-        )
-        for dataset in DATASETS
-    ],
+    specs=[lake_spec(lake_key(dataset), SOURCE, dataset.description) for dataset in DATASETS],
     check_specs=lake_quality.check_specs([lake_key(dataset) for dataset in DATASETS]),
     partitions_def=bcb_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -186,15 +176,7 @@ def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeR
 raw_load = raw_load_assets(
     source=SOURCE,
     tables=[
-        RawTable(
-            entity=dataset.entity,
-            schema=dataset.schema,
-            order_by=dataset.order_by,
-            low_cardinality=dataset.low_cardinality,
-            description=dataset.description,
-            unique_key=dataset.natural_key,
-        )
-        for dataset in DATASETS
+        RawTable.of_dataset(dataset, order_by=dataset.order_by, unique_key=dataset.natural_key) for dataset in DATASETS
     ],
     partitions_def=bcb_partitions,
 )
