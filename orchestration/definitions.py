@@ -16,17 +16,16 @@ from orchestration.defs import (  # noqa: E402
     alerts,
     automation,
     bcb,
-    checks,
     customs,
     dbt,
     erp,
     erp_events,
     erp_postgres,
     jobs,
+    mart_checks,
     ml,
     open_finance,
     open_finance_airbyte,
-    reconciliation_checks,
 )
 from orchestration.defs.resources import resources  # noqa: E402
 
@@ -41,8 +40,7 @@ MODULES = [
     customs,
     dbt,
     ml,
-    checks,
-    reconciliation_checks,
+    mart_checks,
     automation,
     alerts,
     jobs,

@@ -14,7 +14,7 @@ import pytest
 
 from ingestion.erp.demo.evaluation import PRECISION_TARGET, RECALL_TARGET, evaluate
 from ingestion.erp.demo.messiness import RATES
-from orchestration.defs.reconciliation_checks import ground_truth_path, reconciliation_check_result
+from orchestration.defs.mart_checks import ground_truth_path, reconciliation_check_result
 from tests.dbt.dbt_harness import query
 
 pytestmark = pytest.mark.integration
