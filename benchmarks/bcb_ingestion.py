@@ -29,12 +29,12 @@ import chdb
 
 from ingestion.bcb import pulls
 from ingestion.bcb.client import BcbClient
-from ingestion.bcb.replay.server import ReplayServer
 from ingestion.bcb.series import DEFAULT_SGS_SERIES
 from ingestion.common.lake import LocalLake
 from ingestion.common.partitioning import days_between, month_end, split_by_day
 from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from ingestion.common.warehouse import open_warehouse
+from sandboxes.bcb_replay.server import ReplayServer
 
 with warnings.catch_warnings():  # dagster's beta notice for BackfillPolicy
     warnings.simplefilter("ignore")

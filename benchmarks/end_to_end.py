@@ -455,7 +455,7 @@ def drive(spec: dict) -> None:
                 os.environ.update(ERP_INBOX_DIR=str(inbox), DEMO_BANK_TRUTH_DIR=str(demo / "bank"))
 
             stage("generate demo company + drop exports", erp_stand_in)
-        from ingestion.bcb.replay.server import ReplayServer
+        from sandboxes.bcb_replay.server import ReplayServer
 
         server = stage("BCB replay server", lambda: stack.enter_context(ReplayServer()))
         os.environ.update(server.env())

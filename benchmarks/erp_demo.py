@@ -48,9 +48,9 @@ from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from ingestion.common.redact import redact_text, secrets_of, url_userinfo_problem
 from ingestion.common.warehouse import open_warehouse
 from ingestion.erp import contracts, filedrop, postgres
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import write_exports
 from ingestion.erp.state import FileRegistry
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import write_exports
 
 with warnings.catch_warnings():  # dagster's beta notices
     warnings.simplefilter("ignore")

@@ -2,7 +2,7 @@
 (every call locks and rewrites the budget file; FX operations one after another) against how it pulls now.
 
 The demo company (`generate(seed=42, scale)`, 2024) is served by the sandbox institution running in a process of its
-own (`python -m ingestion.open_finance.sandbox --truth ...`: mutual TLS on 127.0.0.1, as a bank would be, so the
+own (`python -m sandboxes.open_finance_bank --truth ...`: mutual TLS on 127.0.0.1, as a bank would be, so the
 client's profile is only the client). The pull is one chunk of the demo's ranged run: the bank's day 2024-12-31,
 a 31-day window, every FX operation (the list has no date filter) with its detail and events.
 
@@ -47,13 +47,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from ingestion.erp.demo.company import generate
 from ingestion.open_finance.auth import TokenManager, TokenStore, http_client
 from ingestion.open_finance.budget import CallBudget
 from ingestion.open_finance.client import OpenFinanceClient
 from ingestion.open_finance.config import Institution, load_institutions
 from ingestion.open_finance.extract import PullOptions, pull_institution, pull_with_client, to_extract
 from ingestion.open_finance.transport import CallSettings, FapiSession
+from sandboxes.demo_company.company import generate
 
 REPO = Path(__file__).resolve().parents[1]
 DAY = date(2024, 12, 31)  # the sandbox bank's today in the demo
@@ -79,10 +79,10 @@ class CountingBudget(CallBudget):
 
 
 class Sandbox:
-    """`python -m ingestion.open_finance.sandbox --truth <dir> --compe <code>` in a child process."""
+    """`python -m sandboxes.open_finance_bank --truth <dir> --compe <code>` in a child process."""
 
     def __init__(self, truth: Path, compe: str):
-        command = [sys.executable, "-m", "ingestion.open_finance.sandbox", "--truth", str(truth), "--compe", compe]
+        command = [sys.executable, "-m", "sandboxes.open_finance_bank", "--truth", str(truth), "--compe", compe]
         command += ["--today", DAY.isoformat(), "--name", "bench"]
         self.process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
         self.env: dict[str, str] = {}

@@ -20,7 +20,7 @@ string openpyxl took for a formula as the string it is (a string cell is never e
 ERP's XLSX export, the one XLSX the platform writes.
 
 Where it does not (machine-to-machine files, byte-true on purpose): the demo ERP's CSV exports
-(`ingestion/erp/demo/writers.py`) and the soak's corrected copies of them, which the platform reads back as an
+(`sandboxes/demo_company/writers.py`) and the soak's corrected copies of them, which the platform reads back as an
 ERP's files; the BCB replay recordings; and `quarantine/<stem>.rejected.csv` of a file drop, which holds the
 ERP's own rows exactly as its export had them (no cell the dropped file did not already carry) for the ERP team
 to fix and drop again: a quote added there would land with the fixed row (a `+55…` phone would come back as

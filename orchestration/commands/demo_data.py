@@ -11,7 +11,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--messiness",
         choices=("clean", "realistic", "hostile"),
         default="realistic",
-        help="planted real-world mess, each case in the ground truth (ingestion/erp/demo/messiness.py)",
+        help="planted real-world mess, each case in the ground truth (sandboxes/demo_company/messiness.py)",
     )
     parser.add_argument("--out", default=None, help="output folder (default $IMPORTAU_DATA_DIR/demo)")
     parser.set_defaults(handler=run)
@@ -20,8 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from ingestion.erp.demo.__main__ import main
     from orchestration.env_defaults import apply_env_defaults
+    from sandboxes.demo_company.__main__ import main
 
     apply_env_defaults()
     out = args.out or os.path.join(os.environ["IMPORTAU_DATA_DIR"], "demo")

@@ -1,7 +1,7 @@
 """The demo company as a local stand-in: generated into $IMPORTAU_DATA_DIR/demo and dropped into the ERP inbox (its
 exports) and the customs inbox (its declarations as the broker's DI XML / DUIMP JSON files).
 
-The company is generated at a messiness level (`ingestion/erp/demo/messiness.py`; default `realistic`, or
+The company is generated at a messiness level (`sandboxes/demo_company/messiness.py`; default `realistic`, or
 `IMPORTAU_DEMO_SEED` / `IMPORTAU_DEMO_MESSINESS`, which `importau demo --seed --messiness` sets). The generator is
 deterministic, so regenerating gives the same bytes and the file-drop registry skips files it
 has already loaded. The bank truth it writes feeds the Open Finance sandbox; the ground truth is for
@@ -25,10 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ingestion.common.clock import SAO_PAULO
-from ingestion.erp.demo.company import DemoCompany, generate
-from ingestion.erp.demo.messiness import DEFAULT_LEVEL
-from ingestion.erp.demo.messiness import apply as apply_messiness
-from ingestion.erp.demo.writers import (
+from sandboxes.demo_company.company import DemoCompany, generate
+from sandboxes.demo_company.messiness import DEFAULT_LEVEL
+from sandboxes.demo_company.messiness import apply as apply_messiness
+from sandboxes.demo_company.writers import (
     write_bank_truth,
     write_customs_declarations,
     write_exports,

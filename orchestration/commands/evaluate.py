@@ -2,7 +2,7 @@
 
 Reads the marts of the warehouse (CLICKHOUSE_URL, default the embedded chDB under IMPORTAU_DATA_DIR) and the files
 the generator wrote under `<data dir>/demo` (`ground_truth.json`, `bank/`), then prints the score computed by
-`ingestion/erp/demo/scoring.py`: reconciliation precision/recall overall, per rule, per match type and per planted
+`sandboxes/demo_company/scoring.py`: reconciliation precision/recall overall, per rule, per match type and per planted
 case; the landed-cost and treasury cross-checks; and the slot for the ML models against their baselines.
 Exit code 0 when the reconciliation meets the targets of the company's messiness level and every cross-check
 is exact, 1 otherwise (2 when there is nothing to score). It only reads: the warehouse must not be held by a run.
@@ -83,11 +83,11 @@ def model_report(warehouse, ground_truth: Path) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from ingestion.common.warehouse import WarehouseError, open_warehouse
-    from ingestion.erp.demo.evaluation import load_ground_truth
-    from ingestion.erp.demo.scoring import MODEL_METRICS_SLOT, score
-    from ingestion.open_finance.sandbox.erp_truth import read_truth
     from orchestration.cli import first_error_line
     from orchestration.resources.settings import resolve_data_dir
+    from sandboxes.demo_company.evaluation import load_ground_truth
+    from sandboxes.demo_company.scoring import MODEL_METRICS_SLOT, score
+    from sandboxes.open_finance_bank.erp_truth import read_truth
 
     data_dir = resolve_data_dir(os.environ.get("IMPORTAU_DATA_DIR"))
     demo = Path(args.demo_dir or Path(data_dir) / "demo")

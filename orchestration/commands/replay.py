@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from ingestion.bcb.replay.server import ReplayServer
+from sandboxes.bcb_replay.server import ReplayServer
 
 
 @contextmanager

@@ -27,10 +27,10 @@ from pathlib import Path
 
 from ingestion.common.clock import TODAY_ENV, sao_paulo_today
 from ingestion.common.private_temp import private_temp_dir, terminate_unwinds
-from ingestion.open_finance.sandbox.bank import INSTITUTION_NAME, SandboxBank
-from ingestion.open_finance.sandbox.data import BankData
 from orchestration.constants import DEMO_END_DATE
 from orchestration.resources.settings import default_data_dir
+from sandboxes.open_finance_bank.bank import INSTITUTION_NAME, SandboxBank
+from sandboxes.open_finance_bank.data import BankData
 
 # A ranged run pulls once per this many days (one pull per month over the demo year instead of 366).
 DEMO_BACKFILL_CHUNK_DAYS = 31
@@ -43,7 +43,7 @@ def demo_banks(truth_dir: Path) -> dict[str, BankData | None]:
     """Institution name -> data: one per bank of the ERP demo truth, else the built-in dataset (None)."""
     if not (truth_dir / "bank_accounts.parquet").exists():
         return {INSTITUTION_NAME: None}
-    from ingestion.open_finance.sandbox.erp_truth import bank_data_from_truth, read_truth
+    from sandboxes.open_finance_bank.erp_truth import bank_data_from_truth, read_truth
 
     return {f"bank_{compe}": data for compe, data in sorted(bank_data_from_truth(read_truth(truth_dir)).items())}
 

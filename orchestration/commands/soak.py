@@ -273,12 +273,12 @@ def print_report(report: dict) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ingestion.erp.demo.company import generate
     from orchestration.commands.erp_demo import generate_demo_company
     from orchestration.commands.soak_faults import FAULTS
     from orchestration.commands.soak_world import Phase
     from orchestration.dbt_manifest import refresh_manifest
     from orchestration.env_defaults import apply_env_defaults
+    from sandboxes.demo_company.company import generate
 
     def stop(signum, frame):  # SIGTERM (a CI timeout, a supervisor): unwind, so workers, servers, databases go
         raise SystemExit(f"importau soak: stopped by signal {signum}")

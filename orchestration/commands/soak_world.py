@@ -96,8 +96,8 @@ class Phase:
         return self
 
     def _start(self) -> None:
-        from ingestion.bcb.replay.server import ReplayServer
         from orchestration.commands.sandbox_bank import sandbox_banks
+        from sandboxes.bcb_replay.server import ReplayServer
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(STRIP_ENV)}
         env.update(

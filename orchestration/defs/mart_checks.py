@@ -5,11 +5,11 @@ defs/dbt.py). Each check's asset key comes from the dbt manifest (`get_asset_key
 - `reconciliation_matches_demo_ground_truth` on `fct_payment_reconciliation`: how well the bank-to-ERP
   reconciliation matches the demo company's ground truth. The demo writes its ground truth to
   `$IMPORTAU_DATA_DIR/demo/ground_truth.json` (orchestration/commands/erp_demo.py). When the file is there, the
-  check reads the MATCH rows of `marts.fct_payment_reconciliation`, scores them with `ingestion.erp.demo.evaluation`
-  and reports precision per rule, recall per ground-truth match type and overall in its metadata; it warns below the
-  targets of the company's messiness level (precision 0.99 and recall 0.97; at `hostile`, precision 0.97 with
-  nothing silently wrong). In production there is no ground truth: the check passes with a note and does not open
-  the warehouse.
+  check reads the MATCH rows of `marts.fct_payment_reconciliation`, scores them with
+  `sandboxes.demo_company.evaluation` and reports precision per rule, recall per ground-truth match type and
+  overall in its metadata; it warns below the targets of the company's messiness level (precision 0.99 and recall
+  0.97; at `hostile`, precision 0.97 with nothing silently wrong). In production there is no ground truth: the
+  check passes with a note and does not open the warehouse.
 """
 
 from collections.abc import Iterable, Mapping
@@ -18,7 +18,6 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from ingestion.erp.demo.evaluation import PRECISION_TARGET, RECALL_TARGET, evaluate, load_ground_truth
 from orchestration.constants import WAREHOUSE_POOL
 from orchestration.defs.dbt import dbt_models
 from orchestration.defs.metadata import run_owner
@@ -77,6 +76,9 @@ def reconciliation_check_result(match_rows: Iterable[Mapping], truth_path: Path)
             severity=dg.AssetCheckSeverity.WARN,
             metadata={"note": f"no ground truth at {truth_path}: nothing to evaluate (production)"},
         )
+    # only the demo writes a ground truth, and the demo comes with the local stand-ins (not in a production install)
+    from sandboxes.demo_company.evaluation import PRECISION_TARGET, RECALL_TARGET, evaluate, load_ground_truth
+
     truth = load_ground_truth(truth_path)
     level = truth.get("generator", {}).get("messiness", "clean")
     result = evaluate(match_rows, truth["matches"], truth.get("planted_cases", ()))
@@ -104,7 +106,8 @@ def reconciliation_check_result(match_rows: Iterable[Mapping], truth_path: Path)
     pool=WAREHOUSE_POOL,
     description=(
         "Precision (per rule) and recall (per ground-truth match type) of the reconciliation links against the "
-        f"demo ground truth; warns below precision {PRECISION_TARGET} or recall {RECALL_TARGET}. Passes with a "
+        "demo ground truth; warns below the targets of the demo's messiness level (sandboxes/demo_company/"
+        "evaluation.py). Passes with a "
         "note when there is no ground truth (production)."
     ),
 )

@@ -37,7 +37,7 @@ def create_customs_raw_tables(client) -> None:
 
 def load_declarations(client, company, loaded_at: datetime) -> dict[str, int]:
     """Insert the demo company's declaration files, as parsed and checked, with `loaded_at` as their arrival."""
-    from ingestion.erp.demo.writers import customs_declaration_files
+    from sandboxes.demo_company.writers import customs_declaration_files
 
     parsed = []
     for name, data in customs_declaration_files(company).items():

@@ -28,7 +28,7 @@ from decimal import Decimal
 
 from ingestion.common.raw_load import ensure_raw_table
 from ingestion.erp import contracts
-from ingestion.erp.demo import generate
+from sandboxes.demo_company import generate
 
 SEED, SCALE = 42, 0.2
 LOAD_1 = datetime(2025, 1, 2, 6, 0, tzinfo=UTC)

@@ -22,11 +22,11 @@ def load_two_pulls(data_dir: str) -> None:
     """In a subprocess: pull D with the bank on D, then D+1 with the bank on D+1; lake + raw in `data_dir`."""
     import dagster as dg
 
-    from ingestion.open_finance.sandbox.bank import SandboxBank
     from orchestration.defs.open_finance import assets
     from orchestration.resources.lake import LakeResource
     from orchestration.resources.open_finance import OpenFinanceResource
     from orchestration.resources.warehouse import ClickHouseResource
+    from sandboxes.open_finance_bank.bank import SandboxBank
 
     with SandboxBank(today=D) as bank:
         consent_id, code = bank.create_authorised_consent()

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.erp import contracts
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import write_exports
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import write_exports
 from tests.dbt.dbt_harness import query
 from tests.dbt.test_erp_staging import staging_name
 from tests.integration.erp_pipeline import file_drop_run

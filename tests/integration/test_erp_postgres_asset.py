@@ -2,8 +2,8 @@
 delete is flagged after the key scan, a bad row is quarantined, and re-running partitions gives identical rows.
 
 A throwaway database on the machine's PostgreSQL gets the demo company (seed 42, scale 0.1) in schema `erp`
-(`ingestion.erp.load_demo`), and is dropped at the end. Its DSN carries a password (ignored by the server's trust
-auth) that must never show in a run's events (logs and metadata) or output.
+(`sandboxes.demo_company.load_postgres`), and is dropped at the end. Its DSN carries a password (ignored by the
+server's trust auth) that must never show in a run's events (logs and metadata) or output.
 
 1. Last month (a replayed day in it, `IMPORTAU_TODAY`): `erp_postgres_extract` + `erp_raw_load` read every table
    whole (the first extraction) into `erp_postgres/<entity>/dt=<that day>` and `raw.erp__<entity>`.
@@ -37,8 +37,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ingestion.common.clock import sao_paulo_today
 from ingestion.erp import contracts
-from ingestion.erp.load_demo import load_demo
 from ingestion.erp.postgres import extract_incremental
+from sandboxes.demo_company.load_postgres import load_demo
 from tests.dbt.test_erp_staging import staging_name
 from tests.integration.erp_pipeline import file_drop_run
 from tests.integration.erp_postgres_pipeline import postgres_run

@@ -22,9 +22,9 @@ import psycopg
 import pytest
 
 from ingestion.erp import contracts
-from ingestion.erp.demo import generate
 from ingestion.erp.postgres import extract_incremental, load_company
 from ingestion.erp.state import CursorStore
+from sandboxes.demo_company import generate
 from tests.dbt.test_erp_staging import staging_name
 from tests.integration.erp_pipeline import advanced, extract_day, land_day
 from tests.integration.erp_staging import build_and_read, raw_counts_query, row_key, same

@@ -12,11 +12,11 @@ import dagster as dg
 import httpx
 import pytest
 
-from ingestion.bcb.replay.server import ReplayServer
 from orchestration.defs.bcb import bcb_pull, raw_load
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.warehouse import ClickHouseResource
+from sandboxes.bcb_replay.server import ReplayServer
 from tests.servers.prometheus import free_port, prometheus_server
 from tests.servers.seaweedfs import _die_with_parent, stop_process_group
 

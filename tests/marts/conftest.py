@@ -19,7 +19,7 @@ from tests.dbt.dbt_harness import DbtRun, dbt_env, run_dbt
 
 HERE = Path(__file__).resolve().parent
 SEED, SCALE = 42, 1.0
-MESSINESS = "realistic"  # the default demo's level (ingestion/erp/demo/messiness.py)
+MESSINESS = "realistic"  # the default demo's level (sandboxes/demo_company/messiness.py)
 # The first test of the session pays for the load (about 2 min) and the full build (3 to 10 min on 2 busy cores).
 FIXTURE_TIMEOUT_S = 2400
 
@@ -33,8 +33,8 @@ def pytest_collection_modifyitems(items):
 @functools.cache
 def demo_company():
     """The company the `demo_built` warehouse holds (seed, scale and messiness above), for recomputing marts."""
-    from ingestion.erp.demo import generate
-    from ingestion.erp.demo.messiness import apply
+    from sandboxes.demo_company import generate
+    from sandboxes.demo_company.messiness import apply
 
     return apply(generate(seed=SEED, scale=SCALE), MESSINESS)
 

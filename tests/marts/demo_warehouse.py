@@ -103,9 +103,9 @@ def pull_open_finance(data_dir: Path, start: date, end: date) -> None:
 def load(data_dir: Path, seed: int, scale: float, messiness: str = "realistic") -> dict:
     import clickhouse_connect
 
-    from ingestion.erp.demo import generate
-    from ingestion.erp.demo.messiness import apply
-    from ingestion.erp.demo.writers import write_bank_truth, write_ground_truth
+    from sandboxes.demo_company import generate
+    from sandboxes.demo_company.messiness import apply
+    from sandboxes.demo_company.writers import write_bank_truth, write_ground_truth
     from tests.dbt import raw_fixtures
     from tests.dbt.customs_raw_fixtures import load_declarations
 

@@ -18,7 +18,7 @@ import pytest
 
 from cockpit.decisions import decisions_path, read_decisions
 from ingestion.common.warehouse import read_lock_holder
-from ingestion.erp.demo.evaluation import evaluate, load_truth_matches
+from sandboxes.demo_company.evaluation import evaluate, load_truth_matches
 from tests.dbt.dbt_harness import BIN, PROJECT_DIR, REPO, dbt_env, query, run_dbt
 from tests.marts.test_cockpit_pages import metrics, render
 

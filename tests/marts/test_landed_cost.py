@@ -1,4 +1,4 @@
-"""`marts.fct_import_landed_cost` against the demo generator's truth (ingestion/erp/demo/customs.py, taxes.py).
+"""`marts.fct_import_landed_cost` against the demo generator's truth (sandboxes/demo_company/customs.py, taxes.py).
 
 The generator records most declarations in the ERP exactly as the law computes them and corrupts a few, listing
 each corrupted field in the ground truth's `erp_errors` with the recorded and the correct value. So, per
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.erp.demo.taxes import icms_rate_pct
+from sandboxes.demo_company.taxes import icms_rate_pct
 from tests.dbt.dbt_harness import query
 
 pytestmark = pytest.mark.integration

@@ -50,7 +50,7 @@ def made_unknown(demo_built) -> set[str]:
 
 
 def test_the_forest_ranks_the_planted_anomalies_above_the_zscore_baseline(tables, demo_built, made_unknown):
-    # Planted anomalies of nine kinds (ingestion/erp/demo/anomalies.py and the payments): the forest must beat
+    # Planted anomalies of nine kinds (sandboxes/demo_company/anomalies.py and the payments): the forest must beat
     # ranking by |amount z-score| at k = the number of planted ones, by more than the bootstrap's noise. Movements
     # the messiness stripped of a usable CNPJ are left out: to the model they are new counterparties (made_unknown).
     rows = [row for row in tables["anomaly"] if row["bank_transaction_id"] not in made_unknown]
@@ -77,7 +77,7 @@ def test_supplier_history_counts_only_outcomes_known_before_departure(tables):
 
 def test_delay_risk_beats_the_base_rate_by_more_than_noise(tables):
     # The generator makes delays depend on the supplier, the route, the port, the season and the weight
-    # (ingestion/erp/demo/purchasing.py), so a model with those features must beat the base rate on the shipments
+    # (sandboxes/demo_company/purchasing.py), so a model with those features must beat the base rate on the shipments
     # that departed after the cutoff. If the signal disappears from the generator, this fails.
     report = evaluate_models(supplier_delay=pd.DataFrame(tables["delay"]))["models"]["supplier_delay"]
     print("supplier delay on the demo:", report)

@@ -23,8 +23,8 @@ import pytest
 import yaml
 
 import ml_assets
-from ingestion.erp.demo.calendar_fx import is_business_day, next_business_day, ptax_sell
 from ml_assets.common.scores import ScoresTable
+from sandboxes.demo_company.calendar_fx import is_business_day, next_business_day, ptax_sell
 from tests.dbt.dbt_harness import PROJECT_DIR, REPO, dbt_env, query, run_dbt
 from tests.marts.conftest import demo_company
 

@@ -1,6 +1,6 @@
-"""`marts.fct_payment_reconciliation` against the demo generator's ground truth (ingestion/erp/demo/settlements.py,
+"""`marts.fct_payment_reconciliation` against the demo generator's ground truth (sandboxes/demo_company/settlements.py,
 receipts.py, bank_misc.py, and the planted cases of messiness.py at the demo's level): precision and recall of the
-links (ingestion/erp/demo/evaluation.py) overall, per rule, per hard case and per planted case, the duplicate
+links (sandboxes/demo_company/evaluation.py) overall, per rule, per hard case and per planted case, the duplicate
 payment flagged, nothing silently wrong, and the unmatched items of both sides exactly those the ground truth links
 to nothing (or whose links the mart missed and says so). The models never read the ground truth; only this test
 and the asset check do. Every expectation comes from the ground truth, none is typed in.
@@ -12,9 +12,9 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.erp.demo.evaluation import PRECISION_TARGET, RECALL_TARGET, evaluate
-from ingestion.erp.demo.messiness import RATES
 from orchestration.defs.mart_checks import ground_truth_path, reconciliation_check_result
+from sandboxes.demo_company.evaluation import PRECISION_TARGET, RECALL_TARGET, evaluate
+from sandboxes.demo_company.messiness import RATES
 from tests.dbt.dbt_harness import query
 
 pytestmark = pytest.mark.integration
@@ -125,7 +125,7 @@ def test_unmatched_bank_movements_are_exactly_those_that_settle_nothing(demo_bui
     assert len(unmatched) == len(all_ids - linked - proposed)  # one row each
     returned = {c["bank_transaction_id"] for c in truth.get("planted_cases", ())
                 if c["kind"] in ("REVERSAL", "CHARGEBACK")} - linked  # fmt: skip
-    # transfers: the stray TED and the bank-only planted anomalies (ingestion/erp/demo/anomalies.py), none settling
+    # transfers: the stray TED and the bank-only planted anomalies (sandboxes/demo_company/anomalies.py), none settling
     bank_only = {"UNKNOWN_COUNTERPARTY", "AMOUNT_OUTLIER", "NEW_COUNTERPARTY", "OFF_HOURS", "ROUND_AMOUNT",
                  "SPLIT_BELOW_LIMIT"}  # fmt: skip
     expected = {

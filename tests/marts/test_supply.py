@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ingestion.erp.demo import reference
-from ingestion.erp.demo.calendar_fx import ptax_sell
-from ingestion.erp.demo.taxes import rate_pct
+from sandboxes.demo_company import reference
+from sandboxes.demo_company.calendar_fx import ptax_sell
+from sandboxes.demo_company.taxes import rate_pct
 from tests.dbt.dbt_harness import query
 from tests.marts.conftest import demo_company
 

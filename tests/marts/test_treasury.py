@@ -1,4 +1,4 @@
-"""The treasury marts (models/marts/treasury/) against the demo generator (ingestion/erp/demo).
+"""The treasury marts (models/marts/treasury/) against the demo generator (sandboxes/demo_company).
 
 The numbers are recomputed in Python from what the generator made. That means the ERP payables and
 settlements, the bank's FX operations (with the IOF and fee the generator charged, which the mart derives from
@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from ingestion.erp.demo.calendar_fx import business_days, ptax_sell, siscomex_rate
+from sandboxes.demo_company.calendar_fx import business_days, ptax_sell, siscomex_rate
 from tests.dbt.dbt_harness import query, run_dbt
 from tests.marts.conftest import demo_company
 

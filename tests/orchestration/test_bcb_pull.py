@@ -5,10 +5,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from ingestion.bcb.replay.server import ReplayServer
 from orchestration.defs.bcb import bcb_pull
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.lake import LakeResource
+from sandboxes.bcb_replay.server import ReplayServer
 
 SGS = dg.AssetKey(["lake", "bcb__sgs_observations"])
 PTAX = dg.AssetKey(["lake", "bcb__ptax_quotes"])

@@ -130,8 +130,8 @@ def test_an_emptied_column_fails_the_lake_step_and_the_raw_load_does_not_run(tmp
 
 
 def test_the_demo_companys_erp_exports_pass(tmp_path):
-    from ingestion.erp.demo import generate
-    from ingestion.erp.demo.writers import write_exports
+    from sandboxes.demo_company import generate
+    from sandboxes.demo_company.writers import write_exports
 
     write_exports(generate(seed=42), tmp_path / "inbox")
     result = dg.materialize(

@@ -10,12 +10,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from ingestion.open_finance.sandbox.bank import SandboxBank
 from orchestration.defs.open_finance import ingest as of_assets
 from orchestration.defs.open_finance.quality import checks as of_checks
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.open_finance import OpenFinanceResource, PlannedPull, plan_pulls
 from orchestration.resources.warehouse import ClickHouseResource
+from sandboxes.open_finance_bank.bank import SandboxBank
 
 TODAY = date(2024, 12, 31)
 DECEMBER = "2024-12-01"  # the partition (a month) holding TODAY

@@ -6,10 +6,10 @@ import dagster as dg
 import pyarrow.parquet as pq
 import pytest
 
-from ingestion.open_finance.airbyte_server import FakeAirbyte
 from orchestration.defs.open_finance_airbyte import open_finance__airbyte_sync
 from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.lake import LakeResource
+from sandboxes.airbyte.server import FakeAirbyte
 
 CONNECTION = "5b1e0c9a-2f4d-4b7e-8c3a-1d2e3f4a5b6c"
 TOKEN = "dagster-test-airbyte-token"

@@ -11,13 +11,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import dagster as dg
 import pytest
 
-from ingestion.bcb.replay.server import ReplayServer
 from ingestion.common.redact import redact_text, url_origin
 from orchestration.defs.alerts import run_failure_alert
 from orchestration.defs.bcb import bcb_pull
 from orchestration.resources.alerts import AlertDeliveryError, AlertWebhookResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.lake import LakeResource
+from sandboxes.bcb_replay.server import ReplayServer
 
 TOKEN = "T0KEN-s3cr3t"
 

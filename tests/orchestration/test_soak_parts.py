@@ -3,9 +3,9 @@ flag a lost, doubled or changed row), the business days, and the ERP's day-by-da
 
 from datetime import date
 
-from ingestion.erp.demo.company import generate
 from orchestration.commands.erp_demo import company_between, drop_day, end_of_day
 from orchestration.commands.soak import business_days, compared_days, differences
+from sandboxes.demo_company.company import generate
 
 CLEAN = {
     "marts.fct_a": {"rows": 3, "xor": "11", "sum": "33"},

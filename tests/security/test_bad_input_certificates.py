@@ -13,8 +13,8 @@ import pytest
 from ingestion.open_finance.auth import http_client
 from ingestion.open_finance.config import CertificateFileError, load_institutions
 from ingestion.open_finance.extract import InstitutionsFailed
-from ingestion.open_finance.sandbox import certs as sandbox_certs
 from orchestration.resources.open_finance import OpenFinanceResource, PlannedPull
+from sandboxes.open_finance_bank import certs as sandbox_certs
 
 
 @pytest.fixture(scope="module")

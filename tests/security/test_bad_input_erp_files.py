@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from ingestion.common.lake import LocalLake
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import write_exports
 from ingestion.erp.filedrop import FIELD_LIMIT, FileStatus, process, scan
 from ingestion.erp.state import FileRegistry
 from orchestration.defs.erp import erp_file_drop
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import write_exports
 
 BIG = 1_048_576  # a 1 MB cell, as in the probe
 MONTH, DAY = "2024-12-01", date(2024, 12, 31)  # a past month: the asset's load day is its last day

@@ -19,10 +19,10 @@ from pathlib import Path
 import pyarrow as pa
 from openpyxl import Workbook, load_workbook
 
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import write_exports
 from ingestion.erp.filedrop import FileStatus, process, scan
 from ingestion.erp.state import FileRegistry
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import write_exports
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ['=HYPERLINK("http://x","y")', "+cmd", "-2+3", "@SUM(A1)", "\tfoo", "\rfoo", "+55 11 5555-0000", "-"]

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.common.private_temp import owner_alive, start_ticks, sweep_stale
-from ingestion.open_finance.sandbox.server import TEMP_PREFIX as PKI_PREFIX
 from orchestration.commands.sandbox_bank import STATE_PREFIX
+from sandboxes.open_finance_bank.server import TEMP_PREFIX as PKI_PREFIX
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = "SANDBOX READY "

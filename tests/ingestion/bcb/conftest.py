@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from ingestion.bcb.client import BcbClient
-from ingestion.bcb.replay import layout
-from ingestion.bcb.replay.server import ReplayServer
+from sandboxes.bcb_replay import layout
+from sandboxes.bcb_replay.server import ReplayServer
 
 SAMPLES = layout.DEFAULT_DATA_DIR / "sources" / "samples"
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bcb"

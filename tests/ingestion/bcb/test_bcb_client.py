@@ -9,9 +9,9 @@ from urllib.parse import unquote
 import pytest
 
 from ingestion.bcb.client import SgsWindowError
-from ingestion.bcb.replay import layout
 from ingestion.common.quarantine import SourcePayloadError
 from ingestion.common.retry import SourceHTTPError
+from sandboxes.bcb_replay import layout
 
 JAN_2024 = (date(2024, 1, 1), date(2024, 1, 31))
 

@@ -9,9 +9,9 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.bcb.replay import layout
-from ingestion.bcb.replay.build_recordings import Builder
-from ingestion.bcb.replay.synthetic import Quote, cross_quote, read_closing_file
+from sandboxes.bcb_replay import layout
+from sandboxes.bcb_replay.build_recordings import Builder
+from sandboxes.bcb_replay.synthetic import Quote, cross_quote, read_closing_file
 
 DATA = layout.DEFAULT_DATA_DIR
 HISTORY = DATA / "sources" / "history"

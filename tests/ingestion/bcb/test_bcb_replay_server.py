@@ -9,7 +9,7 @@ import sys
 import httpx
 import pytest
 
-from ingestion.bcb.replay import layout, render
+from sandboxes.bcb_replay import layout, render
 
 PTAX = "/olinda/servico/PTAX/versao/v1/odata"
 FOCUS = "/olinda/servico/Expectativas/versao/v1/odata"
@@ -177,7 +177,7 @@ def test_today_cutoff_serves_nothing_after_that_day(replay):
 
 def test_cli_prints_base_urls_and_serves(tmp_path):
     process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion.bcb.replay.server", "--data-dir", str(layout.DEFAULT_DATA_DIR)],
+        [sys.executable, "-m", "sandboxes.bcb_replay.server", "--data-dir", str(layout.DEFAULT_DATA_DIR)],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -198,7 +198,7 @@ def test_cli_prints_base_urls_and_serves(tmp_path):
 
 
 def test_missing_recordings_say_how_to_build_them(tmp_path):
-    from ingestion.bcb.replay.server import ReplayServer
+    from sandboxes.bcb_replay.server import ReplayServer
 
     with pytest.raises(FileNotFoundError, match="build_recordings"):
         ReplayServer(tmp_path)

@@ -13,9 +13,9 @@ import pytest
 
 from ingestion.customs import contracts, di_xml, duimp_json, filedrop
 from ingestion.customs.di_xml import DeclarationFormatError
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import customs_declaration_files
 from ingestion.erp.state import FileRegistry
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import customs_declaration_files
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "customs" / "di_public_shape.xml"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ingestion.erp.demo import DemoCompany, generate
+from sandboxes.demo_company import DemoCompany, generate
 from tests.servers.postgres import postgres_dsn
 
 

@@ -4,7 +4,7 @@ a real bank movement and ERP document, and the hard cases the reconciliation mus
 from collections import Counter
 from decimal import Decimal
 
-from ingestion.erp.demo import reference
+from sandboxes.demo_company import reference
 
 
 def _keys(rows: list[dict], *names: str) -> set:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from ingestion.erp.demo.evaluation import evaluate, load_truth_matches
+from sandboxes.demo_company.evaluation import evaluate, load_truth_matches
 
 
 def _mart(bank, doc_type, doc_id, rule, status="MATCHED"):

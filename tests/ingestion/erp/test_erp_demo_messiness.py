@@ -1,4 +1,5 @@
-"""The messiness post-processing (ingestion/erp/demo/messiness.py) keeps the company coherent and records every case.
+"""The messiness post-processing (sandboxes/demo_company/messiness.py) keeps the company coherent and records every
+case.
 
 Each planted case must leave the ERP valid against its contracts, the ground-truth links pointing at movements and
 documents that exist, and the money where the case says it is: a returned transfer and its return cancel out, a
@@ -13,10 +14,10 @@ from decimal import Decimal
 import pytest
 
 from ingestion.erp import contracts
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.messiness import CASES, RATES, apply
-from ingestion.open_finance.sandbox.data import PROVISIONAL_ID
-from ingestion.open_finance.sandbox.endpoints import _as_seen_by
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.messiness import CASES, RATES, apply
+from sandboxes.open_finance_bank.data import PROVISIONAL_ID
+from sandboxes.open_finance_bank.endpoints import _as_seen_by
 
 KINDS = set(RATES["realistic"])
 

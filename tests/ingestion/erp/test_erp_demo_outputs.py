@@ -14,10 +14,10 @@ import pyarrow.parquet as pq
 from openpyxl import load_workbook
 
 from ingestion.erp.contracts import validate
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.__main__ import main
-from ingestion.erp.demo.bank import BANK_TABLES
-from ingestion.erp.demo.writers import write_bank_truth, write_exports, write_ground_truth
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.__main__ import main
+from sandboxes.demo_company.bank import BANK_TABLES
+from sandboxes.demo_company.writers import write_bank_truth, write_exports, write_ground_truth
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -81,7 +81,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(company, tmp_path):
     command = [
         sys.executable,
         "-m",
-        "ingestion.erp.demo",
+        "sandboxes.demo_company",
         "--seed",
         "42",
         "--messiness",

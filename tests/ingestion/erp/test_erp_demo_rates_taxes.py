@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.erp.demo.calendar_fx import ptax_sell, siscomex_rate
+from sandboxes.demo_company.calendar_fx import ptax_sell, siscomex_rate
 
 REFERENCE = Path(__file__).resolve().parents[3] / "data" / "reference"
 CENT = Decimal("0.01")

@@ -1,9 +1,10 @@
-"""The cross-checks of `importau evaluate` (ingestion/erp/demo/scoring.py) on hand-made rows, each counted by hand."""
+"""The cross-checks of `importau evaluate` (sandboxes/demo_company/scoring.py) on hand-made rows, each counted by
+hand."""
 
 from datetime import date
 from decimal import Decimal
 
-from ingestion.erp.demo.scoring import (
+from sandboxes.demo_company.scoring import (
     LANDED_COST_FIELDS,
     MODEL_METRICS_SLOT,
     balances_check,

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from scipy.stats import chi2_contingency
 
-from ingestion.erp.demo.anomalies import APPROVAL_LIMIT_BRL, PER_KIND
-from ingestion.erp.demo.purchasing import ASIA
+from sandboxes.demo_company.anomalies import APPROVAL_LIMIT_BRL, PER_KIND
+from sandboxes.demo_company.purchasing import ASIA
 
 
 def _late(shipment) -> bool:

@@ -14,7 +14,6 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from ingestion.common.lake import LocalLake
 from ingestion.erp import contracts
-from ingestion.erp.demo import generate
 from ingestion.erp.extraction import (
     LAKE_SOURCE,
     Bounds,
@@ -27,6 +26,7 @@ from ingestion.erp.extraction import (
 )
 from ingestion.erp.postgres import ErpDatabaseError, connect, extract_range, load_company
 from ingestion.erp.state import PartitionCursor, PartitionCursors
+from sandboxes.demo_company import generate
 from tests.servers.postgres import temporary_schema
 
 pytestmark = pytest.mark.integration

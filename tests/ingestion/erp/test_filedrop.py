@@ -14,10 +14,10 @@ import pytest
 from openpyxl import Workbook
 
 from ingestion.erp import contracts
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import write_exports
 from ingestion.erp.filedrop import FileStatus, entity_of, process, scan
 from ingestion.erp.state import FileRegistry
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import write_exports
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ import secrets
 import pytest
 
 from ingestion.common.lake import S3Lake
-from ingestion.erp.demo import generate
-from ingestion.erp.demo.writers import write_exports
 from ingestion.erp.filedrop import FileStatus, process, scan
 from ingestion.erp.folders import S3Folder
 from ingestion.erp.state import FileRegistry
+from sandboxes.demo_company import generate
+from sandboxes.demo_company.writers import write_exports
 
 pytestmark = pytest.mark.integration
 

@@ -15,7 +15,6 @@ import pytest
 from psycopg import sql
 
 from ingestion.erp import contracts
-from ingestion.erp.demo import generate
 from ingestion.erp.postgres import (
     ErpDatabaseError,
     SchemaDriftError,
@@ -27,6 +26,7 @@ from ingestion.erp.postgres import (
     upsert_rows,
 )
 from ingestion.erp.state import CursorStore
+from sandboxes.demo_company import generate
 from tests.servers.postgres import temporary_schema
 
 pytestmark = pytest.mark.integration
@@ -229,7 +229,7 @@ def test_cursor_store_round_trip(tmp_path):
 
 
 def test_load_demo_command_is_idempotent(dsn, schema, capsys):
-    from ingestion.erp.load_demo import main
+    from sandboxes.demo_company.load_postgres import main
 
     assert main(["--dsn", dsn, "--schema", schema, "--scale", "0.1"]) == 0
     first = json.loads(capsys.readouterr().out)

@@ -15,8 +15,8 @@ import pytest
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
 from ingestion.open_finance.extract import PullOptions, pull_institution
-from ingestion.open_finance.sandbox import SandboxBank
 from ingestion.open_finance.transport import CallSettings
+from sandboxes.open_finance_bank import SandboxBank
 
 DAY = date(2025, 3, 14)  # a Friday; the sandbox's "today" unless a test moves it
 FAST = CallSettings(max_attempts=3, wait_initial=0.001, wait_max=0.01, timeout=5.0)

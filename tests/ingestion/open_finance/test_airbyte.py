@@ -21,8 +21,8 @@ from ingestion.open_finance.airbyte import (
     entity_table,
     read_airbyte_output,
 )
-from ingestion.open_finance.airbyte_server import FakeAirbyte
 from ingestion.open_finance.schemas import SCHEMAS
+from sandboxes.airbyte.server import FakeAirbyte
 
 CONNECTION = "9f3c1a52-6f2b-4d3e-9a1c-0b6f7e2d4c11"
 SECRET = "s3cr3t-airbyte-client-secret"

@@ -138,7 +138,7 @@ def test_the_control_api_answers_over_mutual_tls(bank, consent):
 def test_python_m_sandbox_prints_its_urls_and_certificate_paths():
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "ingestion.open_finance.sandbox", "--today", "2025-03-14"],
+        [sys.executable, "-m", "sandboxes.open_finance_bank", "--today", "2025-03-14"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from ingestion.erp.demo.company import generate
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
 from ingestion.open_finance.extract import pull_institution
-from ingestion.open_finance.sandbox import SandboxBank
-from ingestion.open_finance.sandbox.erp_truth import bank_data_from_truth, read_truth
+from sandboxes.demo_company.company import generate
+from sandboxes.open_finance_bank import SandboxBank
+from sandboxes.open_finance_bank.erp_truth import bank_data_from_truth, read_truth
 from tests.ingestion.open_finance.conftest import FAST
 from tests.ingestion.open_finance.raw_calls import Raw
 from tests.ingestion.open_finance.spec_schemas import validate

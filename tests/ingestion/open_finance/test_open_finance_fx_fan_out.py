@@ -18,10 +18,10 @@ from ingestion.open_finance.config import ConfigError, institution_from_mapping
 from ingestion.open_finance.errors import OpenFinanceHTTPError
 from ingestion.open_finance.extract import fan_out, pull_institution
 from ingestion.open_finance.parse import SAO_PAULO
-from ingestion.open_finance.sandbox import SandboxBank
-from ingestion.open_finance.sandbox import records as r
-from ingestion.open_finance.sandbox.data import FxOperation
-from ingestion.open_finance.sandbox.demo import BANK, BANK_CNPJ, demo_bank_data
+from sandboxes.open_finance_bank import SandboxBank
+from sandboxes.open_finance_bank import records as r
+from sandboxes.open_finance_bank.data import FxOperation
+from sandboxes.open_finance_bank.demo import BANK, BANK_CNPJ, demo_bank_data
 from tests.ingestion.open_finance.conftest import DAY, FAST
 
 OPERATIONS = 24

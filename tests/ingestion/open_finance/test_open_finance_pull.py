@@ -10,8 +10,8 @@ import pytest
 from ingestion.open_finance import dedupe, schemas
 from ingestion.open_finance.errors import ConsentError
 from ingestion.open_finance.extract import InstitutionsFailed, combine, pull_institutions
-from ingestion.open_finance.sandbox import Entry
-from ingestion.open_finance.sandbox.demo import ACCOUNT_ID
+from sandboxes.open_finance_bank import Entry
+from sandboxes.open_finance_bank.demo import ACCOUNT_ID
 from tests.ingestion.open_finance.conftest import DAY, FAST
 
 

@@ -19,8 +19,8 @@ from ingestion.open_finance.errors import (
 )
 from ingestion.open_finance.extract import pull_institution
 from ingestion.open_finance.parse import SAO_PAULO
-from ingestion.open_finance.sandbox import BankData, Entry, SandboxBank, endpoints, routes
-from ingestion.open_finance.sandbox import records as r
+from sandboxes.open_finance_bank import BankData, Entry, SandboxBank, endpoints, routes
+from sandboxes.open_finance_bank import records as r
 from tests.ingestion.open_finance.conftest import DAY, FAST
 
 CURRENT = "accounts/v2/accounts/{accountId}/transactions-current"

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from ingestion.open_finance.sandbox.demo import ACCOUNT_ID, CARD_ID
+from sandboxes.open_finance_bank.demo import ACCOUNT_ID, CARD_ID
 from tests.ingestion.open_finance.conftest import DAY
 from tests.ingestion.open_finance.raw_calls import Raw
 from tests.ingestion.open_finance.spec_schemas import validate

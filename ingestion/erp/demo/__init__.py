@@ -1,6 +1,0 @@
-"""The deterministic demo importer: ERP tables, the bank's truth for the Open Finance
-sandbox, and the ground truth."""
-
-from ingestion.erp.demo.company import DemoCompany, generate
-
-__all__ = ["DemoCompany", "generate"]

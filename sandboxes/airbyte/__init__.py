@@ -1,0 +1,1 @@
+"""A local stand-in for the Airbyte API (sources, connections, jobs) used by the Open Finance Airbyte path."""
