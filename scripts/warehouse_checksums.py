@@ -9,8 +9,8 @@ The hash is `sum(cityHash64(toString(tuple(*))))` over the rows: independent of 
 value of every column, NULLs included. It reads the readers' snapshot (the state the last dbt command published),
 never the writer's lock, so it runs beside a build; `CLICKHOUSE_URL` and `IMPORTAU_DATA_DIR` choose the warehouse,
 as for `importau sql`.
-Tables that a run rewrites with its own clock (the ML scores' `scored_at`, model versions) differ between two
-runs of the demo even when nothing changed; compare those after a dbt-only rebuild, or read `--compare` per table.
+Columns a run stamps with its own clock differ between two runs of the demo even when nothing changed: the ML
+scores' `scored_at` is left out of the hash by default (`--exclude`, as `importau soak` leaves out its stamps).
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ import os
 import sys
 
 DATABASES = ("marts", "ml")
+EXCLUDED_COLUMNS = ("scored_at",)  # when a scoring run wrote the row: differs per run by construction
 
 
-def checksums(url: str | None, data_dir: str) -> dict[str, dict[str, str | int]]:
+def checksums(
+    url: str | None, data_dir: str, exclude: tuple[str, ...] = EXCLUDED_COLUMNS
+) -> dict[str, dict[str, str | int]]:
     """{database.table: {rows, hash}} for every relation of DATABASES (the snapshot shows its tables as views)."""
     from ingestion.common.warehouse_snapshot import open_reader
 
@@ -35,7 +38,17 @@ def checksums(url: str | None, data_dir: str) -> dict[str, dict[str, str | int]]
             parameters={"databases": list(DATABASES)},
         ).result_rows
         for database, name in tables:
-            sql = f"SELECT count(), toString(sum(cityHash64(toString(tuple(*))))) FROM `{database}`.`{name}`"
+            columns = [
+                f"`{column}`"
+                for (column,) in reader.query(
+                    "SELECT name FROM system.columns WHERE database = {database:String} AND table = {table:String} "
+                    "ORDER BY position",
+                    parameters={"database": database, "table": name},
+                ).result_rows
+                if column not in exclude
+            ]
+            row = f"tuple({', '.join(columns)})"
+            sql = f"SELECT count(), toString(sum(cityHash64(toString({row})))) FROM `{database}`.`{name}`"
             rows, digest = reader.query(sql).result_rows[0]
             out[f"{database}.{name}"] = {"rows": int(rows), "hash": digest}
     return out
@@ -57,9 +70,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", help="write the checksums to this JSON file")
     parser.add_argument("--compare", help="a JSON file written by --out: print the tables that differ, exit 1 if any")
+    parser.add_argument(
+        "--exclude", default=",".join(EXCLUDED_COLUMNS), help="columns left out of every hash (comma-separated)"
+    )
     args = parser.parse_args(argv)
     url = os.environ.get("CLICKHOUSE_URL") or None
-    result = checksums(url, resolve_data_dir(os.environ.get("IMPORTAU_DATA_DIR")))
+    exclude = tuple(column for column in args.exclude.split(",") if column)
+    result = checksums(url, resolve_data_dir(os.environ.get("IMPORTAU_DATA_DIR")), exclude)
     for table, value in result.items():
         print(f"{table:60} {value['rows']:>9} {value['hash']!s:>22}")
     if args.out:
