@@ -49,7 +49,11 @@ resources = {
         backfill_chunk_days=dg.EnvVar.int("OPEN_FINANCE_BACKFILL_CHUNK_DAYS"),
         today=dg.EnvVar("OPEN_FINANCE_TODAY"),
     ),
-    "customs": CustomsResource(inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
+    "customs": CustomsResource(
+        inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
+        source=dg.EnvVar("CUSTOMS_SOURCE"),
+    ),
     "erp": ErpResource(
         inbox_dir=dg.EnvVar("ERP_INBOX_DIR"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
