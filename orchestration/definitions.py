@@ -17,17 +17,16 @@ from orchestration.defs import (  # noqa: E402
     automation,
     bank_statements,
     bcb,
-    checks,
     customs,
     dbt,
     erp,
     erp_events,
     erp_postgres,
     jobs,
+    mart_checks,
     ml,
     open_finance,
     open_finance_airbyte,
-    reconciliation_checks,
 )
 from orchestration.defs.resources import resources  # noqa: E402
 
@@ -43,8 +42,7 @@ MODULES = [
     bank_statements,
     dbt,
     ml,
-    checks,
-    reconciliation_checks,
+    mart_checks,
     automation,
     alerts,
     jobs,

@@ -29,6 +29,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from orchestration.dbt_manifest import DBT_PROJECT_DIR
+
 DEFAULT_START = "2024-11-01"  # the demo company's last two months: BCB recordings and ERP exports up to 2024-12-31
 MARKET_HISTORY_START = "2022-01-01"  # as `importau demo`: the FX forecast needs years of PTAX
 ERP_START = "2024-01-01"
@@ -37,7 +39,7 @@ PARTITION_TAG = "dagster/partition"
 # same days by construction. Everything else must be equal.
 EXCLUDED_COLUMNS = ["_loaded_at", "loaded_at", "_arrived_at", "arrived_at", "scored_at"]
 DATABASES = ["marts"]
-HOLIDAYS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "br_holidays_anbima_b3.csv"
+HOLIDAYS = DBT_PROJECT_DIR / "seeds" / "br_holidays_anbima_b3.csv"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

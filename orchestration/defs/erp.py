@@ -23,9 +23,8 @@ from ingestion.erp import contracts, filedrop
 from ingestion.erp.extraction import LAKE_SOURCE as POSTGRES_LAKE_SOURCE
 from ingestion.erp.state import FileRegistry
 from orchestration.automation_conditions import merged_raw_load_condition
-from orchestration.constants import OWNER
 from orchestration.defs import lake_quality
-from orchestration.defs.metadata import partition_dates, sao_paulo_today
+from orchestration.defs.metadata import lake_spec, partition_dates, sao_paulo_today
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import erp_partitions, month_key
 from orchestration.resources.erp import ErpResource
@@ -52,12 +51,10 @@ def _append(store: Lake, entity: str, day: date, table: pa.Table) -> None:
 @dg.multi_asset(
     name="erp_file_drop",
     specs=[
-        dg.AssetSpec(
+        lake_spec(
             ["lake", f"{SOURCE}__{entity}"],
-            group_name=SOURCE,
-            kinds={"python", "parquet"},
-            owners=[OWNER],
-            description=f"ERP {entity.replace('_', ' ')} from the file-drop inbox, validated against its contract.",
+            SOURCE,
+            f"ERP {entity.replace('_', ' ')} from the file-drop inbox, validated against its contract.",
         )
         for entity in contracts.ENTITY_NAMES
     ],

@@ -1,12 +1,9 @@
 """Every resource bound once, every value from the environment (defaults in orchestration/env_defaults.py)."""
 
-import shutil
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.dbt_manifest import dbt_executable
 from orchestration.defs.dbt import dbt_project
 from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.alerts import AlertWebhookResource
@@ -18,13 +15,6 @@ from orchestration.resources.lake import LakeResource
 from orchestration.resources.mlflow import MLflowResource
 from orchestration.resources.open_finance import OpenFinanceResource
 from orchestration.resources.warehouse import ClickHouseResource
-
-
-def _dbt_executable() -> str:
-    """dbt through the chDB bridge (orchestration/dbt_chdb.py), installed next to this interpreter."""
-    beside = Path(sys.executable).with_name("importau-dbt")
-    return str(beside) if beside.exists() else (shutil.which("importau-dbt") or "importau-dbt")
-
 
 resources = {
     "warehouse": ClickHouseResource(
@@ -85,5 +75,5 @@ resources = {
     "alerts": AlertWebhookResource(
         url=dg.EnvVar("ALERT_WEBHOOK_URL"), webserver_url=dg.EnvVar("DAGSTER_WEBSERVER_URL")
     ),
-    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
+    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
 }

@@ -133,17 +133,8 @@ with_cbs_ibs as (
     -- each amount times its 0/1 flag of the day: an exact product, so the base is a plain sum of centavos
     select
         *,
-        cast(
-            customs_value_brl
-            + ii_brl * cbs_ibs_base_ii
-            + is_brl * cbs_ibs_base_is
-            + siscomex_fee_brl_allocated * cbs_ibs_base_siscomex
-            + afrmm_brl_allocated * cbs_ibs_base_afrmm
-            + (pis_brl + cofins_brl) * cbs_ibs_base_pis_cofins
-            + customs_expenses_brl_allocated * cbs_ibs_base_customs_expenses
-            + ipi_brl * cbs_ibs_base_ipi
-            as Nullable(Decimal(38, 8))
-        ) as cbs_ibs_base_calc,
+        {{ cbs_ibs_base('siscomex_fee_brl_allocated', 'afrmm_brl_allocated', 'customs_expenses_brl_allocated') }}
+            as cbs_ibs_base_calc,
         round(cbs_ibs_base_calc * cbs_rate_pct / 100, 2) as cbs_calc,
         round(cbs_ibs_base_calc * ibs_rate_pct / 100, 2) as ibs_calc
     from allocated
@@ -154,19 +145,11 @@ with_icms as (
 
     select
         *,
-        cast(
-            customs_value_brl
-            + ii_brl * icms_base_ii
-            + ipi_brl * icms_base_ipi
-            + (pis_brl + cofins_brl) * icms_base_pis_cofins
-            + siscomex_fee_brl_allocated * icms_base_siscomex
-            + afrmm_brl_allocated * icms_base_afrmm
-            + customs_expenses_brl_allocated * icms_base_customs_expenses
-            + is_brl * icms_base_is
-            + (cbs_calc + ibs_calc) * icms_base_cbs_ibs
-            as Nullable(Decimal(38, 8))
-        ) as icms_base_calc,
-        round(icms_base_calc * (icms_rate_pct / 100) / (1 - icms_rate_pct / 100), 2) as icms_calc
+        {{ icms_base(
+            'siscomex_fee_brl_allocated', 'afrmm_brl_allocated', 'cbs_calc', 'ibs_calc',
+            customs_expenses='customs_expenses_brl_allocated',
+        ) }} as icms_base_calc,
+        {{ icms_por_dentro('icms_base_calc') }} as icms_calc
     from with_cbs_ibs
 
 ),
@@ -174,19 +157,7 @@ with_icms as (
 final as (
 
     select
-        declaration_id,
-        item_number,
-        addition_number,
-        po_id,
-        po_line_number,
-        supplier_id,
-        sku,
-        ncm,
-        quantity,
-        net_weight_kg,
-        fob_amount,
-        freight_amount,
-        insurance_amount,
+        {{ import_item_columns() | join(',\n        ') }},
         customs_value_amount,
         customs_value_brl,
         ii_rate_pct,
