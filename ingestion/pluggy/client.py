@@ -128,9 +128,9 @@ class PluggyClient:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TimeoutException as error:
-                reason, last = "timeout", f"timed out ({type(error).__name__})"
+                reason, last, last_status = "timeout", f"timed out ({type(error).__name__})", None
             except httpx.TransportError as error:
-                reason, last = "connection", f"connection failed ({type(error).__name__}: {error})"
+                reason, last, last_status = "connection", f"connection failed ({type(error).__name__}: {error})", None
             else:
                 self.calls[endpoint] += 1
                 status = last_status = response.status_code
@@ -145,16 +145,16 @@ class PluggyClient:
                             item_id=item_id,
                             attempts=attempt,
                         )
-                    reason, wait, last = "429", asked, f"HTTP 429: {_message(response)}"
+                    reason, wait, last = "429", asked, _message(response)
                 elif status >= 500:
-                    reason, last = str(status), f"HTTP {status}: {_message(response)}"
+                    reason, last = str(status), _message(response)
                 elif status >= 400:
                     return response
                 else:
                     try:
                         response.body = _json(response.text)  # parsed once, here: a cut-off body is retried
                     except ValueError:
-                        reason, last = "unreadable body", f"HTTP {status} with a body that is not JSON"
+                        reason, last = "unreadable body", "a body that is not JSON (cut off?)"
                     else:
                         return response
             if attempt == attempts:
@@ -162,11 +162,12 @@ class PluggyClient:
             wait = self._backoff(attempt) if wait is None else wait
             self.retries.add(reason)
             log.warning(
-                "Pluggy %s%s: attempt %d/%d failed (%s); retrying in %.1f s",
+                "Pluggy %s%s: attempt %d/%d failed (%s: %s); retrying in %.1f s",
                 endpoint,
                 f" (item {item_id})" if item_id else "",
                 attempt,
                 attempts,
+                reason,
                 last,
                 wait,
             )
