@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from ingestion.common.clock import sao_paulo_today
-from ingestion.pluggy.client import DEFAULT_BASE_URL, PluggyClient
+from ingestion.pluggy.client import DEFAULT_BASE_URL, ClientSettings, PluggyClient
 from ingestion.pluggy.config import PluggyItem, PluggySettings, load_settings
 from ingestion.pluggy.errors import PluggyConfigError
 from orchestration.resources.settings import resolve_data_dir
@@ -23,6 +23,8 @@ class PluggyResource(dg.ConfigurableResource):
     item_ids: str = ""  # PLUGGY_ITEM_IDS (ingestion/pluggy/config.py); empty: the source is off
     webhook_spool_dir: str = ""  # empty: $IMPORTAU_DATA_DIR/pluggy/webhooks
     data_dir: str = ""
+    max_attempts: int = 5  # per request (ingestion/pluggy/client.py ClientSettings)
+    retry_wait_seconds: float = 1.0  # first backoff of a 5xx/timeout, doubling up to 30 s
 
     def settings(self) -> PluggySettings | None:
         return load_settings(
@@ -48,7 +50,12 @@ class PluggyResource(dg.ConfigurableResource):
         settings = self.settings()
         if settings is None:
             raise PluggyConfigError("PLUGGY_ITEM_IDS is empty: no Pluggy item to pull")
-        return PluggyClient(settings.base_url, settings.client_id, settings.client_secret)
+        bounds = ClientSettings(
+            max_attempts=self.max_attempts,
+            wait_initial=self.retry_wait_seconds,
+            wait_max=max(self.retry_wait_seconds, min(30.0, self.retry_wait_seconds * 30)),
+        )
+        return PluggyClient(settings.base_url, settings.client_id, settings.client_secret, bounds)
 
     def current_day(self):
         return sao_paulo_today()
