@@ -2,6 +2,8 @@
 run lands the truth in raw, re-runs are identical, a run for one item keeps the others, a failure writes nothing,
 and a webhook becomes one run request per item and month."""
 
+import json
+import logging
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -176,3 +178,28 @@ def test_the_sensor_skips_without_items(tmp_path):
         context = dg.build_sensor_context(instance=instance, resources={"pluggy": PluggyResource()})
         result = pluggy_defs.pluggy_webhook_sensor(context)
     assert isinstance(result, dg.SkipReason) and "PLUGGY_ITEM_IDS" in result.skip_message
+
+
+def test_no_secret_reaches_the_logs_the_events_or_the_metadata(stand_in, tmp_path, chdb_url, caplog):
+    caplog.set_level(logging.DEBUG)
+    resources = {
+        "pluggy": _resource(stand_in, tmp_path),
+        "lake": LakeResource(url=str(tmp_path / "lake")),
+        "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
+    }
+    stand_in.fail("/accounts", 429, times=1, retry_after="0")  # a retry is logged too
+    stand_in.fail("/items/", 401, times=1)  # a 401: a second key is asked for
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        pluggy_defs.assets, resources=resources, partition_key="2024-03-01", instance=instance, raise_on_error=False
+    )
+    assert result.success
+    records = instance.all_logs(result.run_id)
+    texts = [caplog.text, *(record.message or "" for record in records)]
+    texts += [repr(record.dagster_event.event_specific_data) for record in records if record.dagster_event]
+    for event in result.get_asset_materialization_events():
+        texts.append(json.dumps({k: str(v) for k, v in event.materialization.metadata.items()}))
+    blob = "\n".join(texts)
+    assert "pluggy__transactions" in blob and "429" in blob  # the scan saw the run and its retry
+    secrets = [stand_in.client_secret, *stand_in._keys]
+    assert stand_in.auth_calls == 2 and len(secrets) == 3 and not [s[:6] for s in secrets if s in blob]
