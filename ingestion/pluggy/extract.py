@@ -87,7 +87,8 @@ def pull_items(client: PluggyClient, items: list[PluggyItem], start: date, end: 
             try:
                 account = account_row(record, item.institution, item.item_id, item.compe_code, connector)
             except (RecordError, AttributeError) as error:
-                bad.append((month_start(start), quarantine("accounts", where, str(error), record)))
+                reason = f"{error}; the account's balance and transactions were not pulled"
+                bad.append((month_start(start), quarantine("accounts", where, reason, record)))
                 continue
             keep("accounts", account, month_start(start), record)
             if account["type"] == "BANK":

@@ -138,17 +138,20 @@ def spooled(folder: Path, limit: int) -> Iterator[tuple[Path, WebhookEvent]]:
         return
     files = sorted((p for p in folder.glob("*.json")), key=lambda p: (p.stat().st_mtime, p.name))[:limit]
     for path in files:
-        record = json.loads(path.read_text(encoding="utf-8"))
-        yield (
-            path,
-            WebhookEvent(
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            event = WebhookEvent(
                 record["event"],
                 record["item_id"],
                 record["event_id"],
                 record["account_id"],
                 datetime.fromisoformat(record["reference"]),
-            ),
-        )
+            )
+        except (OSError, ValueError, KeyError, TypeError) as error:  # not written by `spool`: set aside, kept
+            log.warning("spooled webhook %s is unreadable (%s): renamed to %s.bad", path, error, path.stem)
+            path.replace(path.with_suffix(".bad"))
+            continue
+        yield path, event
 
 
 # ---- the receiver -------------------------------------------------------------------------------------------

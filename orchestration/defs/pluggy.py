@@ -151,6 +151,12 @@ def pluggy_pull(
                     description=f"Pluggy pull of {start}..{end} failed; nothing was written to the lake: {error}",
                     allow_retries=False,
                 ) from None
+    for item_id, status in sorted(extract.item_status.items() if extract else []):
+        if status not in ("UPDATED", "UPDATING"):
+            context.log.warning(
+                f"Pluggy item {item_id} is {status}: its data is as of its last successful sync; "
+                "if it needs the user (LOGIN_ERROR, WAITING_USER_INPUT, OUTDATED), reconnect it in Pluggy Connect"
+            )
     pulled_items = [item.item_id for item in items]
     months = _months(start, end)
     quarantined: dict[tuple[str, date], list] = defaultdict(list)

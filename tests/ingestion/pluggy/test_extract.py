@@ -117,3 +117,17 @@ def test_a_past_range_gets_no_balance_of_today(pluggy, settings, client):
     extract = pull_items(client, list(settings.items), date(2024, 1, 1), date(2024, 1, 31), END)
     assert extract.tables["balances"].num_rows == 0 and extract.balances_outside_range == 2
     assert {r["booking_date"].month for r in extract.tables["transactions"].to_pylist()} == {1}
+
+
+def test_a_malformed_account_is_quarantined_saying_its_transactions_were_not_pulled(pluggy, settings, client, truth):
+    card = next(a for accounts in pluggy.world.accounts.values() for a in accounts if a["type"] == "CREDIT")
+    card["type"] = "LOAN"
+    extract = pull_items(client, list(settings.items), START, END, END)
+    [(month, record)] = extract.quarantine
+    assert (month, record.entity) == (START, "accounts")
+    assert (
+        record.reason
+        == "`type` 'LOAN' is neither BANK nor CREDIT; the account's balance and transactions were not pulled"
+    )
+    assert extract.tables["credit_card_transactions"].num_rows == 0
+    assert extract.tables["transactions"].num_rows == len(truth["bank_transactions"])

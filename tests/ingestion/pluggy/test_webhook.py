@@ -77,3 +77,11 @@ def test_the_receiver_spools_each_webhook_once(pluggy, tmp_path):
     assert events == [("item/updated", "e2"), ("transactions/updated", "e1")]
     assert (tmp_path / "spool").stat().st_mode & 0o777 == 0o700
     assert all(path.stat().st_mode & 0o077 == 0 for path, _ in spooled(tmp_path / "spool", 10))
+
+
+def test_an_unreadable_spooled_file_is_set_aside_not_lost(tmp_path):
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    (folder / "broken.json").write_text("{half")
+    assert list(spooled(folder, 10)) == []
+    assert (folder / "broken.bad").read_text() == "{half"
