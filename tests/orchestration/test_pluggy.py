@@ -187,7 +187,7 @@ def test_no_secret_reaches_the_logs_the_events_or_the_metadata(stand_in, tmp_pat
         "lake": LakeResource(url=str(tmp_path / "lake")),
         "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
     }
-    stand_in.fail("/accounts", 429, times=1, retry_after="0")  # a retry is logged too
+    stand_in.fail("/accounts", 429, times=1, retry_after=0)  # a retry is logged too
     stand_in.fail("/items/", 401, times=1)  # a 401: a second key is asked for
     instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(

@@ -92,7 +92,7 @@ def test_429_waits_retry_after_and_succeeds(pluggy, client, caplog):
     item = _bank_item(pluggy)
     slept = []
     client._sleep = slept.append
-    pluggy.fail("/accounts", 429, times=2, retry_after="1")
+    pluggy.fail("/accounts", 429, times=2, retry_after=1)
     with caplog.at_level(logging.WARNING, logger="ingestion.pluggy.client"):
         assert len(client.accounts(item)) == 2
     assert slept == [1.0, 1.0]
@@ -102,7 +102,7 @@ def test_429_waits_retry_after_and_succeeds(pluggy, client, caplog):
 
 def test_429_asking_for_longer_than_the_bound_fails_at_once(pluggy, client):
     item = _bank_item(pluggy)
-    pluggy.fail("/accounts", 429, times=1, retry_after="3600")
+    pluggy.fail("/accounts", 429, times=1, retry_after=3600)
     with pytest.raises(PluggyHTTPError) as caught:
         client.accounts(item)
     assert caught.value.status == 429 and caught.value.attempts == 1
@@ -127,7 +127,7 @@ def test_a_500_that_persists_fails_after_the_bounded_attempts_naming_endpoint_an
 def test_a_500_then_success_and_a_cut_off_body_are_retried(pluggy, client):
     item = _bank_item(pluggy)
     pluggy.fail("/items/", 500, times=1)
-    pluggy.fail("/accounts", 200, times=1, body=b'{"total": 2, "results": [{"id"')
+    pluggy.fail("/accounts", "cut")
     assert client.item(item)["id"] == item
     assert len(client.accounts(item)) == 2
     assert client.retries.by_reason() == {"500": 1, "unreadable body": 1}
