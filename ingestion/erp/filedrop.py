@@ -45,7 +45,7 @@ from openpyxl import load_workbook
 
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp import contracts
-from ingestion.erp.folders import Folder, as_folder
+from ingestion.erp.folders import FileInfo, Folder, as_folder
 from ingestion.erp.state import FileRegistry
 
 EXTENSIONS = (".csv", ".xlsx")
@@ -108,10 +108,10 @@ def entity_of(name: str) -> str | None:
     return prefix if "__" in os.path.basename(name) and prefix in contracts.ENTITIES else None
 
 
-def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
-    """The files waiting in the inbox in arrival order (modification time, then name), hashed. Hidden,
-    `_`-prefixed and temporary names are left alone, and so are files modified less than `min_age` ago (an ERP
-    still writing one)."""
+def waiting(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[tuple[FileInfo, str]]:
+    """The files waiting in an inbox in arrival order (modification time, then name), each with its SHA-256.
+    Hidden, `_`-prefixed and temporary names are left alone, and so are files modified less than `min_age` ago
+    (a file still being written). The customs file drop (`ingestion/customs/filedrop.py`) keeps the same rules."""
     folder = as_folder(inbox)
     newest = datetime.now(UTC) - min_age
     found = []
@@ -120,9 +120,18 @@ def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -
             continue
         if info.modified > newest:
             continue
-        digest = hashlib.sha256(folder.read(info.name)).hexdigest()
-        found.append(DroppedFile(folder, info.name, entity_of(info.name), digest, info.size, info.modified))
+        found.append((info, hashlib.sha256(folder.read(info.name)).hexdigest()))
     return found
+
+
+def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
+    """The files waiting in the inbox (`waiting`: arrival order, hashed, temporary and too-recent files left
+    alone), each with the entity its name names."""
+    folder = as_folder(inbox)
+    return [
+        DroppedFile(folder, info.name, entity_of(info.name), digest, info.size, info.modified)
+        for info, digest in waiting(folder, min_age)
+    ]
 
 
 # --- reading ---------------------------------------------------------------------------------------------------

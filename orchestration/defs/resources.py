@@ -68,7 +68,11 @@ resources = {
         webhook_spool_dir=dg.EnvVar("PLUGGY_WEBHOOK_SPOOL_DIR"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
     ),
-    "customs": CustomsResource(inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
+    "customs": CustomsResource(
+        inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
+        source=dg.EnvVar("CUSTOMS_SOURCE"),
+    ),
     "erp": ErpResource(
         inbox_dir=dg.EnvVar("ERP_INBOX_DIR"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
