@@ -21,6 +21,8 @@ SOURCE_ENDINGS = (".py", ".sql", ".yml", ".yaml", ".toml", ".sh", ".md", ".json"
 EXTERNAL: dict[str, set[str] | None] = {
     "data/bcb_replay/sources/README.md": None,
     "ingestion/bcb/README.md": {"buildrate/collection/collect_igpm.py", "projeto1/Python/etl.py"},
+    "tests/fixtures/bank_statements/README.md": {"tests/fixtures/bank_medium.ofx"},  # in jseutter/ofxparse
+    "ingestion/customs/README.md": {"erp/import_declarations"},  # a lake dataset, not a repository path
 }
 TOKEN = re.compile(r"`([^`\s]+)`")
 
