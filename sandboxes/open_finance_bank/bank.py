@@ -5,6 +5,10 @@
         institution = bank.institution(consent_id)            # config.Institution pointing here
         extract = pull_institution(institution, day, grant={"authorization_code": code}, ...)
 
+The consent journey (authorization.py): `issuer`, `discovery_url`, `front_url` (the authorize endpoint's listener,
+no client certificate), `set_authorisation_decision("approve" | "deny")`, `participants()` (a Directory
+participants document naming this bank).
+
 Faults: `inject(kind, count, match, seconds)` (faults.py), `expire_consent(consent_id, after_calls)`,
 `revoke_consent`, `rename_transaction(old_id, new_id)`; the bank's calendar: `today`, `set_today`, `advance`.
 Data: any `BankData` (data.py); the default is the built-in `demo_bank_data(today)`.
@@ -14,10 +18,12 @@ import json
 from datetime import date, datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ingestion.common.clock import sao_paulo_today
 from ingestion.open_finance.config import DEFAULT_PERMISSIONS, Institution
+from sandboxes.open_finance_bank import authorization
 from sandboxes.open_finance_bank import certs as pki
 from sandboxes.open_finance_bank.data import BankData
 from sandboxes.open_finance_bank.demo import demo_bank_data
@@ -46,6 +52,9 @@ class SandboxBank:
         self.client_id, self.cert_dir = client_id, cert_dir
         self.certs: pki.SandboxCerts | None = None
         self._listener = Listener(self, host, port, verbose)
+        self._front = Listener(self, host, 0, verbose, front_channel=True)  # the browser's side (authorize)
+        self.as_key: rsa.RSAPrivateKey | None = None  # signs id_tokens; generated at start, never written
+        self.as_kid = "sandbox-as-1"
 
     # -- life cycle ----------------------------------------------------------------------------------------
 
@@ -58,13 +67,16 @@ class SandboxBank:
             self.state.clients[self.client_id] = RegisteredClient(
                 self.client_id, self.certs.client_public_key_pem(), thumbprint(client_der)
             )
+            self.as_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             self._listener.start(self.certs)
+            self._front.start(self.certs)
         except BaseException:  # e.g. the port is taken: the keys just written must not stay behind
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
+        self._front.stop()
         self._listener.stop()
         self.certs = None
 
@@ -88,7 +100,75 @@ class SandboxBank:
 
     @property
     def token_audiences(self) -> list[str]:
-        return [self.token_url, self.base_url + "/auth"]
+        return [self.token_url, self.issuer]
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url + authorization.ISSUER_PATH
+
+    @property
+    def discovery_url(self) -> str:
+        return self.base_url + authorization.DISCOVERY_PATH
+
+    @property
+    def front_url(self) -> str:
+        """Where a browser reaches the authorize endpoint: TLS with the sandbox CA, no client certificate."""
+        if self.certs is None:
+            raise RuntimeError("the sandbox bank is not running")
+        return f"https://{self._front.host}:{self._front.port}"
+
+    def set_authorisation_decision(self, decision: str) -> None:
+        """What the account holder does at the authorize endpoint: "approve" (default) or "deny"."""
+        if decision not in authorization.DECISIONS:
+            raise ValueError(f"decision must be one of {authorization.DECISIONS}, got {decision!r}")
+        with self.state.lock:
+            self.state.authorisation_decision = decision
+
+    def participants(
+        self, organisation_id: str = "sandbox-org", server_id: str = "sandbox-as", name: str = "Banco Sandbox"
+    ) -> list[dict]:
+        """A Directory participants document (swagger_participants.yaml's shape) with this bank as one organisation."""
+        families = {
+            "consents": "/open-banking/consents/v3/consents",
+            "resources": "/open-banking/resources/v3/resources",
+            "accounts": "/open-banking/accounts/v2/accounts",
+            "credit-cards-accounts": "/open-banking/credit-cards-accounts/v2/accounts",
+            "exchanges": "/open-banking/exchanges/v1/operations",
+        }
+        versions = {"consents": "3.3.1", "resources": "3.1.0", "accounts": "2.4.2", "credit-cards-accounts": "2.3.1"}
+        resources = [
+            {
+                "ApiResourceId": f"{server_id}-{family}",
+                "ApiFamilyType": family,
+                "ApiVersion": versions.get(family, "1.0.0"),
+                "FamilyComplete": True,
+                "CertificationStatus": "Self-Certified",
+                "ApiDiscoveryEndpoints": [
+                    {"ApiDiscoveryId": f"{server_id}-{family}-1", "ApiEndpoint": self.base_url + path}
+                ],
+            }
+            for family, path in families.items()
+        ]
+        server = {
+            "AuthorisationServerId": server_id,
+            "OrganisationId": organisation_id,
+            "CustomerFriendlyName": name,
+            "OpenIDDiscoveryDocument": self.discovery_url,
+            "Issuer": self.issuer,
+            "SupportsDCR": True,
+            "ApiResources": resources,
+        }
+        return [
+            {
+                "OrganisationId": organisation_id,
+                "Status": "Active",
+                "OrganisationName": name,
+                "LegalEntityName": name,
+                "CountryOfRegistration": "BR",
+                "RegistrationNumber": "11111111111111",
+                "AuthorisationServers": [server],
+            }
+        ]
 
     def institution(self, consent_id: str, name: str = INSTITUTION_NAME, **overrides) -> Institution:
         """An `Institution` for this sandbox, with its certificates (keyword overrides for any field)."""

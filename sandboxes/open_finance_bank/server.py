@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from ingestion.common.private_temp import make_private_dir, remove_private_dir
-from sandboxes.open_finance_bank import control, faults, oauth, routes
+from sandboxes.open_finance_bank import authorization, control, faults, oauth, routes
 from sandboxes.open_finance_bank.render import Reply, standard_error
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,11 @@ class _Handler(BaseHTTPRequestHandler):
         bank = self.server.bank
         state = bank.state
         peer = thumbprint(self.connection.getpeercert(binary_form=True))
+        if self.server.front_channel or parts.path in authorization.BACK_CHANNEL_PATHS:
+            reply = authorization.handle(
+                bank, method, parts.path, parts.query, headers, body, peer, self.server.front_channel
+            )
+            return self._send(reply, None)
         if parts.path.startswith(control.PREFIX):
             return self._send(control.handle(bank, method, parts.path, body), None)
         if parts.path == TOKEN_PATH and method == "POST":
@@ -126,8 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
 class _TLSServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, bank, context: ssl.SSLContext, verbose: bool):
-        self.bank, self.context, self.verbose = bank, context, verbose
+    def __init__(self, address, bank, context: ssl.SSLContext, verbose: bool, front_channel: bool = False):
+        self.bank, self.context, self.verbose, self.front_channel = bank, context, verbose, front_channel
         super().__init__(address, _Handler)
 
     def finish_request(self, request: socket.socket, client_address) -> None:
@@ -154,28 +159,35 @@ class _TLSServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def server_context(certs) -> ssl.SSLContext:
+def server_context(certs, require_client_cert: bool = True) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certs.server_cert, certs.server_key)
     context.load_verify_locations(cafile=certs.ca_cert)
-    context.verify_mode = ssl.CERT_REQUIRED  # mutual TLS: no client certificate, no connection
+    # mutual TLS: no client certificate, no connection (the front channel, where a browser comes, asks for none)
+    context.verify_mode = ssl.CERT_REQUIRED if require_client_cert else ssl.CERT_NONE
     return context
 
 
 class Listener:
-    """Owns the socket, the thread and the temp dir of one running sandbox."""
+    """Owns the socket, the thread and the temp dir of one running sandbox.
 
-    def __init__(self, bank, host: str, port: int, verbose: bool):
+    `front_channel=True`: the listener a person's browser reaches (the authorize endpoint, authorization.py): TLS
+    without a client certificate, and nothing but the authorization server's front-channel paths."""
+
+    def __init__(self, bank, host: str, port: int, verbose: bool, front_channel: bool = False):
         self.bank, self.host, self.port, self.verbose = bank, host, port, verbose
+        self.front_channel = front_channel
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
         self.temp_dir: str | None = None
 
     def start(self, certs) -> int:
-        self._server = _TLSServer((self.host, self.port), self.bank, server_context(certs), self.verbose)
+        context = server_context(certs, require_client_cert=not self.front_channel)
+        self._server = _TLSServer((self.host, self.port), self.bank, context, self.verbose, self.front_channel)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="open-finance-sandbox", daemon=True)
+        name = "open-finance-sandbox-front" if self.front_channel else "open-finance-sandbox"
+        self._thread = threading.Thread(target=self._server.serve_forever, name=name, daemon=True)
         self._thread.start()
         return self.port
 
