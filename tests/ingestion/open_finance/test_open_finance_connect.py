@@ -162,6 +162,19 @@ def test_the_whole_journey_stores_the_refresh_token_and_a_pull_uses_it(journey, 
     assert extract.tables["transactions"].num_rows > 0 and extract.tables["accounts"].num_rows > 0
     assert json.loads(journey.store_path.read_text())[NAME]["consent_id"] == connection.consent_id  # kept on rotation
 
+    # the same through the Dagster resource the pull asset uses (the token store in its state folder)
+    from orchestration.resources.open_finance import OpenFinanceResource, PlannedPull
+
+    resource = OpenFinanceResource(
+        institutions=json.dumps([journey.entry]), state_dir=str(journey.store_path.parent), today=DAY.isoformat()
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in journey.env.items():
+            patch.setenv(key, value)
+        patch.delenv("OPEN_FINANCE_TOKEN_FILE", raising=False)
+        extracts = resource.pull(PlannedPull(DAY, 7), resource.get_institutions())
+    assert extracts[NAME].tables["transactions"].num_rows == extract.tables["transactions"].num_rows
+
     logged = "\n".join(record.getMessage() for record in caplog.records if record.threadName != BROWSER_THREAD)
     for secret in bank.issued_secrets + bank.received_assertions:
         assert secret not in logged
