@@ -13,7 +13,7 @@ The first request that carries `code`, `error` or `state` ends the wait; nothing
 import ipaddress
 import ssl
 import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 LOOPBACK_NAMES = {"localhost"}
@@ -97,7 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class _Server(HTTPServer):
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a browser's idle keep-alive connection (or its favicon request) blocks nobody
+
     def __init__(self, address, callback_path: str, context: ssl.SSLContext | None):
         self.callback_path, self.context = callback_path, context
         self.result: dict[str, str] | None = None
