@@ -74,6 +74,7 @@ DEFAULT_CALLBACK_TIMEOUT = 300.0
 PENDING_CONSENT = "urn:importau:pending"  # stands for the consent id until POST /consents answers
 
 # Steps, as they appear in errors
+STEP_CONFIG = "configuration"
 STEP_DIRECTORY = "Directory lookup"
 STEP_DISCOVERY = "OpenID discovery"
 STEP_CONSENT = "consent creation"
@@ -279,7 +280,7 @@ def connect(
     if not selector:
         raise ConnectError(
             name,
-            STEP_DIRECTORY,
+            STEP_CONFIG,
             "the institutions file gives no `directory` for it",
             "Add `directory: <OrganisationId, AuthorisationServerId, CNPJ or name in the Directory>` to its entry.",
         )
@@ -287,7 +288,7 @@ def connect(
     try:
         institution = _template(entry, environ, server)
     except ConfigError as error:
-        raise ConnectError(name, STEP_DIRECTORY, str(error)) from None
+        raise ConnectError(name, STEP_CONFIG, str(error)) from None
     settings = settings or CallSettings()
     with http_client(institution, settings.timeout) as http:
         try:
@@ -412,6 +413,6 @@ def find_entry(entries: Iterable[Mapping], name: str) -> Mapping:
     known = sorted(str(entry.get("name", "")) for entry in entries)
     raise ConnectError(
         name,
-        STEP_DIRECTORY,
+        STEP_CONFIG,
         f"no institution of that name in OPEN_FINANCE_INSTITUTIONS (known: {', '.join(known) or 'none'})",
     )

@@ -310,3 +310,9 @@ def test_the_command_connects_and_prints_no_secret(journey, bank, monkeypatch, c
     monkeypatch.setattr("webbrowser.open", lambda url: None)
     assert main(["open-finance", "connect", NAME, "--cpf", CPF, "--redirect-uri", "http://127.0.0.1:0/cb"]) == 1
     assert f"'{NAME}', callback: no callback reached" in capsys.readouterr().err
+
+    assert main(["open-finance", "connect", "banco_x", "--cpf", CPF]) == 1
+    assert "'banco_x', configuration: no institution of that name" in capsys.readouterr().err
+    monkeypatch.delenv("OPEN_FINANCE_LOGGED_USER_CPF", raising=False)
+    assert main(["open-finance", "connect", NAME]) == 2
+    assert "give the CPF (11 digits)" in capsys.readouterr().err
