@@ -109,8 +109,9 @@ class TokenStore:
 
     Each institution's record is `{"refresh_token": ..., <connection fields>}`: `importau open-finance connect`
     adds the consent the token is bound to and the endpoints it discovered (`consent_id`, `token_url`,
-    `api_urls`, ...), which `config.load_institutions(environ, store)` reads. A refused refresh token is removed
-    and the connection fields stay (they say which consent ended)."""
+    `api_urls`, ...), which `config.load_institutions(environ, store)` reads while the refresh token is there. A
+    refused refresh token is removed; the connection fields stay in the file (they say which consent ended) but are
+    no longer applied."""
 
     def __init__(self, path: str | Path | None):
         self.path = Path(path) if path else None
@@ -129,10 +130,13 @@ class TokenStore:
             return self._load().get(institution, {}).get("refresh_token")
 
     def connection(self, institution: str) -> dict:
-        """What `connect` recorded for the institution (no token): consent id, endpoints; {} when none."""
+        """What `connect` recorded for the institution (no token): consent id, endpoints. {} when none, and when
+        its refresh token is gone (refused): that connection is over, and a consent set in the institutions file
+        (with a new code) must not be overridden by the dead one."""
         with self._lock:
             record = dict(self._load().get(institution, {}))
-        record.pop("refresh_token", None)
+        if not record.pop("refresh_token", None):
+            return {}
         return record
 
     def put(self, institution: str, refresh_token: str | None) -> None:

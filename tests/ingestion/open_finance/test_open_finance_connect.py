@@ -175,6 +175,12 @@ def test_the_whole_journey_stores_the_refresh_token_and_a_pull_uses_it(journey, 
         extracts = resource.pull(PlannedPull(DAY, 7), resource.get_institutions())
     assert extracts[NAME].tables["transactions"].num_rows == extract.tables["transactions"].num_rows
 
+    # once the bank refuses the refresh token, the dead connection no longer overrides the institutions file
+    TokenStore(journey.store_path).put(NAME, None)
+    assert json.loads(journey.store_path.read_text())[NAME]["consent_id"] == connection.consent_id
+    with pytest.raises(ValueError, match="no consent yet"):
+        load_institutions(environ, TokenStore(journey.store_path))
+
     logged = "\n".join(record.getMessage() for record in caplog.records if record.threadName != BROWSER_THREAD)
     for secret in bank.issued_secrets + bank.received_assertions:
         assert secret not in logged
