@@ -26,26 +26,17 @@ Every failure raises `ConnectError` naming the institution and the step. No toke
 object is logged or put in a message.
 """
 
-import base64
-import hashlib
 import hmac
 import logging
 import secrets
-import time
-import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from urllib.parse import urlencode
 
-import httpx
-import jwt
-
-from ingestion.open_finance.auth import ASSERTION_TYPE, TokenManager, TokenStore, client_assertion, http_client
+from ingestion.open_finance.auth import TokenManager, TokenStore, http_client
 from ingestion.open_finance.budget import CallBudget
 from ingestion.open_finance.callback import CallbackError, CallbackListener, CallbackTimeout
 from ingestion.open_finance.config import (
-    DATA_SCOPES,
     DEFAULT_PERMISSIONS,
     ConfigError,
     Institution,
@@ -56,19 +47,24 @@ from ingestion.open_finance.consents import ConsentsApi, check_consent
 from ingestion.open_finance.directory import (
     AuthorisationServer,
     DirectoryError,
-    OpenIdConfiguration,
     find_authorisation_server,
     load_participants,
     read_openid_configuration,
 )
 from ingestion.open_finance.errors import OpenFinanceError
+from ingestion.open_finance.redirect import (
+    RESPONSE_TYPE,
+    RedirectError,
+    authorization_url,
+    pkce_pair,
+    push_authorization_request,
+    request_object,
+    verify_id_token,
+)
 from ingestion.open_finance.transport import CallSettings, FapiSession
 
 log = logging.getLogger(__name__)
 
-RESPONSE_TYPE = "code id_token"
-ACR = "urn:brasil:openbanking:loa2"
-REQUEST_OBJECT_LIFETIME = 300  # seconds; FAPI 1 Advanced caps exp - nbf at 60 minutes
 DEFAULT_REDIRECT_URI = "http://127.0.0.1:8765/callback"
 DEFAULT_CALLBACK_TIMEOUT = 300.0
 PENDING_CONSENT = "urn:importau:pending"  # stands for the consent id until POST /consents answers
@@ -116,132 +112,8 @@ class Connection:
     token_url: str
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def half_hash(value: str) -> str:
-    """OIDC `c_hash` / `s_hash` for a PS256 id_token: base64url of the left half of SHA-256."""
-    digest = hashlib.sha256(value.encode()).digest()
-    return _b64(digest[: len(digest) // 2])
-
-
-def pkce_pair() -> tuple[str, str]:
-    """(code_verifier, code_challenge) for PKCE S256 (RFC 7636)."""
-    verifier = _b64(secrets.token_bytes(32))
-    return verifier, _b64(hashlib.sha256(verifier.encode()).digest())
-
-
-def request_object(
-    institution: Institution,
-    oidc: OpenIdConfiguration,
-    consent_id: str,
-    redirect_uri: str,
-    state: str,
-    nonce: str,
-    code_challenge: str,
-    signing_key: bytes,
-    now: float | None = None,
-) -> str:
-    """The signed (PS256) authorization request object pushed to the PAR endpoint."""
-    issued = int(time.time() if now is None else now)
-    claims = {
-        "iss": institution.client_id,
-        "aud": oidc.issuer,
-        "client_id": institution.client_id,
-        "jti": str(uuid.uuid4()),
-        "iat": issued,
-        "nbf": issued,
-        "exp": issued + REQUEST_OBJECT_LIFETIME,
-        "response_type": RESPONSE_TYPE,
-        "redirect_uri": redirect_uri,
-        "scope": f"{DATA_SCOPES} consent:{consent_id}",
-        "state": state,
-        "nonce": nonce,
-        "code_challenge": code_challenge,
-        "code_challenge_method": "S256",
-        "claims": {"id_token": {"acr": {"essential": True, "values": [ACR]}}},
-    }
-    headers = {"kid": institution.signing_key_id} if institution.signing_key_id else None
-    return jwt.encode(claims, signing_key, algorithm="PS256", headers=headers)
-
-
-def authorization_url(oidc: OpenIdConfiguration, client_id: str, request_uri: str) -> str:
-    separator = "&" if "?" in oidc.authorization_endpoint else "?"
-    return f"{oidc.authorization_endpoint}{separator}{urlencode({'client_id': client_id, 'request_uri': request_uri})}"
-
-
-class _Journey:
-    def __init__(self, institution: Institution, http: httpx.Client, options: ConnectOptions):
-        self.institution, self.http, self.options = institution, http, options
-        signing = "signing_key_path" if institution.signing_key_path else "key_path"
-        with open(certificate_file(institution, signing), "rb") as handle:
-            self.signing_key = handle.read()
-
-    def fail(self, step: str, problem: str, action: str = "") -> ConnectError:
-        return ConnectError(self.institution.name, step, problem, action)
-
-    def push(self, oidc: OpenIdConfiguration, request: str) -> str:
-        institution = self.institution
-        form = {
-            "client_id": institution.client_id,
-            "request": request,
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": client_assertion(
-                institution.client_id, oidc.issuer, self.signing_key, institution.signing_key_id
-            ),
-        }
-        endpoint = oidc.pushed_authorization_request_endpoint
-        try:
-            response = self.http.post(endpoint, data=form, headers={"Accept": "application/json"})
-        except httpx.HTTPError as error:
-            raise self.fail(STEP_PAR, f"{endpoint}: {type(error).__name__}") from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        body = body if isinstance(body, dict) else {}
-        if response.status_code not in (200, 201) or not isinstance(body.get("request_uri"), str):
-            error = body.get("error", "no request_uri")
-            description = body.get("error_description", "")
-            raise self.fail(
-                STEP_PAR,
-                f"{endpoint} answered HTTP {response.status_code} ({error}{': ' + description if description else ''})",
-                "Check the client registration (client_id, the signing key's kid in the Directory JWKS, the "
-                "redirect URI registered for this client).",
-            )
-        return body["request_uri"]
-
-    def verify_id_token(self, oidc: OpenIdConfiguration, id_token: str, code: str, state: str, nonce: str) -> None:
-        try:
-            response = self.http.get(oidc.jwks_uri, headers={"Accept": "application/json"})
-            keys = response.json()["keys"] if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, KeyError, TypeError):
-            keys = None
-        if not isinstance(keys, list):
-            raise self.fail(STEP_CALLBACK, f"the bank's JWKS {oidc.jwks_uri} could not be read")
-        try:
-            kid = jwt.get_unverified_header(id_token).get("kid")
-            candidates = [key for key in keys if isinstance(key, dict) and (kid is None or key.get("kid") == kid)]
-            if not candidates:
-                raise self.fail(STEP_CALLBACK, f"the id_token's key {kid!r} is not in the bank's JWKS")
-            claims = jwt.decode(
-                id_token,
-                jwt.PyJWK(candidates[0], algorithm="PS256").key,
-                algorithms=["PS256"],
-                audience=self.institution.client_id,
-                issuer=oidc.issuer,
-                options={"require": ["iss", "aud", "exp", "iat", "nonce"]},
-                leeway=30,
-            )
-        except jwt.PyJWTError as error:
-            raise self.fail(STEP_CALLBACK, f"the id_token is not valid ({type(error).__name__})") from None
-        if not hmac.compare_digest(str(claims.get("nonce")), nonce):
-            raise self.fail(STEP_CALLBACK, "the id_token's nonce is not the one this journey sent (a replayed answer?)")
-        if claims.get("c_hash") is not None and not hmac.compare_digest(str(claims["c_hash"]), half_hash(code)):
-            raise self.fail(STEP_CALLBACK, "the id_token's c_hash does not match the code")
-        if claims.get("s_hash") is not None and not hmac.compare_digest(str(claims["s_hash"]), half_hash(state)):
-            raise self.fail(STEP_CALLBACK, "the id_token's s_hash does not match the state")
+def _fail(institution: Institution, step: str, problem: str, action: str = "") -> ConnectError:
+    return ConnectError(institution.name, step, problem, action)
 
 
 def _discover(name: str, participants_source: str, selector: str) -> AuthorisationServer:
@@ -302,7 +174,9 @@ def connect(
                 f"the bank does not offer response_type {RESPONSE_TYPE!r} (it offers {list(oidc.response_types)})",
             )
         institution = replace(institution, token_url=oidc.token_endpoint)
-        journey = _Journey(institution, http, options)
+        signing = "signing_key_path" if institution.signing_key_path else "key_path"
+        with open(certificate_file(institution, signing), "rb") as handle:
+            signing_key = handle.read()
         tokens = TokenManager(institution, http, token_store)
         session = FapiSession(institution, http, tokens, budget, settings)
         consents = ConsentsApi(session)
@@ -311,9 +185,10 @@ def connect(
                 options.permissions, options.logged_user_cpf, options.business_cnpj, options.expiration
             )
         except OpenFinanceError as error:
-            raise journey.fail(STEP_CONSENT, str(error)) from None
+            raise _fail(institution, STEP_CONSENT, str(error)) from None
         if consent.status != "AWAITING_AUTHORISATION":
-            raise journey.fail(
+            raise _fail(
+                institution,
                 STEP_CONSENT,
                 f"the bank created consent {consent.consent_id} as {consent.status}"
                 + (f" ({consent.rejection_code})" if consent.rejection_code else ""),
@@ -327,24 +202,27 @@ def connect(
                 consent.consent_id,
             )
         institution = replace(institution, consent_id=consent.consent_id)
-        journey.institution = institution
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
         verifier, challenge = pkce_pair()
         try:
             listener = CallbackListener(options.redirect_uri, options.callback_ssl_context).start()
         except CallbackError as error:
-            raise journey.fail(STEP_LISTENER, str(error)) from None
+            raise _fail(institution, STEP_LISTENER, str(error)) from None
         try:
             redirect_uri = listener.redirect_uri
             request = request_object(
-                institution, oidc, consent.consent_id, redirect_uri, state, nonce, challenge, journey.signing_key
+                institution, oidc, consent.consent_id, redirect_uri, state, nonce, challenge, signing_key
             )
-            request_uri = journey.push(oidc, request)
+            try:
+                request_uri = push_authorization_request(http, institution, oidc, request, signing_key)
+            except RedirectError as error:
+                raise _fail(institution, STEP_PAR, error.problem, error.action) from None
             show_url(authorization_url(oidc, institution.client_id, request_uri))
             try:
                 params = listener.wait(options.callback_timeout)
             except CallbackTimeout as error:
-                raise journey.fail(
+                raise _fail(
+                    institution,
                     STEP_CALLBACK,
                     str(error),
                     f"Open the URL and approve consent {consent.consent_id} at the bank within the wait "
@@ -353,7 +231,8 @@ def connect(
         finally:
             listener.close()
         if not hmac.compare_digest(params.get("state", ""), state):
-            raise journey.fail(
+            raise _fail(
+                institution,
                 STEP_CALLBACK,
                 "the callback's state is not the one this journey sent (a stale or forged redirect); nothing was "
                 "exchanged",
@@ -361,7 +240,8 @@ def connect(
             )
         if params.get("error"):
             description = params.get("error_description", "")
-            raise journey.fail(
+            raise _fail(
+                institution,
                 STEP_AUTHORISATION,
                 f"the bank answered error={params['error']}{' (' + description + ')' if description else ''} for "
                 f"consent {consent.consent_id}",
@@ -371,14 +251,21 @@ def connect(
             )
         code, id_token = params.get("code", ""), params.get("id_token", "")
         if not code or not id_token:
-            raise journey.fail(STEP_CALLBACK, "the callback carries no code and id_token (response_type code id_token)")
-        journey.verify_id_token(oidc, id_token, code, state, nonce)
+            raise _fail(
+                institution, STEP_CALLBACK, "the callback carries no code and id_token (response_type code id_token)"
+            )
+        try:
+            verify_id_token(http, institution.client_id, oidc, id_token, code, state, nonce)
+        except RedirectError as error:
+            raise _fail(institution, STEP_CALLBACK, error.problem, error.action) from None
         try:
             tokens.exchange_code(code, redirect_uri, verifier)
         except OpenFinanceError as error:
-            raise journey.fail(STEP_TOKEN, str(error)) from None
+            raise _fail(institution, STEP_TOKEN, str(error)) from None
         if not token_store.get(name):
-            raise journey.fail(STEP_TOKEN, "the token endpoint gave no refresh token; the pulls could not renew access")
+            raise _fail(
+                institution, STEP_TOKEN, "the token endpoint gave no refresh token; the pulls could not renew access"
+            )
         # the stored refresh token belongs to this consent from now on: record it (and where it was found) at once
         token_store.update(
             name,
@@ -396,7 +283,7 @@ def connect(
             check_consent(name, final, consent.permissions)
         except OpenFinanceError as error:
             token_store.put(name, None)  # a token of an unusable consent is no use to the pulls
-            raise journey.fail(STEP_STATUS, str(error)) from None
+            raise _fail(institution, STEP_STATUS, str(error)) from None
         token_store.update(
             name,
             permissions=list(final.permissions),

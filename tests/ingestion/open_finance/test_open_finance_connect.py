@@ -322,3 +322,37 @@ def test_the_command_connects_and_prints_no_secret(journey, bank, monkeypatch, c
     monkeypatch.delenv("OPEN_FINANCE_LOGGED_USER_CPF", raising=False)
     assert main(["open-finance", "connect", NAME]) == 2
     assert "give the CPF (11 digits)" in capsys.readouterr().err
+
+
+def test_the_directory_document_from_a_url(tmp_path):
+    """OPEN_FINANCE_DIRECTORY_PARTICIPANTS may be a URL (the Directory's public participants endpoint)."""
+    import http.server
+
+    body = (FIXTURES / "directory_participants.json").read_bytes()
+
+    class Directory(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            ok = self.path == "/participants"
+            self.send_response(200 if ok else 404)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body if ok else b"{}")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Directory)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        participants = load_participants(base + "/participants")
+        assert [o["OrganisationName"] for o in participants][-1] == "Banco Sandbox S.A."
+        with pytest.raises(DirectoryError, match="HTTP 404"):
+            load_participants(base + "/nothing")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    with pytest.raises(DirectoryError, match="does not exist"):
+        load_participants(str(tmp_path / "missing.json"))
