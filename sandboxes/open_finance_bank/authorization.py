@@ -241,3 +241,46 @@ def handle(bank, method: str, path: str, query: str, headers: dict[str, str], bo
     if path == AUTHORIZE_PATH and method == "GET":
         return authorize(bank, query)
     return _page(405, "Method not allowed.")
+
+
+def participants(bank, organisation_id: str, server_id: str, name: str) -> list[dict]:
+    """A Directory participants document (swagger_participants.yaml's shape) with the bank as one organisation."""
+    families = {
+        "consents": ("/open-banking/consents/v3/consents", "3.3.1"),
+        "resources": ("/open-banking/resources/v3/resources", "3.1.0"),
+        "accounts": ("/open-banking/accounts/v2/accounts", "2.4.2"),
+        "credit-cards-accounts": ("/open-banking/credit-cards-accounts/v2/accounts", "2.3.1"),
+        "exchanges": ("/open-banking/exchanges/v1/operations", "1.0.0"),
+    }
+    resources = [
+        {
+            "ApiResourceId": f"{server_id}-{family}",
+            "ApiFamilyType": family,
+            "ApiVersion": version,
+            "FamilyComplete": True,
+            "CertificationStatus": "Self-Certified",
+            "ApiDiscoveryEndpoints": [
+                {"ApiDiscoveryId": f"{server_id}-{family}-1", "ApiEndpoint": bank.base_url + path}
+            ],
+        }
+        for family, (path, version) in families.items()
+    ]
+    server = {
+        "AuthorisationServerId": server_id,
+        "OrganisationId": organisation_id,
+        "CustomerFriendlyName": name,
+        "OpenIDDiscoveryDocument": bank.discovery_url,
+        "Issuer": bank.issuer,
+        "SupportsDCR": True,
+        "ApiResources": resources,
+    }
+    organisation = {
+        "OrganisationId": organisation_id,
+        "Status": "Active",
+        "OrganisationName": name,
+        "LegalEntityName": name,
+        "CountryOfRegistration": "BR",
+        "RegistrationNumber": "11111111111111",
+        "AuthorisationServers": [server],
+    }
+    return [organisation]

@@ -22,20 +22,25 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ingestion.common.clock import sao_paulo_today
+from ingestion.common.private_temp import make_private_dir, remove_private_dir
 from ingestion.open_finance.config import DEFAULT_PERMISSIONS, Institution
-from sandboxes.open_finance_bank import authorization
+from sandboxes.common.faults import Fault
+from sandboxes.common.http_server import LocalServer, Request, server_tls_context
+from sandboxes.open_finance_bank import authorization, server
 from sandboxes.open_finance_bank import certs as pki
 from sandboxes.open_finance_bank.data import BankData
 from sandboxes.open_finance_bank.demo import demo_bank_data
-from sandboxes.open_finance_bank.faults import Fault
-from sandboxes.open_finance_bank.server import TOKEN_PATH, Listener, thumbprint
+from sandboxes.open_finance_bank.render import Reply
+from sandboxes.open_finance_bank.server import TEMP_PREFIX, TOKEN_PATH, thumbprint
 from sandboxes.open_finance_bank.state import RegisteredClient, SandboxState
 
 CLIENT_ID = "importau-sandbox-client"
 INSTITUTION_NAME = "sandbox"
 
 
-class SandboxBank:
+class SandboxBank(LocalServer):
+    """The sandbox institution: a `LocalServer` (sandboxes/common/http_server.py) over mutual TLS."""
+
     def __init__(
         self,
         data: BankData | None = None,
@@ -47,12 +52,13 @@ class SandboxBank:
         cert_dir: str | None = None,
         verbose: bool = False,
     ):
+        super().__init__(host, port, name="open-finance-sandbox", verbose=verbose, idle_timeout=server.IDLE_TIMEOUT_S)
         start_day = today or sao_paulo_today()
         self.state = SandboxState(data or demo_bank_data(start_day), start_day, access_token_lifetime)
         self.client_id, self.cert_dir = client_id, cert_dir
         self.certs: pki.SandboxCerts | None = None
-        self._listener = Listener(self, host, port, verbose)
-        self._front = Listener(self, host, 0, verbose, front_channel=True)  # the browser's side (authorize)
+        self.temp_dir: str | None = None  # the PKI's private folder, when no cert_dir was given
+        self._front = server.FrontChannel(self, host, verbose)  # the browser's side (authorize)
         self.as_key: rsa.RSAPrivateKey | None = None  # signs id_tokens; generated at start, never written
         self.as_kid = "sandbox-as-1"
 
@@ -62,14 +68,18 @@ class SandboxBank:
         if self.certs is not None:
             raise RuntimeError("the sandbox bank is already running")
         try:
-            self.certs = pki.generate(self.cert_dir or self._listener.make_temp_dir())
+            if self.cert_dir is None:
+                self.temp_dir = make_private_dir(TEMP_PREFIX)
+            self.certs = pki.generate(self.cert_dir or self.temp_dir)
             client_der = x509.load_pem_x509_certificate(self.certs.client_cert.read_bytes()).public_bytes(Encoding.DER)
             self.state.clients[self.client_id] = RegisteredClient(
                 self.client_id, self.certs.client_public_key_pem(), thumbprint(client_der)
             )
+            self.tls = server_tls_context(self.certs.server_cert, self.certs.server_key, client_ca=self.certs.ca_cert)
             self.as_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            self._listener.start(self.certs)
-            self._front.start(self.certs)
+            super().start()
+            self._front.tls = server_tls_context(self.certs.server_cert, self.certs.server_key)
+            self._front.start()
         except BaseException:  # e.g. the port is taken: the keys just written must not stay behind
             self.stop()
             raise
@@ -77,22 +87,21 @@ class SandboxBank:
 
     def stop(self) -> None:
         self._front.stop()
-        self._listener.stop()
+        super().stop()
         self.certs = None
+        if self.temp_dir:
+            remove_private_dir(self.temp_dir)
+            self.temp_dir = None
 
-    def __enter__(self) -> "SandboxBank":
-        return self.start()
+    def handle(self, request: Request) -> Reply | None:
+        return server.answer(self, request)
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def handshake_refused(self, client_address, error: Exception) -> None:
+        with self.state.lock:
+            self.state.rejected_handshakes += 1
+        super().handshake_refused(client_address, error)
 
     # -- where it listens ----------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        if self.certs is None:
-            raise RuntimeError("the sandbox bank is not running")
-        return f"https://{self._listener.host}:{self._listener.port}"
 
     @property
     def token_url(self) -> str:
@@ -113,9 +122,7 @@ class SandboxBank:
     @property
     def front_url(self) -> str:
         """Where a browser reaches the authorize endpoint: TLS with the sandbox CA, no client certificate."""
-        if self.certs is None:
-            raise RuntimeError("the sandbox bank is not running")
-        return f"https://{self._front.host}:{self._front.port}"
+        return self._front.base_url
 
     def set_authorisation_decision(self, decision: str) -> None:
         """What the account holder does at the authorize endpoint: "approve" (default) or "deny"."""
@@ -128,47 +135,7 @@ class SandboxBank:
         self, organisation_id: str = "sandbox-org", server_id: str = "sandbox-as", name: str = "Banco Sandbox"
     ) -> list[dict]:
         """A Directory participants document (swagger_participants.yaml's shape) with this bank as one organisation."""
-        families = {
-            "consents": "/open-banking/consents/v3/consents",
-            "resources": "/open-banking/resources/v3/resources",
-            "accounts": "/open-banking/accounts/v2/accounts",
-            "credit-cards-accounts": "/open-banking/credit-cards-accounts/v2/accounts",
-            "exchanges": "/open-banking/exchanges/v1/operations",
-        }
-        versions = {"consents": "3.3.1", "resources": "3.1.0", "accounts": "2.4.2", "credit-cards-accounts": "2.3.1"}
-        resources = [
-            {
-                "ApiResourceId": f"{server_id}-{family}",
-                "ApiFamilyType": family,
-                "ApiVersion": versions.get(family, "1.0.0"),
-                "FamilyComplete": True,
-                "CertificationStatus": "Self-Certified",
-                "ApiDiscoveryEndpoints": [
-                    {"ApiDiscoveryId": f"{server_id}-{family}-1", "ApiEndpoint": self.base_url + path}
-                ],
-            }
-            for family, path in families.items()
-        ]
-        server = {
-            "AuthorisationServerId": server_id,
-            "OrganisationId": organisation_id,
-            "CustomerFriendlyName": name,
-            "OpenIDDiscoveryDocument": self.discovery_url,
-            "Issuer": self.issuer,
-            "SupportsDCR": True,
-            "ApiResources": resources,
-        }
-        return [
-            {
-                "OrganisationId": organisation_id,
-                "Status": "Active",
-                "OrganisationName": name,
-                "LegalEntityName": name,
-                "CountryOfRegistration": "BR",
-                "RegistrationNumber": "11111111111111",
-                "AuthorisationServers": [server],
-            }
-        ]
+        return authorization.participants(self, organisation_id, server_id, name)
 
     def institution(self, consent_id: str, name: str = INSTITUTION_NAME, **overrides) -> Institution:
         """An `Institution` for this sandbox, with its certificates (keyword overrides for any field)."""
