@@ -43,12 +43,18 @@ DEFAULTS = {
     "AIRBYTE_API_TOKEN": "",
     "ERP_INBOX_DIR": "",  # empty: $IMPORTAU_DATA_DIR/erp/inbox
     "CUSTOMS_INBOX_DIR": "",  # empty: $IMPORTAU_DATA_DIR/customs/inbox
+    "CUSTOMS_SOURCE": "files",  # files: the broker's inbox; portal: the Portal Único API (PORTAL_UNICO_*)
+    "BANK_STATEMENTS_INBOX": "",  # empty: $IMPORTAU_DATA_DIR/bank_statements/inbox
     "ERP_RABBITMQ_URL": "",  # empty: the ERP events sensor skips
     "OPEN_FINANCE_INSTITUTIONS": "",  # empty: no institution (the Open Finance assets write empty days)
     "OPEN_FINANCE_STATE_DIR": "",  # empty: token store and call budget under $IMPORTAU_DATA_DIR/open_finance
     "OPEN_FINANCE_WINDOW_DAYS": "7",
     "OPEN_FINANCE_BACKFILL_CHUNK_DAYS": "0",  # 0: one pull per partition day
     "OPEN_FINANCE_TODAY": "",  # empty: today in São Paulo (the sandbox sets its own calendar day)
+    "PLUGGY_BASE_URL": "https://api.pluggy.ai",
+    "PLUGGY_CLIENT_ID": "",
+    "PLUGGY_ITEM_IDS": "",  # empty: the Pluggy source is off (PLUGGY_CLIENT_SECRET is read when a pull starts)
+    "PLUGGY_WEBHOOK_SPOOL_DIR": "",  # empty: $IMPORTAU_DATA_DIR/pluggy/webhooks
     "MLFLOW_TRACKING_URI": "",  # empty: embedded SQLite store and artifacts under $IMPORTAU_DATA_DIR/mlflow
     "MLFLOW_DISABLE_TELEMETRY": "true",  # MLflow 3 would otherwise send usage telemetry
     "ALERT_WEBHOOK_URL": "",  # empty: run failures are logged by the run_failure_alert sensor, not sent
