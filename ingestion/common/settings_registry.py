@@ -486,6 +486,41 @@ SETTINGS: tuple[Setting, ...] = (
         "or a refresh token (first grant)",
         secret=True,
     ),
+    _s(
+        "OPEN_FINANCE_DIRECTORY_PARTICIPANTS",
+        "",
+        "importau open-finance connect",
+        "the Directory participants document (a path or URL)",
+        shown_default="the production Directory",
+    ),
+    _s(
+        "OPEN_FINANCE_LOGGED_USER_CPF",
+        "",
+        "importau open-finance connect",
+        "CPF of the person who approves the consent at the bank",
+    ),
+    _s("OPEN_FINANCE_BUSINESS_CNPJ", "", "importau open-finance connect", "the company's CNPJ for the consent"),
+    _s(
+        "OPEN_FINANCE_REDIRECT_URI",
+        "",
+        "importau open-finance connect",
+        "the loopback redirect URI registered for the client",
+        shown_default="`http://127.0.0.1:8765/callback`",
+    ),
+    _s(
+        "OPEN_FINANCE_CALLBACK_TIMEOUT_SECONDS",
+        "",
+        "importau open-finance connect",
+        "bound on the wait for the bank's redirect",
+        shown_default="300",
+    ),
+    _s(
+        "OPEN_FINANCE_CALLBACK_CERT_PATH",
+        "",
+        "importau open-finance connect",
+        "certificate (PEM path) for an https redirect URI",
+    ),
+    _s("OPEN_FINANCE_CALLBACK_KEY_PATH", "", "importau open-finance connect", "its key (PEM path)"),
     # -- Airbyte ---------------------------------------------------------------------------------------------------
     _s(
         "AIRBYTE_SERVER_URL",

@@ -117,11 +117,16 @@ class OpenFinanceResource(FromEnvironment, dg.ConfigurableResource):
         return {**os.environ, "OPEN_FINANCE_INSTITUTIONS": self.setting("institutions")}
 
     def get_institutions(self) -> tuple[Institution, ...]:
-        return load_institutions(self._environ())
+        """The institutions file, each entry completed by what `importau open-finance connect` stored for it."""
+        return load_institutions(self._environ(), TokenStore(self.token_file()))
 
     def state_path(self) -> Path:
         state_dir = self.setting("state_dir")
         return Path(state_dir) if state_dir else Path(resolve_data_dir(self.data_dir)) / "open_finance"
+
+    def token_file(self) -> Path:
+        """OPEN_FINANCE_TOKEN_FILE, else tokens.json in the state folder: where `connect` stores refresh tokens."""
+        return Path(os.environ.get("OPEN_FINANCE_TOKEN_FILE") or self.state_path() / "tokens.json")
 
     def current_day(self) -> date:
         today = self.setting("today")
@@ -142,7 +147,7 @@ class OpenFinanceResource(FromEnvironment, dg.ConfigurableResource):
             planned.day,
             max_workers=self.max_workers,
             grants={institution.name: initial_grant(institution, environ) for institution in institutions},
-            token_store=TokenStore(environ.get("OPEN_FINANCE_TOKEN_FILE") or state / "tokens.json"),
+            token_store=TokenStore(self.token_file()),
             budget=CallBudget(environ.get("OPEN_FINANCE_BUDGET_FILE") or state / "call_budget.json"),
             options=PullOptions(window_days=planned.window_days, bill_lookback_days=planned.bill_lookback_days),
             today=self.current_day(),
