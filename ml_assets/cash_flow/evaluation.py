@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ml_assets.cash_flow.features import HORIZON, LABEL, ORIGIN, SCHEDULED, TARGET_DATE, daily_series, model_input
-from ml_assets.cash_flow.model import fit_inputs, predict_inputs, training_rows, with_dates
+from ml_assets.cash_flow.model import fit, forecast
 
 HORIZON_BUCKETS = ((1, 7), (8, 30), (31, 90))
 
@@ -45,8 +45,9 @@ def seasonal_naive(series: pd.Series, origin: date, targets, season_days: int = 
 
 def scheduled_dues(frame: pd.DataFrame) -> np.ndarray:
     """Receivables minus payables due on the target day, as the ERP knew them at the origin."""
-    receivable, payable = (pd.to_numeric(frame[c], errors="coerce").astype(float).fillna(0.0) for c in SCHEDULED)
-    return (receivable - payable).to_numpy()
+    features = model_input(frame)
+    receivable, payable = SCHEDULED
+    return (features[receivable] - features[payable]).to_numpy()
 
 
 @dataclass(frozen=True)
@@ -116,34 +117,28 @@ def walk_forward(frame: pd.DataFrame, origins: list[date] | None = None, seed: i
     origins = origins if origins is not None else walk_forward_origins(frame)
     if not origins:
         raise ValueError("no origin with a fully observed horizon: not enough history for a walk-forward")
-    frame = frame.sort_values([ORIGIN, TARGET_DATE], kind="stable")
     series = daily_series(frame)
     origin_dates = pd.to_datetime(frame[ORIGIN])
     target_dates = pd.to_datetime(frame[TARGET_DATE])
-    # every row's inputs use only what was known at its own origin, so they are computed once for the whole frame
-    inputs = model_input(frame)
-    learnable = training_rows(frame)
-    actual = frame[LABEL].astype(float)
     parts = []
     for origin in origins:
         cut = pd.Timestamp(origin)
-        train = (target_dates <= cut) & learnable
-        test = (origin_dates == cut) & frame[LABEL].notna()
-        if not train.any() or not test.any():
+        train = frame[(target_dates <= cut) & frame[LABEL].notna()]
+        test = frame[(origin_dates == cut) & frame[LABEL].notna()]
+        if train.empty or test.empty:
             continue
-        model = fit_inputs(with_dates(inputs[train], frame[train]), actual[train], seed)
-        test_rows = frame[test]
+        model = fit(train, seed)
         parts.append(
             pd.DataFrame(
                 {
                     "origin_date": cut,
-                    "target_date": pd.to_datetime(test_rows[TARGET_DATE]).to_numpy(),
-                    "horizon_days": test_rows["horizon_days"].astype(int).to_numpy(),
-                    "actual": actual[test].to_numpy(),
-                    "model": predict_inputs(model, inputs[test]),
-                    "seasonal_naive_1w": seasonal_naive(series, origin, test_rows[TARGET_DATE], seasons=1),
-                    "seasonal_naive_4w": seasonal_naive(series, origin, test_rows[TARGET_DATE], seasons=4),
-                    "scheduled_dues": scheduled_dues(test_rows),
+                    "target_date": pd.to_datetime(test[TARGET_DATE]).to_numpy(),
+                    "horizon_days": test["horizon_days"].astype(int).to_numpy(),
+                    "actual": test[LABEL].astype(float).to_numpy(),
+                    "model": forecast(model, test),
+                    "seasonal_naive_1w": seasonal_naive(series, origin, test[TARGET_DATE], seasons=1),
+                    "seasonal_naive_4w": seasonal_naive(series, origin, test[TARGET_DATE], seasons=4),
+                    "scheduled_dues": scheduled_dues(test),
                 }
             )
         )

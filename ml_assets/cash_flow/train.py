@@ -12,8 +12,8 @@ import pandas as pd
 
 from ml_assets.cash_flow import plots
 from ml_assets.cash_flow.evaluation import WalkForward, walk_forward
-from ml_assets.cash_flow.features import FEATURES, LABEL, NAIVE, ORIGIN, TARGET_DATE, daily_series, model_input
-from ml_assets.cash_flow.model import ALPHAS, fit, predict_inputs
+from ml_assets.cash_flow.features import FEATURES, LABEL, ORIGIN, TARGET_DATE, daily_series, model_input
+from ml_assets.cash_flow.model import fit, forecast
 from ml_assets.common.scores import ScoresTable
 from ml_assets.common.training import TrainingResult
 
@@ -53,30 +53,22 @@ def latest_origin_rows(features: pd.DataFrame) -> pd.DataFrame:
     return features[origins == origins.max()]
 
 
-def latest_forecast(model, features: pd.DataFrame) -> pd.DataFrame:
-    """The last origin's rows with their `forecast` (the inputs need the whole history, so all rows go in)."""
-    inputs = model_input(features)
-    latest = (pd.to_datetime(features[ORIGIN]) == pd.to_datetime(features[ORIGIN]).max()).to_numpy()
-    return features[latest].assign(forecast=predict_inputs(model, inputs[latest]))
-
-
 def train(features: pd.DataFrame, seed: int = 42) -> TrainingResult:
     """Walk-forward backtest, then fit on every observed day; `features` as ml.ml_cash_flow__features has them."""
     result = walk_forward(features, seed=seed)
     model = fit(features, seed)
-    ahead = latest_forecast(model, features)
-    inputs = model_input(features)
+    observed = features[features[LABEL].notna()]
+    latest = latest_origin_rows(features)
+    ahead = latest.assign(forecast=forecast(model, latest))
     return TrainingResult(
         model=model,
-        input_example=inputs.loc[features[LABEL].notna().to_numpy(), FEATURES].tail(5).reset_index(drop=True),
+        input_example=model_input(observed.head(5)).reset_index(drop=True),
         metrics=result.metrics(),
         baseline_metrics=result.baseline_metrics(),
         params={
             "seed": seed,
             "features": ",".join(FEATURES),
-            "estimator": f"{NAIVE} + HuberRegressor(epsilon=1.35) of the change",
-            "alpha": model[-1].regressor.alpha,  # chosen among ALPHAS on the last 90 observed days
-            "alphas": ",".join(f"{alpha:g}" for alpha in ALPHAS),
+            "estimator": "HuberRegressor(epsilon=1.35)",
             "baseline": result.baseline_name,
             "first_origin": str(result.origins[0]),
             "last_origin": str(result.origins[-1]),
@@ -92,10 +84,10 @@ def train(features: pd.DataFrame, seed: int = 42) -> TrainingResult:
 
 def score(model, features: pd.DataFrame) -> list[dict]:
     """Rows of ml.cash_flow__scores: the forecast for each of the 90 days after the last origin."""
-    if features.empty:
+    latest = latest_origin_rows(features)
+    if latest.empty:
         return []
-    latest = latest_forecast(model, features)
-    predicted = latest["forecast"].to_numpy()
+    predicted = forecast(model, latest)
     return [
         {
             "origin_date": pd.Timestamp(row[ORIGIN]).date(),

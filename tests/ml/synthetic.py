@@ -85,47 +85,6 @@ def synthetic_cash_flow(days: int = 220, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def synthetic_steady_cash_flow(days: int = 300, seed: int = 0, scheduled: bool = True) -> pd.DataFrame:
-    """A large company: thousands of small flows make each weekday's net movement steady (a level per weekday, plus
-    noise), and on top, when `scheduled`, lumps the ERP knows in advance (90 % of the
-    receivables and all the payables due that day). Without `scheduled` the dues in the table are unrelated noise.
-    The last 30 days have no observation (the future)."""
-    rng = np.random.default_rng(seed)
-    start = date(2024, 1, 1)
-    calendar = [start + timedelta(days=i) for i in range(days + HORIZON + 1)]
-    business = {d: d.weekday() < 5 for d in calendar}
-    weekday_level = {w: float(rng.normal(300_000, 150_000)) for w in range(5)}
-    receivable = {d: float(rng.gamma(0.5, 400_000)) if business[d] else 0.0 for d in calendar}
-    payable = {d: float(rng.gamma(0.5, 400_000)) if business[d] else 0.0 for d in calendar}
-    observed_until = start + timedelta(days=days - 30)
-    actual = {}
-    for d in calendar:
-        if not business[d]:
-            actual[d] = 0.0
-            continue
-        lumps = 0.9 * receivable[d] - payable[d] if scheduled else 0.0
-        actual[d] = weekday_level[d.weekday()] + lumps + float(rng.normal(0, 40_000))
-    rows = []
-    for o in range(days - 29):
-        origin = start + timedelta(days=o)
-        for h in range(1, HORIZON + 1):
-            target = origin + timedelta(days=h)
-            rows.append(
-                {
-                    "origin_date": pd.Timestamp(origin),
-                    "target_date": pd.Timestamp(target),
-                    "horizon_days": h,
-                    "target_weekday": target.isoweekday(),
-                    "target_is_business_day": business[target],
-                    "receivables_due_brl": Decimal(f"{receivable[target]:.4f}"),
-                    "payables_due_brl": Decimal(f"{payable[target]:.4f}"),
-                    "imports_arriving_brl": Decimal("0"),
-                    "net_cash_flow_brl": Decimal(f"{actual[target]:.4f}") if target <= observed_until else None,
-                }
-            )
-    return pd.DataFrame(rows)
-
-
 def synthetic_movements(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, list[str]]:
     """Ordinary movements in business hours, plus four planted oddities that each raise one red flag."""
     rng = np.random.default_rng(seed)
