@@ -99,7 +99,7 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
                 "row_count": landed[entity],
                 "quarantined": sum(1 for r in results for q in r.quarantine if q.entity == entity),
                 "files_seen": len(results),
-                "source": customs.source,
+                "source": customs.setting("source"),
                 "load_day": day.isoformat(),
                 "files": dg.MetadataValue.md(
                     "| file | status | records landed | quarantined |\n|---|---|---|---|\n" + files
