@@ -51,11 +51,17 @@ def manifest_path(project_dir: Path = DBT_PROJECT_DIR) -> Path:
     return target_dir(project_dir) / "manifest.json"
 
 
+def dbt_executable() -> str:
+    """dbt through the chDB bridge (orchestration/dbt_chdb.py): the `importau-dbt` installed next to this
+    interpreter, else the one on PATH. Dagster's dbt resource runs it too (defs/resources.py)."""
+    beside = Path(sys.executable).with_name("importau-dbt")
+    return str(beside) if beside.exists() else (shutil.which("importau-dbt") or "importau-dbt")
+
+
 def dbt_command(*args: str, project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
     """`importau-dbt <args>` (dbt through the chDB bridge) on the project, with the target APP_ENV selects."""
-    executable = Path(sys.executable).with_name("importau-dbt")
     return [
-        str(executable if executable.exists() else (shutil.which("importau-dbt") or "importau-dbt")),
+        dbt_executable(),
         *args,
         "--project-dir",
         str(project_dir),

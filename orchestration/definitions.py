@@ -15,18 +15,18 @@ from orchestration.commands.progress import importau_progress_logger  # noqa: E4
 from orchestration.defs import (  # noqa: E402
     alerts,
     automation,
+    bank_statements,
     bcb,
-    checks,
     customs,
     dbt,
     erp,
     erp_events,
     erp_postgres,
     jobs,
+    mart_checks,
     ml,
     open_finance,
     open_finance_airbyte,
-    reconciliation_checks,
 )
 from orchestration.defs.resources import resources  # noqa: E402
 
@@ -39,10 +39,10 @@ MODULES = [
     erp_events,
     erp_postgres,
     customs,
+    bank_statements,
     dbt,
     ml,
-    checks,
-    reconciliation_checks,
+    mart_checks,
     automation,
     alerts,
     jobs,

@@ -43,6 +43,8 @@ DEFAULTS = {
     "AIRBYTE_API_TOKEN": "",
     "ERP_INBOX_DIR": "",  # empty: $IMPORTAU_DATA_DIR/erp/inbox
     "CUSTOMS_INBOX_DIR": "",  # empty: $IMPORTAU_DATA_DIR/customs/inbox
+    "CUSTOMS_SOURCE": "files",  # files: the broker's inbox; portal: the Portal Único API (PORTAL_UNICO_*)
+    "BANK_STATEMENTS_INBOX": "",  # empty: $IMPORTAU_DATA_DIR/bank_statements/inbox
     "ERP_RABBITMQ_URL": "",  # empty: the ERP events sensor skips
     "OPEN_FINANCE_INSTITUTIONS": "",  # empty: no institution (the Open Finance assets write empty days)
     "OPEN_FINANCE_STATE_DIR": "",  # empty: token store and call budget under $IMPORTAU_DATA_DIR/open_finance

@@ -9,13 +9,19 @@
 {% macro bank_account_key(compe_code, branch_code, number, check_digit) -%}
     concat(
         leftPad(
-            coalesce(nullIf(replaceRegexpOne(replaceRegexpAll(coalesce({{ compe_code }}, ''), '[^0-9]', ''), '^0+', ''), ''), '0'),
-            3, '0'
+            coalesce(
+                nullIf(replaceRegexpOne(replaceRegexpAll(coalesce({{ compe_code }}, ''), '[^0-9]', ''), '^0+', ''), ''),
+                '0'
+            ),
+            3,
+            '0'
         ),
         ':',
         replaceRegexpOne(replaceRegexpAll(coalesce({{ branch_code }}, ''), '[^0-9]', ''), '^0+', ''),
         ':',
-        coalesce(nullIf(replaceRegexpOne(replaceRegexpAll(coalesce({{ number }}, ''), '[^0-9]', ''), '^0+', ''), ''), '0'),
+        coalesce(
+            nullIf(replaceRegexpOne(replaceRegexpAll(coalesce({{ number }}, ''), '[^0-9]', ''), '^0+', ''), ''), '0'
+        ),
         '-',
         upperUTF8(replaceRegexpAll(coalesce({{ check_digit }}, ''), '[^0-9A-Za-z]', ''))
     )

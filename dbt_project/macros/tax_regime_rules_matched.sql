@@ -16,6 +16,8 @@
 {%- endmacro %}
 
 {% macro tax_regime_rules_matched(relation, key_column, registration_column, clearance_column) -%}
+    {%- set taxable_event_date = "if(regime_rules.taxable_event = 'clearance', " ~ relation ~ "." ~ clearance_column
+        ~ ", " ~ relation ~ "." ~ registration_column ~ ")" -%}
     select
         {{ relation }}.{{ key_column }} as {{ key_column }},
         {%- for rule in tax_regime_rule_names() %}
@@ -26,19 +28,6 @@
             as tax_regime_provisional_rules
     from {{ relation }}
     cross join {{ ref('stg_reference__tax_regime_rules') }} as regime_rules
-    where
-        if(
-            regime_rules.taxable_event = 'clearance',
-            {{ relation }}.{{ clearance_column }},
-            {{ relation }}.{{ registration_column }}
-        ) >= regime_rules.valid_from
-        and (
-            regime_rules.valid_to is null
-            or if(
-                regime_rules.taxable_event = 'clearance',
-                {{ relation }}.{{ clearance_column }},
-                {{ relation }}.{{ registration_column }}
-            ) <= regime_rules.valid_to
-        )
+    where {{ rate_in_force('regime_rules', taxable_event_date) }}
     group by {{ relation }}.{{ key_column }}
 {%- endmacro %}

@@ -21,7 +21,7 @@ import io
 import os
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -104,6 +104,34 @@ class Lake(Protocol):
 def sql_string(value: str) -> str:
     """A ClickHouse single-quoted string literal."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def append_partition(
+    store: Lake,
+    source: str,
+    entity: str,
+    day: date,
+    table: pa.Table,
+    schema: pa.Schema,
+    check_existing: Callable[[pa.Table], None] | None = None,
+) -> None:
+    """Add rows to the day's partition of a file drop's dataset (one object per partition, rewritten whole; the rows
+    already there keep theirs), every part cast to `schema`. `check_existing` may refuse (raise on) the object
+    already there before anything is written."""
+    parts = [store.read_partition(source, entity, day)] if store.exists(source, entity, day) else []
+    if parts and check_existing is not None:
+        check_existing(parts[0])
+    store.write_partition(source, entity, day, pa.concat_tables([*parts, table.cast(schema)]))
+
+
+def append_quarantine(store: Lake, source: str, entity: str, day: date, records: list[QuarantineRecord]) -> None:
+    """Add quarantine records to the day's quarantine object (the records already there are kept)."""
+    try:
+        previous = store.read_quarantine(source, entity, day).to_pylist()
+    except Exception:  # no quarantine yet for that day
+        previous = []
+    merged = [QuarantineRecord(**{k: row[k] for k in QuarantineRecord.__dataclass_fields__}) for row in previous]
+    store.write_quarantine(source, entity, day, [*merged, *records])
 
 
 def parquet_bytes(table: pa.Table) -> bytes:

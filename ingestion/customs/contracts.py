@@ -18,12 +18,13 @@ from decimal import Decimal
 import pyarrow as pa
 
 from ingestion.common.quarantine import QuarantineRecord
+from ingestion.erp import contract_model
 from ingestion.erp.contract_model import Column, Entity, check_row
 
 SOURCE = "customs"
 ZERO = Decimal(0)
-ARRIVED_AT = "_arrived_at"
-ARRIVAL_TYPE = pa.timestamp("ms", tz="UTC")
+ARRIVED_AT = contract_model.ARRIVED_AT
+ARRIVAL_TYPE = contract_model.ARRIVAL_TYPE
 
 DECLARATION_ID = r"\d{2}/\d{7}-\d|\d{2}BR\d{10}-\d"
 DECLARATION_TYPES = frozenset({"DI", "DUIMP"})
@@ -113,14 +114,11 @@ def schema(entity: str) -> pa.Schema:
 
 def lake_schema(entity: str) -> pa.Schema:
     """The lake dataset `customs/<entity>` and `raw.customs__<entity>`: the contract columns, then `_arrived_at`."""
-    return schema(entity).append(pa.field(ARRIVED_AT, ARRIVAL_TYPE, nullable=False))
+    return contract_model.arrival_schema(schema(entity))
 
 
 def with_arrival(entity: str, table: pa.Table, arrived_at: datetime) -> pa.Table:
-    if arrived_at.tzinfo is None:
-        raise ValueError("arrived_at must be timezone-aware (UTC)")
-    stamp = pa.array([arrived_at] * table.num_rows, ARRIVAL_TYPE)
-    return table.cast(schema(entity)).append_column(lake_schema(entity).field(ARRIVED_AT), stamp)
+    return contract_model.stamp_arrival(schema(entity), table, arrived_at)
 
 
 def payload(row: dict) -> str:

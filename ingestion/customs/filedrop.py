@@ -32,14 +32,7 @@ from ingestion.customs.di_xml import DeclarationFormatError
 
 # The inbox rules (folders, files still being written, statuses) are the ERP file drop's: one broker inbox behaves
 # like the ERP's.
-from ingestion.erp.filedrop import (
-    _IGNORED_PREFIXES,
-    _IGNORED_SUFFIXES,
-    PROCESSED,
-    QUARANTINE,
-    SKIPPED,
-    FileStatus,
-)
+from ingestion.erp.filedrop import PROCESSED, QUARANTINE, SKIPPED, FileStatus, waiting
 from ingestion.erp.folders import Folder, as_folder
 from ingestion.erp.state import FileRegistry
 
@@ -50,7 +43,7 @@ PARTS = {"declarations": "declaration", "declaration_items": "items", "taxes_pai
 
 @dataclass(frozen=True)
 class DroppedFile:
-    inbox: Folder
+    inbox: Folder | None  # None: a body fetched from the Portal Único API (portal_unico.py), not a file
     name: str
     sha256: str
     size: int
@@ -75,22 +68,15 @@ class FileResult:
 
 
 def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
-    """The files waiting in the inbox, oldest first, hashed (hidden, `_`-prefixed, temporary and too-recent files
-    are left alone)."""
+    """The files waiting in the inbox, oldest first, hashed (the ERP file drop's `waiting`: hidden, `_`-prefixed,
+    temporary and too-recent files are left alone)."""
     folder = as_folder(inbox)
-    newest = datetime.now(UTC) - min_age
-    found = []
-    for info in sorted(folder.list(), key=lambda info: (info.modified, info.name)):
-        if info.name.startswith(_IGNORED_PREFIXES) or info.name.lower().endswith(_IGNORED_SUFFIXES):
-            continue
-        if info.modified > newest:
-            continue
-        digest = hashlib.sha256(folder.read(info.name)).hexdigest()
-        found.append(DroppedFile(folder, info.name, digest, info.size, info.modified))
-    return found
+    return [
+        DroppedFile(folder, info.name, digest, info.size, info.modified) for info, digest in waiting(folder, min_age)
+    ]
 
 
-def _empty_tables() -> dict[str, pa.Table]:
+def empty_tables() -> dict[str, pa.Table]:
     return {entity: contracts.lake_schema(entity).empty_table() for entity in contracts.ENTITY_NAMES}
 
 
@@ -154,7 +140,7 @@ def read(file: DroppedFile, data: bytes, registry: FileRegistry) -> FileResult:
         return FileResult(
             file,
             FileStatus.QUARANTINED,
-            _empty_tables(),
+            empty_tables(),
             [_whole_file(file, reason)],
             f"quarantined: {error}",
             records=1,
@@ -165,7 +151,7 @@ def read(file: DroppedFile, data: bytes, registry: FileRegistry) -> FileResult:
         return FileResult(
             file,
             FileStatus.QUARANTINED,
-            _empty_tables(),
+            empty_tables(),
             quarantine,
             f"quarantined: all {records} records break the contract",
             records=records,
@@ -187,6 +173,20 @@ def read(file: DroppedFile, data: bytes, registry: FileRegistry) -> FileResult:
     return FileResult(file, status, tables, quarantine, message, records, arrived_at=arrived_at, rows=rows)
 
 
+def registry_entry(file: DroppedFile, result: FileResult, moved_to: str) -> dict:
+    """What the registry keeps of a landed file (or portal answer): its name, status, records and arrival."""
+    return {
+        "file": file.name,
+        "entity": "declarations",
+        "status": str(result.status),
+        "rows": result.landed,
+        "quarantined": len(result.quarantine),
+        "moved_to": moved_to,
+        "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
+    }
+
+
 def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResult], None] | None = None) -> FileResult:
     """Read, check, land (through `land`), then move the file and record its hash; see the module docstring."""
     inbox, data = file.inbox, file.inbox.read(file.name)
@@ -200,7 +200,7 @@ def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResul
         target = _free_name(inbox, SKIPPED, file.name, file.sha256)
         inbox.move(file.name, target)
         inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
-        return FileResult(file, FileStatus.SKIPPED, _empty_tables(), [], message, moved_to=inbox.location(target))
+        return FileResult(file, FileStatus.SKIPPED, empty_tables(), [], message, moved_to=inbox.location(target))
 
     result = read(file, data, registry)
     if land is not None:
@@ -214,17 +214,5 @@ def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResul
     if result.quarantine:
         inbox.write(_free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), _reason_text(file, result))
     inbox.move(file.name, target)
-    registry.record(
-        file.sha256,
-        {
-            "file": file.name,
-            "entity": "declarations",
-            "status": str(result.status),
-            "rows": result.landed,
-            "quarantined": len(result.quarantine),
-            "moved_to": target,
-            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
-        },
-    )
+    registry.record(file.sha256, registry_entry(file, result, target))
     return replace(result, moved_to=inbox.location(target))

@@ -34,6 +34,26 @@ KIND_TYPES: dict[str, pa.DataType] = {
     "timestamp": TIMESTAMP,
 }
 
+# When a record's file was taken from an inbox (a file drop): every lake dataset of a file drop ends with this
+# column. At an equal version, the later arrival is the newer one (staging's tie-break).
+ARRIVED_AT = "_arrived_at"
+ARRIVAL_TYPE = pa.timestamp("ms", tz="UTC")
+
+
+def arrival_schema(schema: pa.Schema) -> pa.Schema:
+    """A contract's schema as its lake dataset and raw table hold it: the contract columns, then `_arrived_at`."""
+    return schema.append(pa.field(ARRIVED_AT, ARRIVAL_TYPE, nullable=False))
+
+
+def stamp_arrival(schema: pa.Schema, table: pa.Table, arrived_at: datetime) -> pa.Table:
+    """Contract rows of one arrival as a lake table: cast to `schema`, every row stamped with `arrived_at`
+    (timezone-aware)."""
+    if arrived_at.tzinfo is None:
+        raise ValueError("arrived_at must be timezone-aware (UTC)")
+    stamp = pa.array([arrived_at] * table.num_rows, ARRIVAL_TYPE)
+    return table.cast(schema).append_column(arrival_schema(schema).field(ARRIVED_AT), stamp)
+
+
 # Business dates outside this window are typos (0024-03-01, 2204-03-01), not history.
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2100, 12, 31)

@@ -18,6 +18,7 @@ from decimal import Decimal
 import pyarrow as pa
 
 from ingestion.common.quarantine import QuarantineRecord
+from ingestion.erp import contract_model
 from ingestion.erp.cnpj import is_valid_cnpj
 from ingestion.erp.contract_model import Column, Entity, check_row
 
@@ -222,21 +223,18 @@ def schema(entity: str) -> pa.Schema:
 
 # When the rows' file was taken from the inbox (filedrop.process): at an equal `updated_at`, the later arrival is
 # the newer version (staging's tie-break). Strictly increasing per file (state.FileRegistry.next_arrival).
-ARRIVED_AT = "_arrived_at"
-ARRIVAL_TYPE = pa.timestamp("ms", tz="UTC")
+ARRIVED_AT = contract_model.ARRIVED_AT
+ARRIVAL_TYPE = contract_model.ARRIVAL_TYPE
 
 
 def lake_schema(entity: str) -> pa.Schema:
     """The lake dataset `erp/<entity>` and `raw.erp__<entity>`: the contract columns, then `_arrived_at`."""
-    return schema(entity).append(pa.field(ARRIVED_AT, ARRIVAL_TYPE, nullable=False))
+    return contract_model.arrival_schema(schema(entity))
 
 
 def with_arrival(entity: str, table: pa.Table, arrived_at: datetime) -> pa.Table:
     """Contract rows of one arrival as a lake table: every row stamped with `arrived_at` (timezone-aware)."""
-    if arrived_at.tzinfo is None:
-        raise ValueError("arrived_at must be timezone-aware (UTC)")
-    stamp = pa.array([arrived_at] * table.num_rows, ARRIVAL_TYPE)
-    return table.cast(schema(entity)).append_column(lake_schema(entity).field(ARRIVED_AT), stamp)
+    return contract_model.stamp_arrival(schema(entity), table, arrived_at)
 
 
 def _get(entity: str) -> Entity:

@@ -45,7 +45,7 @@ from openpyxl import load_workbook
 
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp import contracts
-from ingestion.erp.folders import Folder, as_folder
+from ingestion.erp.folders import FileInfo, Folder, as_folder
 from ingestion.erp.state import FileRegistry
 
 EXTENSIONS = (".csv", ".xlsx")
@@ -108,10 +108,10 @@ def entity_of(name: str) -> str | None:
     return prefix if "__" in os.path.basename(name) and prefix in contracts.ENTITIES else None
 
 
-def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
-    """The files waiting in the inbox in arrival order (modification time, then name), hashed. Hidden,
-    `_`-prefixed and temporary names are left alone, and so are files modified less than `min_age` ago (an ERP
-    still writing one)."""
+def waiting(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[tuple[FileInfo, str]]:
+    """The files waiting in an inbox in arrival order (modification time, then name), each with its SHA-256.
+    Hidden, `_`-prefixed and temporary names are left alone, and so are files modified less than `min_age` ago
+    (a file still being written). The customs file drop (`ingestion/customs/filedrop.py`) keeps the same rules."""
     folder = as_folder(inbox)
     newest = datetime.now(UTC) - min_age
     found = []
@@ -120,9 +120,18 @@ def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -
             continue
         if info.modified > newest:
             continue
-        digest = hashlib.sha256(folder.read(info.name)).hexdigest()
-        found.append(DroppedFile(folder, info.name, entity_of(info.name), digest, info.size, info.modified))
+        found.append((info, hashlib.sha256(folder.read(info.name)).hexdigest()))
     return found
+
+
+def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
+    """The files waiting in the inbox (`waiting`: arrival order, hashed, temporary and too-recent files left
+    alone), each with the entity its name names."""
+    folder = as_folder(inbox)
+    return [
+        DroppedFile(folder, info.name, entity_of(info.name), digest, info.size, info.modified)
+        for info, digest in waiting(folder, min_age)
+    ]
 
 
 # --- reading ---------------------------------------------------------------------------------------------------
@@ -426,6 +435,64 @@ def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResul
             "entity": entity,
             "status": str(result.status),
             "rows": result.rows,
+            "quarantined": len(result.quarantine),
+            "moved_to": target,
+            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
+        },
+    )
+    return replace(result, moved_to=inbox.location(target))
+
+
+# --- the same rules for a file that is parsed whole (statement files; the customs declarations can use it too) ----
+
+
+def process_parsed(file, registry: FileRegistry, read: Callable, skipped: Callable, land: Callable | None, entity: str):
+    """The ERP inbox rules for a file another module parses whole. `file` is a frozen dataclass with `inbox`,
+    `name`, `sha256`, `size`; `read(file, data)` returns a frozen dataclass with `status`, `quarantine`, `message`,
+    `landed`, `arrived_at`, `moved_to`; `skipped(file, message, moved_to)` the result of a skipped file. Bytes
+    already loaded (whatever the name) are skipped; otherwise the file is read, `land(result)` called, then the
+    file moves to `quarantine/` (with `<name>.reason.txt`) or `processed/` (a partial file's reasons in
+    `quarantine/<name>.reason.txt`) and its hash is recorded under `entity`. If `land` raises, the file stays in
+    the inbox and nothing is recorded."""
+    inbox, data = file.inbox, file.inbox.read(file.name)
+    file = replace(file, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    prior = registry.get(file.sha256)
+    if prior is not None:
+        message = (
+            f"skipped: the same content (sha256 {file.sha256}) was already loaded from {prior.get('file')} "
+            f"at {prior.get('loaded_at')} ({prior.get('rows')} records)"
+        )
+        target = _free_name(inbox, SKIPPED, file.name, file.sha256)
+        inbox.move(file.name, target)
+        inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
+        return skipped(file, message, inbox.location(target))
+
+    result = read(file, data)
+    if land is not None:
+        land(result)
+
+    def reasons() -> bytes:
+        head = [f"file: {file.name}", f"sha256: {file.sha256}", f"status: {result.status}"]
+        lines = [*head, f"summary: {result.message}", "", *(record.reason for record in result.quarantine)]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+    if result.status == FileStatus.QUARANTINED:
+        target = _free_name(inbox, QUARANTINE, file.name, file.sha256)
+        inbox.move(file.name, target)
+        inbox.write(f"{target}.reason.txt", reasons())
+        return replace(result, moved_to=inbox.location(target))
+    target = _free_name(inbox, PROCESSED, file.name, file.sha256)
+    if result.quarantine:
+        inbox.write(_free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), reasons())
+    inbox.move(file.name, target)
+    registry.record(
+        file.sha256,
+        {
+            "file": file.name,
+            "entity": entity,
+            "status": str(result.status),
+            "rows": result.landed,
             "quarantined": len(result.quarantine),
             "moved_to": target,
             "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -14,9 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingestion.common.data_dir import REPO_ROOT, default_data_dir
 from ingestion.common.redact import redact_url
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Run tags (STYLE.md section 11): which Dagster run and partition trained it, from which commit.
 TAG_DAGSTER_RUN_ID = "dagster.run_id"
@@ -51,10 +50,6 @@ class TrackingConfig:
     def __str__(self) -> str:
         # A server URI may carry user:password or a token in its query: masked.
         return self.tracking_uri if self.is_embedded else redact_url(self.tracking_uri)
-
-
-def default_data_dir() -> str:
-    return os.environ.get("IMPORTAU_DATA_DIR") or str(REPO_ROOT / "data")
 
 
 def resolve_tracking(tracking_uri: str | None = None, data_dir: str | None = None) -> TrackingConfig:

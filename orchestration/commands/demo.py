@@ -60,6 +60,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="realistic",
         help="planted real-world mess of the demo company (default realistic); score it with `importau evaluate`",
     )
+    parser.add_argument(
+        "--bank-statements",
+        default="",
+        metavar="FORMATS",
+        help="also drop the demo company's bank statements (ofx, cnab240 or 'ofx,cnab240') into the bank statements "
+        "inbox, which ingest_bank_statements loads",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -143,6 +150,10 @@ def run(args: argparse.Namespace) -> int:
     # the ERP stand-in (erp_demo.py) generates the company of this seed and messiness
     os.environ["IMPORTAU_DEMO_SEED"] = str(args.seed)
     os.environ["IMPORTAU_DEMO_MESSINESS"] = args.messiness
+    # statement files as the bank source: the demo company's statements in both formats, unless --bank-statements
+    os.environ["IMPORTAU_DEMO_BANK_STATEMENTS"] = args.bank_statements or (
+        "ofx,cnab240" if args.bank_source == "statements" else ""
+    )
     with progress_session(log_file):
         with demo_services_env(live=args.live) as service_env:
             os.environ.update(service_env)

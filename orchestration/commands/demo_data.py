@@ -14,6 +14,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="planted real-world mess, each case in the ground truth (sandboxes/demo_company/messiness.py)",
     )
     parser.add_argument("--out", default=None, help="output folder (default $IMPORTAU_DATA_DIR/demo)")
+    parser.add_argument(
+        "--bank-statements",
+        default="",
+        metavar="FORMATS",
+        help="also write the banks' statement files into <out>/bank_statements: ofx, cnab240 or 'ofx,cnab240'",
+    )
+    parser.add_argument("--statements-per", choices=("month", "day"), default="month")
     parser.set_defaults(handler=run)
 
 
@@ -25,4 +32,7 @@ def run(args: argparse.Namespace) -> int:
 
     apply_env_defaults()
     out = args.out or os.path.join(os.environ["IMPORTAU_DATA_DIR"], "demo")
-    return main(["--seed", args.seed, "--scale", args.scale, "--messiness", args.messiness, "--out", out])
+    argv = ["--seed", args.seed, "--scale", args.scale, "--messiness", args.messiness, "--out", out]
+    if args.bank_statements:
+        argv += ["--bank-statements", args.bank_statements, "--statements-per", args.statements_per]
+    return main(argv)

@@ -1,5 +1,6 @@
 """The demo company as a local stand-in: generated into $IMPORTAU_DATA_DIR/demo and dropped into the ERP inbox (its
-exports) and the customs inbox (its declarations as the broker's DI XML / DUIMP JSON files).
+exports) and the customs inbox (its declarations as the broker's DI XML / DUIMP JSON files), and, with
+`IMPORTAU_DEMO_BANK_STATEMENTS=ofx,cnab240` (or one format), the bank statements inbox (its banks' statement files).
 
 The company is generated at a messiness level (`sandboxes/demo_company/messiness.py`; default `realistic`, or
 `IMPORTAU_DEMO_SEED` / `IMPORTAU_DEMO_MESSINESS`, which `importau demo --seed --messiness` sets). The generator is
@@ -29,6 +30,7 @@ from sandboxes.demo_company.company import DemoCompany, generate
 from sandboxes.demo_company.messiness import DEFAULT_LEVEL
 from sandboxes.demo_company.messiness import apply as apply_messiness
 from sandboxes.demo_company.writers import (
+    write_bank_statements,
     write_bank_truth,
     write_customs_declarations,
     write_exports,
@@ -40,14 +42,32 @@ DEMO_SCALE = 1.0
 
 
 def generate_demo_company(
-    out: Path, seed: int = DEMO_SEED, scale: float = DEMO_SCALE, messiness: str = DEFAULT_LEVEL
+    out: Path,
+    seed: int = DEMO_SEED,
+    scale: float = DEMO_SCALE,
+    messiness: str = DEFAULT_LEVEL,
+    bank_statements: tuple[str, ...] = (),
 ) -> Path:
     company = apply_messiness(generate(seed=seed, scale=scale), messiness)
     write_exports(company, out / "erp_exports")
     write_bank_truth(company, out / "bank")
     write_ground_truth(company, out / "ground_truth.json")
     write_customs_declarations(company, out / "customs_declarations")
+    if bank_statements:
+        write_bank_statements(company, out / "bank_statements", formats=bank_statements)
     return out
+
+
+def drop_statements(statements: Path, inbox: Path) -> list[Path]:
+    """Copy the banks' statement files into the bank statements inbox (same names: `<compe>_<branch>_<number>_
+    <month>.ofx|.ret`)."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    dropped = []
+    for source in sorted(statements.iterdir()):
+        if source.suffix in {".ofx", ".ret"}:
+            shutil.copyfile(source, inbox / source.name)
+            dropped.append(inbox / source.name)
+    return dropped
 
 
 def drop_declarations(declarations: Path, inbox: Path) -> list[Path]:
@@ -126,15 +146,22 @@ def erp_demo_env() -> Iterator[dict[str, str]]:
     # `importau demo --seed N --messiness M` sets these two; the default is seed 42 at `realistic`
     seed = int(os.environ.get("IMPORTAU_DEMO_SEED") or DEMO_SEED)
     messiness = os.environ.get("IMPORTAU_DEMO_MESSINESS") or DEFAULT_LEVEL
-    demo = generate_demo_company(data_dir / "demo", seed=seed, messiness=messiness)
+    # `IMPORTAU_DEMO_BANK_STATEMENTS=ofx,cnab240` (or one of them) also drops the banks' statement files into the
+    # bank statements inbox, which `ingest_bank_statements` loads; unset, the inbox stays empty
+    statements = tuple(f.strip() for f in os.environ.get("IMPORTAU_DEMO_BANK_STATEMENTS", "").split(",") if f.strip())
+    demo = generate_demo_company(data_dir / "demo", seed=seed, messiness=messiness, bank_statements=statements)
     if os.environ.get("ERP_POSTGRES_DSN"):
         print(load_into_postgres(os.environ["ERP_POSTGRES_DSN"]))
     inbox = Path(os.environ.get("ERP_INBOX_DIR") or data_dir / "erp" / "inbox")
     drop_exports(demo / "erp_exports", inbox)
     customs_inbox = Path(os.environ.get("CUSTOMS_INBOX_DIR") or data_dir / "customs" / "inbox")
     drop_declarations(demo / "customs_declarations", customs_inbox)
+    statements_inbox = Path(os.environ.get("BANK_STATEMENTS_INBOX") or data_dir / "bank_statements" / "inbox")
+    if statements:
+        drop_statements(demo / "bank_statements", statements_inbox)
     yield {
         "ERP_INBOX_DIR": str(inbox),
         "CUSTOMS_INBOX_DIR": str(customs_inbox),
+        "BANK_STATEMENTS_INBOX": str(statements_inbox),
         "DEMO_BANK_TRUTH_DIR": str(demo / "bank"),
     }

@@ -29,6 +29,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from orchestration.dbt_manifest import DBT_PROJECT_DIR
+
 DEFAULT_START = "2024-11-01"  # the demo company's last two months: BCB recordings and ERP exports up to 2024-12-31
 MARKET_HISTORY_START = "2022-01-01"  # as `importau demo`: the FX forecast needs years of PTAX
 ERP_START = "2024-01-01"
@@ -37,7 +39,7 @@ PARTITION_TAG = "dagster/partition"
 # same days by construction. Everything else must be equal.
 EXCLUDED_COLUMNS = ["_loaded_at", "loaded_at", "_arrived_at", "arrived_at", "scored_at"]
 DATABASES = ["marts"]
-HOLIDAYS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "br_holidays_anbima_b3.csv"
+HOLIDAYS = DBT_PROJECT_DIR / "seeds" / "br_holidays_anbima_b3.csv"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -117,6 +119,7 @@ def build_base(work: Path, company, truth: Path, day: date) -> tuple[Path, list[
             ("ingest_open_finance", ERP_START),
             ("ingest_erp", ERP_START),
             ("ingest_customs", ERP_START),  # no broker files in the soak: its raw tables exist, empty, for staging
+            ("ingest_bank_statements", ERP_START),  # no statement files either: empty raw tables for staging
             ("transform", None),
         ]
         for job, first in plan:

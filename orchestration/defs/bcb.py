@@ -5,9 +5,12 @@ Two steps, monthly partitions. `bcb_pull` (a multi-asset, `lake/bcb__<entity>`) 
 writes one Parquet object per dataset and month with rows (`dt=<first day of the month>`). Each dataset's
 `lake_quality` check (defs/lake_quality.py) rides on its materialization. `bcb_raw_load`
 (`raw/bcb__<entity>`) replaces the same months in ClickHouse atomically (`defs/raw_loads.py`), each table with
-its blocking `no_duplicate_keys` check.
+its blocking `no_duplicate_keys` check. The raw tables' wall-clock freshness checks (run by their own sensor)
+and column-schema change checks are defined here too.
 """
 
+import datetime as dt
+import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -21,9 +24,9 @@ from ingestion.bcb.client import BcbClient
 from ingestion.common.partitioning import split_by_month
 from ingestion.common.quarantine import SourcePayloadError
 from ingestion.common.retry import RetryCounter
-from orchestration.constants import OWNER
+from orchestration.constants import BUSINESS_TIMEZONE
 from orchestration.defs import lake_quality
-from orchestration.defs.metadata import partition_dates, preview_markdown
+from orchestration.defs.metadata import lake_spec, partition_dates, preview_markdown
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import bcb_partitions
 from orchestration.resources.bcb import BcbApiResource
@@ -121,16 +124,7 @@ def _quarantine_and_fail(store, dataset: BcbDataset, start: date, error: SourceP
 
 @dg.multi_asset(
     name="bcb_pull",
-    specs=[
-        dg.AssetSpec(
-            lake_key(dataset),
-            group_name=SOURCE,
-            kinds={"python", "parquet"},
-            owners=[OWNER],
-            description=dataset.description,
-        )
-        for dataset in DATASETS
-    ],
+    specs=[lake_spec(lake_key(dataset), SOURCE, dataset.description) for dataset in DATASETS],
     check_specs=lake_quality.check_specs([lake_key(dataset) for dataset in DATASETS]),
     partitions_def=bcb_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -186,17 +180,30 @@ def bcb_pull(context: dg.AssetExecutionContext, bcb: BcbApiResource, lake: LakeR
 raw_load = raw_load_assets(
     source=SOURCE,
     tables=[
-        RawTable(
-            entity=dataset.entity,
-            schema=dataset.schema,
-            order_by=dataset.order_by,
-            low_cardinality=dataset.low_cardinality,
-            description=dataset.description,
-            unique_key=dataset.natural_key,
-        )
-        for dataset in DATASETS
+        RawTable.of_dataset(dataset, order_by=dataset.order_by, unique_key=dataset.natural_key) for dataset in DATASETS
     ],
     partitions_def=bcb_partitions,
 )
 raw_assets = [raw_load]
 assets = [bcb_pull, raw_load]
+
+freshness_checks = dg.build_time_partition_freshness_checks(
+    assets=raw_assets,
+    deadline_cron="0 15 * * *",
+    timezone=BUSINESS_TIMEZONE,
+)
+# Wall-clock freshness is for an operating deployment: the sensor evaluates these checks hourly (RUNNING by
+# itself only under APP_ENV=prod; start it in the UI elsewhere), and the ingest jobs leave them out (defs/jobs.py):
+# a backfill of 2024 is not stale data, and the historical demo would fail them by construction.
+freshness_sensor = dg.build_sensor_for_freshness_checks(
+    freshness_checks=freshness_checks,
+    minimum_interval_seconds=int(dt.timedelta(hours=1).total_seconds()),
+    default_status=dg.DefaultSensorStatus.RUNNING
+    if os.environ.get("APP_ENV", "local").lower() == "prod"
+    else dg.DefaultSensorStatus.STOPPED,
+)
+FRESHNESS_CHECKS = dg.AssetSelection.checks(*freshness_checks)
+schema_checks = dg.build_column_schema_change_checks(assets=raw_assets)
+
+checks = [*freshness_checks, *schema_checks]
+sensors = [freshness_sensor]

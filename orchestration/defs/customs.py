@@ -5,18 +5,20 @@ each run processes every file waiting in the customs inbox, oldest first (`inges
 check every record against the customs contract, stamp the landed ones with the file's arrival, quarantine the bad
 ones with their reasons, move the file to processed/ or quarantine/, never load the same bytes twice) and appends
 what landed to the lake object of the load day, as the ERP file drop does (erp.py). `customs_raw_load` is the
-source's one raw-load step (raw_loads.py). Both sit in the group `customs_files`: the group `customs` is the
-domain (landed cost, reconciliation), which reads these through staging.
+source's one raw-load step (raw_loads.py). With `CUSTOMS_SOURCE=portal` the same asset asks the Portal Único API
+instead (`ingestion/customs/portal_unico.py`, mutual TLS) for every DUIMP the ERP holds (its file-drop dataset
+`erp/import_declarations`), and lands each answer through the same reading, contract, quarantine and registry as a
+file: one contract, the same lake datasets and raw tables. Both sit in the group `customs_files`: the group
+`customs` is the domain (landed cost, reconciliation), which reads these through staging.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import dagster as dg
-import pyarrow as pa
 
-from ingestion.common.lake import Lake
+from ingestion.common.lake import append_partition, append_quarantine
 from ingestion.common.quarantine import QuarantineRecord
-from ingestion.customs import contracts, filedrop
+from ingestion.customs import contracts, filedrop, portal_unico
 from ingestion.erp.state import FileRegistry
 from orchestration.constants import OWNER
 from orchestration.defs.metadata import partition_dates, sao_paulo_today
@@ -26,22 +28,21 @@ from orchestration.resources.customs import CustomsResource
 from orchestration.resources.lake import LakeResource
 
 SOURCE = contracts.SOURCE
+ERP_SOURCE = "erp"
 GROUP = "customs_files"
 
 
-def _append(store: Lake, entity: str, day: date, table: pa.Table) -> None:
-    """Add rows (in `contracts.lake_schema`) to the day's partition (one object per partition, rewritten whole)."""
-    parts = [store.read_partition(SOURCE, entity, day)] if store.exists(SOURCE, entity, day) else []
-    store.write_partition(SOURCE, entity, day, pa.concat_tables([*parts, table.cast(contracts.lake_schema(entity))]))
-
-
-def _append_quarantine(store: Lake, entity: str, day: date, records: list[QuarantineRecord]) -> None:
-    try:
-        previous = store.read_quarantine(SOURCE, entity, day).to_pylist()
-    except Exception:  # no quarantine yet for that day
-        previous = []
-    merged = [QuarantineRecord(**{k: row[k] for k in QuarantineRecord.__dataclass_fields__}) for row in previous]
-    store.write_quarantine(SOURCE, entity, day, [*merged, *records])
+def _erp_duimps(store) -> list[str]:
+    """The DUIMPs the ERP holds (its file-drop dataset `erp/import_declarations`): what to ask the portal for."""
+    found = set()
+    for day in store.list_partitions(ERP_SOURCE, "import_declarations"):
+        table = store.read_partition(ERP_SOURCE, "import_declarations", day)
+        for declaration_id, kind in zip(
+            table["declaration_id"].to_pylist(), table["declaration_type"].to_pylist(), strict=True
+        ):
+            if kind == "DUIMP":
+                found.add(declaration_id)
+    return sorted(found)
 
 
 @dg.multi_asset(
@@ -52,7 +53,8 @@ def _append_quarantine(store: Lake, entity: str, day: date, records: list[Quaran
             group_name=GROUP,
             kinds={"python", "parquet"},
             owners=[OWNER],
-            description=f"Official customs {entity.replace('_', ' ')} from the broker's DI XML / DUIMP JSON files.",
+            description=f"Official customs {entity.replace('_', ' ')} from the broker's DI XML / DUIMP JSON files, "
+            "or from the Portal Único API (CUSTOMS_SOURCE=portal).",
         )
         for entity in contracts.ENTITY_NAMES
     ],
@@ -69,15 +71,23 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
     def land(result: filedrop.FileResult) -> None:
         for entity, table in result.tables.items():
             if table.num_rows:
-                _append(store, entity, day, table)
+                append_partition(store, SOURCE, entity, day, table, contracts.lake_schema(entity))
                 landed[entity] += table.num_rows
         by_entity: dict[str, list[QuarantineRecord]] = {}
         for record in result.quarantine:
             by_entity.setdefault(record.entity, []).append(record)
         for entity, records in by_entity.items():
-            _append_quarantine(store, entity, day, records)
+            append_quarantine(store, SOURCE, entity, day, records)
 
-    results = [filedrop.process(file, registry, land) for file in filedrop.scan(customs.inbox())]
+    if customs.use_portal():
+        wanted = _erp_duimps(store)
+        with portal_unico.PortalClient(portal_unico.PortalConfig.from_env()) as client:
+            fetched = portal_unico.land(client, wanted, registry, land)
+        for missing in (outcome for outcome in fetched if outcome.result is None):
+            context.log.warning(f"{missing.declaration_id}: {missing.error}")
+        results = [outcome.result for outcome in fetched if outcome.result is not None]
+    else:
+        results = [filedrop.process(file, registry, land) for file in filedrop.scan(customs.inbox())]
     for result in results:
         log = context.log.warning if result.quarantine else context.log.info
         log(f"{result.file.name}: {result.message}")
@@ -89,6 +99,7 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
                 "row_count": landed[entity],
                 "quarantined": sum(1 for r in results for q in r.quarantine if q.entity == entity),
                 "files_seen": len(results),
+                "source": customs.source,
                 "load_day": day.isoformat(),
                 "files": dg.MetadataValue.md(
                     "| file | status | records landed | quarantined |\n|---|---|---|---|\n" + files
@@ -125,6 +136,8 @@ raw_load = raw_load_assets(
 )
 def customs_file_drop_sensor(context: dg.SensorEvaluationContext, customs: CustomsResource):
     """New files in the customs inbox -> one run for the current month (run key: the files' hashes and times)."""
+    if customs.use_portal():
+        return dg.SkipReason("CUSTOMS_SOURCE=portal: the declarations come from the Portal Único, not the inbox")
     waiting = filedrop.scan(customs.inbox(), min_age=timedelta(seconds=30))
     if not waiting:
         return dg.SkipReason(f"no new file in {customs.inbox()}")

@@ -18,15 +18,13 @@ from datetime import date, timedelta
 import dagster as dg
 import pyarrow as pa
 
-from ingestion.common.lake import Lake
-from ingestion.common.quarantine import QuarantineRecord
+from ingestion.common.lake import Lake, append_partition, append_quarantine
 from ingestion.erp import contracts, filedrop
 from ingestion.erp.extraction import LAKE_SOURCE as POSTGRES_LAKE_SOURCE
 from ingestion.erp.state import FileRegistry
 from orchestration.automation_conditions import merged_raw_load_condition
-from orchestration.constants import OWNER
 from orchestration.defs import lake_quality
-from orchestration.defs.metadata import partition_dates, sao_paulo_today
+from orchestration.defs.metadata import lake_spec, partition_dates, sao_paulo_today
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import erp_partitions, month_key
 from orchestration.resources.erp import ErpResource
@@ -39,33 +37,24 @@ UNKNOWN_ENTITY = "unknown_entity"  # quarantine of files whose name names no ent
 def _append(store: Lake, entity: str, day: date, table: pa.Table) -> None:
     """Add rows (in `contracts.lake_schema`, arrival included) to the day's partition (one object per partition,
     rewritten whole; the rows already there keep their arrivals)."""
-    parts = [store.read_partition(SOURCE, entity, day)] if store.exists(SOURCE, entity, day) else []
-    if parts and contracts.ARRIVED_AT not in parts[0].schema.names:
-        raise ValueError(
-            f"{store.uri(store.partition_path(SOURCE, entity, day))} was written before ERP rows carried "
-            f"{contracts.ARRIVED_AT}: see ingestion/erp/README.md (data landed before arrivals) to reload it"
-        )
-    store.write_partition(SOURCE, entity, day, pa.concat_tables([*parts, table.cast(contracts.lake_schema(entity))]))
 
+    def has_arrivals(existing: pa.Table) -> None:
+        if contracts.ARRIVED_AT not in existing.schema.names:
+            raise ValueError(
+                f"{store.uri(store.partition_path(SOURCE, entity, day))} was written before ERP rows carried "
+                f"{contracts.ARRIVED_AT}: see ingestion/erp/README.md (data landed before arrivals) to reload it"
+            )
 
-def _append_quarantine(store: Lake, entity: str, day: date, records: list[QuarantineRecord]) -> None:
-    try:
-        previous = store.read_quarantine(SOURCE, entity, day).to_pylist()
-    except Exception:  # no quarantine yet for that day
-        previous = []
-    merged = [QuarantineRecord(**{k: row[k] for k in QuarantineRecord.__dataclass_fields__}) for row in previous]
-    store.write_quarantine(SOURCE, entity, day, [*merged, *records])
+    append_partition(store, SOURCE, entity, day, table, contracts.lake_schema(entity), has_arrivals)
 
 
 @dg.multi_asset(
     name="erp_file_drop",
     specs=[
-        dg.AssetSpec(
+        lake_spec(
             ["lake", f"{SOURCE}__{entity}"],
-            group_name=SOURCE,
-            kinds={"python", "parquet"},
-            owners=[OWNER],
-            description=f"ERP {entity.replace('_', ' ')} from the file-drop inbox, validated against its contract.",
+            SOURCE,
+            f"ERP {entity.replace('_', ' ')} from the file-drop inbox, validated against its contract.",
         )
         for entity in contracts.ENTITY_NAMES
     ],
@@ -86,7 +75,7 @@ def erp_file_drop(context: dg.AssetExecutionContext, erp: ErpResource, lake: Lak
             _append(store, result.entity, day, result.table)
             landed[result.entity] += result.table.num_rows
         if result.quarantine:
-            _append_quarantine(store, entity, day, result.quarantine)
+            append_quarantine(store, SOURCE, entity, day, result.quarantine)
 
     results = [filedrop.process(file, registry, land) for file in filedrop.scan(erp.inbox())]
     for result in results:

@@ -7,7 +7,7 @@ unpartitioned run of dbt (seeds, staging, intermediate, marts) and what follows 
 
 import dagster as dg
 
-from orchestration.defs.checks import FRESHNESS_CHECKS
+from orchestration.defs.bcb import FRESHNESS_CHECKS
 from orchestration.defs.ml import SPECS as ML_MODELS
 from orchestration.run_resources import k8s_run_tags
 
@@ -17,12 +17,13 @@ SOURCE_JOBS = [
     ("ingest_open_finance", "open_finance"),
     ("ingest_erp", "erp"),
     ("ingest_customs", "customs_files"),
+    ("ingest_bank_statements", "bank_statements"),
 ]
 
 source_jobs = [
     dg.define_asset_job(
         name,
-        # The wall-clock freshness checks are the freshness sensor's (defs/checks.py), not a backfill's.
+        # The wall-clock freshness checks are the freshness sensor's (defs/bcb.py), not a backfill's.
         selection=dg.AssetSelection.groups(group) - FRESHNESS_CHECKS,
         description=f"Every {group} lake and raw-load asset for a partition range, in one run (ranged requests).",
         tags=k8s_run_tags("ingestion"),  # the pod's size on Kubernetes (orchestration/run_resources.py)

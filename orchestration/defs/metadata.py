@@ -1,4 +1,5 @@
-"""Small helpers every asset uses: the partition window as dates, who holds the warehouse, table previews."""
+"""Small helpers every asset uses: the partition window as dates, who holds the warehouse, table previews, the spec
+of a lake dataset."""
 
 from datetime import date, timedelta
 
@@ -6,6 +7,12 @@ import dagster as dg
 import pyarrow as pa
 
 from ingestion.common.clock import sao_paulo_today  # noqa: F401 - the business clock, for the assets
+from orchestration.constants import OWNER
+
+
+def lake_spec(key: dg.AssetKey | list[str], source: str, description: str) -> dg.AssetSpec:
+    """The spec of one lake dataset an ingestion multi-asset writes: its source's group, Parquet written by Python."""
+    return dg.AssetSpec(key, group_name=source, kinds={"python", "parquet"}, owners=[OWNER], description=description)
 
 
 def partition_dates(context: dg.AssetExecutionContext) -> tuple[date, date]:

@@ -40,6 +40,19 @@ class RawTable:
     unique_key: Sequence[str] = ()  # columns no two rows share (may name `_partition_date`); empty = no check
     more_lake_sources: Sequence[str] = ()  # other lake datasets `<lake source>/<entity>` loaded into the same table
 
+    @classmethod
+    def of_dataset(cls, dataset, *, order_by: Sequence[str], unique_key: Sequence[str] = ()) -> "RawTable":
+        """The raw table of a lake dataset that describes itself (`entity`, `schema`, `low_cardinality`,
+        `description`: the BCB and Open Finance datasets), ordered by `order_by`."""
+        return cls(
+            entity=dataset.entity,
+            schema=dataset.schema,
+            order_by=order_by,
+            low_cardinality=dataset.low_cardinality,
+            description=dataset.description,
+            unique_key=unique_key,
+        )
+
 
 def raw_key(source: str, entity: str) -> dg.AssetKey:
     return dg.AssetKey(["raw", f"{source}__{entity}"])

@@ -1,15 +1,13 @@
 """Every resource bound once, every value from the environment (defaults in orchestration/env_defaults.py)."""
 
-import shutil
-import sys
-from pathlib import Path
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from orchestration.dbt_manifest import dbt_executable
 from orchestration.defs.dbt import dbt_project
 from orchestration.resources.airbyte import AirbyteResource
 from orchestration.resources.alerts import AlertWebhookResource
+from orchestration.resources.bank_statements import BankStatementsResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.customs import CustomsResource
 from orchestration.resources.erp import ErpResource
@@ -17,13 +15,6 @@ from orchestration.resources.lake import LakeResource
 from orchestration.resources.mlflow import MLflowResource
 from orchestration.resources.open_finance import OpenFinanceResource
 from orchestration.resources.warehouse import ClickHouseResource
-
-
-def _dbt_executable() -> str:
-    """dbt through the chDB bridge (orchestration/dbt_chdb.py), installed next to this interpreter."""
-    beside = Path(sys.executable).with_name("importau-dbt")
-    return str(beside) if beside.exists() else (shutil.which("importau-dbt") or "importau-dbt")
-
 
 resources = {
     "warehouse": ClickHouseResource(
@@ -59,7 +50,14 @@ resources = {
         backfill_chunk_days=dg.EnvVar.int("OPEN_FINANCE_BACKFILL_CHUNK_DAYS"),
         today=dg.EnvVar("OPEN_FINANCE_TODAY"),
     ),
-    "customs": CustomsResource(inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")),
+    "customs": CustomsResource(
+        inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
+        source=dg.EnvVar("CUSTOMS_SOURCE"),
+    ),
+    "bank_statements": BankStatementsResource(
+        inbox_dir=dg.EnvVar("BANK_STATEMENTS_INBOX"), data_dir=dg.EnvVar("IMPORTAU_DATA_DIR")
+    ),
     "erp": ErpResource(
         inbox_dir=dg.EnvVar("ERP_INBOX_DIR"),
         data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
@@ -77,5 +75,5 @@ resources = {
     "alerts": AlertWebhookResource(
         url=dg.EnvVar("ALERT_WEBHOOK_URL"), webserver_url=dg.EnvVar("DAGSTER_WEBSERVER_URL")
     ),
-    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
+    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
 }

@@ -1,4 +1,6 @@
-"""Where the customs broker drops the declarations (DI XML, DUIMP JSON), and the file registry's folder."""
+"""Where the official declarations come from (the broker's inbox of DI XML / DUIMP JSON files, or the Portal Único
+API), and the registry's folder. The portal's certificate and key paths are read from the environment at run time
+(`PortalConfig.from_env`), never config fields."""
 
 import os
 
@@ -12,6 +14,12 @@ class CustomsResource(dg.ConfigurableResource):
 
     inbox_dir: str = ""  # empty: $IMPORTAU_DATA_DIR/customs/inbox
     data_dir: str = ""
+    source: str = "files"  # CUSTOMS_SOURCE: files | portal
+
+    def use_portal(self) -> bool:
+        if self.source not in ("files", "portal"):
+            raise ValueError(f"CUSTOMS_SOURCE must be 'files' or 'portal', not {self.source!r}")
+        return self.source == "portal"
 
     def inbox(self) -> str:
         return self.inbox_dir or os.path.join(resolve_data_dir(self.data_dir), "customs", "inbox")

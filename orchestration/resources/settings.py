@@ -1,26 +1,16 @@
 """Where the embedded default keeps its state, and the lake a LAKE_URL names: pure functions, no Dagster.
 
 Used by the resources (orchestration/resources/) and by the `importau` command alike, so both resolve the same
-defaults: IMPORTAU_DATA_DIR, else `<repo>/data`.
+defaults: IMPORTAU_DATA_DIR, else `<repo>/data` (ingestion/common/data_dir.py, re-exported here).
 """
 
-import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ingestion.common.data_dir import REPO_ROOT, default_data_dir, resolve_data_dir
 from ingestion.common.lake import LocalLake, S3Bounds, S3Lake
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def default_data_dir() -> str:
-    """$IMPORTAU_DATA_DIR, else `<repo>/data`."""
-    return os.environ.get("IMPORTAU_DATA_DIR") or str(REPO_ROOT / "data")
-
-
-def resolve_data_dir(data_dir: str | None) -> str:
-    """A configured data dir, or the default when it is empty."""
-    return str(Path(data_dir).expanduser()) if data_dir else default_data_dir()
+__all__ = ["REPO_ROOT", "default_data_dir", "lake_from_settings", "resolve_data_dir"]
 
 
 def lake_from_settings(

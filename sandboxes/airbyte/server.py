@@ -14,7 +14,8 @@ Plain stdlib HTTP on 127.0.0.1, random port, base path `/v1` like https://api.ai
 Errors are problem+json bodies (`type`, `title`, `status`, `detail`) as the Airbyte API sends them. Every call
 without a valid `Authorization: Bearer` (an issued token or one of `bearer_tokens`) gets 401. `requests` logs
 every call (method, path, headers, parsed body); `fail(status, count, path_prefix)` answers the next calls with
-an error; `revoke_tokens()` invalidates issued tokens (as if they expired).
+an error; `revoke_tokens()` invalidates issued tokens (as if they expired). The server is the stand-ins' one base
+(`sandboxes/common/http_server.py`), the injected errors their one fault plan (`sandboxes/common/faults.py`).
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
+
+from sandboxes.common.faults import FaultPlan
+from sandboxes.common.http_server import LocalServer, Request, Response
 
 BASE_PATH = "/v1"
 TERMINAL = ("succeeded", "failed", "cancelled", "incomplete")
@@ -65,8 +68,8 @@ class _Job:
         return body
 
 
-@dataclass
-class FakeAirbyte:
+@dataclass(eq=False)
+class FakeAirbyte(LocalServer):
     """`with FakeAirbyte(connections={"conn-id": ["running", "succeeded"]}) as airbyte: airbyte.url`."""
 
     connections: dict[str, list[str]] = field(default_factory=dict)
@@ -76,51 +79,24 @@ class FakeAirbyte:
     first_status: str = "running"
 
     def __post_init__(self):
+        super().__init__(name="fake-airbyte")
         self.requests: list[SeenRequest] = []
         self.jobs: dict[int, _Job] = {}
         self.issued_tokens: list[str] = []
         self._valid_tokens: set[str] = set()
-        self._faults: list[tuple[int, str]] = []
+        self.faults = FaultPlan()  # kinds are HTTP statuses; a fault's `match` is a substring of the path
         self._next_job = 1000
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle --------------------------------------------------------------------------------------------------
-
-    def start(self) -> FakeAirbyte:
-        handler = type("Handler", (_Handler,), {"fake": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-airbyte", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self) -> FakeAirbyte:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}{BASE_PATH}"
+        return f"{self.base_url}{BASE_PATH}"
 
     # -- control ----------------------------------------------------------------------------------------------------
 
     def fail(self, status: int, count: int = 1, path_prefix: str = "") -> None:
-        """Answer the next `count` calls whose path starts with `path_prefix` with `status`."""
-        with self._lock:
-            self._faults.extend([(status, path_prefix)] * count)
+        """Answer the next `count` calls whose path contains `path_prefix` (all start with /v1) with `status`."""
+        self.faults.inject(str(status), count, path_prefix or None)
 
     def revoke_tokens(self) -> None:
         with self._lock:
@@ -131,20 +107,26 @@ class FakeAirbyte:
 
     # -- request handling (called from the handler thread) ----------------------------------------------------------
 
-    def _take_fault(self, path: str) -> int | None:
-        with self._lock:
-            for index, (status, prefix) in enumerate(self._faults):
-                if path.startswith(prefix):
-                    del self._faults[index]
-                    return status
-        return None
+    def handle(self, request: Request) -> Response:
+        raw, content_type = request.body, request.headers.get("content-type", "")
+        body: Any = None
+        if raw:
+            if "json" in content_type:
+                body = json.loads(raw)
+            elif "x-www-form-urlencoded" in content_type:
+                body = dict(parse_qsl(raw.decode()))
+            else:
+                body = raw.decode(errors="replace")
+        status, answer = self.answer(request.method, request.path, request.headers, body)
+        content_type = "application/json" if status < 400 else "application/problem+json"
+        return Response(status, json.dumps(answer).encode(), content_type)
 
-    def handle(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict]:
+    def answer(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[int, dict]:
         with self._lock:
             self.requests.append(SeenRequest(method, path, headers, body))
-        fault = self._take_fault(path)
+        fault = self.faults.take(path)
         if fault is not None:
-            return fault, _problem(fault, "injected fault")
+            return int(fault.kind), _problem(int(fault.kind), "injected fault")
         if not path.startswith(BASE_PATH + "/"):
             return 404, _problem(404, f"no route {path}")
         route = path[len(BASE_PATH) :]
@@ -222,34 +204,3 @@ def _problem(status: int, detail: str) -> dict:
         "status": status,
         "detail": detail,
     }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeAirbyte
-    protocol_version = "HTTP/1.1"
-
-    def _serve(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        content_type = self.headers.get("content-type", "")
-        body: Any = None
-        if raw:
-            if "json" in content_type:
-                body = json.loads(raw)
-            elif "x-www-form-urlencoded" in content_type:
-                body = dict(parse_qsl(raw.decode()))
-            else:
-                body = raw.decode(errors="replace")
-        headers = {key.lower(): value for key, value in self.headers.items()}
-        status, answer = self.fake.handle(self.command, urlsplit(self.path).path, headers, body)
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json" if status < 400 else "application/problem+json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    do_GET = do_POST = do_DELETE = _serve
-
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
-        pass

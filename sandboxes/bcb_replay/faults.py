@@ -10,64 +10,19 @@ Kinds:
 - `empty_value`: the first SGS `valor` (or closing-file sell) replaced by an empty string;
 - `delay`: answer normally after `seconds` (to trigger client timeouts);
 - `reset`: close the connection without answering.
-A fault applies to the next `count` requests whose raw path contains `match` (every request when None).
+A fault applies to the next `count` requests whose raw path contains `match` (every request when None); the queue
+is the stand-ins' one fault plan, `sandboxes/common/faults.py`.
 """
 
 import re
-import threading
-from dataclasses import dataclass
 
 from sandboxes.bcb_replay import render
 from sandboxes.bcb_replay.render import Reply
+from sandboxes.common.faults import Fault
 
 STATUS_KINDS = frozenset({"429", "500", "502", "503", "504"})
 BODY_KINDS = frozenset({"html", "truncated", "non_numeric", "empty_value"})
 KINDS = STATUS_KINDS | BODY_KINDS | {"delay", "reset"}
-
-
-@dataclass
-class Fault:
-    kind: str
-    count: int = 1
-    match: str | None = None
-    seconds: float = 0.0
-    retry_after: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; known: {', '.join(sorted(KINDS))}")
-        if self.count < 1:
-            raise ValueError("a fault needs count >= 1")
-
-
-class FaultPlan:
-    """Thread-safe queue of faults; each request takes at most one (the first that matches)."""
-
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def pending(self) -> list[Fault]:
-        with self._lock:
-            return list(self._faults)
-
-    def take(self, raw_path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.match is None or fault.match in raw_path:
-                    fault.count -= 1
-                    if fault.count == 0:
-                        self._faults.remove(fault)
-                    return Fault(fault.kind, 1, fault.match, fault.seconds, fault.retry_after)
-        return None
 
 
 _FIRST_VALUE = [
@@ -91,9 +46,7 @@ def apply(fault: Fault, reply: Reply, olinda: bool) -> Reply:
     if fault.kind in STATUS_KINDS:
         status = int(fault.kind)
         message = "Too Many Requests" if status == 429 else "Erro desconhecido"
-        faulty = (
-            render.olinda_error(status, message) if olinda else render.html_page(status, f"{status} Error")
-        )
+        faulty = render.olinda_error(status, message) if olinda else render.html_page(status, f"{status} Error")
         if status == 429 and fault.retry_after is not None:
             faulty.headers["Retry-After"] = str(fault.retry_after)
         return faulty

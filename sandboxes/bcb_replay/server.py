@@ -28,78 +28,18 @@ import sys
 import threading
 import time
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sandboxes.bcb_replay import faults, layout, routes
-from sandboxes.bcb_replay.faults import Fault, FaultPlan
 from sandboxes.bcb_replay.render import JSON, Reply
 from sandboxes.bcb_replay.store import ReplayStore
+from sandboxes.common.faults import Fault, FaultPlan
+from sandboxes.common.http_server import LocalServer, Request
 
 CONTROL_PREFIX = "/_replay/"
 
 
-class _Handler(BaseHTTPRequestHandler):
-    server: "_HTTPServer"
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid the 40 ms delayed-ACK stall
-    server_version = "bcb-replay"
-
-    def log_message(self, format: str, *args) -> None:
-        if self.server.replay.verbose:
-            super().log_message(format, *args)
-
-    def do_GET(self) -> None:
-        replay = self.server.replay
-        if self.path.startswith(CONTROL_PREFIX):
-            return self._send(replay.control("GET", self.path, b""))
-        replay.record(self.path)
-        fault = replay.plan.take(self.path)
-        if replay.delay:
-            time.sleep(replay.delay)
-        if fault and fault.kind == "delay":
-            time.sleep(fault.seconds)
-        if fault and fault.kind == "reset":
-            self.close_connection = True
-            return
-        reply = routes.answer(replay.store, self.path, cutoff=replay.today)
-        if fault:
-            reply = faults.apply(fault, reply, routes.is_olinda(self.path))
-        self._send(reply)
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        self._send(self.server.replay.control("POST", self.path, self.rfile.read(length)))
-
-    def do_DELETE(self) -> None:
-        self._send(self.server.replay.control("DELETE", self.path, b""))
-
-    def _send(self, reply: Reply) -> None:
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        self.send_header("Content-Length", str(len(reply.body)))
-        for name, value in reply.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        try:
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (e.g. a timeout test)
-            self.close_connection = True
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], replay: "ReplayServer"):
-        self.replay = replay
-        super().__init__(address, _Handler)
-
-    def handle_error(self, request, client_address) -> None:
-        if self.replay.verbose:
-            super().handle_error(request, client_address)
-
-
-class ReplayServer:
+class ReplayServer(LocalServer):
     """The replay server; a context manager (start on enter, stop on exit)."""
 
     def __init__(
@@ -111,48 +51,31 @@ class ReplayServer:
         verbose: bool = False,
         today: date | None = None,
     ):
+        super().__init__(host, port, name="bcb-replay", verbose=verbose)
         self.store = ReplayStore(data_dir)
-        self.host, self.port, self.delay, self.verbose = host, port, delay, verbose
+        self.delay = delay
         self.today = today  # serve nothing dated after this day (None: every recording)
-        self.plan = FaultPlan()
+        self.plan = FaultPlan(faults.KINDS)
         self._requests: list[str] = []
         self._lock = threading.Lock()
-        self._http: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # -- life cycle ----------------------------------------------------------------------------------------
-
-    def start(self) -> "ReplayServer":
-        if self._http is not None:
-            raise RuntimeError("the replay server is already running")
-        self._http = _HTTPServer((self.host, self.port), self)
-        self.port = self._http.server_address[1]
-        self._thread = threading.Thread(target=self._http.serve_forever, name="bcb-replay", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._http is None:
-            return
-        self._http.shutdown()
-        self._http.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._http = self._thread = None
-
-    def __enter__(self) -> "ReplayServer":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def handle(self, request: Request) -> Reply | None:
+        if request.method != "GET" or request.target.startswith(CONTROL_PREFIX):
+            return self.control(request.method, request.target, request.body)
+        self.record(request.target)
+        fault = self.plan.take(request.target)
+        if self.delay:
+            time.sleep(self.delay)
+        if fault and fault.kind == "delay":
+            time.sleep(fault.seconds)
+        if fault and fault.kind == "reset":
+            return None
+        reply = routes.answer(self.store, request.target, cutoff=self.today)
+        if fault:
+            reply = faults.apply(fault, reply, routes.is_olinda(request.target))
+        return reply
 
     # -- where it listens ----------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        if self._http is None:
-            raise RuntimeError("the replay server is not running")
-        return f"http://{self.host}:{self.port}"
 
     @property
     def sgs_base_url(self) -> str:
@@ -231,7 +154,7 @@ class ReplayServer:
                 self.inject(**options)
             except (TypeError, ValueError) as error:
                 return reply(400, {"error": str(error)})
-            return reply(200, [vars(fault) for fault in self.plan.pending()])
+            return reply(200, self.plan.pending())
         return reply(404, {"error": f"no control endpoint {method} {path}"})
 
 

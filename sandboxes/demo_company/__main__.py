@@ -2,7 +2,8 @@
 company.
 
 Writes `<out>/erp_exports/` (CSV per entity, products as XLSX, manifest), `<out>/bank/` (Parquet bank truth
-for the Open Finance sandbox) and `<out>/ground_truth.json` (tests and evaluation only).
+for the Open Finance sandbox) and `<out>/ground_truth.json` (tests and evaluation only); with
+`--bank-statements ofx,cnab240` also `<out>/bank_statements/` (the banks' statement files, statements.py).
 """
 
 import argparse
@@ -13,7 +14,8 @@ from pathlib import Path
 
 from sandboxes.demo_company.company import generate
 from sandboxes.demo_company.messiness import DEFAULT_LEVEL, LEVELS, apply
-from sandboxes.demo_company.writers import write_bank_truth, write_exports, write_ground_truth
+from sandboxes.demo_company.statements import FORMATS
+from sandboxes.demo_company.writers import write_bank_statements, write_bank_truth, write_exports, write_ground_truth
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -29,7 +31,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help=f"planted real-world mess (messiness.py; default {DEFAULT_LEVEL})",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
+    parser.add_argument(
+        "--bank-statements",
+        type=_formats,
+        default=(),
+        help="also write the banks' statement files in these formats (ofx, cnab240, or both: 'ofx,cnab240')",
+    )
+    parser.add_argument(
+        "--statements-per", choices=("month", "day"), default="month", help="one statement file per account and ..."
+    )
     return parser.parse_args(argv)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(part.strip() for part in text.split(",") if part.strip() and part.strip() != "none")
+    if unknown := [f for f in formats if f not in FORMATS]:
+        raise argparse.ArgumentTypeError(f"unknown statement format(s) {unknown}: use {', '.join(FORMATS)}")
+    return formats
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -40,6 +58,12 @@ def main(argv: list[str] | None = None) -> int:
     write_exports(company, args.out / "erp_exports")
     write_bank_truth(company, args.out / "bank")
     write_ground_truth(company, args.out / "ground_truth.json")
+    if args.bank_statements:
+        files = write_bank_statements(
+            company, args.out / "bank_statements", formats=args.bank_statements, per=args.statements_per
+        )
+        formats = ", ".join(args.bank_statements)
+        print(f"{len(files) - 1} bank statement files ({formats}) in {args.out / 'bank_statements'}")
     counts = company.row_counts()
     width = max(len(name) for name in counts)
     for name, rows in counts.items():

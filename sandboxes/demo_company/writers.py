@@ -165,6 +165,16 @@ def write_bank_truth(company: DemoCompany, folder: str | Path) -> list[Path]:
     return [folder / f["file"] for f in files] + [folder / "manifest.json"]
 
 
+def write_bank_statements(
+    company: DemoCompany, folder: str | Path, formats: tuple[str, ...] = ("ofx", "cnab240"), per: str = "month"
+) -> list[Path]:
+    """Write the company's bank statements as its banks deliver them (OFX and/or CNAB 240, one file per account and
+    month or day, plus `manifest.json`) from the same bank truth (`statements.py`)."""
+    from sandboxes.demo_company.statements import write_bank_statements as write
+
+    return write(company, folder, formats=formats, per=per)
+
+
 def write_ground_truth(company: DemoCompany, path: str | Path) -> Path:
     """Write the ground truth (matches, anomalies, ERP errors) as one JSON file, for tests and evaluation."""
     path = Path(path)

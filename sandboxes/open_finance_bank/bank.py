@@ -17,19 +17,25 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ingestion.common.clock import sao_paulo_today
+from ingestion.common.private_temp import make_private_dir, remove_private_dir
 from ingestion.open_finance.config import DEFAULT_PERMISSIONS, Institution
+from sandboxes.common.faults import Fault
+from sandboxes.common.http_server import LocalServer, Request, server_tls_context
 from sandboxes.open_finance_bank import certs as pki
+from sandboxes.open_finance_bank import server
 from sandboxes.open_finance_bank.data import BankData
 from sandboxes.open_finance_bank.demo import demo_bank_data
-from sandboxes.open_finance_bank.faults import Fault
-from sandboxes.open_finance_bank.server import TOKEN_PATH, Listener, thumbprint
+from sandboxes.open_finance_bank.render import Reply
+from sandboxes.open_finance_bank.server import TEMP_PREFIX, TOKEN_PATH, thumbprint
 from sandboxes.open_finance_bank.state import RegisteredClient, SandboxState
 
 CLIENT_ID = "importau-sandbox-client"
 INSTITUTION_NAME = "sandbox"
 
 
-class SandboxBank:
+class SandboxBank(LocalServer):
+    """The sandbox institution: a `LocalServer` (sandboxes/common/http_server.py) over mutual TLS."""
+
     def __init__(
         self,
         data: BankData | None = None,
@@ -41,11 +47,12 @@ class SandboxBank:
         cert_dir: str | None = None,
         verbose: bool = False,
     ):
+        super().__init__(host, port, name="open-finance-sandbox", verbose=verbose, idle_timeout=server.IDLE_TIMEOUT_S)
         start_day = today or sao_paulo_today()
         self.state = SandboxState(data or demo_bank_data(start_day), start_day, access_token_lifetime)
         self.client_id, self.cert_dir = client_id, cert_dir
         self.certs: pki.SandboxCerts | None = None
-        self._listener = Listener(self, host, port, verbose)
+        self.temp_dir: str | None = None  # the PKI's private folder, when no cert_dir was given
 
     # -- life cycle ----------------------------------------------------------------------------------------
 
@@ -53,34 +60,36 @@ class SandboxBank:
         if self.certs is not None:
             raise RuntimeError("the sandbox bank is already running")
         try:
-            self.certs = pki.generate(self.cert_dir or self._listener.make_temp_dir())
+            if self.cert_dir is None:
+                self.temp_dir = make_private_dir(TEMP_PREFIX)
+            self.certs = pki.generate(self.cert_dir or self.temp_dir)
             client_der = x509.load_pem_x509_certificate(self.certs.client_cert.read_bytes()).public_bytes(Encoding.DER)
             self.state.clients[self.client_id] = RegisteredClient(
                 self.client_id, self.certs.client_public_key_pem(), thumbprint(client_der)
             )
-            self._listener.start(self.certs)
+            self.tls = server_tls_context(self.certs.server_cert, self.certs.server_key, client_ca=self.certs.ca_cert)
+            super().start()
         except BaseException:  # e.g. the port is taken: the keys just written must not stay behind
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
-        self._listener.stop()
+        super().stop()
         self.certs = None
+        if self.temp_dir:
+            remove_private_dir(self.temp_dir)
+            self.temp_dir = None
 
-    def __enter__(self) -> "SandboxBank":
-        return self.start()
+    def handle(self, request: Request) -> Reply | None:
+        return server.answer(self, request)
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+    def handshake_refused(self, client_address, error: Exception) -> None:
+        with self.state.lock:
+            self.state.rejected_handshakes += 1
+        super().handshake_refused(client_address, error)
 
     # -- where it listens ----------------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        if self.certs is None:
-            raise RuntimeError("the sandbox bank is not running")
-        return f"https://{self._listener.host}:{self._listener.port}"
 
     @property
     def token_url(self) -> str:

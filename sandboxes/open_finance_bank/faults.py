@@ -10,59 +10,32 @@
 | `wrong_echo` | the normal answer echoing a different `x-fapi-interaction-id` |
 | `reset` | the connection closes without an answer |
 
+A fault without `match` applies to any `/open-banking/` path.
 Consent expiry mid-run and changed transaction ids are state changes, not per-request faults: see
 `SandboxBank.expire_consent` and `SandboxBank.rename_transaction`.
 """
 
-import threading
-from dataclasses import dataclass
+from sandboxes.common.faults import Fault, FaultPlan
+from sandboxes.open_finance_bank.render import Reply, standard_error
 
 ERROR_KINDS = {"429", "500", "503", "504", "529"}
 KINDS = ERROR_KINDS | {"slow", "malformed", "truncate", "drop_echo", "wrong_echo", "reset"}
+SCOPE = "/open-banking/"  # what a fault without `match` applies to
 
 
-@dataclass
-class Fault:
-    kind: str
-    count: int = 1
-    match: str | None = None  # substring of the request path; None = any /open-banking/ path
-    seconds: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"unknown fault kind {self.kind!r}; known: {sorted(KINDS)}")
-        if self.count < 1:
-            raise ValueError("count must be at least 1")
-
-    def applies(self, path: str) -> bool:
-        return path.startswith("/open-banking/") if self.match is None else self.match in path
+def new_plan() -> FaultPlan:
+    """The sandbox's queue of faults (the stand-ins' one fault plan, `sandboxes/common/faults.py`)."""
+    return FaultPlan(KINDS, scope=SCOPE)
 
 
-class FaultPlan:
-    """Pending faults, consumed first-in first-out by the requests they match (thread-safe)."""
-
-    def __init__(self):
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
-
-    def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
-
-    def take(self, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self._faults:
-                if fault.applies(path):
-                    fault.count -= 1
-                    if fault.count == 0:
-                        self._faults.remove(fault)
-                    return fault
-        return None
-
-    def pending(self) -> list[dict]:
-        with self._lock:
-            return [vars(fault).copy() for fault in self._faults]
+def apply(fault: Fault | None, reply: Reply) -> Reply:
+    """The reply a fault turns `reply` into (`slow`, `reset` and the echo kinds are handled by the server)."""
+    if fault is None:
+        return reply
+    if fault.kind in ERROR_KINDS:
+        return standard_error(int(fault.kind), f"injected fault {fault.kind}")
+    if fault.kind == "malformed":
+        return Reply(200, b"<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html")
+    if fault.kind == "truncate" and reply.status == 200:
+        return Reply(200, reply.body[: max(1, len(reply.body) // 2)], reply.content_type, dict(reply.headers))
+    return reply

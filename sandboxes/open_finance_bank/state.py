@@ -10,8 +10,9 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from sandboxes.common.faults import FaultPlan
 from sandboxes.open_finance_bank.data import BankData
-from sandboxes.open_finance_bank.faults import FaultPlan
+from sandboxes.open_finance_bank.faults import new_plan
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class SandboxState:
     used_jtis: set[str] = field(default_factory=set)
     expire_after: dict[str, int] = field(default_factory=dict)  # consent_id -> data calls left before expiry
     renamed_ids: dict[str, str] = field(default_factory=dict)  # transactionId -> the id served instead
-    faults: FaultPlan = field(default_factory=FaultPlan)
+    faults: FaultPlan = field(default_factory=new_plan)
     issued_secrets: list[str] = field(default_factory=list)
     received_assertions: list[str] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)

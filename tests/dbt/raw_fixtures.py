@@ -253,6 +253,14 @@ def _empty_customs_tables(client) -> None:
     create_customs_raw_tables(client)
 
 
+def _empty_bank_statement_tables(client) -> None:
+    """The raw bank statement tables, empty, so the staging/bank_statement views build (their data:
+    tests/dbt/test_bank_statement_staging.py)."""
+    from tests.dbt.bank_statement_raw_fixtures import create_bank_statement_raw_tables
+
+    create_bank_statement_raw_tables(client)
+
+
 def load(path: str) -> dict[str, int]:
     import clickhouse_connect
 
@@ -276,6 +284,7 @@ def load(path: str) -> dict[str, int]:
         _empty_open_finance_tables(client)
         _empty_erp_tables(client)
         _empty_customs_tables(client)
+        _empty_bank_statement_tables(client)
         return counts
     finally:
         client.close()

@@ -46,6 +46,9 @@ def test_every_erp_declaration_has_its_official_declaration_and_eight_tax_rows(r
     assert len(rows) == erp_declarations * 8
     assert all(r["in_erp"] and r["has_official_declaration"] for r in rows)
     assert {r["official_file"].split("_")[0] for r in rows} == {"DI", "DUIMP"}
+    # the broker's files carry the ERP's items (the planted errors are amounts, never items): every declaration
+    # pairs, so the official figures feed the landed cost
+    assert {(r["item_match_status"], r["official_feeds_landed_cost"]) for r in rows} == {("MATCHED", True)}
 
 
 def test_every_planted_erp_error_is_found_with_the_correct_value_and_nothing_else(reconciliation, demo_built):

@@ -20,6 +20,7 @@ import pytest
 
 from sandboxes.demo_company.taxes import icms_rate_pct
 from tests.dbt.dbt_harness import query
+from tests.marts.conftest import demo_company
 
 pytestmark = pytest.mark.integration
 
@@ -218,3 +219,65 @@ def test_net_landed_cost_is_the_inventory_cost_of_the_stock_receipts(landed):
         per_unit = dec(receipt["net_cost"]) / dec(receipt["quantity"])
         assert per_unit.quantize(FOUR_PLACES, ROUND_HALF_UP) == dec(receipt["unit_cost_brl"]), receipt
         assert per_unit.quantize(FOUR_PLACES, ROUND_HALF_UP) == dec(receipt["net_cost_per_unit"]), receipt
+
+
+SOURCED_SQL = """
+select
+    declaration_id,
+    item_number,
+    declaration_source,
+    official_match_status,
+    customs_value_brl,
+    ii_brl,
+    ipi_brl,
+    pis_brl,
+    cofins_brl,
+    siscomex_fee_brl,
+    afrmm_brl,
+    customs_expenses_brl,
+    icms_brl,
+    landed_cost_brl,
+    erp_landed_cost_brl
+from marts.fct_import_landed_cost
+order by declaration_id, item_number
+"""
+OFFICIAL_ITEM_FIELDS = ("customs_value_brl", "ii_brl", "ipi_brl", "pis_brl", "cofins_brl")
+
+
+def test_the_official_declaration_wins_and_the_planted_declarations_equal_the_truth(landed, demo_built):
+    """Every ERP declaration of the demo has its broker file, with the same items: the official declaration wins
+    (issue 15, point 4). On the declarations whose ERP copy carries a planted error, the landed cost is the truth:
+    each item's customs value, II, IPI, PIS and COFINS are the Receita's (the generator's registered figures,
+    `DemoCompany.declarations`), the Siscomex fee the one it debited, and the landed cost their sum with the
+    AFRMM and ICMS the generator computed (`erp_errors`' correct values where the ERP's were planted), never the
+    ERP's recorded landed cost."""
+
+    rows = query(demo_built.data_dir, rows=SOURCED_SQL)["rows"]
+    assert rows and {r["declaration_source"] for r in rows} == {"OFFICIAL_DECLARATION"}
+    assert {r["official_match_status"] for r in rows} == {"MATCHED"}
+    official = {d["declaration"]["declaration_id"]: d for d in demo_company().declarations}
+    by_declaration = defaultdict(list)
+    for row in rows:
+        by_declaration[row["declaration_id"]].append(row)
+    expected = expected_values(landed)
+    planted = {e["declaration_id"] for e in landed.erp_errors}
+    assert len(planted) >= 6
+    for declaration_id in planted:
+        items, truth = by_declaration[declaration_id], official[declaration_id]
+        truth_items = {item["item_number"]: item for item in truth["items"]}
+        assert len(items) == len(truth_items), declaration_id
+        for item in items:
+            for field in OFFICIAL_ITEM_FIELDS:
+                assert dec(item[field]) == truth_items[item["item_number"]][field], (declaration_id, item, field)
+        fee = next(t["amount_brl"] for t in truth["taxes"] if t["tax"] == "SISCOMEX_FEE")
+        assert sum(dec(i["siscomex_fee_brl"]) for i in items) == fee, declaration_id
+        true_landed = (
+            sum(t[f] for t in truth["items"] for f in OFFICIAL_ITEM_FIELDS)
+            + fee
+            + expected[declaration_id]["afrmm_brl"]
+            + expected[declaration_id]["icms_brl"]
+            + dec(landed.declarations[declaration_id]["customs_expenses_brl"])
+        )
+        mart_landed = sum(dec(i["landed_cost_brl"]) for i in items)
+        assert mart_landed == true_landed, declaration_id
+        assert sum(dec(i["erp_landed_cost_brl"]) for i in items) != true_landed, declaration_id

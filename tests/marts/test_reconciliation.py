@@ -12,7 +12,7 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.defs.reconciliation_checks import ground_truth_path, reconciliation_check_result
+from orchestration.defs.mart_checks import ground_truth_path, reconciliation_check_result
 from sandboxes.demo_company.evaluation import PRECISION_TARGET, RECALL_TARGET, evaluate
 from sandboxes.demo_company.messiness import RATES
 from tests.dbt.dbt_harness import query

@@ -4,7 +4,7 @@ another) has no cycle, sources come first and recommendations last."""
 import dagster as dg
 import pytest
 
-SOURCES = {"bcb", "customs_files", "erp", "erp_postgres", "open_finance", "seeds", "airbyte"}
+SOURCES = {"bank_statements", "bcb", "customs_files", "erp", "erp_postgres", "open_finance", "seeds", "airbyte"}
 
 
 def group_edges(defs: dg.Definitions) -> set[tuple[str, str]]:

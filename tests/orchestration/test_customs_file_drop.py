@@ -54,3 +54,45 @@ def test_a_declaration_lands_a_bad_file_is_quarantined_and_a_redrop_is_skipped(t
     assert lake_file.read_bytes() == before
     rows = warehouse.query_rows(f"SELECT count() FROM raw.customs__declaration_items WHERE _partition_date = '{DAY}'")
     assert rows[0][0] == 1
+
+
+def test_customs_source_portal_lands_the_erps_duimps_from_the_portal_in_the_same_tables(
+    tmp_path, chdb_url, warehouse, monkeypatch
+):
+    """CUSTOMS_SOURCE=portal: the same asset asks the Portal Único stand-in (mutual TLS) for each DUIMP the ERP's
+    file-drop dataset holds, and lands the answers in the same lake datasets and raw tables as the files."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from ingestion.common.lake import LocalLake
+    from sandboxes.customs_portal.server import CustomsPortal
+    from sandboxes.demo_company import generate
+
+    company = generate(seed=42, scale=1.0)
+    duimps = sorted(
+        d["declaration"]["declaration_id"]
+        for d in company.declarations
+        if d["declaration"]["declaration_type"] == "DUIMP"
+    )[:3]
+    erp_rows = pa.table({"declaration_id": [*duimps, "24/1234567-8"], "declaration_type": ["DUIMP"] * 3 + ["DI"]})
+    LocalLake(str(tmp_path / "lake")).write_partition("erp", "import_declarations", date(2024, 12, 2), erp_rows)
+    with CustomsPortal.from_company(company) as portal:
+        monkeypatch.setenv("PORTAL_UNICO_URL", portal.base_url)
+        monkeypatch.setenv("PORTAL_UNICO_CLIENT_CERT", str(portal.certs.client_cert))
+        monkeypatch.setenv("PORTAL_UNICO_CLIENT_KEY", str(portal.certs.client_key))
+        monkeypatch.setenv("PORTAL_UNICO_CA_BUNDLE", str(portal.certs.ca_cert))
+        resources = {
+            "customs": CustomsResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path), source="portal"),
+            "lake": LakeResource(url=str(tmp_path / "lake"), data_dir=str(tmp_path)),
+            "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
+        }
+        result = dg.materialize([customs_file_drop, raw_load], partition_key=MONTH, resources=resources)
+        assert result.success
+        assert [r[0] for r in portal.requests()] == ["POST", "GET", "GET", "GET"]  # only the DUIMPs, one session
+    rows = warehouse.query_rows(
+        f"SELECT declaration_id, source_file FROM raw.customs__declarations WHERE _partition_date = '{DAY}' "
+        "ORDER BY declaration_id"
+    )
+    assert [r[0] for r in rows] == duimps
+    assert all(r[1].startswith("DUIMP_") for r in rows)

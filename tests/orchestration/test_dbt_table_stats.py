@@ -59,7 +59,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 from ingestion.common.warehouse import open_warehouse
 from orchestration.defs.dbt import dbt_models, dbt_project
-from orchestration.defs.resources import _dbt_executable
+from orchestration.dbt_manifest import dbt_executable
 from orchestration.resources.warehouse import ClickHouseResource
 
 data_dir = sys.argv[1]
@@ -68,7 +68,7 @@ result = dg.materialize(
     [dbt_models],
     selection=keys,
     resources={
-        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable()),
+        "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
         "warehouse": ClickHouseResource(data_dir=data_dir),
     },
     raise_on_error=False,  # relationship tests to models outside the selection fail; the two nodes build

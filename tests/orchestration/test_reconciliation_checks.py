@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from orchestration.defs.reconciliation_checks import (
+from orchestration.defs.mart_checks import (
     ground_truth_path,
     reconciliation_check_result,
     reconciliation_matches_demo_ground_truth,

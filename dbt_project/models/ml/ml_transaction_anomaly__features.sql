@@ -16,9 +16,11 @@
 
 with
 
-transactions as (
+bank_movements as (
 
-    select * from {{ ref('stg_bank__transactions') }}
+    -- the posted BRL movements, classified once for reconciliation and the features alike (future-dated and
+    -- processing entries are not movements yet; `is_counterparty_known`: the ERP knows the tax id)
+    select * from {{ ref('int_bank_movements_classified') }}
 
 ),
 
@@ -40,44 +42,19 @@ calendar as (
 
 ),
 
-suppliers as (
-
-    select * from {{ ref('stg_erp__suppliers') }}
-
-),
-
-customers as (
-
-    select * from {{ ref('stg_erp__customers') }}
-
-),
-
-known_tax_ids as (
-
-    -- the Brazilian tax ids (digits only) the ERP knows as a supplier or a customer
-    select replaceRegexpAll(tax_id, '[^0-9]', '') as tax_id
-    from suppliers
-    where tax_id_type != 'FOREIGN' and not is_deleted
-    union distinct
-    select replaceRegexpAll(cnpj, '[^0-9]', '') as tax_id
-    from customers
-    where not is_deleted
-
-),
-
 posted as (
 
-    -- future-dated and processing entries are not movements yet
     select
         institution,
         account_id,
-        transaction_id as bank_transaction_id,
+        bank_transaction_id,
         booking_date,
         transaction_datetime,
         credit_debit_type,
         transaction_type,
-        amount,
-        nullIf(replaceRegexpAll(coalesce(partie_cnpj_cpf, ''), '[^0-9]', ''), '') as counterparty_tax_id,
+        amount_brl as amount,
+        counterparty_tax_id,
+        is_counterparty_known,
         -- base 10 or e gives the same z-scores; base 10 keeps round amounts exact (log10(1 + 999) = 3)
         log10(1 + toFloat64(amount)) as amount_log,
         -- an FX principal names its contract: "CAMBIO IMPORTACAO CONTR 123456789012 [C/ IOF E TARIFA]"
@@ -86,8 +63,7 @@ posted as (
             nullIf(extract(transaction_name, '[0-9]{6,}'), ''),
             cast(null as Nullable(String))
         ) as fx_contract_number
-    from transactions
-    where status = 'TRANSACAO_EFETIVADA' and currency = 'BRL'
+    from bank_movements
 
 ),
 
@@ -249,9 +225,7 @@ final as (
         cast(amount_history.amount >= 1000 and round(amount_history.amount, -3) = amount_history.amount as Bool)
             as is_round_amount,
         cast(
-            amount_history.counterparty_tax_id is not null
-            and amount_history.counterparty_tax_id not in (select tax_id from known_tax_ids)
-            as Bool
+            amount_history.counterparty_tax_id is not null and not amount_history.is_counterparty_known as Bool
         ) as is_unknown_counterparty,
         cast(coalesce(same_amount_pairs.prior_count, 0) as UInt32) as same_amount_counterparty_prior_7d,
         cast(

@@ -11,15 +11,18 @@
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from ingestion.common.warehouse import Warehouse
 from ml_assets.common import registry, scores, tracking
 from ml_assets.common.training import TrainingResult, record_training
 from orchestration.automation_conditions import scoring_condition, training_condition
 from orchestration.constants import BUSINESS_TIMEZONE, OWNER, WAREHOUSE_POOL
+from orchestration.defs.dbt import dbt_models
 from orchestration.defs.metadata import preview_markdown, run_owner
 from orchestration.resources.mlflow import MLflowResource
 from orchestration.resources.settings import resolve_data_dir
@@ -57,6 +60,37 @@ class MlModel:
     @property
     def scores_key(self) -> dg.AssetKey:
         return dg.AssetKey([ML_GROUP, f"{self.name}__scores"])
+
+
+def model_spec(
+    train_module: ModuleType,
+    *,
+    features_model: str,
+    description: str,
+    scores_description: str,
+    load_training_data: Callable[[Warehouse], Any],
+    load_scoring_data: Callable[[Warehouse], Any],
+    train: Callable[[Any, int], TrainingResult] | None = None,
+    score: Callable[[Any, Any], list[dict]] | None = None,
+    load_known_outcomes: Callable[[str], Any] | None = None,
+) -> MlModel:
+    """The spec of a model from its `ml_assets/<model>/train.py` (`MODEL_NAME`, `SCORES_TABLE`, `PROMOTION_METRIC`,
+    `HIGHER_IS_BETTER`, and by default its `train(features, seed=)` and `score`), the dbt model of its features
+    (the asset key comes from the dbt manifest) and what differs per model."""
+    return MlModel(
+        name=train_module.MODEL_NAME,
+        description=description,
+        features=[get_asset_key_for_model([dbt_models], features_model)],
+        load_training_data=load_training_data,
+        train=train or (lambda features, seed: train_module.train(features, seed=seed)),
+        load_scoring_data=load_scoring_data,
+        score=score or train_module.score,
+        scores_table=train_module.SCORES_TABLE,
+        metric=train_module.PROMOTION_METRIC,
+        higher_is_better=train_module.HIGHER_IS_BETTER,
+        scores_description=scores_description,
+        load_known_outcomes=load_known_outcomes,
+    )
 
 
 class TrainingConfig(dg.Config):

@@ -1,12 +1,7 @@
 """The FX forecast model (USD/BRL, EUR/BRL, 1-20 business days, 90 % intervals): ml_assets/fx_forecast/."""
 
-from dagster_dbt import get_asset_key_for_model
-
 from ml_assets.fx_forecast import data, train
-from orchestration.defs.dbt import dbt_models
-from orchestration.defs.ml.factory import MlModel
-
-FEATURES_MODEL = "ml_fx_forecast__features"
+from orchestration.defs.ml.factory import model_spec
 
 
 def _score(champion, inputs) -> list[dict]:
@@ -14,22 +9,18 @@ def _score(champion, inputs) -> list[dict]:
     return train.score(champion, latest, business_days)
 
 
-spec = MlModel(
-    name=train.MODEL_NAME,
+spec = model_spec(
+    train,
+    features_model="ml_fx_forecast__features",
     description=(
         "FX forecast of the PTAX selling rate of USD and EUR, 1 to 20 business days ahead, with 90 % prediction "
         "intervals. Walk-forward backtest against the random walk (tomorrow = today): the metadata reports the "
         "MAE ratio per horizon and the interval coverage; when the learned point forecast does not beat the "
         "random walk, the served point forecast is the random walk and the value is in the intervals."
     ),
-    features=[get_asset_key_for_model([dbt_models], FEATURES_MODEL)],
     load_training_data=data.training_features,
-    train=lambda features, seed: train.train(features, seed=seed),
     load_scoring_data=data.scoring_inputs,
     score=_score,
-    scores_table=train.SCORES_TABLE,
-    metric=train.PROMOTION_METRIC,
-    higher_is_better=train.HIGHER_IS_BETTER,
     scores_description=(
         "FX forecast of the champion: one row per currency x forecast origin (the latest PTAX date) x horizon "
         "(1-20 business days), with the forecast rate, the bounds of its 90 % interval and the model version."

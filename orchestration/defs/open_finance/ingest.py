@@ -26,9 +26,8 @@ from ingestion.common.quarantine import QuarantineRecord, SourcePayloadError
 from ingestion.open_finance import schemas
 from ingestion.open_finance.errors import CallBudgetExceeded, ConsentError
 from ingestion.open_finance.extract import InstitutionsFailed, combine
-from orchestration.constants import OWNER
 from orchestration.defs import lake_quality
-from orchestration.defs.metadata import partition_dates, preview_markdown, without_column
+from orchestration.defs.metadata import lake_spec, partition_dates, preview_markdown, without_column
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
 from orchestration.partitions import open_finance_partitions
 from orchestration.resources.lake import LakeResource
@@ -140,12 +139,10 @@ class OpenFinancePullConfig(dg.Config):
 @dg.multi_asset(
     name="open_finance_pull",
     specs=[
-        dg.AssetSpec(
+        lake_spec(
             lake_key(dataset),
-            group_name=SOURCE,
-            kinds={"python", "parquet"},
-            owners=[OWNER],
-            description=f"{dataset.description} Pulled over mutual TLS from every configured institution.",
+            SOURCE,
+            f"{dataset.description} Pulled over mutual TLS from every configured institution.",
         )
         for dataset in DATASETS
     ],
@@ -296,12 +293,9 @@ def _write(
 raw_load = raw_load_assets(
     source=SOURCE,
     tables=[
-        RawTable(
-            entity=dataset.entity,
-            schema=dataset.schema,
+        RawTable.of_dataset(
+            dataset,
             order_by=dataset.key,
-            low_cardinality=dataset.low_cardinality,
-            description=dataset.description,
             # each pull re-reads its window, so the same key lands once per pull day: unique within a pull day
             unique_key=dataset.key if dataset.entity == PULLS else (*dataset.key, "_partition_date"),
         )

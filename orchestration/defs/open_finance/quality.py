@@ -5,9 +5,11 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from ingestion.common.clock import sao_paulo_today
 from orchestration.constants import WAREHOUSE_POOL
+from orchestration.defs.dbt import dbt_models
 from orchestration.defs.metadata import run_owner
 from orchestration.defs.open_finance.ingest import DATASETS, PULLS, raw_key
 from orchestration.resources.warehouse import ClickHouseResource
@@ -18,8 +20,9 @@ FRESHNESS_DAYS = 2  # a daily pull per institution; two days late is worth a war
 BALANCE_TOLERANCE = "0.01"  # BRL
 TRANSACTIONS = next(dataset for dataset in DATASETS if dataset.entity == "transactions")
 PULLS_DATASET = next(dataset for dataset in DATASETS if dataset.entity == PULLS)
-STG_BALANCES = dg.AssetKey(["staging", "stg_open_finance__balances"])
-STG_TRANSACTIONS = dg.AssetKey(["staging", "stg_open_finance__transactions"])
+# the staging models' keys, from the dbt manifest
+STG_BALANCES = get_asset_key_for_model([dbt_models], "stg_open_finance__balances")
+STG_TRANSACTIONS = get_asset_key_for_model([dbt_models], "stg_open_finance__transactions")
 
 
 def reference_day(run_tags: Mapping[str, str], today: date) -> date:

@@ -44,7 +44,7 @@ def airbyte(client_id):
     )
     with fake:
         yield fake
-    assert fake._server is None  # stopped
+    assert not fake.running  # stopped
 
 
 def make_sync(airbyte, client_id, **kwargs):

@@ -1,5 +1,8 @@
 {{ config(order_by=['declaration_id', 'item_number']) }}
-{#- One row per declaration item: the declaration's fees allocated to its items, then ICMS.
+{#- One row per declaration item: the declaration's fees allocated to its items, then ICMS. The items' figures are
+    those int_import_declaration_items_sourced chose (the official declaration's where it wins over the ERP's copy);
+    so is the Siscomex fee: the one the Receita debited for an official declaration, else the law's (per
+    declaration + per addition).
     Allocation (a cost-accounting convention, not a legal rule): each declaration-level amount (Siscomex fee =
     fee per declaration + the fee of each addition; AFRMM; other customs expenses) is split in proportion to the
     items' customs value in BRL, each share rounded half up to the centavo, and the rounding rest goes to the item
@@ -33,7 +36,7 @@ with
 
 items as (
 
-    select * from {{ ref('int_import_declaration_items_taxed') }}
+    select * from {{ ref('int_import_declaration_items_sourced') }}
 
 ),
 
@@ -69,10 +72,14 @@ weighted as (
         {%- endfor %}
         -- a declaration-level sum is NULL as soon as one of its terms is (a missing rate never shrinks a total)
         if(
-            countIf(items.siscomex_addition_fee_brl is null) over per_declaration > 0
-            or declarations.siscomex_declaration_fee_brl is null,
-            null,
-            declarations.siscomex_declaration_fee_brl + sum(items.siscomex_addition_fee_brl) over per_declaration
+            items.declaration_source = 'OFFICIAL_DECLARATION' and items.declared_siscomex_fee_total_brl is not null,
+            cast(items.declared_siscomex_fee_total_brl as Nullable(Decimal(38, 8))),
+            if(
+                countIf(items.siscomex_addition_fee_brl is null) over per_declaration > 0
+                or declarations.siscomex_declaration_fee_brl is null,
+                null,
+                declarations.siscomex_declaration_fee_brl + sum(items.siscomex_addition_fee_brl) over per_declaration
+            )
         ) as siscomex_fee_total_brl,
         declarations.afrmm_total_brl as afrmm_total_brl,
         declarations.customs_expenses_total_brl as customs_expenses_total_brl,
@@ -126,17 +133,8 @@ with_cbs_ibs as (
     -- each amount times its 0/1 flag of the day: an exact product, so the base is a plain sum of centavos
     select
         *,
-        cast(
-            customs_value_brl
-            + ii_brl * cbs_ibs_base_ii
-            + is_brl * cbs_ibs_base_is
-            + siscomex_fee_brl_allocated * cbs_ibs_base_siscomex
-            + afrmm_brl_allocated * cbs_ibs_base_afrmm
-            + (pis_brl + cofins_brl) * cbs_ibs_base_pis_cofins
-            + customs_expenses_brl_allocated * cbs_ibs_base_customs_expenses
-            + ipi_brl * cbs_ibs_base_ipi
-            as Nullable(Decimal(38, 8))
-        ) as cbs_ibs_base_calc,
+        {{ cbs_ibs_base('siscomex_fee_brl_allocated', 'afrmm_brl_allocated', 'customs_expenses_brl_allocated') }}
+            as cbs_ibs_base_calc,
         round(cbs_ibs_base_calc * cbs_rate_pct / 100, 2) as cbs_calc,
         round(cbs_ibs_base_calc * ibs_rate_pct / 100, 2) as ibs_calc
     from allocated
@@ -147,19 +145,11 @@ with_icms as (
 
     select
         *,
-        cast(
-            customs_value_brl
-            + ii_brl * icms_base_ii
-            + ipi_brl * icms_base_ipi
-            + (pis_brl + cofins_brl) * icms_base_pis_cofins
-            + siscomex_fee_brl_allocated * icms_base_siscomex
-            + afrmm_brl_allocated * icms_base_afrmm
-            + customs_expenses_brl_allocated * icms_base_customs_expenses
-            + is_brl * icms_base_is
-            + (cbs_calc + ibs_calc) * icms_base_cbs_ibs
-            as Nullable(Decimal(38, 8))
-        ) as icms_base_calc,
-        round(icms_base_calc * (icms_rate_pct / 100) / (1 - icms_rate_pct / 100), 2) as icms_calc
+        {{ icms_base(
+            'siscomex_fee_brl_allocated', 'afrmm_brl_allocated', 'cbs_calc', 'ibs_calc',
+            customs_expenses='customs_expenses_brl_allocated',
+        ) }} as icms_base_calc,
+        {{ icms_por_dentro('icms_base_calc') }} as icms_calc
     from with_cbs_ibs
 
 ),
@@ -167,19 +157,7 @@ with_icms as (
 final as (
 
     select
-        declaration_id,
-        item_number,
-        addition_number,
-        po_id,
-        po_line_number,
-        supplier_id,
-        sku,
-        ncm,
-        quantity,
-        net_weight_kg,
-        fob_amount,
-        freight_amount,
-        insurance_amount,
+        {{ import_item_columns() | join(',\n        ') }},
         customs_value_amount,
         customs_value_brl,
         ii_rate_pct,
@@ -207,6 +185,21 @@ final as (
         cast(ibs_calc as Nullable(Decimal(18, 4))) as ibs_brl,
         ncm_legal_source,
         pis_cofins_exception_legal_source,
+        declaration_source,
+        official_match_status,
+        official_match_reason,
+        has_official_declaration,
+        declared_ncm,
+        declared_customs_value_brl,
+        declared_ii_brl,
+        declared_ipi_brl,
+        declared_pis_brl,
+        declared_cofins_brl,
+        law_customs_value_brl,
+        law_ii_brl,
+        law_ipi_brl,
+        law_pis_brl,
+        law_cofins_brl,
         erp_customs_value_brl,
         erp_ii_brl,
         erp_ipi_brl,

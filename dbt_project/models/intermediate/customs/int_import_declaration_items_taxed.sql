@@ -72,30 +72,6 @@ purchase_orders as (
 
 ),
 
-ncm_rates as (
-
-    select * from {{ ref('stg_reference__tax_ncm_rates') }}
-
-),
-
-pis_cofins_exceptions as (
-
-    select * from {{ ref('stg_reference__tax_pis_cofins_ncm_exceptions') }}
-
-),
-
-import_rules as (
-
-    select * from {{ ref('stg_reference__tax_import_rules') }}
-
-),
-
-selective_rates as (
-
-    select * from {{ ref('stg_reference__tax_selective_ncm_rates') }}
-
-),
-
 declared_items as (
 
     -- items of declarations that are not deleted, numbered as additions (1, 2, ... in item order)
@@ -124,53 +100,34 @@ ncm_matched as (
         cast(ncm_rates.ii_rate_pct as Nullable(Decimal(38, 8))) as ii_rate_pct,
         cast(ncm_rates.ipi_rate_pct as Nullable(Decimal(38, 8))) as ipi_rate_pct,
         cast(ncm_rates.legal_source as Nullable(String)) as ncm_legal_source
-    from declared_items
-    inner join ncm_rates on ncm_rates.ncm = declared_items.ncm
-    where
-        declared_items.registration_date >= ncm_rates.valid_from
-        and (ncm_rates.valid_to is null or declared_items.registration_date <= ncm_rates.valid_to)
+    {{ rates_in_force('declared_items', 'registration_date', 'stg_reference__tax_ncm_rates', 'ncm_rates', match=('ncm', 'ncm')) }}
 
 ),
 
 exceptions_matched as (
 
     -- the longest NCM prefix in force wins
-    select
-        declared_items.declaration_id as declaration_key,
-        declared_items.item_number as item_key,
-        cast(pis_cofins_exceptions.pis_rate_pct as Nullable(Decimal(38, 8))) as pis_rate_pct,
-        cast(pis_cofins_exceptions.cofins_rate_pct as Nullable(Decimal(38, 8))) as cofins_rate_pct,
-        cast(pis_cofins_exceptions.legal_source as Nullable(String)) as legal_source
-    from declared_items
-    cross join pis_cofins_exceptions
-    where
-        startsWith(declared_items.ncm, pis_cofins_exceptions.ncm_prefix)
-        and declared_items.registration_date >= pis_cofins_exceptions.valid_from
-        and (
-            pis_cofins_exceptions.valid_to is null
-            or declared_items.registration_date <= pis_cofins_exceptions.valid_to
-        )
-    order by length(pis_cofins_exceptions.ncm_prefix) desc
-    limit 1 by declaration_key, item_key
+    {{ ncm_prefix_rate_in_force(
+        'declared_items', {'declaration_key': 'declaration_id', 'item_key': 'item_number'}, 'registration_date',
+        'stg_reference__tax_pis_cofins_ncm_exceptions', 'pis_cofins_exceptions', [
+            'cast(pis_cofins_exceptions.pis_rate_pct as Nullable(Decimal(38, 8))) as pis_rate_pct',
+            'cast(pis_cofins_exceptions.cofins_rate_pct as Nullable(Decimal(38, 8))) as cofins_rate_pct',
+            'cast(pis_cofins_exceptions.legal_source as Nullable(String)) as legal_source',
+        ],
+    ) }}
 
 ),
 
 selective_matched as (
 
     -- the longest NCM prefix subject to the Imposto Seletivo on the clearance date; no row = outside the IS
-    select
-        declared_items.declaration_id as declaration_key,
-        declared_items.item_number as item_key,
-        cast(selective_rates.is_rate_pct as Nullable(Decimal(38, 8))) as is_rate_pct,
-        cast(selective_rates.legal_source as Nullable(String)) as legal_source
-    from declared_items
-    cross join selective_rates
-    where
-        startsWith(declared_items.ncm, selective_rates.ncm_prefix)
-        and declared_items.clearance_rules_date >= selective_rates.valid_from
-        and (selective_rates.valid_to is null or declared_items.clearance_rules_date <= selective_rates.valid_to)
-    order by length(selective_rates.ncm_prefix) desc
-    limit 1 by declaration_key, item_key
+    {{ ncm_prefix_rate_in_force(
+        'declared_items', {'declaration_key': 'declaration_id', 'item_key': 'item_number'}, 'clearance_rules_date',
+        'stg_reference__tax_selective_ncm_rates', 'selective_rates', [
+            'cast(selective_rates.is_rate_pct as Nullable(Decimal(38, 8))) as is_rate_pct',
+            'cast(selective_rates.legal_source as Nullable(String)) as legal_source',
+        ],
+    ) }}
 
 ),
 
@@ -180,12 +137,8 @@ addition_fees as (
         declared_items.declaration_id as declaration_key,
         declared_items.item_number as item_key,
         cast(import_rules.value as Nullable(Decimal(38, 8))) as siscomex_addition_fee_brl
-    from declared_items
-    cross join import_rules
-    where
-        import_rules.rule = 'SISCOMEX_FEE_ADDITION'
-        and declared_items.registration_date >= import_rules.valid_from
-        and (import_rules.valid_to is null or declared_items.registration_date <= import_rules.valid_to)
+    {{ rates_in_force('declared_items', 'registration_date', 'stg_reference__tax_import_rules', 'import_rules') }}
+        and import_rules.rule = 'SISCOMEX_FEE_ADDITION'
         and declared_items.addition_number >= import_rules.tier_from
         and (import_rules.tier_to is null or declared_items.addition_number <= import_rules.tier_to)
 
@@ -242,14 +195,7 @@ taxed as (
 
     select
         *,
-        round(customs_value_brl_calc * ii_rate_pct / 100, 2) as ii_brl_calc,
-        round((customs_value_brl_calc + ii_brl_calc) * ipi_rate_pct / 100, 2) as ipi_brl_calc,
-        round(customs_value_brl_calc * pis_rate_pct / 100, 2) as pis_brl_calc,
-        round(customs_value_brl_calc * cofins_rate_pct / 100, 2) as cofins_brl_calc,
-        -- the base cast to 8 decimals first: Decimal128 products add their scales, and scale 20 (II) + 8 (flag) +
-        -- 8 (rate) would leave too few integer digits (ClickHouse does not raise on that overflow)
-        round(cast(customs_value_brl_calc + ii_brl_calc * is_base_ii as Nullable(Decimal(38, 8))) * is_rate_pct / 100, 2)
-            as is_brl_calc
+        {{ import_item_taxes('customs_value_brl_calc', suffix='_calc') }}
     from valued
 
 ),
@@ -257,19 +203,7 @@ taxed as (
 final as (
 
     select
-        declaration_id,
-        item_number,
-        addition_number,
-        po_id,
-        po_line_number,
-        supplier_id,
-        sku,
-        ncm,
-        quantity,
-        net_weight_kg,
-        fob_amount,
-        freight_amount,
-        insurance_amount,
+        {{ import_item_columns() | join(',\n        ') }},
         cast(customs_value_amount as Decimal(18, 4)) as customs_value_amount,
         cast(customs_value_brl_calc as Nullable(Decimal(18, 4))) as customs_value_brl,
         cast(ii_rate_pct as Nullable(Decimal(38, 8))) as ii_rate_pct,

@@ -53,18 +53,6 @@ fx_rates as (
 
 ),
 
-icms_rates as (
-
-    select * from {{ ref('stg_reference__tax_icms_rates') }}
-
-),
-
-import_rules as (
-
-    select * from {{ ref('stg_reference__tax_import_rules') }}
-
-),
-
 dated as (
 
     select
@@ -100,11 +88,9 @@ icms_matched as (
         dated.declaration_id as declaration_id,
         cast(icms_rates.icms_rate_pct as Nullable(Decimal(38, 8))) as icms_rate_pct,
         cast(icms_rates.legal_source as Nullable(String)) as icms_legal_source
-    from dated
-    inner join icms_rates on icms_rates.state = dated.destination_state
-    where
-        dated.icms_rate_date >= icms_rates.valid_from
-        and (icms_rates.valid_to is null or dated.icms_rate_date <= icms_rates.valid_to)
+    {{ rates_in_force(
+        'dated', 'icms_rate_date', 'stg_reference__tax_icms_rates', 'icms_rates', match=('state', 'destination_state')
+    ) }}
 
 ),
 
@@ -120,16 +106,9 @@ rules_matched as (
     -- applied per item downstream)
     select
         dated.declaration_id as declaration_id,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'PIS_IMPORTACAO') as pis_rate_pct,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'COFINS_IMPORTACAO') as cofins_rate_pct,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'SISCOMEX_FEE_DECLARATION') as siscomex_declaration_fee_brl,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'AFRMM_LONG_HAUL') as afrmm_rate_pct
-    from dated
-    cross join import_rules
-    where
-        import_rules.rule != 'SISCOMEX_FEE_ADDITION'
-        and dated.registration_date >= import_rules.valid_from
-        and (import_rules.valid_to is null or dated.registration_date <= import_rules.valid_to)
+        {{ general_import_rules() }}
+    {{ rates_in_force('dated', 'registration_date', 'stg_reference__tax_import_rules', 'import_rules') }}
+        and import_rules.rule != 'SISCOMEX_FEE_ADDITION'
     group by dated.declaration_id
 
 ),

@@ -20,30 +20,6 @@ items as (
 
 ),
 
-ncm_rates as (
-
-    select * from {{ ref('stg_reference__tax_ncm_rates') }}
-
-),
-
-icms_rates as (
-
-    select * from {{ ref('stg_reference__tax_icms_rates') }}
-
-),
-
-import_rules as (
-
-    select * from {{ ref('stg_reference__tax_import_rules') }}
-
-),
-
-selective_rates as (
-
-    select * from {{ ref('stg_reference__tax_selective_ncm_rates') }}
-
-),
-
 scenarios as (
 
     select
@@ -76,11 +52,7 @@ ncm_matched as (
         scenarios.scenario_key as key,
         cast(ncm_rates.ii_rate_pct as Nullable(Decimal(38, 8))) as ii_rate_pct,
         cast(ncm_rates.ipi_rate_pct as Nullable(Decimal(38, 8))) as ipi_rate_pct
-    from scenarios
-    inner join ncm_rates on ncm_rates.ncm = scenarios.ncm
-    where
-        scenarios.scenario_date >= ncm_rates.valid_from
-        and (ncm_rates.valid_to is null or scenarios.scenario_date <= ncm_rates.valid_to)
+    {{ rates_in_force('scenarios', 'scenario_date', 'stg_reference__tax_ncm_rates', 'ncm_rates', match=('ncm', 'ncm')) }}
 
 ),
 
@@ -89,11 +61,9 @@ icms_matched as (
     select
         scenarios.scenario_key as key,
         cast(icms_rates.icms_rate_pct as Nullable(Decimal(38, 8))) as icms_state_rate_pct
-    from scenarios
-    inner join icms_rates on icms_rates.state = scenarios.destination_state
-    where
-        scenarios.scenario_date >= icms_rates.valid_from
-        and (icms_rates.valid_to is null or scenarios.scenario_date <= icms_rates.valid_to)
+    {{ rates_in_force(
+        'scenarios', 'scenario_date', 'stg_reference__tax_icms_rates', 'icms_rates', match=('state', 'destination_state')
+    ) }}
 
 ),
 
@@ -101,21 +71,14 @@ rules_matched as (
 
     select
         scenarios.scenario_key as key,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'PIS_IMPORTACAO') as pis_rate_pct,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'COFINS_IMPORTACAO') as cofins_rate_pct,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'SISCOMEX_FEE_DECLARATION') as siscomex_declaration_fee_brl,
+        {{ general_import_rules() }},
         maxIfOrNull(
             import_rules.value,
             import_rules.rule = 'SISCOMEX_FEE_ADDITION'
             and scenarios.addition_number >= import_rules.tier_from
             and (import_rules.tier_to is null or scenarios.addition_number <= import_rules.tier_to)
-        ) as siscomex_addition_fee_brl,
-        maxIfOrNull(import_rules.value, import_rules.rule = 'AFRMM_LONG_HAUL') as afrmm_rate_pct
-    from scenarios
-    cross join import_rules
-    where
-        scenarios.scenario_date >= import_rules.valid_from
-        and (import_rules.valid_to is null or scenarios.scenario_date <= import_rules.valid_to)
+        ) as siscomex_addition_fee_brl
+    {{ rates_in_force('scenarios', 'scenario_date', 'stg_reference__tax_import_rules', 'import_rules') }}
     group by scenarios.scenario_key
 
 ),
@@ -123,18 +86,12 @@ rules_matched as (
 selective_matched as (
 
     -- the longest NCM prefix subject to the Imposto Seletivo; no row = outside the IS
-    select
-        scenarios.scenario_key as key,
-        cast(selective_rates.is_rate_pct as Nullable(Decimal(38, 8))) as is_rate_pct,
-        cast(selective_rates.legal_source as Nullable(String)) as legal_source
-    from scenarios
-    cross join selective_rates
-    where
-        startsWith(scenarios.ncm, selective_rates.ncm_prefix)
-        and scenarios.scenario_date >= selective_rates.valid_from
-        and (selective_rates.valid_to is null or scenarios.scenario_date <= selective_rates.valid_to)
-    order by length(selective_rates.ncm_prefix) desc
-    limit 1 by key
+    {{ ncm_prefix_rate_in_force(
+        'scenarios', {'key': 'scenario_key'}, 'scenario_date', 'stg_reference__tax_selective_ncm_rates', 'selective_rates', [
+            'cast(selective_rates.is_rate_pct as Nullable(Decimal(38, 8))) as is_rate_pct',
+            'cast(selective_rates.legal_source as Nullable(String)) as legal_source',
+        ],
+    ) }}
 
 ),
 
@@ -174,12 +131,7 @@ item_taxes as (
 
     select
         *,
-        round(customs_value_brl * ii_rate_pct / 100, 2) as ii_brl,
-        round((customs_value_brl + ii_brl) * ipi_rate_pct / 100, 2) as ipi_brl,
-        round(customs_value_brl * pis_rate_pct / 100, 2) as pis_brl,
-        round(customs_value_brl * cofins_rate_pct / 100, 2) as cofins_brl,
-        round(cast(customs_value_brl + ii_brl * is_base_ii as Nullable(Decimal(38, 8))) * is_rate_pct / 100, 2)
-            as is_brl
+        {{ import_item_taxes('customs_value_brl') }}
     from rated
 
 ),
@@ -250,16 +202,7 @@ with_cbs_ibs as (
 
     select
         *,
-        cast(
-            customs_value_brl
-            + ii_brl * cbs_ibs_base_ii
-            + is_brl * cbs_ibs_base_is
-            + siscomex_fee_brl * cbs_ibs_base_siscomex
-            + afrmm_brl * cbs_ibs_base_afrmm
-            + (pis_brl + cofins_brl) * cbs_ibs_base_pis_cofins
-            + ipi_brl * cbs_ibs_base_ipi
-            as Nullable(Decimal(38, 8))
-        ) as cbs_ibs_base_brl,
+        {{ cbs_ibs_base('siscomex_fee_brl', 'afrmm_brl') }} as cbs_ibs_base_brl,
         round(cbs_ibs_base_brl * cbs_rate / 100, 2) as cbs_brl,
         round(cbs_ibs_base_brl * ibs_rate / 100, 2) as ibs_brl
     from allocated
@@ -270,18 +213,8 @@ with_icms as (
 
     select
         *,
-        cast(
-            customs_value_brl
-            + ii_brl * icms_base_ii
-            + ipi_brl * icms_base_ipi
-            + (pis_brl + cofins_brl) * icms_base_pis_cofins
-            + siscomex_fee_brl * icms_base_siscomex
-            + afrmm_brl * icms_base_afrmm
-            + is_brl * icms_base_is
-            + (cbs_brl + ibs_brl) * icms_base_cbs_ibs
-            as Nullable(Decimal(38, 8))
-        ) as icms_base_brl,
-        round(icms_base_brl * (icms_rate_pct / 100) / (1 - icms_rate_pct / 100), 2) as icms_brl
+        {{ icms_base('siscomex_fee_brl', 'afrmm_brl', 'cbs_brl', 'ibs_brl') }} as icms_base_brl,
+        {{ icms_por_dentro('icms_base_brl') }} as icms_brl
     from with_cbs_ibs
 
 ),

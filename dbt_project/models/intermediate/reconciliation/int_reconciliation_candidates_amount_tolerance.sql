@@ -3,52 +3,14 @@
     (collection fee deducted), or a debit above the payable (transfer fee added). One row per candidate pair. -#}
 with
 
-bank_movements as (
-
-    select * from {{ ref('int_bank_movements_classified') }}
-
-),
-
-erp_documents as (
-
-    select * from {{ ref('int_erp_settlement_documents_unioned') }}
-
-),
-
-transfers as (
-
-    select *
-    from bank_movements
-    where bank_category = 'TRANSFER'
-
-),
-
-brl_documents as (
-
-    select *
-    from erp_documents
-    where counterparty_tax_id is not null and erp_currency = 'BRL' and fx_contract_number is null
-
-),
-
 paired as (
 
     select
-        transfers.bank_movement_key as bank_movement_key,
-        brl_documents.erp_document_key as erp_document_key,
-        dateDiff('day', brl_documents.erp_date, transfers.booking_date) as date_difference_days,
-        transfers.amount_brl - brl_documents.erp_amount_brl as amount_difference_brl,
+        *,
         -- the fee the bank kept (credit) or charged on top (debit), positive either way
-        if(transfers.credit_debit_type = 'CREDITO', -1, 1) * amount_difference_brl as fee_brl
-    from transfers
-    inner join brl_documents
-        on
-            transfers.counterparty_tax_id = brl_documents.counterparty_tax_id
-            and transfers.credit_debit_type = brl_documents.credit_debit_type
-    where
-        abs(date_difference_days) <= {{ var('reconciliation_date_window_days') }}
-        and fee_brl > 0
-        and fee_brl <= {{ var('reconciliation_fee_tolerance_brl') }}
+        if(credit_debit_type = 'CREDITO', -1, 1) * amount_difference_brl as fee_brl
+    from ({{ reconciliation_transfer_document_pairs() }})
+    where fee_brl > 0 and fee_brl <= {{ var('reconciliation_fee_tolerance_brl') }}
 
 ),
 

@@ -4,18 +4,6 @@
     (bank movement, ERP document) member of each candidate combination, `match_group_id` naming the combination. -#}
 with
 
-bank_movements as (
-
-    select * from {{ ref('int_bank_movements_classified') }}
-
-),
-
-erp_documents as (
-
-    select * from {{ ref('int_erp_settlement_documents_unioned') }}
-
-),
-
 transfers as (
 
     select
@@ -23,8 +11,7 @@ transfers as (
         -- the movement's date bucket: consecutive slices of 2 x window + 1 days, so two dates at most 2 x window
         -- days apart always fall in the same or adjacent buckets
         toInt64(intDiv(toRelativeDayNum(booking_date), 2 * {{ var('reconciliation_date_window_days') }} + 1)) as date_bucket
-    from bank_movements
-    where bank_category = 'TRANSFER'
+    from {{ reconciliation_transfers() }}
 
 ),
 
@@ -34,8 +21,7 @@ brl_documents as (
         *,
         -- the same buckets as the transfers'
         toInt64(intDiv(toRelativeDayNum(erp_date), 2 * {{ var('reconciliation_date_window_days') }} + 1)) as date_bucket
-    from erp_documents
-    where counterparty_tax_id is not null and erp_currency = 'BRL' and fx_contract_number is null
+    from {{ reconciliation_brl_documents() }}
 
 ),
 

@@ -11,12 +11,6 @@ bank_movements as (
 
 ),
 
-erp_documents as (
-
-    select * from {{ ref('int_erp_settlement_documents_unioned') }}
-
-),
-
 fx_operations as (
 
     select * from {{ ref('stg_open_finance__fx_operations') }}
@@ -31,9 +25,7 @@ fx_operation_events as (
 
 settlements as (
 
-    select *
-    from erp_documents
-    where erp_document_type = 'PAYABLE' and fx_contract_number is not null
+    select * from {{ reconciliation_fx_settlements() }}
 
 ),
 

@@ -4,31 +4,16 @@
     several contracts (partial payments). -#}
 with
 
-bank_movements as (
-
-    select * from {{ ref('int_bank_movements_classified') }}
-
-),
-
-erp_documents as (
-
-    select * from {{ ref('int_erp_settlement_documents_unioned') }}
-
-),
-
 fx_debits as (
 
-    select *
-    from bank_movements
+    select * from {{ ref('int_bank_movements_classified') }}
     where bank_category = 'FX_CONTRACT' and credit_debit_type = 'DEBITO'
 
 ),
 
 settlements as (
 
-    select *
-    from erp_documents
-    where erp_document_type = 'PAYABLE' and fx_contract_number is not null
+    select * from {{ reconciliation_fx_settlements() }}
 
 ),
 

@@ -4,31 +4,16 @@
     document) member of each candidate triple, `match_group_id` naming it. -#}
 with
 
-bank_movements as (
-
-    select * from {{ ref('int_bank_movements_classified') }}
-
-),
-
-erp_documents as (
-
-    select * from {{ ref('int_erp_settlement_documents_unioned') }}
-
-),
-
 transfers as (
 
-    select *
-    from bank_movements
-    where bank_category = 'TRANSFER' and counterparty_tax_id is not null
+    select * from {{ reconciliation_transfers() }}
+    where counterparty_tax_id is not null
 
 ),
 
 brl_documents as (
 
-    select *
-    from erp_documents
-    where counterparty_tax_id is not null and erp_currency = 'BRL' and fx_contract_number is null
+    select * from {{ reconciliation_brl_documents() }}
 
 ),
 

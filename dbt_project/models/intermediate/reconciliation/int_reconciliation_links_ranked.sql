@@ -244,16 +244,7 @@ claimed_by_rule_{{ rule_priority }} as (
 final as (
 
     select
-        match_rule,
-        rule_priority,
-        match_group_id,
-        bank_movement_key,
-        erp_document_key,
-        date_difference_days,
-        amount_difference_brl,
-        confidence,
-        needs_investigation,
-        reason
+        {{ reconciliation_link_columns() | join(',\n        ') }}
     from claimed_by_rule_10
 
 )

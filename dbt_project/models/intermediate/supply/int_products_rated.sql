@@ -17,24 +17,6 @@ orders as (
 
 ),
 
-ncm_rates as (
-
-    select * from {{ ref('stg_reference__tax_ncm_rates') }}
-
-),
-
-pis_cofins_exceptions as (
-
-    select * from {{ ref('stg_reference__tax_pis_cofins_ncm_exceptions') }}
-
-),
-
-import_rules as (
-
-    select * from {{ ref('stg_reference__tax_import_rules') }}
-
-),
-
 as_of as (
 
     select max(as_of_date) as as_of_date from orders
@@ -63,33 +45,21 @@ ncm_in_force as (
         ncm_rates.ii_rate_pct as ii_rate_pct,
         ncm_rates.ipi_rate_pct as ipi_rate_pct,
         ncm_rates.legal_source as ncm_legal_source
-    from dated_products
-    inner join ncm_rates on ncm_rates.ncm = dated_products.ncm
-    where
-        dated_products.rates_as_of_date >= ncm_rates.valid_from
-        and (ncm_rates.valid_to is null or dated_products.rates_as_of_date <= ncm_rates.valid_to)
+    {{ rates_in_force('dated_products', 'rates_as_of_date', 'stg_reference__tax_ncm_rates', 'ncm_rates', match=('ncm', 'ncm')) }}
 
 ),
 
 exception_in_force as (
 
     -- the longest NCM prefix in force wins
-    select
-        dated_products.sku as sku_key,
-        pis_cofins_exceptions.pis_rate_pct as pis_rate_pct,
-        pis_cofins_exceptions.cofins_rate_pct as cofins_rate_pct,
-        pis_cofins_exceptions.legal_source as legal_source
-    from dated_products
-    cross join pis_cofins_exceptions
-    where
-        startsWith(dated_products.ncm, pis_cofins_exceptions.ncm_prefix)
-        and dated_products.rates_as_of_date >= pis_cofins_exceptions.valid_from
-        and (
-            pis_cofins_exceptions.valid_to is null
-            or dated_products.rates_as_of_date <= pis_cofins_exceptions.valid_to
-        )
-    order by length(pis_cofins_exceptions.ncm_prefix) desc
-    limit 1 by sku_key
+    {{ ncm_prefix_rate_in_force(
+        'dated_products', {'sku_key': 'sku'}, 'rates_as_of_date',
+        'stg_reference__tax_pis_cofins_ncm_exceptions', 'pis_cofins_exceptions', [
+            'pis_cofins_exceptions.pis_rate_pct as pis_rate_pct',
+            'pis_cofins_exceptions.cofins_rate_pct as cofins_rate_pct',
+            'pis_cofins_exceptions.legal_source as legal_source',
+        ],
+    ) }}
 
 ),
 
@@ -101,12 +71,8 @@ general_rules_in_force as (
         anyIf(import_rules.value, import_rules.rule = 'COFINS_IMPORTACAO') as general_cofins_rate_pct,
         countIf(import_rules.rule = 'PIS_IMPORTACAO') as pis_rules,
         countIf(import_rules.rule = 'COFINS_IMPORTACAO') as cofins_rules
-    from import_rules
-    cross join as_of
-    where
-        import_rules.rule in ('PIS_IMPORTACAO', 'COFINS_IMPORTACAO')
-        and as_of.as_of_date >= import_rules.valid_from
-        and (import_rules.valid_to is null or as_of.as_of_date <= import_rules.valid_to)
+    {{ rates_in_force('as_of', 'as_of_date', 'stg_reference__tax_import_rules', 'import_rules') }}
+        and import_rules.rule in ('PIS_IMPORTACAO', 'COFINS_IMPORTACAO')
 
 ),
 

@@ -5,7 +5,9 @@
     debited (Open Finance), with the differences and the reason (README.md, "Customs reconciliation").
     The Receita debits II, IPI, PIS, COFINS and the Siscomex fee as ONE Siscomex debit, so the bank side of those
     five taxes is their sum, on the row `SISCOMEX_DEBIT`; AFRMM (Mercante, named by the B/L) and ICMS (the
-    state's GARE) are debited on their own and are not part of the federal declaration. -#}
+    state's GARE) are debited on their own and are not part of the federal declaration. `item_match_status` says
+    whether the declaration's items pair with the ERP's (item number and NCM, as many on both sides): only then do
+    the official figures feed the landed cost. -#}
 {%- set federal = ['II', 'IPI', 'PIS', 'COFINS', 'SISCOMEX_FEE'] -%}
 {%- set cent = "toDecimal64('0.005', 4)" -%}
 
@@ -39,6 +41,19 @@ official_taxes as (
 
 ),
 
+item_matches as (
+
+    -- how the official declaration's items pair with the ERP's (int_import_declaration_items_sourced): only a
+    -- declaration whose items pair feeds the landed cost with the official figures
+    select
+        declaration_id as match_declaration_id,
+        cast(any(official_match_status) as Nullable(String)) as official_match_status,
+        cast(any(official_match_reason) as Nullable(String)) as official_match_reason
+    from {{ ref('int_import_declaration_items_sourced') }}
+    group by declaration_id
+
+),
+
 bank as (
 
     -- the customs debits, named by the declaration (Siscomex, GARE ICMS) or by the bill of lading (AFRMM)
@@ -61,6 +76,18 @@ declarations as (
         erp.bill_of_lading as bill_of_lading,
         official.declaration_version as official_version,
         official.declaration_file as official_file,
+        multiIf(
+            not in_erp, 'NOT_IN_ERP',
+            item_matches.official_match_status is not null, item_matches.official_match_status,
+            has_official, 'ITEM_MISMATCH',
+            'NO_OFFICIAL_DECLARATION'
+        ) as item_match_status,
+        multiIf(
+            not in_erp, 'the ERP holds no declaration to pair with',
+            item_matches.official_match_reason is not null, item_matches.official_match_reason,
+            has_official, 'the ERP holds no item of the declaration',
+            'no official declaration delivered yet'
+        ) as item_match_reason,
         -- (tax, ERP amount, declared amount); NULL where that side does not hold the tax
         [
             {%- for tax in federal %}
@@ -78,6 +105,7 @@ declarations as (
     from erp
     full outer join official on official.declaration_id = erp.declaration_id
     left join official_taxes on official_taxes.declaration_id = official.declaration_id
+    left join item_matches on item_matches.match_declaration_id = erp.declaration_id
 
 ),
 
@@ -92,6 +120,8 @@ taxes as (
         has_official,
         official_version,
         official_file,
+        item_match_status,
+        item_match_reason,
         cast(tupleElement(arrayJoin(amounts) as entry, 1) as LowCardinality(String)) as tax,
         cast(tupleElement(entry, 2) as Nullable(Decimal(18, 4))) as erp_amount_brl,
         cast(tupleElement(entry, 3) as Nullable(Decimal(18, 4))) as declared_amount_brl
@@ -185,5 +215,10 @@ select
             {{ money_text('declared_amount_brl') }}, ': a rectified declaration the ERP and the bank have not followed?'),
         concat('ERP ', {{ money_text('erp_amount_brl') }}, ', declaration ', {{ money_text('declared_amount_brl') }}, ', bank ',
             {{ money_text('bank_amount_brl') }}, ': all three differ')
-    ) as String) as reason
+    ) as String) as reason,
+    -- the items: only a declaration whose items pair with the ERP's feeds the landed cost (the declaration wins);
+    -- a mismatch leaves the ERP's copy in the landed cost and is reported here, never joined silently
+    cast(item_match_status as LowCardinality(String)) as item_match_status,
+    cast(item_match_reason as String) as item_match_reason,
+    cast(item_match_status = 'MATCHED' as Bool) as official_feeds_landed_cost
 from compared

@@ -2,7 +2,10 @@
 
 {#- One row per import declaration item: customs value, taxes and fees as the law computes them
     (intermediate/customs/README.md cites each rule), the landed cost gross and net of the recoverable credits, and
-    what the ERP recorded with the difference field by field (ERP minus computed). From 2026 the consumption-tax
+    what the ERP recorded with the difference field by field (ERP minus computed). The customs value, II, IPI, PIS,
+    COFINS and Siscomex fee are the official declaration's where it has been delivered and pairs with the ERP's
+    items (`declaration_source`, int_import_declaration_items_sourced), else the law's computation on the ERP's
+    copy; the rest is computed on them. From 2026 the consumption-tax
     reform adds the Imposto Seletivo, CBS and IBS; which taxes are paid in cash and which are recoverable credits
     follow the seed tax_regime_rules on each declaration's dates, so a pre-2026 row is computed exactly as before. -#}
 {%- set credit_flags = ['credit_ipi', 'credit_pis_cofins', 'credit_icms', 'credit_cbs_ibs', 'credit_is'] -%}
@@ -49,31 +52,10 @@ declarations as (
 
 ),
 
-declared as (
-
-    -- the official declaration's item, as the broker delivered it (staging/customs): the Receita's figures
-    select
-        declaration_id as declared_declaration_id,
-        item_number as declared_item_number,
-        customs_value_brl as declared_customs_value_calc,
-        ii_brl as declared_ii_calc,
-        ipi_brl as declared_ipi_calc,
-        pis_brl as declared_pis_calc,
-        cofins_brl as declared_cofins_calc
-    from {{ ref('stg_customs__items') }}
-
-),
-
 joined as (
 
     select
         items.*,
-        declared.declared_declaration_id != '' as has_official_declaration_calc,
-        declared.declared_customs_value_calc as declared_customs_value_calc,
-        declared.declared_ii_calc as declared_ii_calc,
-        declared.declared_ipi_calc as declared_ipi_calc,
-        declared.declared_pis_calc as declared_pis_calc,
-        declared.declared_cofins_calc as declared_cofins_calc,
         declarations.declaration_type as declaration_type,
         declarations.registration_date as registration_date,
         declarations.clearance_date as clearance_date,
@@ -97,9 +79,6 @@ joined as (
         declarations.erp_exchange_rate as erp_exchange_rate
     from items
     inner join declarations on declarations.declaration_key = items.declaration_id
-    left join declared
-        on declared.declared_declaration_id = items.declaration_id
-        and declared.declared_item_number = items.item_number
 
 ),
 
@@ -235,21 +214,26 @@ final as (
             as credits_recovered_month,
         cast(is_tax_regime_provisional as Bool) as is_tax_regime_provisional,
         cast(tax_regime_provisional_rules as String) as tax_regime_provisional_rules,
-        -- the official declaration (the broker's DI XML / DUIMP JSON): what the Receita registered for the item;
-        -- NULL until the declaration has been delivered. Where it exists it wins over the ERP's copy: the
-        -- `declared_differs_from_computed` flag says whether the law's computation above matches it
-        cast(has_official_declaration_calc as Bool) as has_official_declaration,
+        -- the official declaration (the broker's DI XML / DUIMP JSON): what the Receita registered for the item of
+        -- the same number, NULL until the declaration has been delivered. `declared_differs_from_computed` says
+        -- whether the law's computation on the ERP's copy (`law_*`, int_import_declaration_items_sourced) matches it
+        cast(has_official_declaration as Bool) as has_official_declaration,
         {%- for field in declared %}
-        cast(if(has_official_declaration_calc, declared_{{ field }}_calc, null) as Nullable(Decimal(18, 4)))
-            as declared_{{ field }}_brl,
+        cast(declared_{{ field }}_brl as Nullable(Decimal(18, 4))) as declared_{{ field }}_brl,
         {%- endfor %}
         cast(if(
-            has_official_declaration_calc,
+            has_official_declaration,
             {%- for field in declared %}
-            coalesce(declared_{{ field }}_calc != {{ field }}_brl, true){{ ' or' if not loop.last }}
+            coalesce(declared_{{ field }}_brl != law_{{ field }}_brl, true){{ ' or' if not loop.last }}
             {%- endfor %},
             null
-        ) as Nullable(Bool)) as declared_differs_from_computed
+        ) as Nullable(Bool)) as declared_differs_from_computed,
+        -- which source fed the customs value, II, IPI, PIS, COFINS and the Siscomex fee above (and so the ICMS,
+        -- CBS/IBS and the landed cost): the official declaration wins over the ERP's copy when both exist and
+        -- their items pair (item number and NCM, as many on both sides); else the law on the ERP's copy
+        cast(declaration_source as LowCardinality(String)) as declaration_source,
+        cast(official_match_status as LowCardinality(String)) as official_match_status,
+        cast(official_match_reason as String) as official_match_reason
     from compared
 
 )

@@ -60,16 +60,7 @@ confirmed_unproposed as (
 links as (
 
     select
-        match_rule,
-        rule_priority,
-        match_group_id,
-        bank_movement_key,
-        erp_document_key,
-        date_difference_days,
-        amount_difference_brl,
-        confidence,
-        needs_investigation,
-        reason
+        {{ reconciliation_link_columns() | join(',\n        ') }}
     from proposed_links
     where
         concat(bank_movement_key, '|', erp_document_key) not in (

@@ -31,12 +31,6 @@ open_items as (
 
 ),
 
-as_of as (
-
-    select * from {{ ref('int_treasury_data_as_of') }}
-
-),
-
 calendar as (
 
     select * from {{ ref('dim_calendar') }}
@@ -51,18 +45,7 @@ rates as (
 
 date_range as (
 
-    select
-        (select min(date) from balances) as first_date,
-        least(
-            (select bank_as_of_date from as_of),
-            (select erp_as_of_date from as_of),
-            (select max(date) from rates)
-        ) as last_date,
-        {%- if is_incremental() %}
-        greatest(first_date, toStartOfMonth(last_date - {{ var('lookback_days') }})) as window_start
-        {%- else %}
-        first_date as window_start
-        {%- endif %}
+    {{ treasury_date_range('(select min(date) from balances)', with_bank=true) }}
 
 ),
 

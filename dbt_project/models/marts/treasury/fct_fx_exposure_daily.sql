@@ -23,18 +23,6 @@
 
 with
 
-open_items as (
-
-    select * from {{ ref('int_treasury_open_item_intervals') }}
-
-),
-
-as_of as (
-
-    select * from {{ ref('int_treasury_data_as_of') }}
-
-),
-
 calendar as (
 
     select * from {{ ref('dim_calendar') }}
@@ -49,20 +37,13 @@ rates as (
 
 fx_items as (
 
-    select * from open_items where currency != 'BRL'
+    select * from {{ ref('int_treasury_open_item_intervals') }} where currency != 'BRL'
 
 ),
 
 date_range as (
 
-    select
-        (select min(invoice_date) from fx_items) as first_date,
-        least((select erp_as_of_date from as_of), (select max(date) from rates)) as last_date,
-        {%- if is_incremental() %}
-        greatest(first_date, toStartOfMonth(last_date - {{ var('lookback_days') }})) as window_start
-        {%- else %}
-        first_date as window_start
-        {%- endif %}
+    {{ treasury_date_range('(select min(invoice_date) from fx_items)') }}
 
 ),
 

@@ -58,7 +58,8 @@ leftover_occurrences as (
     select
         *,
         row_number() over (
-            partition by is_document_matched, source_precedence, bank_account_key, booking_date, currency, signed_amount
+            partition by
+                is_document_matched, source_precedence, bank_account_key, booking_date, currency, signed_amount
             order by
                 counterparty_document = '', counterparty_document, transaction_datetime, source_institution,
                 source_account_id, transaction_id
@@ -73,7 +74,8 @@ leftover_conflicts as (
     select
         *,
         uniqExactIf(counterparty_document, counterparty_document != '') over (
-            partition by is_document_matched, bank_account_key, booking_date, currency, signed_amount, leftover_occurrence
+            partition by
+                is_document_matched, bank_account_key, booking_date, currency, signed_amount, leftover_occurrence
         ) > 1 as has_conflicting_documents
     from leftover_occurrences
 

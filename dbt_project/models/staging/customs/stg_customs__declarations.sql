@@ -23,8 +23,7 @@ renamed as (
         cast(freight_brl as Nullable(Decimal(18, 4))) as freight_brl,
         cast(insurance_brl as Nullable(Decimal(18, 4))) as insurance_brl,
         cast(source_file as String) as declaration_file,
-        cast(_arrived_at as DateTime64(3, 'UTC')) as arrived_at,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at
+        {{ customs_arrival_columns() }}
     from source
 
 )

@@ -23,24 +23,9 @@ renamed as (
         cast(ipi_brl as Decimal(18, 4)) as ipi_brl,
         cast(pis_brl as Decimal(18, 4)) as pis_brl,
         cast(cofins_brl as Decimal(18, 4)) as cofins_brl,
-        cast(_arrived_at as DateTime64(3, 'UTC')) as arrived_at,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at
+        {{ customs_arrival_columns() }}
     from source
-
-),
-
-latest as (
-
-    select declaration_id, declaration_version, arrived_at
-    from {{ ref('stg_customs__declarations') }}
 
 )
 
-select renamed.*
-from renamed
-inner join latest
-    on renamed.declaration_id = latest.declaration_id
-    and renamed.declaration_version = latest.declaration_version
-    and renamed.arrived_at = latest.arrived_at
-order by renamed.loaded_at desc
-limit 1 by renamed.declaration_id, renamed.item_number
+{{ customs_latest_declaration_rows('renamed', 'item_number') }}

@@ -1,26 +1,3 @@
-{#- One row per row of ml.fx_forecast__scores scored by the latest model version (the version of the most recent
-    scoring run); rows of older versions, kept by earlier batches, are left out. -#}
-
-with
-
-scores as (
-
-    select * from {{ ml_scores_relation('fx_forecast__scores') }}
-
-),
-
-latest_version as (
-
-    select argMax(model_version, scored_at) as model_version from scores
-
-),
-
-final as (
-
-    select scores.*
-    from scores
-    where scores.model_version = (select model_version from latest_version)
-
-)
-
-select * from final
+{#- One row per row of ml.fx_forecast__scores scored by the latest model version: the view is the macro
+    ml_latest_version_scores (macros/ml_latest_version_scores.sql). -#}
+{{ ml_latest_version_scores('fx_forecast__scores') }}

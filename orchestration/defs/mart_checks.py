@@ -1,30 +1,66 @@
-"""How well the bank-to-ERP reconciliation matches the demo company's ground truth, as an asset check.
+"""Asset checks on dbt marts that query ClickHouse beyond dbt's own tests (those become checks by themselves:
+defs/dbt.py). Each check's asset key comes from the dbt manifest (`get_asset_key_for_model`), never typed.
 
-The demo writes its ground truth to `$IMPORTAU_DATA_DIR/demo/ground_truth.json` (orchestration/commands/erp_demo.py).
-When the file is there, the check reads the MATCH rows of `marts.fct_payment_reconciliation`, scores them with
-`sandboxes.demo_company.evaluation` and reports precision per rule, recall per ground-truth match type and overall in
-its metadata; it warns below the targets of the company's messiness level (precision 0.99 and recall 0.97; at `hostile`,
-precision 0.97 with nothing silently wrong). In production there is no ground truth:
-the check passes with a note and does not open the warehouse.
+- `no_business_day_gaps` on `fct_fx_rates_daily`: every currency has a rate on every business day of its span.
+- `reconciliation_matches_demo_ground_truth` on `fct_payment_reconciliation`: how well the bank-to-ERP
+  reconciliation matches the demo company's ground truth. The demo writes its ground truth to
+  `$IMPORTAU_DATA_DIR/demo/ground_truth.json` (orchestration/commands/erp_demo.py). When the file is there, the
+  check reads the MATCH rows of `marts.fct_payment_reconciliation`, scores them with
+  `sandboxes.demo_company.evaluation` and reports precision per rule, recall per ground-truth match type and
+  overall in its metadata; it warns below the targets of the company's messiness level (precision 0.99 and recall
+  0.97; at `hostile`, precision 0.97 with nothing silently wrong). In production there is no ground truth: the
+  check passes with a note and does not open the warehouse.
 """
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from orchestration.constants import WAREHOUSE_POOL
+from orchestration.defs.dbt import dbt_models
 from orchestration.defs.metadata import run_owner
 from orchestration.resources.settings import resolve_data_dir
 from orchestration.resources.warehouse import ClickHouseResource
 
-RECONCILIATION = dg.AssetKey(["marts", "fct_payment_reconciliation"])
+FX_RATES = get_asset_key_for_model([dbt_models], "fct_fx_rates_daily")
+RECONCILIATION = get_asset_key_for_model([dbt_models], "fct_payment_reconciliation")
 MATCH_ROWS_SQL = """
     SELECT bank_transaction_id, erp_document_type, erp_document_id, match_rule, match_status
     FROM marts.fct_payment_reconciliation
     WHERE row_type = 'MATCH'
 """
 SAMPLE = 10  # how many missed or wrong links the metadata lists
+
+
+@dg.asset_check(
+    asset=FX_RATES,
+    name="no_business_day_gaps",
+    pool=WAREHOUSE_POOL,
+    description="Every currency has a rate on every business day between its first and last date.",
+)
+def no_business_day_gaps(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource):
+    sql = """
+        WITH spans AS (
+            SELECT currency, min(date) AS first_day, max(date) AS last_day
+            FROM marts.fct_fx_rates_daily GROUP BY currency
+        )
+        SELECT s.currency, c.date
+        FROM spans AS s
+        CROSS JOIN marts.dim_calendar AS c
+        WHERE c.is_business_day AND c.date BETWEEN s.first_day AND s.last_day
+          AND (s.currency, c.date) NOT IN (SELECT currency, date FROM marts.fct_fx_rates_daily)
+        ORDER BY s.currency, c.date
+    """
+    with warehouse.open(owner=run_owner(context)) as wh:
+        gaps = wh.query_rows(sql)
+    sample = ", ".join(f"{currency} {day}" for currency, day in gaps[:20])
+    return dg.AssetCheckResult(
+        passed=not gaps,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"missing_business_days": len(gaps), "first_missing": sample or "none"},
+    )
 
 
 def ground_truth_path(data_dir: str) -> Path:
@@ -87,4 +123,4 @@ def reconciliation_matches_demo_ground_truth(
     return reconciliation_check_result(rows, truth_path)
 
 
-checks = [reconciliation_matches_demo_ground_truth]
+checks = [no_business_day_gaps, reconciliation_matches_demo_ground_truth]

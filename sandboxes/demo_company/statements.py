@@ -1,0 +1,206 @@
+"""The demo company's bank statements as its banks deliver them: OFX and CNAB 240 files from the bank truth.
+
+`statement_files(company, formats, per)` renders, for every account of the bank truth (`company.bank`), one file
+per month (`per="month"`, the default) or per day (`per="day"`) in each format:
+
+- OFX 1.02 (`<compe>_<branch>_<number>_<YYYY-MM[-DD]>.ofx`): every movement of the period as a `STMTTRN`
+  (`FITID` = the truth's transaction id, `DTPOSTED` its time with the `[-3:BRT]` offset, the description in
+  `MEMO`, the first 32 characters in `NAME`, and the counterparty's CNPJ/CPF written out at the end of `MEMO`
+  as Brazilian banks do), `LEDGERBAL`/`AVAILBAL` = the balance at the end of the period's last day;
+- CNAB 240 statement (`<compe>_<branch>_<number>_<YYYY-MM[-DD]>.ret`): one batch per calendar day of the period
+  (opening balance in the batch header, one segment E per movement, final balance and the day's totals in the
+  trailer); the description is the history (25 characters, cut at a word) and its rest in the document field,
+  the counterparty's CNPJ/CPF (formatted) in the complement; the category follows the movement's type.
+
+Same company, same bytes (the generation time written into the files is the period's next day at 06:00 São
+Paulo). `write_bank_statements(company, out, formats=("ofx", "cnab240"), per="month")` writes them with a
+`manifest.json` (file, format, account, period, movements, SHA-256).
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from ingestion.bank_statements import cnab240, ofx
+from ingestion.bank_statements.cnab240 import end_of_day
+from ingestion.bank_statements.contracts import ascii_upper, format_tax_id
+from ingestion.common.clock import SAO_PAULO
+
+FORMATS = ("ofx", "cnab240")
+EXTENSIONS = {"ofx": ".ofx", "cnab240": ".ret"}
+# (debit, credit) FEBRABAN category and the OFX TRNTYPE of each Open Finance type of the truth
+CATEGORIES = {
+    "TED": ("120", "209", "XFER"),
+    "PIX": ("120", "209", "XFER"),
+    "DOC": ("120", "209", "XFER"),
+    "BOLETO": ("112", "202", None),
+    "CONVENIO_ARRECADACAO": ("126", "218", "PAYMENT"),
+    "TARIFA_SERVICOS_AVULSOS": ("105", "205", "FEE"),
+    "PACOTE_TARIFA_SERVICOS": ("105", "205", "SRVCHG"),
+}
+
+
+def _periods(start: date, end: date, per: str) -> list[tuple[date, date]]:
+    periods, day = [], start
+    while day <= end:
+        if per == "day":
+            last = day
+        else:
+            following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+            last = min(end, following - timedelta(days=1))
+        periods.append((day, last))
+        day = last + timedelta(days=1)
+    return periods
+
+
+def _category(row: dict) -> tuple[str, str | None]:
+    debit = row["credit_debit_type"] == "DEBITO"
+    if row["type"] in CATEGORIES:
+        debit_code, credit_code, trntype = CATEGORIES[row["type"]]
+        return (debit_code if debit else credit_code), trntype or ("DEBIT" if debit else "CREDIT")
+    name = ascii_upper(row["transaction_name"])
+    if name.startswith("IOF"):
+        code = "110"
+    elif "CAMBIO" in name:
+        code = "108" if debit else "208"
+    elif "CARTAO" in name:
+        code = "127"
+    else:
+        code = "104" if debit else "205"
+    return code, "DEBIT" if debit else "CREDIT"
+
+
+def _split(name: str) -> tuple[str, str]:
+    """The history (at most 25 characters, cut at a word) and the rest for the document field."""
+    words, history = ascii_upper(name).split(), ""
+    while words and len(f"{history} {words[0]}".strip()) <= 25:
+        history = f"{history} {words.pop(0)}".strip()
+    if not history and words:  # one word longer than 25 characters
+        history, words[0] = words[0][:25], words[0][25:]
+    return history, " ".join(word for word in words if word)[:39]
+
+
+def _movement(row: dict) -> cnab240.Movement:
+    code, _ = _category(row)
+    history, rest = _split(row["transaction_name"])
+    partie = row.get("partie_cnpj_cpf")
+    return cnab240.Movement(
+        booking_date=row["booking_date"],
+        credit_debit="D" if row["credit_debit_type"] == "DEBITO" else "C",
+        amount=row["amount"],
+        category=code,
+        history_code=code.zfill(4),
+        history=history,
+        document=rest,
+        complement_type="00",
+        complement=format_tax_id(partie) if partie else "",
+    )
+
+
+def _ofx_row(row: dict) -> dict:
+    _, trntype = _category(row)
+    partie = row.get("partie_cnpj_cpf")
+    memo = f"{row['transaction_name']} {format_tax_id(partie)}" if partie else row["transaction_name"]
+    signed = row["amount"] if row["credit_debit_type"] == "CREDITO" else -row["amount"]
+    return {
+        "fitid": row["transaction_id"],
+        "trntype": trntype,
+        "posted": row["transaction_datetime"],
+        "amount": signed,
+        "name": row["transaction_name"],
+        "memo": memo,
+    }
+
+
+def _generated(last: date) -> datetime:
+    return datetime.combine(last + timedelta(days=1), time(6), SAO_PAULO)
+
+
+def statement_files(company, formats=FORMATS, per: str = "month") -> dict[str, bytes]:
+    """{file name: bytes} of every account's statements in the formats asked for (see the module docstring)."""
+    unknown = set(formats) - set(FORMATS)
+    if unknown or per not in ("month", "day"):
+        raise ValueError(f"formats must be among {FORMATS} (got {sorted(unknown)}) and per 'month' or 'day'")
+    moves: dict[str, list[dict]] = defaultdict(list)
+    for row in company.bank["bank_transactions"].to_pylist():
+        moves[row["account_id"]].append(row)
+    files: dict[str, bytes] = {}
+    for account in company.bank["bank_accounts"].to_pylist():
+        rows = sorted(moves[account["account_id"]], key=lambda r: (r["transaction_datetime"], r["transaction_id"]))
+        by_day: dict[date, list[dict]] = defaultdict(list)
+        for row in rows:
+            by_day[row["booking_date"]].append(row)
+        balance = account["opening_balance"]
+        start = max(account["opening_date"], company.start)
+        balance += sum(
+            (
+                r["amount"] if r["credit_debit_type"] == "CREDITO" else -r["amount"]
+                for r in rows
+                if r["booking_date"] < start
+            ),
+            Decimal(0),
+        )
+        stem = f"{account['compe_code']}_{account['branch_code']}_{account['number']}"
+        for first, last in _periods(start, company.end, per):
+            days = []
+            day = first
+            while day <= last:
+                today = by_day.get(day, [])
+                days.append(cnab240.Day(day, balance, tuple(_movement(row) for row in today)))
+                balance += sum(
+                    (r["amount"] if r["credit_debit_type"] == "CREDITO" else -r["amount"] for r in today), Decimal(0)
+                )
+                day += timedelta(days=1)
+            label = first.strftime("%Y-%m") if per == "month" else first.isoformat()
+            if "cnab240" in formats:
+                files[f"{stem}_{label}.ret"] = cnab240.render(
+                    compe_code=account["compe_code"],
+                    bank_name=account["institution_name"],
+                    company_cnpj=account["company_cnpj"],
+                    company_name=company.company["name"],
+                    branch=account["branch_code"],
+                    number=account["number"],
+                    check_digit=account["check_digit"],
+                    days=days,
+                    generated=_generated(last),
+                    file_sequence=len(files) + 1,
+                )
+            if "ofx" in formats:
+                period_rows = [row for d in days for row in by_day.get(d.day, [])]
+                files[f"{stem}_{label}.ofx"] = ofx.render(
+                    compe_code=account["compe_code"],
+                    branch=account["branch_code"],
+                    number=account["number"],
+                    check_digit=account["check_digit"],
+                    start=first,
+                    end=last,
+                    balance=balance,
+                    balance_at=end_of_day(last),
+                    transactions=[_ofx_row(row) for row in period_rows],
+                    generated=_generated(last),
+                )
+    return files
+
+
+def write_bank_statements(company, folder: str | Path, formats=FORMATS, per: str = "month") -> list[Path]:
+    """Write the statements (see `statement_files`) and `manifest.json` into `folder`."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, manifest = [], []
+    for name, data in sorted(statement_files(company, formats, per).items()):
+        (folder / name).write_bytes(data)
+        paths.append(folder / name)
+        manifest.append(
+            {
+                "file": name,
+                "format": "OFX" if name.endswith(".ofx") else "CNAB240",
+                "bytes": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+        )
+    body = {"company": company.company, "per": per, "formats": list(formats), "files": manifest}
+    (folder / "manifest.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return [*paths, folder / "manifest.json"]
