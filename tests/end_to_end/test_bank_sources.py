@@ -49,10 +49,10 @@ SOURCE_COLUMNS = {
 
 @cache
 def available_sources() -> tuple[str, ...]:
-    from orchestration.commands.bank_source import available
+    from orchestration.commands.bank_source import in_demo
     from orchestration.definitions import defs
 
-    return tuple(source.name for source in available(job.name for job in defs.resolve_all_job_defs()))
+    return tuple(source.name for source in in_demo(job.name for job in defs.resolve_all_job_defs()))
 
 
 def run_demo(data_dir: Path, bank_source: str) -> subprocess.CompletedProcess:

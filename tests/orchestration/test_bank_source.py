@@ -3,7 +3,7 @@
 
 import pytest
 
-from orchestration.commands.bank_source import BANK_SOURCES, available, by_name, choose
+from orchestration.commands.bank_source import BANK_SOURCES, available, by_name, choose, in_demo
 
 ALL_JOBS = ["ingest_bcb", "ingest_open_finance", "ingest_pluggy", "ingest_bank_statements", "ingest_erp"]
 
@@ -25,3 +25,9 @@ def test_an_unknown_or_missing_source_is_refused_naming_what_exists():
     with pytest.raises(ValueError, match="'ingest_bank_statements' is not defined. Available: open_finance$"):
         choose("statements", ["ingest_bcb", "ingest_open_finance"])
     assert choose("statements", ALL_JOBS).dbt_source == "bank_statement"
+
+
+def test_pluggy_waits_for_its_stand_in_in_the_demo():
+    assert [s.name for s in in_demo(ALL_JOBS)] == ["open_finance", "statements"]
+    with pytest.raises(ValueError, match="does not start its stand-in yet. Available: open_finance, statements"):
+        choose("pluggy", ALL_JOBS)
