@@ -59,7 +59,7 @@ def in_demo(job_names: Iterable[str]) -> list[BankSource]:
 
 def choose(name: str, job_names: Iterable[str]) -> BankSource:
     """The bank source named `name` for the demo, or a ValueError saying which ones this version's demo has."""
-    source = by_name(name)
+    source, job_names = by_name(name), list(job_names)
     have = in_demo(job_names)
     if source not in available(job_names):
         problem = f"its ingest job {source.job!r} is not defined"
