@@ -6,7 +6,8 @@
     there. An unknown name is an error naming the known ones. -#}
 {% macro bank_sources() -%}
     {%- set known = var('bank_sources') -%}
-    {%- set wanted = env_var('IMPORTAU_BANK_SOURCES', '') -%}
+    {#- a unit test sets bank_sources_follow_env false: its fixtures, not the deployment, say which sources -#}
+    {%- set wanted = env_var('IMPORTAU_BANK_SOURCES', '') if var('bank_sources_follow_env', true) else '' -%}
     {%- if not wanted.strip() -%}
         {{ return(known) }}
     {%- endif -%}
