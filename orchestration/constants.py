@@ -30,3 +30,5 @@ OPEN_FINANCE_START_DATE = "2021-08-13"
 
 # The ERP file drops and extractions: the demo company's history starts in 2024.
 ERP_START_DATE = "2020-01-01"
+# Pluggy keeps what the institution served when the item was connected (12 months back, at most, for Open Finance)
+PLUGGY_START_DATE = "2021-08-13"

@@ -27,6 +27,7 @@ from orchestration.defs import (  # noqa: E402
     ml,
     open_finance,
     open_finance_airbyte,
+    pluggy,
 )
 from orchestration.defs.resources import resources  # noqa: E402
 
@@ -35,6 +36,7 @@ MODULES = [
     bcb,
     open_finance,
     open_finance_airbyte,
+    pluggy,
     erp,
     erp_events,
     erp_postgres,

@@ -51,6 +51,10 @@ DEFAULTS = {
     "OPEN_FINANCE_WINDOW_DAYS": "7",
     "OPEN_FINANCE_BACKFILL_CHUNK_DAYS": "0",  # 0: one pull per partition day
     "OPEN_FINANCE_TODAY": "",  # empty: today in São Paulo (the sandbox sets its own calendar day)
+    "PLUGGY_BASE_URL": "https://api.pluggy.ai",
+    "PLUGGY_CLIENT_ID": "",
+    "PLUGGY_ITEM_IDS": "",  # empty: the Pluggy source is off (PLUGGY_CLIENT_SECRET is read when a pull starts)
+    "PLUGGY_WEBHOOK_SPOOL_DIR": "",  # empty: $IMPORTAU_DATA_DIR/pluggy/webhooks
     "MLFLOW_TRACKING_URI": "",  # empty: embedded SQLite store and artifacts under $IMPORTAU_DATA_DIR/mlflow
     "MLFLOW_DISABLE_TELEMETRY": "true",  # MLflow 3 would otherwise send usage telemetry
     "ALERT_WEBHOOK_URL": "",  # empty: run failures are logged by the run_failure_alert sensor, not sent

@@ -20,6 +20,7 @@ from orchestration.constants import (
     HISTORY_START_ENV,
     MARKET_HISTORY_START_ENV,
     OPEN_FINANCE_START_DATE,
+    PLUGGY_START_DATE,
 )
 
 # Partitions start where the deployment's data really starts, so the UI lists the months there can be data for,
@@ -56,3 +57,4 @@ bcb_partitions = _monthly(configured_start(MARKET_HISTORY_START_ENV, BCB_START_D
 # Open Finance phase 2 opened mid-August 2021; the month is the partition (institutions keep 12 months anyway).
 open_finance_partitions = _monthly(configured_start(HISTORY_START_ENV, OPEN_FINANCE_START_DATE))
 erp_partitions = _monthly(configured_start(HISTORY_START_ENV, ERP_START_DATE))
+pluggy_partitions = _monthly(configured_start(HISTORY_START_ENV, PLUGGY_START_DATE))

@@ -11,7 +11,8 @@ Secrets (each key is the environment variable the code reads, so a pod takes the
   importau-clickhouse          CLICKHOUSE_URL (https://user:password@host:8443/)                  required
   importau-s3                  S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY (the MinIO/S3 lake)           required
   importau-dagster-postgresql  postgresql-password = DAGSTER_PG_PASSWORD (the chart's key name)      required
-  importau-sources             ERP_RABBITMQ_URL, ERP_POSTGRES_DSN, ALERT_WEBHOOK_URL, AIRBYTE_*     those set
+  importau-sources             ERP_RABBITMQ_URL, ERP_POSTGRES_DSN, ALERT_WEBHOOK_URL, AIRBYTE_*,    those set
+                               PLUGGY_CLIENT_SECRET, PLUGGY_WEBHOOK_SECRET
   importau-open-finance-certs  tls.crt, tls.key, ca.crt: the files OPEN_FINANCE_CERT_PATH,             if set
                                OPEN_FINANCE_KEY_PATH, OPEN_FINANCE_CA_PATH name (mounted read-only)
 Plain Python (no dependency), so it runs from any checkout.
@@ -46,6 +47,8 @@ OPTIONAL = {
         "AIRBYTE_CLIENT_SECRET",
         "AIRBYTE_API_TOKEN",
         "AIRBYTE_PASSWORD",
+        "PLUGGY_CLIENT_SECRET",
+        "PLUGGY_WEBHOOK_SECRET",
     ],
 }
 # The Open Finance transport certificate: Secret key -> the variable holding the file's path.

@@ -105,7 +105,13 @@ def client_assertion(
 
 
 class TokenStore:
-    """Refresh tokens per institution in a JSON file readable only by its owner (None path = memory only)."""
+    """Refresh tokens per institution in a JSON file readable only by its owner (None path = memory only).
+
+    Each institution's record is `{"refresh_token": ..., <connection fields>}`: `importau open-finance connect`
+    adds the consent the token is bound to and the endpoints it discovered (`consent_id`, `token_url`,
+    `api_urls`, ...), which `config.load_institutions(environ, store)` reads while the refresh token is there. A
+    refused refresh token is removed; the connection fields stay in the file (they say which consent ended) but are
+    no longer applied."""
 
     def __init__(self, path: str | Path | None):
         self.path = Path(path) if path else None
@@ -123,22 +129,46 @@ class TokenStore:
         with self._lock:
             return self._load().get(institution, {}).get("refresh_token")
 
+    def connection(self, institution: str) -> dict:
+        """What `connect` recorded for the institution (no token): consent id, endpoints. {} when none, and when
+        its refresh token is gone (refused): that connection is over, and a consent set in the institutions file
+        (with a new code) must not be overridden by the dead one."""
+        with self._lock:
+            record = dict(self._load().get(institution, {}))
+        if not record.pop("refresh_token", None):
+            return {}
+        return record
+
     def put(self, institution: str, refresh_token: str | None) -> None:
         with self._lock:
             state = dict(self._load())
+            record = {key: value for key, value in state.get(institution, {}).items() if key != "refresh_token"}
             if refresh_token:
-                state[institution] = {"refresh_token": refresh_token}
+                record["refresh_token"] = refresh_token
+            if record:
+                state[institution] = record
             else:
                 state.pop(institution, None)
-            if self.path is None:
-                self._memory = state
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temp = self.path.with_suffix(".tmp")
-            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-                json.dump(state, handle)
-            os.replace(temp, self.path)
+            self._save(state)
+
+    def update(self, institution: str, **fields) -> None:
+        """Set connection fields of the institution's record (the refresh token is left as it is)."""
+        with self._lock:
+            state = dict(self._load())
+            state[institution] = {**state.get(institution, {}), **fields}
+            self._save(state)
+
+    def _save(self, state: dict[str, dict]) -> None:
+        if self.path is None:
+            self._memory = state
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temp = self.path.with_suffix(".tmp")
+        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # also when a stale temp file with another mode was there
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(state, handle)
+        os.replace(temp, self.path)
 
 
 @dataclass
@@ -198,10 +228,12 @@ class TokenManager:
         with self._lock:
             self._data_token = None
 
-    def exchange_code(self, code: str, redirect_uri: str | None = None) -> None:
-        """Exchange an authorization code (after the user approved the consent) and keep the refresh token."""
+    def exchange_code(self, code: str, redirect_uri: str | None = None, code_verifier: str | None = None) -> None:
+        """Exchange an authorization code (after the user approved the consent) and keep the refresh token.
+
+        `code_verifier` is the PKCE verifier when the authorization request carried a `code_challenge`."""
         with self._lock:
-            self._data_token = self._exchange(code, redirect_uri)
+            self._data_token = self._exchange(code, redirect_uri, code_verifier)
 
     # -- internals ---------------------------------------------------------------------------------------
 
@@ -222,14 +254,17 @@ class TokenManager:
             self.institution.name,
             self.institution.consent_id,
             "no refresh token is stored and no authorization code was given",
-            f"Have the account holder authorise the consent at {self.institution.name}, then set "
-            f"OPEN_FINANCE_{self.institution.name.upper()}_AUTHORIZATION_CODE to the code from the redirect.",
+            f"Run `importau open-finance connect {self.institution.name}` (the account holder approves the consent "
+            f"at the bank and the refresh token is stored), or set "
+            f"OPEN_FINANCE_{self.institution.name.upper()}_AUTHORIZATION_CODE to a code from the redirect.",
         )
 
-    def _exchange(self, code: str, redirect_uri: str | None) -> _Token:
+    def _exchange(self, code: str, redirect_uri: str | None, code_verifier: str | None = None) -> _Token:
         form = {"grant_type": "authorization_code", "code": code}
         if redirect_uri:
             form["redirect_uri"] = redirect_uri
+        if code_verifier:
+            form["code_verifier"] = code_verifier
         body = self._token_request(form)
         self.store.put(self.institution.name, body.get("refresh_token"))
         return self._token(body, "authorization_code")
@@ -307,8 +342,9 @@ class TokenManager:
                 institution.consent_id,
                 f"the institution refused the {grant.replace('_', ' ')} (invalid_grant): the authorisation "
                 "ended (consent expired or revoked) or the code was already used",
-                f"Have the account holder authorise the consent again at {institution.name} and set "
-                f"OPEN_FINANCE_{institution.name.upper()}_AUTHORIZATION_CODE to the new code.",
+                f"Have the account holder authorise the consent again: run `importau open-finance connect "
+                f"{institution.name}`, or set OPEN_FINANCE_{institution.name.upper()}_AUTHORIZATION_CODE to a new "
+                "code.",
             )
         action = (
             "Check client_id, that the signing key's public part is registered for this client "

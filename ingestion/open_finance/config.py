@@ -12,6 +12,7 @@ institutions:
     client_id: 5f1c...                  # from the Directory registration
     consent_id: "urn:bancoa:C1DD33123"
     # optional: api_urls: {exchanges: https://.../open-banking/exchanges/v1}, redirect_uri, signing_key_id,
+    #   directory: "<OrganisationId | AuthorisationServerId | CNPJ | name>"   # for `importau open-finance connect`
     #   permissions: [...],
     #   monthly_call_budget: {default: 300, "accounts/v2/accounts/{accountId}/balances": 600},
     #   max_parallel_calls: 4           # FX operation details/events fetched at once (1 = one after another)
@@ -22,6 +23,11 @@ name) win over the shared `OPEN_FINANCE_CERT_PATH`, `OPEN_FINANCE_KEY_PATH`, `OP
 `OPEN_FINANCE_SIGNING_KEY_PATH`: one company certificate usually serves every institution. `certificate_file`
 checks one of these files when the client is built: a path that does not exist, is a folder or cannot be read
 raises `CertificateFileError` naming the institution, the variable that set it and the path.
+
+An institution connected with `importau open-finance connect` (journey.py) may leave out `consent_id`,
+`api_base_url` and `token_url`: the token store records the consent its refresh token is bound to and the
+endpoints discovered from the Directory, and `load_institutions(environ, token_store)` fills them in (the stored
+consent wins over the file's, since the stored refresh token belongs to it; endpoints set in the file win).
 """
 
 import json
@@ -220,9 +226,33 @@ def _read_list(spec: str) -> list[dict]:
 _SECRET_KEYS = {"cert_path", "key_path", "ca_path", "signing_key_path", "refresh_token", "client_secret"}
 
 
-def institution_from_mapping(entry: Mapping, environ: Mapping[str, str]) -> Institution:
-    """One entry of the institutions file, with certificate paths from the environment."""
+def with_connection(entry: Mapping, connection: Mapping | None) -> dict:
+    """The institutions-file entry completed by what `connect` stored: its consent, and the discovered endpoints
+    where the file gives none."""
+    entry = dict(entry)
+    if not connection or not connection.get("consent_id"):
+        return entry
+    entry["consent_id"] = connection["consent_id"]
+    if not entry.get("token_url") and connection.get("token_url"):
+        entry["token_url"] = connection["token_url"]
+    if not entry.get("api_base_url") and not entry.get("api_urls") and connection.get("api_urls"):
+        entry["api_urls"] = dict(connection["api_urls"])
+        entry["api_base_url"] = connection.get("api_base_url") or next(iter(connection["api_urls"].values()))
+    return entry
+
+
+def institution_from_mapping(
+    entry: Mapping, environ: Mapping[str, str], connection: Mapping | None = None
+) -> Institution:
+    """One entry of the institutions file, with certificate paths from the environment (and, when given, the
+    connection `importau open-finance connect` stored for it)."""
+    entry = with_connection(entry, connection)
     name = str(entry.get("name", ""))
+    if _NAME.match(name) and not entry.get("consent_id"):
+        raise ConfigError(
+            f"institution {name!r} has no consent yet: run `importau open-finance connect {name}` (the account "
+            "holder approves it at the bank), or set consent_id in the institutions file"
+        )
     misplaced = _SECRET_KEYS & set(entry)
     if misplaced:
         raise ConfigError(
@@ -256,16 +286,38 @@ def institution_from_mapping(entry: Mapping, environ: Mapping[str, str]) -> Inst
     )
 
 
-def load_institutions(environ: Mapping[str, str]) -> tuple[Institution, ...]:
-    """The institutions named by OPEN_FINANCE_INSTITUTIONS (a file path, or inline JSON); () when unset."""
+def institution_entries(environ: Mapping[str, str]) -> list[dict]:
+    """The raw entries of OPEN_FINANCE_INSTITUTIONS (a file path, or inline JSON); [] when unset."""
     spec = environ.get("OPEN_FINANCE_INSTITUTIONS", "").strip()
-    if not spec:
+    return _read_list(spec) if spec else []
+
+
+def load_institutions(environ: Mapping[str, str], token_store=None) -> tuple[Institution, ...]:
+    """The institutions named by OPEN_FINANCE_INSTITUTIONS (a file path, or inline JSON); () when unset.
+
+    With a `token_store` (auth.TokenStore), each institution's stored connection completes its entry."""
+    entries = institution_entries(environ)
+    if not entries:
         return ()
-    institutions = tuple(institution_from_mapping(entry, environ) for entry in _read_list(spec))
+    institutions = tuple(
+        institution_from_mapping(
+            entry, environ, token_store.connection(str(entry.get("name", ""))) if token_store is not None else None
+        )
+        for entry in entries
+    )
     names = [institution.name for institution in institutions]
     if len(set(names)) != len(names):
         raise ConfigError(f"institution names must be unique, got {names}")
     return institutions
+
+
+def token_file(environ: Mapping[str, str], data_dir: str | Path) -> Path:
+    """Where refresh tokens live: OPEN_FINANCE_TOKEN_FILE, else <OPEN_FINANCE_STATE_DIR or data dir/open_finance>/
+    tokens.json (the same file the pulls read)."""
+    if environ.get("OPEN_FINANCE_TOKEN_FILE"):
+        return Path(environ["OPEN_FINANCE_TOKEN_FILE"])
+    state = environ.get("OPEN_FINANCE_STATE_DIR") or Path(data_dir) / "open_finance"
+    return Path(state) / "tokens.json"
 
 
 def load_settings(environ: Mapping[str, str], data_dir: str | Path) -> Settings:
@@ -277,7 +329,7 @@ def load_settings(environ: Mapping[str, str], data_dir: str | Path) -> Settings:
     return Settings(
         institutions=load_institutions(environ),
         budget_file=Path(environ.get("OPEN_FINANCE_BUDGET_FILE") or state / "call_budget.json"),
-        token_file=Path(environ.get("OPEN_FINANCE_TOKEN_FILE") or state / "tokens.json"),
+        token_file=token_file(environ, data_dir),
         window_days=window,
     )
 

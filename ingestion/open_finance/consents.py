@@ -60,9 +60,10 @@ def parse_consent(body: dict) -> Consent:
 
 def _new_consent_action(institution: str, permissions: Iterable[str]) -> str:
     return (
-        f"Create a new consent at {institution} with permissions {', '.join(sorted(permissions))}, have the "
-        f"account holder authorise it, then set its id as consent_id of institution {institution!r} and give "
-        f"the new authorization code (OPEN_FINANCE_{institution.upper()}_AUTHORIZATION_CODE)."
+        f"Create a new consent at {institution} with permissions {', '.join(sorted(permissions))}: run "
+        f"`importau open-finance connect {institution}` (the account holder authorises it at the bank), or "
+        f"set its id as consent_id of institution {institution!r} and give the new authorization code "
+        f"(OPEN_FINANCE_{institution.upper()}_AUTHORIZATION_CODE)."
     )
 
 

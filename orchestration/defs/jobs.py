@@ -31,9 +31,10 @@ source_jobs = [
     for name, group in SOURCE_JOBS
 ]
 
-# Assets that only run where their system is configured (Airbyte-managed Open Finance, the ERP's PostgreSQL),
+# Assets that only run where their system is configured (Airbyte-managed Open Finance, the ERP's PostgreSQL,
+# Pluggy: `ingest_pluggy` in defs/pluggy.py),
 # never in the main path.
-OPTIONAL_GROUPS = ["airbyte", "erp_postgres"]
+OPTIONAL_GROUPS = ["airbyte", "erp_postgres", "pluggy"]
 
 transform_job = dg.define_asset_job(
     "transform",

@@ -14,6 +14,7 @@ from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.mlflow import MLflowResource
 from orchestration.resources.open_finance import OpenFinanceResource
+from orchestration.resources.pluggy import PluggyResource
 from orchestration.resources.warehouse import ClickHouseResource
 
 resources = {
@@ -49,6 +50,14 @@ resources = {
         window_days=dg.EnvVar.int("OPEN_FINANCE_WINDOW_DAYS"),
         backfill_chunk_days=dg.EnvVar.int("OPEN_FINANCE_BACKFILL_CHUNK_DAYS"),
         today=dg.EnvVar("OPEN_FINANCE_TODAY"),
+    ),
+    # PLUGGY_CLIENT_SECRET is read from the environment when a pull starts, never a config field.
+    "pluggy": PluggyResource(
+        base_url=dg.EnvVar("PLUGGY_BASE_URL"),
+        client_id=dg.EnvVar("PLUGGY_CLIENT_ID"),
+        item_ids=dg.EnvVar("PLUGGY_ITEM_IDS"),
+        webhook_spool_dir=dg.EnvVar("PLUGGY_WEBHOOK_SPOOL_DIR"),
+        data_dir=dg.EnvVar("IMPORTAU_DATA_DIR"),
     ),
     "customs": CustomsResource(
         inbox_dir=dg.EnvVar("CUSTOMS_INBOX_DIR"),

@@ -107,10 +107,15 @@ class OpenFinanceResource(dg.ConfigurableResource):
         return {**os.environ, "OPEN_FINANCE_INSTITUTIONS": self.institutions}
 
     def get_institutions(self) -> tuple[Institution, ...]:
-        return load_institutions(self._environ())
+        """The institutions file, each entry completed by what `importau open-finance connect` stored for it."""
+        return load_institutions(self._environ(), TokenStore(self.token_file()))
 
     def state_path(self) -> Path:
         return Path(self.state_dir) if self.state_dir else Path(resolve_data_dir(self.data_dir)) / "open_finance"
+
+    def token_file(self) -> Path:
+        """OPEN_FINANCE_TOKEN_FILE, else tokens.json in the state folder: where `connect` stores refresh tokens."""
+        return Path(os.environ.get("OPEN_FINANCE_TOKEN_FILE") or self.state_path() / "tokens.json")
 
     def current_day(self) -> date:
         return date.fromisoformat(self.today) if self.today else sao_paulo_today()
@@ -129,7 +134,7 @@ class OpenFinanceResource(dg.ConfigurableResource):
             planned.day,
             max_workers=self.max_workers,
             grants={institution.name: initial_grant(institution, environ) for institution in institutions},
-            token_store=TokenStore(environ.get("OPEN_FINANCE_TOKEN_FILE") or state / "tokens.json"),
+            token_store=TokenStore(self.token_file()),
             budget=CallBudget(environ.get("OPEN_FINANCE_BUDGET_FILE") or state / "call_budget.json"),
             options=PullOptions(window_days=planned.window_days, bill_lookback_days=planned.bill_lookback_days),
             today=self.current_day(),

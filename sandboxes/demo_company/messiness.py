@@ -94,6 +94,10 @@ class Mess:
     bank: dict[str, list[dict]]
     truth: dict[str, list[dict]]
     touched: set[str] = dataclasses.field(default_factory=set)  # bank transaction ids and ERP document ids
+    # bank transaction id -> row, and -> its ground-truth links: built on first use, kept current by the methods
+    # below (a linear scan per lookup made the cases quadratic: about 6 min of CPU at scale 30)
+    _by_id: dict[str, dict] | None = dataclasses.field(default=None, repr=False)
+    _links: dict[str, list[dict]] | None = dataclasses.field(default=None, repr=False)
 
     @classmethod
     def of(cls, company: DemoCompany, level: str) -> "Mess":
@@ -115,8 +119,43 @@ class Mess:
     def new_id(self, rng: random.Random) -> str:
         return f"{rng.getrandbits(128):032x}"
 
+    def _transactions(self) -> dict[str, dict]:
+        if self._by_id is None:
+            self._by_id = {t["transaction_id"]: t for t in self.bank["bank_transactions"]}
+        return self._by_id
+
+    def _links_by_tx(self) -> dict[str, list[dict]]:
+        if self._links is None:
+            self._links = defaultdict(list)
+            for row in self.truth["matches"]:
+                self._links[row["bank_transaction_id"]].append(row)
+        return self._links
+
     def transaction(self, transaction_id: str) -> dict:
-        return next(t for t in self.bank["bank_transactions"] if t["transaction_id"] == transaction_id)
+        found = self._transactions().get(transaction_id)
+        if found is None:
+            raise LookupError(f"messiness: no bank transaction {transaction_id}")
+        return found
+
+    def add_transaction(self, row: dict) -> None:
+        self.bank["bank_transactions"].append(row)
+        self._transactions()[row["transaction_id"]] = row
+
+    def remove_transaction(self, row: dict) -> None:
+        self.bank["bank_transactions"].remove(row)
+        self._transactions().pop(row["transaction_id"], None)
+
+    def links_of(self, transaction_id: str) -> list[dict]:
+        """The ground-truth links (`matches` rows) of one bank movement."""
+        return list(self._links_by_tx().get(transaction_id, ()))
+
+    def add_link(self, row: dict) -> None:
+        self.truth["matches"].append(row)
+        self._links_by_tx()[row["bank_transaction_id"]].append(row)
+
+    def remove_link(self, row: dict) -> None:
+        self.truth["matches"].remove(row)
+        self._links_by_tx()[row["bank_transaction_id"]].remove(row)
 
     def plant(self, kind: str, tx: str | None, doc_type: str | None, doc_id: str | None, description: str) -> None:
         rows = self.truth_rows("planted_cases")
@@ -136,13 +175,14 @@ class Mess:
 
     def repoint(self, old_tx: str, new_tx: str, bank_amount: Decimal | None = None, match_type: str | None = None):
         """Move the ground-truth links of one bank movement to another."""
-        for row in self.truth["matches"]:
-            if row["bank_transaction_id"] == old_tx:
-                row["bank_transaction_id"] = new_tx
-                if bank_amount is not None:
-                    row["bank_amount_brl"] = bank_amount
-                if match_type is not None:
-                    row["match_type"] = match_type
+        links = self._links_by_tx()
+        for row in links.pop(old_tx, []):
+            links[new_tx].append(row)
+            row["bank_transaction_id"] = new_tx
+            if bank_amount is not None:
+                row["bank_amount_brl"] = bank_amount
+            if match_type is not None:
+                row["match_type"] = match_type
 
     def last_day(self) -> date:
         return add_business_days(self.company.end, -10)
@@ -159,7 +199,8 @@ def single_links(mess: Mess, doc_type: str, direction: str) -> list[dict]:
         by_tx[row["bank_transaction_id"]].append(row)
         by_doc[(row["erp_document_type"], row["erp_document_id"])].append(row)
     flagged = {a["bank_transaction_id"] for a in mess.truth["anomalies"]}
-    transactions = {t["transaction_id"]: t for t in mess.bank["bank_transactions"]}
+    transactions = mess._transactions()
+    first_day, last_day = mess.company.start + timedelta(days=10), mess.last_day()
     pool = []
     for tx, links in by_tx.items():
         (link,) = links if len(links) == 1 else (None,)
@@ -172,7 +213,7 @@ def single_links(mess: Mess, doc_type: str, direction: str) -> list[dict]:
             and movement["type"] in ("TED", "PIX")
             and movement["partie_cnpj_cpf"]
             and link["match_type"] in ("EXACT", "DATE_OFFSET")
-            and mess.company.start + timedelta(days=10) <= movement["booking_date"] <= mess.last_day()
+            and first_day <= movement["booking_date"] <= last_day
             and not {tx, link["erp_document_id"]} & mess.touched
         ):
             pool.append(link)
@@ -206,7 +247,7 @@ def post_like(mess: Mess, rng, template: dict, day: date, **changes) -> dict:
         "transaction_datetime": moved(template["transaction_datetime"], day, template["booking_date"]),
         **changes,
     }
-    mess.bank["bank_transactions"].append(row)
+    mess.add_transaction(row)
     return row
 
 
@@ -249,7 +290,7 @@ def batch_payment(mess: Mess) -> None:
         )  # fmt: skip
         for member in members:
             old = member["bank_transaction_id"]
-            mess.bank["bank_transactions"].remove(mess.transaction(old))
+            mess.remove_transaction(mess.transaction(old))
             settlement_of(mess, member)["settled_date"] = day
             mess.repoint(old, batch["transaction_id"], total, "BATCH")
             mess.touched.update((old, member["erp_document_id"]))
@@ -268,13 +309,13 @@ def split_in_three(mess: Mess) -> None:
         first = (total * Decimal("0.40")).quantize(CENT)
         second = (total * Decimal("0.35")).quantize(CENT)
         parts = [first, second, total - first - second]
-        mess.bank["bank_transactions"].remove(original)
-        mess.truth["matches"].remove(link)
+        mess.remove_transaction(original)
+        mess.remove_link(link)
         mess.touched.update((original["transaction_id"], link["erp_document_id"]))
         for offset, part in enumerate(parts):
             row = post_like(mess, rng, original, add_business_days(original["booking_date"], offset), amount=part)
             mess.touched.add(row["transaction_id"])
-            mess.truth["matches"].append(
+            mess.add_link(
                 {**link, "match_id": f"{link['match_id']}-{offset + 1}", "bank_transaction_id": row["transaction_id"],
                  "bank_amount_brl": part, "match_type": "SPLIT"}
             )  # fmt: skip
@@ -327,7 +368,7 @@ def partial_month_end(mess: Mess) -> None:
         link["bank_amount_brl"] = link["erp_amount"] = movement["amount"]
         link["match_type"] = "PARTIAL"
         part = post_like(mess, rng, movement, month_end, amount=first)
-        mess.truth["matches"].append(
+        mess.add_link(
             {**link, "match_id": f"{link['match_id']}-A", "bank_transaction_id": part["transaction_id"],
              "erp_settlement_id": early["settlement_id"], "bank_amount_brl": first, "erp_amount": first}
         )  # fmt: skip
@@ -406,8 +447,7 @@ def fx_value_date(mess: Mess) -> None:
             movement["transaction_datetime"] = moved(movement["transaction_datetime"], day, movement["booking_date"])
             movement["booking_date"] = day
             mess.touched.add(movement["transaction_id"])
-            docs = {m["erp_document_id"] for m in mess.truth["matches"]
-                    if m["bank_transaction_id"] == movement["transaction_id"]}  # fmt: skip
+            docs = {m["erp_document_id"] for m in mess.links_of(movement["transaction_id"])}
             for doc in sorted(docs):
                 mess.plant("FX_VALUE_DATE", movement["transaction_id"], "PAYABLE", doc,
                            "booked two business days before the FX contract's value date")  # fmt: skip

@@ -6,10 +6,12 @@ bank by COMPE code, default the first).
 
 Prints its URLs, the client certificate paths, a ready AUTHORISED consent with its one-time authorization
 code, and the environment variables that point the platform at it; serves until Ctrl-C. The certificates
-live in a temporary directory removed on exit.
+live in a temporary directory removed on exit. `--participants FILE` also writes a Directory participants
+document naming this bank, for `importau open-finance connect` (OPEN_FINANCE_DIRECTORY_PARTICIPANTS=FILE).
 """
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -29,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compe", default=None, help="which bank of the truth (COMPE code)")
     parser.add_argument("--name", default="sandbox", help="institution name in the printed environment")
     parser.add_argument("--verbose", action="store_true", help="log every request")
+    parser.add_argument("--participants", type=Path, default=None, help="write a Directory participants document")
     args = parser.parse_args(argv)
     data = None
     if args.truth is not None:
@@ -47,7 +50,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  token endpoint         {bank.token_url}  (private_key_jwt, PS256; client_id {bank.client_id})")
         for family in ("consents", "resources", "accounts", "credit-cards-accounts", "exchanges"):
             print(f"  {family:<22} {bank.institution(consent_id).url(family)}")
+        print(f"  OpenID discovery       {bank.discovery_url}  (authorize on {bank.front_url}, no client cert)")
         print(f"  control API            {bank.base_url}/_sandbox/  (mutual TLS too)")
+        if args.participants is not None:
+            args.participants.write_text(json.dumps(bank.participants(name=brand), indent=1), encoding="utf-8")
+            print(f"  Directory participants {args.participants}  (OPEN_FINANCE_DIRECTORY_PARTICIPANTS)")
         print(f"  CA certificate         {certs.ca_cert}")
         print(f"  client certificate     {certs.client_cert}")
         print(f"  client key             {certs.client_key}")

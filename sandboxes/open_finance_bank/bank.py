@@ -5,6 +5,10 @@
         institution = bank.institution(consent_id)            # config.Institution pointing here
         extract = pull_institution(institution, day, grant={"authorization_code": code}, ...)
 
+The consent journey (authorization.py): `issuer`, `discovery_url`, `front_url` (the authorize endpoint's listener,
+no client certificate), `set_authorisation_decision("approve" | "deny")`, `participants()` (a Directory
+participants document naming this bank).
+
 Faults: `inject(kind, count, match, seconds)` (faults.py), `expire_consent(consent_id, after_calls)`,
 `revoke_consent`, `rename_transaction(old_id, new_id)`; the bank's calendar: `today`, `set_today`, `advance`.
 Data: any `BankData` (data.py); the default is the built-in `demo_bank_data(today)`.
@@ -14,6 +18,7 @@ import json
 from datetime import date, datetime
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ingestion.common.clock import sao_paulo_today
@@ -21,8 +26,8 @@ from ingestion.common.private_temp import make_private_dir, remove_private_dir
 from ingestion.open_finance.config import DEFAULT_PERMISSIONS, Institution
 from sandboxes.common.faults import Fault
 from sandboxes.common.http_server import LocalServer, Request, server_tls_context
+from sandboxes.open_finance_bank import authorization, server
 from sandboxes.open_finance_bank import certs as pki
-from sandboxes.open_finance_bank import server
 from sandboxes.open_finance_bank.data import BankData
 from sandboxes.open_finance_bank.demo import demo_bank_data
 from sandboxes.open_finance_bank.render import Reply
@@ -53,6 +58,9 @@ class SandboxBank(LocalServer):
         self.client_id, self.cert_dir = client_id, cert_dir
         self.certs: pki.SandboxCerts | None = None
         self.temp_dir: str | None = None  # the PKI's private folder, when no cert_dir was given
+        self._front = server.FrontChannel(self, host, verbose)  # the browser's side (authorize)
+        self.as_key: rsa.RSAPrivateKey | None = None  # signs id_tokens; generated at start, never written
+        self.as_kid = "sandbox-as-1"
 
     # -- life cycle ----------------------------------------------------------------------------------------
 
@@ -68,13 +76,17 @@ class SandboxBank(LocalServer):
                 self.client_id, self.certs.client_public_key_pem(), thumbprint(client_der)
             )
             self.tls = server_tls_context(self.certs.server_cert, self.certs.server_key, client_ca=self.certs.ca_cert)
+            self.as_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             super().start()
+            self._front.tls = server_tls_context(self.certs.server_cert, self.certs.server_key)
+            self._front.start()
         except BaseException:  # e.g. the port is taken: the keys just written must not stay behind
             self.stop()
             raise
         return self
 
     def stop(self) -> None:
+        self._front.stop()
         super().stop()
         self.certs = None
         if self.temp_dir:
@@ -97,7 +109,33 @@ class SandboxBank(LocalServer):
 
     @property
     def token_audiences(self) -> list[str]:
-        return [self.token_url, self.base_url + "/auth"]
+        return [self.token_url, self.issuer]
+
+    @property
+    def issuer(self) -> str:
+        return self.base_url + authorization.ISSUER_PATH
+
+    @property
+    def discovery_url(self) -> str:
+        return self.base_url + authorization.DISCOVERY_PATH
+
+    @property
+    def front_url(self) -> str:
+        """Where a browser reaches the authorize endpoint: TLS with the sandbox CA, no client certificate."""
+        return self._front.base_url
+
+    def set_authorisation_decision(self, decision: str) -> None:
+        """What the account holder does at the authorize endpoint: "approve" (default) or "deny"."""
+        if decision not in authorization.DECISIONS:
+            raise ValueError(f"decision must be one of {authorization.DECISIONS}, got {decision!r}")
+        with self.state.lock:
+            self.state.authorisation_decision = decision
+
+    def participants(
+        self, organisation_id: str = "sandbox-org", server_id: str = "sandbox-as", name: str = "Banco Sandbox"
+    ) -> list[dict]:
+        """A Directory participants document (swagger_participants.yaml's shape) with this bank as one organisation."""
+        return authorization.participants(self, organisation_id, server_id, name)
 
     def institution(self, consent_id: str, name: str = INSTITUTION_NAME, **overrides) -> Institution:
         """An `Institution` for this sandbox, with its certificates (keyword overrides for any field)."""

@@ -5,11 +5,14 @@ client_id, `aud` the token endpoint (or the issuer), a future `exp` at most 10 m
 never seen before. The TLS client certificate must be the registered one; every token is bound to it
 (RFC 8705 `x5t#S256`), and the API routes refuse a token presented over another certificate.
 
-Grants: `client_credentials` (scope `consents`), `authorization_code` (a code from `SandboxBank.authorise`,
+Grants: `client_credentials` (scope `consents`), `authorization_code` (a code from `SandboxBank.authorise`, or
+from the authorize endpoint, whose PKCE `code_verifier` and `redirect_uri` must then match the pushed request;
 giving a consent-bound access token and a refresh token) and `refresh_token` (rotated on every use).
 Refusals answer the OAuth error body `{"error", "error_description"}`.
 """
 
+import base64
+import hashlib
 import json
 from urllib.parse import parse_qsl
 
@@ -75,6 +78,21 @@ def _authenticate(state: SandboxState, form: dict[str, str], audiences: list[str
     return client_id
 
 
+def _check_pkce(state: SandboxState, form: dict[str, str]) -> None:
+    """A code from the authorize endpoint: the PKCE verifier (S256) and the redirect URI must match its request."""
+    with state.lock:
+        requested = state.code_requests.pop(form.get("code", ""), None)
+    if requested is None:
+        return
+    challenge, redirect_uri = requested
+    verifier = form.get("code_verifier", "")
+    computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    if not verifier or computed != challenge:
+        raise _Refused(400, "invalid_grant", "PKCE code_verifier does not match the code_challenge")
+    if form.get("redirect_uri") != redirect_uri:
+        raise _Refused(400, "invalid_grant", "redirect_uri differs from the authorization request's")
+
+
 def _grant(state: SandboxState, client_id: str, form: dict[str, str], thumbprint: str) -> dict:
     grant = form.get("grant_type")
     if grant == "client_credentials":
@@ -87,6 +105,7 @@ def _grant(state: SandboxState, client_id: str, form: dict[str, str], thumbprint
             owner = state.codes.pop(form.get("code", ""), None)  # single use
         if owner is None or owner[0] != client_id:
             raise _Refused(400, "invalid_grant", "unknown, used or foreign authorization code")
+        _check_pkce(state, form)
         consent_id = owner[1]
     elif grant == "refresh_token":
         with state.lock:

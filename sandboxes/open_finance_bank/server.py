@@ -3,7 +3,9 @@
 The handshake demands a client certificate signed by the sandbox CA: a client without the company certificate
 (or with one from another CA) never reaches `answer`. Requests then go to the token endpoint (`oauth.py`),
 the control API (`control.py`) or the Open Finance routes (`routes.py`), with faults (`faults.py`) applied on the
-way out. `SandboxBank` (bank.py) is the public face.
+way out; the authorization server's back-channel paths (discovery, JWKS, PAR) go to `authorization.py`.
+`FrontChannel` is the second listener, the one a person's browser reaches (the authorize endpoint): TLS without a
+client certificate. `SandboxBank` (bank.py) is the public face.
 """
 
 import base64
@@ -11,8 +13,8 @@ import hashlib
 import time
 import uuid
 
-from sandboxes.common.http_server import Request
-from sandboxes.open_finance_bank import control, faults, oauth, routes
+from sandboxes.common.http_server import LocalServer, Request
+from sandboxes.open_finance_bank import authorization, control, faults, oauth, routes
 from sandboxes.open_finance_bank.render import Reply, standard_error
 
 TOKEN_PATH = "/auth/token"
@@ -43,6 +45,9 @@ def answer(bank, request: Request) -> Reply | None:
     method, path, body, headers = request.method, request.path, request.body, request.headers
     state = bank.state
     peer = thumbprint(request.peer_certificate)
+    if path in authorization.BACK_CHANNEL_PATHS:
+        reply = authorization.handle(bank, method, path, request.query, headers, body, peer, front=False)
+        return _with_headers(reply, None)
     if path.startswith(control.PREFIX):
         return _with_headers(control.handle(bank, method, path, body), None)
     if path == TOKEN_PATH and method == "POST":
@@ -68,3 +73,17 @@ def answer(bank, request: Request) -> Reply | None:
     elif fault and fault.kind == "wrong_echo":
         echo = "00000000-0000-4000-8000-000000000000"
     return _with_headers(reply, echo)
+
+
+class FrontChannel(LocalServer):
+    """The listener a person's browser reaches: TLS with the sandbox's server certificate and no client certificate
+    (a browser has none), serving only the authorization server's front-channel paths (authorization.py)."""
+
+    def __init__(self, bank, host: str, verbose: bool):
+        super().__init__(host, 0, name="open-finance-sandbox-front", verbose=verbose, idle_timeout=IDLE_TIMEOUT_S)
+        self.bank = bank
+
+    def handle(self, request: Request) -> Reply:
+        return authorization.handle(
+            self.bank, request.method, request.path, request.query, request.headers, request.body, "", front=True
+        )

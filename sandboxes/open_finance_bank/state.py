@@ -71,6 +71,11 @@ class SandboxState:
     received_assertions: list[str] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     rejected_handshakes: int = 0
+    # the authorization server (authorization.py): request_uri -> PushedRequest, code -> (PKCE challenge,
+    # redirect_uri), and what the account holder does at the authorize endpoint ("approve" or "deny")
+    pushed_requests: dict[str, object] = field(default_factory=dict)
+    code_requests: dict[str, tuple[str, str]] = field(default_factory=dict)
+    authorisation_decision: str = "approve"
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @staticmethod

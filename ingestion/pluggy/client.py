@@ -1,0 +1,280 @@
+"""Pluggy's data API over httpx: API key from `POST /auth`, renewed before it expires and once after a 401; paging;
+bounded retries on 429 (honouring `Retry-After` up to a bound), 5xx, timeouts and cut-off bodies.
+
+Why not the official `pluggy-sdk` (PyPI, generated from Pluggy's OpenAPI file): README.md, "Why httpx". The
+endpoints and shapes used here are the ones that SDK's models and Pluggy's docs describe:
+- `POST /auth` `{clientId, clientSecret}` -> `{apiKey}`; the key goes in `X-API-KEY` and lasts 2 hours;
+- `GET /items/{id}`;
+- `GET /accounts?itemId=&page=&pageSize=` -> `{page, total, totalPages, results: [Account]}`;
+- `GET /v2/transactions?accountId=&dateFrom=&dateTo=` -> `{results: [Transaction], next}`, where `next` is the
+  query string of the next page (`?...&after=<cursor>`) or null. The page-numbered `GET /transactions` is
+  deprecated by Pluggy until 2026-12-31 and not used.
+- errors `{"code": <status>, "message": "..."}`; 429 with `Retry-After` (seconds).
+Amounts are read as `Decimal` straight from the JSON text (`parse_float=Decimal`), never through a float.
+"""
+
+import json
+import logging
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from urllib.parse import parse_qsl
+
+import httpx
+
+from ingestion.common.retry import RetryCounter
+from ingestion.pluggy.errors import PluggyAuthError, PluggyHTTPError, PluggyPayloadError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.pluggy.ai"
+MAX_PAGES = 10_000  # a loop guard: a cursor that never ends fails instead of running forever
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Bounds of every call. Tests use tiny waits."""
+
+    timeout_seconds: float = 30.0
+    connect_timeout_seconds: float = 10.0
+    max_attempts: int = 5  # per request, first try included
+    wait_initial: float = 1.0  # backoff of 5xx/timeouts: wait_initial * 2^n with jitter, capped at wait_max
+    wait_max: float = 30.0
+    max_retry_after: float = 60.0  # a 429 asking to wait longer than this fails at once, saying so
+    key_lifetime_seconds: float = 2 * 3600.0  # Pluggy's documented API key lifetime
+    key_refresh_margin_seconds: float = 600.0  # renew this long before the documented expiry
+    accounts_page_size: int = 500
+
+
+def _json(text: str):
+    return json.loads(text, parse_float=Decimal)
+
+
+def _message(response: httpx.Response) -> str:
+    """Pluggy's `{"code", "message"}` error body, or the start of whatever came back."""
+    try:
+        body = _json(response.text)
+        if isinstance(body, dict) and body.get("message"):
+            return str(body["message"])[:300]
+    except ValueError:
+        pass
+    return response.text[:300].replace("\n", " ") or response.reason_phrase
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After", "").strip()
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None  # an HTTP date: fall back to the backoff
+
+
+class PluggyClient:
+    """One connection to Pluggy. `calls` counts requests per endpoint, `retries` the retried ones by reason,
+    `auth_calls` the API keys asked for. Use as a context manager (or `close()`)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        settings: ClientSettings = ClientSettings(),
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        if not client_id or not client_secret:
+            raise PluggyAuthError("Pluggy client id and secret are required (PLUGGY_CLIENT_ID, PLUGGY_CLIENT_SECRET)")
+        self.base_url = base_url.rstrip("/")
+        self._client_id, self._client_secret = client_id, client_secret
+        self.settings, self._clock, self._sleep = settings, clock, sleep
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds),
+            headers={"Accept": "application/json"},
+        )
+        self._key: str | None = None
+        self._key_expires = 0.0
+        self.calls: Counter[str] = Counter()
+        self.retries = RetryCounter()
+        self.auth_calls = 0
+
+    def __enter__(self) -> "PluggyClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # ---- requests ----------------------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        wait = self.settings.wait_initial * 2 ** (attempt - 1)
+        return min(self.settings.wait_max, wait * (0.5 + random.random() / 2))
+
+    def _send(self, method: str, endpoint: str, path: str, *, item_id: str | None, **kwargs) -> httpx.Response:
+        """One logical request with its bounded retries; returns a 2xx/401/403/4xx response, raises after the last
+        attempt. 401/403 are returned to the caller, which decides about the key."""
+        attempts = self.settings.max_attempts
+        last, last_status = "no attempt made", None
+        for attempt in range(1, attempts + 1):
+            reason, wait = None, None
+            try:
+                response = self._http.request(method, path, **kwargs)
+            except httpx.TimeoutException as error:
+                reason, last, last_status = "timeout", f"timed out ({type(error).__name__})", None
+            except httpx.TransportError as error:
+                reason, last, last_status = "connection", f"connection failed ({type(error).__name__}: {error})", None
+            else:
+                self.calls[endpoint] += 1
+                status = last_status = response.status_code
+                if status == 429:
+                    asked = _retry_after(response)
+                    if asked is not None and asked > self.settings.max_retry_after:
+                        raise PluggyHTTPError(
+                            endpoint,
+                            429,
+                            f"rate limited and asked to wait {asked:g} s, over the bound of "
+                            f"{self.settings.max_retry_after:g} s: {_message(response)}",
+                            item_id=item_id,
+                            attempts=attempt,
+                        )
+                    reason, wait, last = "429", asked, _message(response)
+                elif status >= 500:
+                    reason, last = str(status), _message(response)
+                elif status >= 400:
+                    return response
+                else:
+                    try:
+                        response.body = _json(response.text)  # parsed once, here: a cut-off body is retried
+                    except ValueError:
+                        reason, last = "unreadable body", "a body that is not JSON (cut off?)"
+                    else:
+                        return response
+            if attempt == attempts:
+                break
+            wait = self._backoff(attempt) if wait is None else wait
+            self.retries.add(reason)
+            log.warning(
+                "Pluggy %s%s: attempt %d/%d failed (%s: %s); retrying in %.1f s",
+                endpoint,
+                f" (item {item_id})" if item_id else "",
+                attempt,
+                attempts,
+                reason,
+                last,
+                wait,
+            )
+            self._sleep(wait)
+        raise PluggyHTTPError(endpoint, last_status, last, item_id=item_id, attempts=attempts)
+
+    def _authenticate(self) -> None:
+        self.auth_calls += 1
+        response = self._send(
+            "POST",
+            "POST /auth",
+            "/auth",
+            item_id=None,
+            json={"clientId": self._client_id, "clientSecret": self._client_secret},
+        )
+        if response.status_code >= 400:
+            raise PluggyAuthError(
+                f"Pluggy POST /auth refused the client credentials (HTTP {response.status_code}: "
+                f"{_message(response)}); check PLUGGY_CLIENT_ID and PLUGGY_CLIENT_SECRET"
+            )
+        key = response.body.get("apiKey") if isinstance(response.body, dict) else None
+        if not isinstance(key, str) or not key:
+            raise PluggyPayloadError("Pluggy POST /auth answered without an apiKey")
+        self._key = key
+        self._key_expires = (
+            self._clock() + self.settings.key_lifetime_seconds - self.settings.key_refresh_margin_seconds
+        )
+
+    def _api_key(self) -> str:
+        if self._key is None or self._clock() >= self._key_expires:
+            self._authenticate()
+        return self._key
+
+    def get(self, endpoint: str, path: str, params: dict | None = None, *, item_id: str | None = None):
+        """GET with the API key: a 401/403 drops the key and tries once more with a fresh one."""
+        for fresh_key in (False, True):
+            response = self._send(
+                "GET", endpoint, path, item_id=item_id, params=params, headers={"X-API-KEY": self._api_key()}
+            )
+            if response.status_code in (401, 403) and not fresh_key:
+                log.warning(
+                    "Pluggy %s: HTTP %d (%s); asking for a new API key",
+                    endpoint,
+                    response.status_code,
+                    _message(response),
+                )
+                self._key = None
+                continue
+            if response.status_code in (401, 403):
+                raise PluggyAuthError(
+                    f"Pluggy {endpoint}"
+                    + (f" (item {item_id})" if item_id else "")
+                    + f" refused a fresh API key (HTTP {response.status_code}: {_message(response)})"
+                )
+            if response.status_code >= 400:
+                raise PluggyHTTPError(endpoint, response.status_code, _message(response), item_id=item_id)
+            return response.body
+        raise AssertionError("unreachable")
+
+    # ---- resources ---------------------------------------------------------------------------------------------
+
+    def item(self, item_id: str) -> dict:
+        body = self.get("GET /items/{id}", f"/items/{item_id}", item_id=item_id)
+        if not isinstance(body, dict) or "id" not in body:
+            raise PluggyPayloadError(f"Pluggy GET /items/{{id}} (item {item_id}): the body is not an Item")
+        return body
+
+    def accounts(self, item_id: str) -> list[dict]:
+        """Every account of the item (BANK and CREDIT), page by page (`page`, `totalPages`)."""
+        results, page = [], 1
+        while page <= MAX_PAGES:
+            body = self.get(
+                "GET /accounts",
+                "/accounts",
+                {"itemId": item_id, "page": page, "pageSize": self.settings.accounts_page_size},
+                item_id=item_id,
+            )
+            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+                raise PluggyPayloadError(f"Pluggy GET /accounts (item {item_id}, page {page}): no `results` list")
+            results.extend(body["results"])
+            total_pages = body.get("totalPages") or 1
+            if page >= int(total_pages) or not body["results"]:
+                return results
+            page += 1
+        raise PluggyPayloadError(f"Pluggy GET /accounts (item {item_id}): more than {MAX_PAGES} pages")
+
+    def transactions(
+        self, account_id: str, date_from: date, date_to: date, *, item_id: str | None = None
+    ) -> Iterator[dict]:
+        """The account's transactions dated `date_from`..`date_to` (inclusive), following the `next` cursor."""
+        params = {"accountId": account_id, "dateFrom": date_from.isoformat(), "dateTo": date_to.isoformat()}
+        seen: set[str] = set()
+        for _ in range(MAX_PAGES):
+            body = self.get("GET /v2/transactions", "/v2/transactions", params, item_id=item_id)
+            if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+                raise PluggyPayloadError(
+                    f"Pluggy GET /v2/transactions (item {item_id}, account {account_id}): no `results` list"
+                )
+            yield from body["results"]
+            following = body.get("next")
+            if not following:
+                return
+            if not isinstance(following, str) or following in seen:
+                raise PluggyPayloadError(
+                    f"Pluggy GET /v2/transactions (item {item_id}, account {account_id}): the `next` cursor "
+                    f"{following!r} repeats or is not a query string"
+                )
+            seen.add(following)
+            params = dict(parse_qsl(following.lstrip("?"), keep_blank_values=True))
+        raise PluggyPayloadError(f"Pluggy GET /v2/transactions (account {account_id}): more than {MAX_PAGES} pages")
