@@ -579,6 +579,14 @@ SETTINGS: tuple[Setting, ...] = (
         "`ofx`, `cnab240` or `ofx,cnab240`: the demo also drops the demo company's statements into the bank inbox",
         shown_default="none",
     ),
+    _s(
+        "IMPORTAU_BANK_SOURCES",
+        "",
+        "dbt (macros/bank_sources.sql), importau demo --bank-source",
+        "which bank sources feed `staging.stg_bank__*` (comma separated among dbt's var `bank_sources`: "
+        "`open_finance`, `pluggy`, `bank_statement`); FX operations and credit cards always come from Open Finance",
+        shown_default="all of them",
+    ),
     # -- internal: set by the platform or the machine, not by a user ------------------------------------------------
     _s(
         "IMPORTAU_WAREHOUSE_OWNER",

@@ -5,6 +5,10 @@ responses, the Open Finance sandbox bank), parses the dbt project when a dbt fil
 runs one Dagster run per source over the range's monthly partitions and then the transformations, on the local
 instance (data/dagster_home), then prints what landed and how to look at it.
 
+`--bank-source open_finance|pluggy|statements` chooses which ingest job feeds the bank data the marts read
+(`orchestration/commands/bank_source.py`; FX operations and credit cards come from Open Finance whatever the
+choice).
+
 The terminal gets one line per run and per step (`orchestration/commands/progress.py`); every Dagster event
 (DEBUG included), dbt's own output and anything else the runs print go to `<data dir>/logs/demo-<time>.log`,
 whose path it prints at the start and at the end.
@@ -14,6 +18,13 @@ import argparse
 import os
 import time
 
+from orchestration.commands.bank_source import (
+    BANK_SOURCES,
+    BANK_SOURCES_ENV,
+    DEFAULT_BANK_SOURCE,
+    BankSource,
+    choose,
+)
 from orchestration.constants import DEMO_END_DATE, DEMO_MARKET_HISTORY_START_DATE, DEMO_START_DATE
 
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -36,6 +47,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--live", action="store_true", help="call the live BCB APIs instead of the replay server")
     parser.add_argument("--seed", type=int, default=42, help="the demo company's seed (default 42)")
+    parser.add_argument(
+        "--bank-source",
+        choices=[source.name for source in BANK_SOURCES],
+        default=DEFAULT_BANK_SOURCE,
+        help="which source feeds the bank data the marts read (default open_finance; FX operations always come "
+        "from Open Finance)",
+    )
     parser.add_argument(
         "--messiness",
         choices=("clean", "realistic", "hostile"),
@@ -83,16 +101,23 @@ def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
 
 
 def run_main_jobs(
-    start: str, end: str, market_history_start: str | None = None, ml: bool = True
+    start: str,
+    end: str,
+    market_history_start: str | None = None,
+    ml: bool = True,
+    bank_source: BankSource | None = None,
 ) -> tuple[bool, list[str]]:
     """Each source's job for partitions start..end (one run each; BCB from `market_history_start` when that is
-    earlier), then the transformations."""
+    earlier), then the transformations. A `bank_source` whose job is not on the main path (Pluggy's) runs too."""
     from orchestration.commands.progress import echo
     from orchestration.defs.jobs import SOURCE_JOBS
     from orchestration.partitions import month_key  # partitions are months: a range covers whole months
 
+    jobs = list(SOURCE_JOBS)
+    if bank_source and bank_source.job not in dict(jobs):  # an optional source's job (Pluggy): run it when chosen
+        jobs.append((bank_source.job, bank_source.dbt_source))
     run_ids = []
-    for name, group in SOURCE_JOBS:
+    for name, group in jobs:
         if not job_named(name).asset_layer.executable_asset_keys:
             continue
         first = min(start, market_history_start) if group == "bcb" and market_history_start else start
@@ -125,7 +150,10 @@ def run(args: argparse.Namespace) -> int:
     # the ERP stand-in (erp_demo.py) generates the company of this seed and messiness
     os.environ["IMPORTAU_DEMO_SEED"] = str(args.seed)
     os.environ["IMPORTAU_DEMO_MESSINESS"] = args.messiness
-    os.environ["IMPORTAU_DEMO_BANK_STATEMENTS"] = args.bank_statements
+    # statement files as the bank source: the demo company's statements in both formats, unless --bank-statements
+    os.environ["IMPORTAU_DEMO_BANK_STATEMENTS"] = args.bank_statements or (
+        "ofx,cnab240" if args.bank_source == "statements" else ""
+    )
     with progress_session(log_file):
         with demo_services_env(live=args.live) as service_env:
             os.environ.update(service_env)
@@ -136,8 +164,21 @@ def run(args: argparse.Namespace) -> int:
             _, parsed = refresh_manifest()  # only when a dbt file changed since the last parse
             took = format_duration(time.monotonic() - parse_started)
             echo(f"dbt project parsed in {took}" if parsed else "dbt manifest is current (no parse)")
+            # the definitions load here, after the range and the stand-ins' environment are set
+            from orchestration.definitions import defs
+
+            try:
+                bank_source = choose(args.bank_source, (job.name for job in defs.resolve_all_job_defs()))
+            except ValueError as error:
+                echo(f"importau demo: {error}")
+                return 2
+            # dbt's stg_bank__* union reads the chosen source alone (macros/bank_sources.sql)
+            os.environ[BANK_SOURCES_ENV] = bank_source.dbt_source
+            echo(f"bank data from {bank_source.name} ({bank_source.description}); FX operations from Open Finance")
             echo(f"Materializing every asset for {args.start}..{args.end}: one run per source, then dbt ...")
-            success, run_ids = run_main_jobs(args.start, args.end, args.market_history_start, ml=not args.no_ml)
+            success, run_ids = run_main_jobs(
+                args.start, args.end, args.market_history_start, ml=not args.no_ml, bank_source=bank_source
+            )
         took = format_duration(time.monotonic() - started)
         short_ids = ", ".join(run_id[:8] for run_id in run_ids)
         if success:

@@ -12,7 +12,7 @@ with
 
 transactions as (
 
-    select * from {{ ref('stg_open_finance__transactions') }}
+    select * from {{ ref('stg_bank__transactions') }}
 
 ),
 

@@ -24,7 +24,7 @@ anomaly_scores as (
 
 transactions as (
 
-    select * from {{ ref('stg_open_finance__transactions') }}
+    select * from {{ ref('stg_bank__transactions') }}
 
 ),
 

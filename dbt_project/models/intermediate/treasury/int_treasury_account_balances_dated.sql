@@ -11,13 +11,13 @@ with
 
 balances as (
 
-    select * from {{ ref('stg_open_finance__balances') }}
+    select * from {{ ref('stg_bank__balances') }}
 
 ),
 
 transactions as (
 
-    select * from {{ ref('stg_open_finance__transactions') }}
+    select * from {{ ref('stg_bank__transactions') }}
 
 ),
 

@@ -26,7 +26,7 @@ receivables as (
 
 balances as (
 
-    select * from {{ ref('stg_open_finance__balances') }}
+    select * from {{ ref('stg_bank__balances') }}
 
 ),
 

@@ -1,0 +1,24 @@
+{#- One row per bank source and that source's account (institution, account_id): the accounts of every selected
+    bank source (macros/bank_sources.sql) side by side, each with its `bank_account_key` (macros/bank_account_key.sql).
+    stg_bank__accounts keeps one per key. -#}
+with
+
+unioned as (
+
+    {{ bank_source_union('accounts', [
+        'institution', 'account_id', 'brand_name', 'company_cnpj', 'account_type', 'compe_code', 'branch_code',
+        'number', 'check_digit', 'raw_json', 'pull_date', 'loaded_at', 'source_file',
+    ]) }}
+
+),
+
+keyed as (
+
+    select
+        *,
+        {{ bank_account_key('compe_code', 'branch_code', 'number', 'check_digit') }} as bank_account_key
+    from unioned
+
+)
+
+select * from keyed

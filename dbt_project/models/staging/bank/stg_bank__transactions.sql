@@ -1,0 +1,148 @@
+{#- One row per bank movement, whichever sources saw it (README.md, "One movement, one row"). Two rows of
+    different sources are the same movement when they share the account (`bank_account_key`), `booking_date`,
+    `currency` and `signed_amount`, and:
+      1. the same counterparty document (`partie_cnpj_cpf`, digits), matched 1:1 by occurrence: the n-th such row
+         of one source (by time, then id) is the n-th of the other, so two genuine equal movements stay two;
+      2. else, among the rows step 1 left unmatched, the n-th of one source is the n-th of the other (rows with a
+         document first), unless two of them name different documents: then each stays its own movement.
+    Within a movement a posted row (`TRANSACAO_EFETIVADA`) beats a pending one, then the source first in
+    precedence wins (open_finance, pluggy, bank_statement); `other_source_transaction_ids` keeps the others
+    ('<source>:<transaction_id>'). Rows of one source are never merged with each other: each source's staging
+    already deduplicates its own deliveries. -#}
+with
+
+transactions as (
+
+    select * from {{ ref('stg_bank__transactions_unioned') }}
+
+),
+
+documented as (
+
+    select
+        *,
+        replaceRegexpAll(coalesce(partie_cnpj_cpf, ''), '[^0-9]', '') as counterparty_document
+    from transactions
+
+),
+
+document_occurrences as (
+
+    select
+        *,
+        row_number() over (
+            partition by
+                source_precedence, bank_account_key, booking_date, currency, signed_amount, counterparty_document
+            order by transaction_datetime, source_institution, source_account_id, transaction_id
+        ) as document_occurrence
+    from documented
+
+),
+
+document_matches as (
+
+    -- step 1: the same counterparty document, occurrence by occurrence, seen by more than one source
+    select
+        *,
+        counterparty_document != ''
+        and uniqExact(source_precedence) over (
+            partition by
+                bank_account_key, booking_date, currency, signed_amount, counterparty_document, document_occurrence
+        ) > 1 as is_document_matched
+    from document_occurrences
+
+),
+
+leftover_occurrences as (
+
+    select
+        *,
+        row_number() over (
+            partition by
+                is_document_matched, source_precedence, bank_account_key, booking_date, currency, signed_amount
+            order by
+                counterparty_document = '', counterparty_document, transaction_datetime, source_institution,
+                source_account_id, transaction_id
+        ) as leftover_occurrence
+    from document_matches
+
+),
+
+leftover_conflicts as (
+
+    -- step 2 gives way when the rows it would pair name different counterparty documents
+    select
+        *,
+        uniqExactIf(counterparty_document, counterparty_document != '') over (
+            partition by
+                is_document_matched, bank_account_key, booking_date, currency, signed_amount, leftover_occurrence
+        ) > 1 as has_conflicting_documents
+    from leftover_occurrences
+
+),
+
+matched as (
+
+    select
+        *,
+        multiIf(
+            is_document_matched,
+            concat(
+                'document|', bank_account_key, '|', toString(booking_date), '|', currency, '|',
+                toString(signed_amount), '|', counterparty_document, '|', toString(document_occurrence)
+            ),
+            has_conflicting_documents,
+            concat('own|', bank_source, '|', source_institution, '|', source_account_id, '|', transaction_id),
+            concat(
+                'amount|', bank_account_key, '|', toString(booking_date), '|', currency, '|',
+                toString(signed_amount), '|', toString(leftover_occurrence)
+            )
+        ) as movement_match_key
+    from leftover_conflicts
+
+),
+
+seen_by as (
+
+    select
+        movement_match_key as seen_match_key,
+        groupArray((source_precedence, bank_source, transaction_id)) as seen
+    from matched
+    group by movement_match_key
+
+),
+
+first_in_precedence as (
+
+    select *
+    from matched
+    order by
+        movement_match_key,
+        status = 'TRANSACAO_EFETIVADA' desc,
+        source_precedence,
+        source_institution,
+        source_account_id,
+        transaction_id
+    limit 1 by movement_match_key
+
+),
+
+final as (
+
+    select
+        first_in_precedence.* except (
+            source_precedence, counterparty_document, document_occurrence, is_document_matched, leftover_occurrence,
+            has_conflicting_documents
+        ),
+        cast(
+            arrayMap(
+                row -> concat(row.2, ':', row.3),
+                arraySort(arrayFilter(row -> row.2 != first_in_precedence.bank_source, seen_by.seen))
+            ) as Array(String)
+        ) as other_source_transaction_ids
+    from first_in_precedence
+    inner join seen_by on first_in_precedence.movement_match_key = seen_by.seen_match_key
+
+)
+
+select * from final

@@ -1,0 +1,73 @@
+"""`importau demo --bank-source`: which bank source feeds the bank data the marts read (issue 17).
+
+The marts read the bank through `staging.stg_bank__*` (dbt_project/models/staging/bank/README.md), the union of
+the bank sources in `var('bank_sources')`; `IMPORTAU_BANK_SOURCES` narrows it to the ones a deployment receives.
+The demo builds the union from the chosen source alone (`IMPORTAU_BANK_SOURCES`), so the same demo company reaches
+reconciliation, cash and anomalies through any one source (tests/end_to_end/test_bank_sources.py compares them).
+The main path's ingest jobs all run (a source without input, such as statement files with an empty inbox, lands
+empty raw tables); an optional source's job (Pluggy's) runs when it is the chosen one; the statement files are
+dropped into their inbox when they are. FX operations (câmbio contracts) and credit cards come from Open Finance
+whatever the choice: only its APIs deliver them. Open Finance's accounts, balances and transactions still land in
+`raw` but do not feed `stg_bank__*` unless Open Finance is the chosen source.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+DEFAULT_BANK_SOURCE = "open_finance"
+BANK_SOURCES_ENV = "IMPORTAU_BANK_SOURCES"  # read by dbt (macros/bank_sources.sql)
+
+
+@dataclass(frozen=True)
+class BankSource:
+    """One way the company's bank data arrives: the demo's name for it, its ingest job, its dbt staging prefix."""
+
+    name: str  # `importau demo --bank-source <name>`
+    job: str  # the Dagster job that lands it (orchestration/defs/jobs.py SOURCE_JOBS, or its own: ingest_pluggy)
+    dbt_source: str  # `bank_source` in stg_bank__*, staging models `stg_<dbt_source>__*`
+    description: str
+    # whether `importau demo` starts this source's stand-in and feeds it the demo company (Pluggy's stand-in,
+    # `python -m sandboxes.pluggy`, is not started by the demo yet)
+    in_demo: bool = True
+
+
+# In precedence order (dbt var bank_sources). A source is available once its ingest job is defined.
+BANK_SOURCES = (
+    BankSource("open_finance", "ingest_open_finance", "open_finance", "the Open Finance sandbox institution"),
+    BankSource("pluggy", "ingest_pluggy", "pluggy", "the aggregator (Pluggy) stand-in", in_demo=False),
+    BankSource("statements", "ingest_bank_statements", "bank_statement", "OFX and CNAB 240 statement files"),
+)
+
+
+def by_name(name: str) -> BankSource:
+    for source in BANK_SOURCES:
+        if source.name == name:
+            return source
+    raise ValueError(f"unknown bank source {name!r}: one of {', '.join(s.name for s in BANK_SOURCES)}")
+
+
+def available(job_names: Iterable[str]) -> list[BankSource]:
+    """The bank sources whose ingest job is among `job_names` (the code location's jobs)."""
+    jobs = set(job_names)
+    return [source for source in BANK_SOURCES if source.job in jobs]
+
+
+def in_demo(job_names: Iterable[str]) -> list[BankSource]:
+    """The available bank sources the demo can feed from the demo company."""
+    return [source for source in available(job_names) if source.in_demo]
+
+
+def choose(name: str, job_names: Iterable[str]) -> BankSource:
+    """The bank source named `name` for the demo, or a ValueError saying which ones this version's demo has."""
+    source, job_names = by_name(name), list(job_names)
+    have = in_demo(job_names)
+    if source not in available(job_names):
+        problem = f"its ingest job {source.job!r} is not defined"
+    elif not source.in_demo:
+        problem = "`importau demo` does not start its stand-in yet"
+    else:
+        return source
+    raise ValueError(
+        f"bank source {name!r} ({source.description}) is not in this version's demo: {problem}. "
+        f"Available: {', '.join(s.name for s in have)}"
+    )

@@ -1,0 +1,139 @@
+"""Issue 17 acceptance: the demo company through each bank source in turn (`importau demo --bank-source`) gives
+the same reconciliation, cash and anomaly marts, whichever source fed them.
+
+Each available source (orchestration/commands/bank_source.py: one whose ingest job this version defines) runs the
+real demo command for December 2024 on its own data folder; Open Finance's run is the reference. The marts are
+compared row by row as multisets, without the lineage columns (where and when a row was loaded, which source)
+and the ids each source gives an account or a movement (Open Finance's are the bank's internal ids, a statement's
+its own). Adding a source is adding its ingest job: it then joins the parameters here by itself.
+Helpers from test_bcb_slice.py.
+"""
+
+import csv
+import io
+import subprocess
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from tests.end_to_end.test_bcb_slice import BIN, _env, assert_quiet_with_a_full_log, sql
+
+# one demo per source, about 15 min each on 2 busy cores (the default 900 s is per test, the first one pays)
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(3600)]
+
+START, END = "2024-12-01", "2024-12-31"  # the sandbox bank's "today" is 2024-12-31 (the demo's last day)
+REFERENCE = "open_finance"
+# The marts the issue names (reconciliation, cash, anomalies: the anomaly and cash-flow features; the demo runs
+# --no-ml, so no scores) and, per table, the columns that hold a source's own ids or lineage.
+COMPARED = {
+    # both carry the bank movement's key (institution:account_id:transaction_id), whose ids are the source's
+    "marts.fct_payment_reconciliation": ("reconciliation_id", "match_group_id"),
+    "marts.fct_cash_position_daily": (),
+    "ml.ml_transaction_anomaly__features": (),
+    "ml.ml_cash_flow__features": (),
+}
+# in any table: lineage, and the ids a source gives an account or a movement (staging/bank/README.md)
+SOURCE_COLUMNS = {
+    "bank_source",
+    "source_file",
+    "loaded_at",
+    "pull_date",
+    "institution",
+    "account_id",
+    "bank_transaction_id",
+    "bank_movement_key",
+}
+
+
+@cache
+def available_sources() -> tuple[str, ...]:
+    from orchestration.commands.bank_source import in_demo
+    from orchestration.definitions import defs
+
+    return tuple(source.name for source in in_demo(job.name for job in defs.resolve_all_job_defs()))
+
+
+def run_demo(data_dir: Path, bank_source: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            str(BIN / "importau"),
+            "demo",
+            *("--start", START, "--end", END, "--market-history-start", START),
+            "--no-ml",
+            *("--bank-source", bank_source),
+        ],
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=1500,
+    )
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory) -> dict[str, Path]:
+    """Source name -> data folder of a demo run fed by that source (run on first use)."""
+    runs: dict[str, Path] = {}
+
+    def get(bank_source: str) -> Path:
+        if bank_source not in runs:
+            data_dir = tmp_path_factory.mktemp(f"e2e_bank_{bank_source}")
+            completed = run_demo(data_dir, bank_source)
+            assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
+            assert f"bank data from {bank_source} " in completed.stdout
+            assert_quiet_with_a_full_log(completed)
+            runs[bank_source] = data_dir
+        return runs[bank_source]
+
+    return get
+
+
+def live_sql(data_dir: Path, query: str) -> list[dict[str, str]]:
+    """A query on the warehouse itself (staging is not in the readers' snapshot); no run holds it by now."""
+    completed = subprocess.run(
+        [str(BIN / "importau"), "sql", "--live", "--csv", query], env=_env(data_dir), capture_output=True, text=True
+    )
+    assert completed.returncode == 0, completed.stderr
+    return list(csv.DictReader(io.StringIO(completed.stdout)))
+
+
+def compared_rows(data_dir: Path, table: str) -> Counter:
+    columns = [row["name"] for row in sql(data_dir, f"DESCRIBE TABLE {table}")]
+    kept = [c for c in columns if c not in SOURCE_COLUMNS and c not in COMPARED[table]]
+    rows = sql(data_dir, f"SELECT {', '.join(f'`{c}`' for c in kept)} FROM {table}")
+    return Counter(tuple(row[c] for c in kept) for row in rows)
+
+
+def test_open_finance_alone_gives_exactly_its_rows_to_the_bank_contract(demos):
+    data_dir = demos(REFERENCE)
+    unified = live_sql(
+        data_dir,
+        "SELECT bank_source, institution, account_id, transaction_id, signed_amount, length("
+        "other_source_transaction_ids) AS others FROM staging.stg_bank__transactions",
+    )
+    assert unified, "no bank movement reached stg_bank__transactions"
+    assert {row["bank_source"] for row in unified} == {REFERENCE}
+    assert {row["others"] for row in unified} == {"0"}
+    own = live_sql(
+        data_dir,
+        "SELECT institution, account_id, transaction_id, signed_amount FROM staging.stg_open_finance__transactions",
+    )
+    keys = ("institution", "account_id", "transaction_id", "signed_amount")
+    assert Counter(tuple(r[k] for k in keys) for r in unified) == Counter(tuple(r[k] for k in keys) for r in own)
+    for table in COMPARED:
+        assert sum(compared_rows(data_dir, table).values()) > 0, f"{table} is empty"
+
+
+@pytest.mark.parametrize("bank_source", [name for name in available_sources() if name != REFERENCE])
+def test_marts_are_the_same_whichever_source_fed_them(demos, bank_source):
+    reference, other = demos(REFERENCE), demos(bank_source)
+    fed = live_sql(other, "SELECT DISTINCT bank_source FROM staging.stg_bank__transactions")
+    assert {row["bank_source"] for row in fed} != {REFERENCE}
+    for table in COMPARED:
+        expected, got = compared_rows(reference, table), compared_rows(other, table)
+        missing, extra = expected - got, got - expected
+        assert not missing and not extra, (
+            f"{table} fed by {bank_source} differs from {REFERENCE}'s: {sum(missing.values())} rows missing "
+            f"(first: {list(missing)[:3]}), {sum(extra.values())} extra (first: {list(extra)[:3]})"
+        )
