@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -23,7 +22,7 @@ import pyarrow as pa
 
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp.cnpj import is_valid_cnpj
-from ingestion.erp.contract_model import Column, Entity, arrival_schema, check_row, stamp_arrival
+from ingestion.erp.contract_model import Column, Entity, arrival_schema, split_rows, stamp_arrival
 
 SOURCE = "bank_statement"
 ZERO = Decimal(0)
@@ -180,18 +179,7 @@ def payload(row: dict) -> str:
 def check(entity: str, rows: Iterable[dict]) -> tuple[list[dict], list[QuarantineRecord]]:
     """The rows that keep the entity's contract (typed) and a quarantine record for each that does not, its reason
     prefixed by entity, key and line. Rows sharing a key are all quarantined: nothing tells which is right."""
-    contract = ENTITIES[entity]
-    checked = [(raw, *check_row(contract, raw)) for raw in rows]
-    keys = Counter(contract.key_of(typed) for _, typed, _ in checked if typed is not None)
-    valid, quarantine = [], []
-    for raw, typed, reasons in checked:
-        if typed is not None and keys[contract.key_of(typed)] > 1:
-            reasons = [f"duplicated key ({keys[contract.key_of(typed)]} records share it)"]
-        if reasons:
-            quarantine.append(record(entity, raw, "; ".join(reasons)))
-        else:
-            valid.append(typed)
-    return valid, quarantine
+    return split_rows(ENTITIES[entity], rows, lambda raw, typed, reasons: record(entity, raw, reasons))
 
 
 def record(entity: str, raw: dict, reason: str) -> QuarantineRecord:
