@@ -23,34 +23,12 @@ import pyarrow as pa
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp.cnpj import is_valid_cnpj
 from ingestion.erp.contract_model import Column, Entity, arrival_schema, split_rows, stamp_arrival
+from ingestion.open_finance.schemas import TRANSACTION_TYPES  # the values staging shares with Open Finance
 
 SOURCE = "bank_statement"
 ZERO = Decimal(0)
 FORMATS = frozenset({"OFX", "CNAB240"})
 CREDIT_DEBIT = frozenset({"CREDITO", "DEBITO"})
-# Open Finance Brasil's EnumTransactionTypes (accounts API v2), the values staging shares with Open Finance.
-TRANSACTION_TYPES = frozenset(
-    {
-        "TED",
-        "DOC",
-        "PIX",
-        "TRANSFERENCIA_MESMA_INSTITUICAO",
-        "BOLETO",
-        "CONVENIO_ARRECADACAO",
-        "PACOTE_TARIFA_SERVICOS",
-        "TARIFA_SERVICOS_AVULSOS",
-        "FOLHA_PAGAMENTO",
-        "DEPOSITO",
-        "SAQUE",
-        "CARTAO",
-        "ENCARGOS_JUROS_CHEQUE_ESPECIAL",
-        "RENDIMENTO_APLIC_FINANCEIRA",
-        "PORTABILIDADE_SALARIO",
-        "RESGATE_APLIC_FINANCEIRA",
-        "OPERACAO_CREDITO",
-        "OUTROS",
-    }
-)
 PERSON_TYPES = frozenset({"PESSOA_FISICA", "PESSOA_JURIDICA"})
 # COMPE codes of the banks a company usually holds accounts at (the brand shown in staging); others are named
 # by their code.
