@@ -12,6 +12,6 @@ test-integration: bootstrap
 manifest: bootstrap
 	.venv/bin/importau dbt parse
 lint: bootstrap
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && cd dbt_project && ../.venv/bin/sqlfluff lint models macros tests
 fix: bootstrap
-	.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+	.venv/bin/ruff check --fix . && .venv/bin/ruff format . && cd dbt_project && ../.venv/bin/sqlfluff fix models macros tests

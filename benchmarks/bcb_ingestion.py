@@ -78,7 +78,7 @@ def run_pipeline(mode, server, wh, lake, currencies, start, end, daily_days) -> 
                 lake.write_partition(SOURCE, dataset.entity, day, table)
             lake.write_quarantine(SOURCE, dataset.entity, first, result.quarantine)
             t2 = time.perf_counter()
-            lake.grant_clickhouse_access(wh.client)
+            lake.grant_clickhouse_access(wh.client, embedded=wh.is_embedded)
             ensure_raw_table(wh.client, dataset.name, dataset.schema, dataset.order_by, dataset.low_cardinality)
             reader = lake.clickhouse_reader(SOURCE, dataset.entity)
             # raw loads replace whole months: a daily run re-loads its month to date, as the daily schedule does

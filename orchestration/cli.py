@@ -140,6 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from orchestration.env_defaults import apply_env_defaults
+
+    apply_env_defaults()  # the embedded defaults, for this process and the ones it starts (settings registry)
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)

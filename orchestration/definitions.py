@@ -4,9 +4,8 @@ import warnings
 
 import dagster as dg
 
-from orchestration.env_defaults import apply_env_defaults
-
-apply_env_defaults()
+# Importing this reads and changes no environment: the resources read their settings through the settings registry
+# (ingestion/common/settings_registry.py) when used.
 # backfill_policy, pools and schema-change checks are marked beta; we rely on them knowingly.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)

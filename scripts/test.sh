@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
 .venv/bin/ruff check .
+.venv/bin/ruff format --check .
+# SQL: the dbt models, macros and data tests, with the jinja templater (dbt's builtins and this project's macros,
+# dbt_project/.sqlfluff): offline, no warehouse needed.
+(cd dbt_project && ../.venv/bin/sqlfluff lint models macros tests --processes 2 --disable-progress-bar)
 # The code location loads the way `dg dev` loads it (a throwaway instance, the embedded defaults).
 check_home=$(mktemp -d)
 trap 'rm -rf "$check_home"' EXIT

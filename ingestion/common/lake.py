@@ -97,7 +97,7 @@ class Lake(Protocol):
         self, source: str, entity: str, day: date, records: Iterable[QuarantineRecord]
     ) -> str | None: ...
     def clickhouse_reader(self, source: str, entity: str) -> LakeReader: ...
-    def grant_clickhouse_access(self, client) -> None: ...
+    def grant_clickhouse_access(self, client, embedded: bool) -> None: ...
     def check_access(self) -> None: ...
 
 
@@ -256,8 +256,9 @@ class _KeyedLake:
     def read_quarantine(self, source: str, entity: str, day: date) -> pa.Table:
         return pq.read_table(io.BytesIO(self._get(self.quarantine_path(source, entity, day))))
 
-    def grant_clickhouse_access(self, client) -> None:
-        """Nothing to grant by default (chDB reads the local folder directly)."""
+    def grant_clickhouse_access(self, client, embedded: bool) -> None:
+        """Nothing to grant by default (chDB reads the local folder directly). `embedded`: `client` is the
+        embedded chDB (`Warehouse.is_embedded`), not a ClickHouse server."""
 
     def check_access(self) -> None:
         """Nothing to check by default (a folder lake creates its folders as it writes)."""
@@ -279,9 +280,9 @@ class LocalLake(_KeyedLake):
         pattern = f"{self.root}/{_entity_dir(source, entity)}/dt=*/{PART_FILE}"
         return LakeReader(f"file({sql_string(pattern)}, 'Parquet')")
 
-    def grant_clickhouse_access(self, client) -> None:
+    def grant_clickhouse_access(self, client, embedded: bool) -> None:
         """Nothing to grant to chDB; a ClickHouse server cannot read this folder, so say so now."""
-        if type(client).__name__ != "ChdbClient":
+        if not embedded:
             raise LakeError(
                 f"the folder lake {self.root} is readable only by the embedded warehouse (chDB); with a "
                 "ClickHouse server, use an S3 lake (LAKE_URL=s3://bucket/prefix and S3_ENDPOINT_URL)"
@@ -462,7 +463,7 @@ class S3Lake(_KeyedLake):
                 "does not exist; create it, or fix the bucket in LAKE_URL)"
             )
 
-    def grant_clickhouse_access(self, client) -> None:
+    def grant_clickhouse_access(self, client, embedded: bool) -> None:
         """Let ClickHouse read the lake without the keys ever reaching a disk (nor the SQL text).
 
         chDB: the readers bind the keys as query parameters, in memory. A named collection of this lake's name that
@@ -472,7 +473,7 @@ class S3Lake(_KeyedLake):
         its operator, see SERVER_CONFIG_EXAMPLE) is used as it is. Otherwise it is created (or updated with rotated
         keys) only if the server encrypts named collections at rest; else this fails, saying what to configure.
         """
-        if type(client).__name__ == "ChdbClient":
+        if embedded:
             self._drop_persisted_collection(client)
             self.uses_named_collection = False
             return

@@ -72,7 +72,7 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
         results = [outcome.result for outcome in fetched if outcome.result is not None]
     else:
         results = [filedrop.process(file, registry, landing.land) for file in filedrop.scan(customs.inbox())]
-    yield from landing.materializations(context, results, source=customs.source)
+    yield from landing.materializations(context, results, source=customs.setting("source"))
 
 
 raw_load = raw_load_assets(

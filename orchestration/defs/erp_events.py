@@ -48,13 +48,13 @@ def events_to_run_requests(
 )
 def erp_events_sensor(context: dg.SensorEvaluationContext, erp: ErpResource):
     """ERP change events (`purchase_order.updated`, `payable.settled`, ...) request the ERP partition they touch."""
-    if not erp.rabbitmq_url:
+    if not erp.setting("rabbitmq_url"):
         return dg.SkipReason("ERP_RABBITMQ_URL is not set")
 
     def run_exists(run_key: str) -> bool:
         return bool(context.instance.get_run_ids(dg.RunsFilter(tags={RUN_KEY_TAG: run_key}), limit=1))
 
-    with EventConsumer(erp.rabbitmq_url, **erp.event_topology()) as consumer:
+    with EventConsumer(erp.setting("rabbitmq_url"), **erp.event_topology()) as consumer:
         requests, acked = events_to_run_requests(consumer, run_exists)
         dead = len(consumer.dead_lettered)
     if not requests:

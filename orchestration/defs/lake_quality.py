@@ -18,12 +18,12 @@ defaults in orchestration/env_defaults.py), explained in docs/architecture.md, "
 """
 
 import dataclasses
-import os
 from collections.abc import Sequence
 from datetime import date
 
 import dagster as dg
 
+from ingestion.common import settings_registry
 from ingestion.common.lake import Lake
 from ingestion.common.lake_profile import QUANTILES, DatasetProfile, MonthProfile, profile_dataset
 from ingestion.common.lake_rules import Problem, Thresholds
@@ -49,10 +49,11 @@ def check_specs(keys: Sequence[dg.AssetKey]) -> list[dg.AssetCheckSpec]:
 
 
 def thresholds_from_env() -> Thresholds:
-    """`LAKE_QUALITY_*` as `Thresholds`; an unset or empty variable keeps the default."""
+    """`LAKE_QUALITY_*` as `Thresholds` (unset: the settings registry's default); an empty variable keeps the
+    `Thresholds` default."""
 
     def value(name: str, default: float | None, scale: float = 1.0) -> float | None:
-        raw = os.environ.get(name, "").strip()
+        raw = settings_registry.value(name).strip()
         if not raw:
             return default
         try:

@@ -116,7 +116,7 @@ def raw_load_assets(
         store = lake.get_lake()
         window = {"start": start, "end": end}
         with warehouse.open(owner=run_owner(context)) as wh:
-            store.grant_clickhouse_access(wh.client)
+            store.grant_clickhouse_access(wh.client, embedded=wh.is_embedded)
             for key, table in by_key.items():
                 if key not in context.selected_asset_keys:
                     continue

@@ -12,10 +12,13 @@ import logging
 import time
 import urllib.error
 import urllib.request
+from typing import ClassVar
 
 import dagster as dg
+from pydantic import Field
 
 from ingestion.common.redact import url_origin
+from orchestration.resources.settings import FromEnvironment
 
 log = logging.getLogger(__name__)
 
@@ -24,32 +27,35 @@ class AlertDeliveryError(RuntimeError):
     """No attempt got a 2xx answer: the message names the host only, the attempts and the last answer."""
 
 
-class AlertWebhookResource(dg.ConfigurableResource):
-    """Run-failure alerts: where they are POSTed (empty `url`: none is sent) and the UI that run links point to."""
+class AlertWebhookResource(FromEnvironment, dg.ConfigurableResource):
+    """Run-failure alerts: where they are POSTed (empty `url`: none is sent) and the UI that run links point to.
+    A field left None is read from its variable (`ENV`) when used: the URL may carry a token, it never enters config."""
 
-    url: str = ""
-    webserver_url: str = ""  # e.g. http://dagster.example.com:3000; empty: alerts carry no link
+    ENV: ClassVar[dict[str, str]] = {"url": "ALERT_WEBHOOK_URL", "webserver_url": "DAGSTER_WEBSERVER_URL"}
+
+    url: str | None = Field(default=None, repr=False)
+    webserver_url: str | None = None  # e.g. http://dagster.example.com:3000; empty: alerts carry no link
     timeout_seconds: float = 10.0  # of the connect, and of each read of the answer
     max_attempts: int = 3  # POSTs per alert at most (so at most 2 retries)
     retry_wait_seconds: float = 1.0  # doubled after each failed attempt
 
     @property
     def enabled(self) -> bool:
-        return bool(self.url.strip())
+        return bool(self.setting("url").strip())
 
     def run_url(self, run_id: str) -> str | None:
-        base = self.webserver_url.strip().rstrip("/")
+        base = self.setting("webserver_url").strip().rstrip("/")
         return f"{base}/runs/{run_id}" if base else None
 
     def post(self, payload: dict) -> int:
         """POST `payload` as JSON; the number of attempts it took. Raises AlertDeliveryError after the last one."""
-        target = url_origin(self.url)
+        target = url_origin(self.setting("url"))
         body = json.dumps(payload).encode()
         attempts = max(1, self.max_attempts)
         last = ""
         for attempt in range(1, attempts + 1):
             request = urllib.request.Request(
-                self.url.strip(), data=body, method="POST", headers={"Content-Type": "application/json"}
+                self.setting("url").strip(), data=body, method="POST", headers={"Content-Type": "application/json"}
             )
             try:
                 with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:

@@ -3,26 +3,30 @@ API), and the registry's folder. The portal's certificate and key paths are read
 (`PortalConfig.from_env`), never config fields."""
 
 import os
+from typing import ClassVar
 
 import dagster as dg
 
-from orchestration.resources.settings import resolve_data_dir
+from orchestration.resources.settings import FromEnvironment, resolve_data_dir
 
 
-class CustomsResource(dg.ConfigurableResource):
+class CustomsResource(FromEnvironment, dg.ConfigurableResource):
     """The customs declarations inbox (`processed/`, `quarantine/`, `skipped/` live inside it)."""
 
-    inbox_dir: str = ""  # empty: $IMPORTAU_DATA_DIR/customs/inbox
+    ENV: ClassVar[dict[str, str]] = {"inbox_dir": "CUSTOMS_INBOX_DIR", "source": "CUSTOMS_SOURCE"}
+
+    inbox_dir: str | None = None  # None: CUSTOMS_INBOX_DIR; empty: $IMPORTAU_DATA_DIR/customs/inbox
     data_dir: str = ""
-    source: str = "files"  # CUSTOMS_SOURCE: files | portal
+    source: str | None = None  # None: CUSTOMS_SOURCE; files | portal
 
     def use_portal(self) -> bool:
-        if self.source not in ("files", "portal"):
-            raise ValueError(f"CUSTOMS_SOURCE must be 'files' or 'portal', not {self.source!r}")
-        return self.source == "portal"
+        source = self.setting("source")
+        if source not in ("files", "portal"):
+            raise ValueError(f"CUSTOMS_SOURCE must be 'files' or 'portal', not {source!r}")
+        return source == "portal"
 
     def inbox(self) -> str:
-        return self.inbox_dir or os.path.join(resolve_data_dir(self.data_dir), "customs", "inbox")
+        return self.setting("inbox_dir") or os.path.join(resolve_data_dir(self.data_dir), "customs", "inbox")
 
     def state_dir(self) -> str:
         path = os.path.join(resolve_data_dir(self.data_dir), "customs", "state")

@@ -3,15 +3,17 @@ ERP's PostgreSQL database."""
 
 import os
 from contextlib import contextmanager
+from typing import ClassVar
 
 import dagster as dg
 from pydantic import Field
 
+from ingestion.common import settings_registry
 from ingestion.erp import postgres
-from orchestration.resources.settings import resolve_data_dir
+from orchestration.resources.settings import FromEnvironment, resolve_data_dir
 
 
-class ErpResource(dg.ConfigurableResource):
+class ErpResource(FromEnvironment, dg.ConfigurableResource):
     """The ERP file-drop inbox (`processed/`, `quarantine/`, `skipped/` live inside it), its event broker and its
     PostgreSQL database.
 
@@ -21,9 +23,11 @@ class ErpResource(dg.ConfigurableResource):
     manual run fails saying so); the file drops do not need it.
     """
 
-    inbox_dir: str = ""  # empty: $IMPORTAU_DATA_DIR/erp/inbox
+    ENV: ClassVar[dict[str, str]] = {"inbox_dir": "ERP_INBOX_DIR", "rabbitmq_url": "ERP_RABBITMQ_URL"}
+
+    inbox_dir: str | None = None  # None: ERP_INBOX_DIR; empty: $IMPORTAU_DATA_DIR/erp/inbox
     data_dir: str = ""
-    rabbitmq_url: str = ""  # the ERP's event broker; empty: the events sensor skips
+    rabbitmq_url: str | None = Field(default=None, repr=False)  # the ERP's event broker; empty: the sensor skips
     events_queue: str = "importau.erp.events"
     events_exchange: str = "erp.events"
     dead_letter_exchange: str = "erp.events.dlx"
@@ -47,7 +51,7 @@ class ErpResource(dg.ConfigurableResource):
         }
 
     def inbox(self) -> str:
-        return self.inbox_dir or os.path.join(resolve_data_dir(self.data_dir), "erp", "inbox")
+        return self.setting("inbox_dir") or os.path.join(resolve_data_dir(self.data_dir), "erp", "inbox")
 
     def state_dir(self) -> str:
         path = os.path.join(resolve_data_dir(self.data_dir), "erp", "state")
@@ -56,7 +60,7 @@ class ErpResource(dg.ConfigurableResource):
 
     def postgres_dsn(self) -> str:
         """`ERP_POSTGRES_DSN`, or "" when the ERP's PostgreSQL is not configured. Never log it: `postgres_label()`."""
-        return os.environ.get(postgres.DSN_ENV, "").strip()
+        return settings_registry.value(postgres.DSN_ENV).strip()
 
     def postgres_label(self) -> str:
         """The database for logs and metadata, the password masked."""

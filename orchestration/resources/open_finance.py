@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 from pydantic import Field
@@ -17,9 +18,9 @@ from pydantic import Field
 from ingestion.common.clock import sao_paulo_today
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
-from ingestion.open_finance.config import DEFAULT_WINDOW_DAYS, Institution, initial_grant, load_institutions
+from ingestion.open_finance.config import Institution, initial_grant, load_institutions
 from ingestion.open_finance.extract import OpenFinanceExtract, PullOptions, pull_institutions
-from orchestration.resources.settings import resolve_data_dir
+from orchestration.resources.settings import FromEnvironment, resolve_data_dir
 
 # Institutions serve 12 months of transactions (and refuse older dates with 422): the oldest date a pull asks for.
 HISTORY_DAYS = 365
@@ -79,50 +80,62 @@ def _within_history(pull: PlannedPull, oldest: date) -> PlannedPull:
     return PlannedPull(pull.day, window_days, lookback)
 
 
-class OpenFinanceResource(dg.ConfigurableResource):
-    """The institutions the company has consents with, and the state the client keeps between runs."""
+class OpenFinanceResource(FromEnvironment, dg.ConfigurableResource):
+    """The institutions the company has consents with, and the state the client keeps between runs. A field left
+    None is read from its variable (`ENV`) when used."""
 
-    institutions: str = Field(
-        default="",
+    ENV: ClassVar[dict[str, str]] = {
+        "institutions": "OPEN_FINANCE_INSTITUTIONS",
+        "state_dir": "OPEN_FINANCE_STATE_DIR",
+        "window_days": "OPEN_FINANCE_WINDOW_DAYS",
+        "backfill_chunk_days": "OPEN_FINANCE_BACKFILL_CHUNK_DAYS",
+        "today": "OPEN_FINANCE_TODAY",
+    }
+
+    institutions: str | None = Field(
+        default=None,
         description="OPEN_FINANCE_INSTITUTIONS: a YAML/JSON file path or inline JSON listing the institutions "
         "(format in ingestion/open_finance/config.py); empty = no institution (the assets write empty partitions)",
     )
     data_dir: str = Field(default="", description="IMPORTAU_DATA_DIR")
-    state_dir: str = Field(
-        default="",
+    state_dir: str | None = Field(
+        default=None,
         description="OPEN_FINANCE_STATE_DIR: token store and call budget; empty = <data_dir>/open_finance",
     )
-    window_days: int = Field(default=DEFAULT_WINDOW_DAYS, description="trailing window of each daily pull")
-    backfill_chunk_days: int = Field(
-        default=0,
+    window_days: int | None = Field(default=None, description="trailing window of each daily pull")
+    backfill_chunk_days: int | None = Field(
+        default=None,
         description="0/1 = one pull per partition day; N > 1 = a ranged run pulls once per N days (wider window)",
     )
-    today: str = Field(
-        default="",
+    today: str | None = Field(
+        default=None,
         description="the institution's current day (YYYY-MM-DD) for sandboxes; empty = today in São Paulo",
     )
     max_workers: int = Field(default=2, description="institutions pulled in parallel")
 
     def _environ(self) -> dict[str, str]:
-        return {**os.environ, "OPEN_FINANCE_INSTITUTIONS": self.institutions}
+        return {**os.environ, "OPEN_FINANCE_INSTITUTIONS": self.setting("institutions")}
 
     def get_institutions(self) -> tuple[Institution, ...]:
         """The institutions file, each entry completed by what `importau open-finance connect` stored for it."""
         return load_institutions(self._environ(), TokenStore(self.token_file()))
 
     def state_path(self) -> Path:
-        return Path(self.state_dir) if self.state_dir else Path(resolve_data_dir(self.data_dir)) / "open_finance"
+        state_dir = self.setting("state_dir")
+        return Path(state_dir) if state_dir else Path(resolve_data_dir(self.data_dir)) / "open_finance"
 
     def token_file(self) -> Path:
         """OPEN_FINANCE_TOKEN_FILE, else tokens.json in the state folder: where `connect` stores refresh tokens."""
         return Path(os.environ.get("OPEN_FINANCE_TOKEN_FILE") or self.state_path() / "tokens.json")
 
     def current_day(self) -> date:
-        return date.fromisoformat(self.today) if self.today else sao_paulo_today()
+        today = self.setting("today")
+        return date.fromisoformat(today) if today else sao_paulo_today()
 
     def plan(self, start: date, end: date) -> list[PlannedPull]:
         oldest = self.current_day() - timedelta(days=HISTORY_DAYS)
-        return plan_pulls(start, end, self.window_days, self.backfill_chunk_days, oldest)
+        window_days, chunk_days = self.setting("window_days", int), self.setting("backfill_chunk_days", int)
+        return plan_pulls(start, end, window_days, chunk_days, oldest)
 
     def pull(self, planned: PlannedPull, institutions: tuple[Institution, ...]) -> dict[str, OpenFinanceExtract]:
         """Every institution's view for one planned pull; raises `InstitutionsFailed` if any failed."""

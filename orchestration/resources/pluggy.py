@@ -1,12 +1,13 @@
 """Pluggy (the aggregator path to the company's banks) as a Dagster resource.
 
 `PLUGGY_CLIENT_SECRET` is read from the environment when a pull starts, never a config field: a field's value
-would be kept in the run's resource config. The other settings are bound from their variables
-(`orchestration/defs/resources.py`), so the UI shows the variables' names.
+would be kept in the run's resource config. A field left None is read from its variable (`ENV`) through the
+settings registry when used.
 """
 
 import os
 from pathlib import Path
+from typing import ClassVar
 
 import dagster as dg
 
@@ -14,14 +15,21 @@ from ingestion.common.clock import sao_paulo_today
 from ingestion.pluggy.client import DEFAULT_BASE_URL, ClientSettings, PluggyClient
 from ingestion.pluggy.config import PluggyItem, PluggySettings, load_settings
 from ingestion.pluggy.errors import PluggyConfigError
-from orchestration.resources.settings import resolve_data_dir
+from orchestration.resources.settings import FromEnvironment, resolve_data_dir
 
 
-class PluggyResource(dg.ConfigurableResource):
-    base_url: str = DEFAULT_BASE_URL
-    client_id: str = ""
-    item_ids: str = ""  # PLUGGY_ITEM_IDS (ingestion/pluggy/config.py); empty: the source is off
-    webhook_spool_dir: str = ""  # empty: $IMPORTAU_DATA_DIR/pluggy/webhooks
+class PluggyResource(FromEnvironment, dg.ConfigurableResource):
+    ENV: ClassVar[dict[str, str]] = {
+        "base_url": "PLUGGY_BASE_URL",
+        "client_id": "PLUGGY_CLIENT_ID",
+        "item_ids": "PLUGGY_ITEM_IDS",
+        "webhook_spool_dir": "PLUGGY_WEBHOOK_SPOOL_DIR",
+    }
+
+    base_url: str | None = None
+    client_id: str | None = None
+    item_ids: str | None = None  # PLUGGY_ITEM_IDS (ingestion/pluggy/config.py); empty: the source is off
+    webhook_spool_dir: str | None = None  # empty: $IMPORTAU_DATA_DIR/pluggy/webhooks
     data_dir: str = ""
     max_attempts: int = 5  # per request (ingestion/pluggy/client.py ClientSettings)
     retry_wait_seconds: float = 1.0  # first backoff of a 5xx/timeout, doubling up to 30 s
@@ -29,10 +37,10 @@ class PluggyResource(dg.ConfigurableResource):
     def settings(self) -> PluggySettings | None:
         return load_settings(
             {
-                "PLUGGY_ITEM_IDS": self.item_ids,
-                "PLUGGY_CLIENT_ID": self.client_id,
+                "PLUGGY_ITEM_IDS": self.setting("item_ids"),
+                "PLUGGY_CLIENT_ID": self.setting("client_id"),
                 "PLUGGY_CLIENT_SECRET": os.environ.get("PLUGGY_CLIENT_SECRET", ""),
-                "PLUGGY_BASE_URL": self.base_url or DEFAULT_BASE_URL,
+                "PLUGGY_BASE_URL": self.setting("base_url") or DEFAULT_BASE_URL,
             }
         )
 
@@ -61,4 +69,6 @@ class PluggyResource(dg.ConfigurableResource):
         return sao_paulo_today()
 
     def spool_dir(self) -> Path:
-        return Path(self.webhook_spool_dir or os.path.join(resolve_data_dir(self.data_dir), "pluggy", "webhooks"))
+        return Path(
+            self.setting("webhook_spool_dir") or os.path.join(resolve_data_dir(self.data_dir), "pluggy", "webhooks")
+        )

@@ -5,12 +5,31 @@ defaults: IMPORTAU_DATA_DIR, else `<repo>/data` (ingestion/common/data_dir.py, r
 """
 
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlsplit
 
+from ingestion.common import settings_registry
 from ingestion.common.data_dir import REPO_ROOT, default_data_dir, resolve_data_dir
 from ingestion.common.lake import LocalLake, S3Bounds, S3Lake
 
-__all__ = ["REPO_ROOT", "default_data_dir", "lake_from_settings", "resolve_data_dir"]
+__all__ = ["REPO_ROOT", "FromEnvironment", "default_data_dir", "lake_from_settings", "resolve_data_dir"]
+
+
+class FromEnvironment:
+    """For a Dagster resource whose fields come from the environment: `ENV` maps a field to its variable. A field
+    left None (how `orchestration/defs/resources.py` binds them) is read through the settings registry
+    (`ingestion/common/settings_registry.py`: the environment, else the registry's default) when the resource is
+    used, never when the definitions are imported; a value given to the resource (a test, a run config) wins.
+    Secrets thus never enter the resource's config."""
+
+    ENV: ClassVar[dict[str, str]] = {}
+
+    def setting(self, field: str, cast: type = str):
+        given = getattr(self, field)
+        if given is not None:
+            return given
+        raw = settings_registry.value(self.ENV[field]).strip()
+        return cast(raw) if raw or cast is str else cast()
 
 
 def lake_from_settings(

@@ -109,8 +109,8 @@ def test_chdb_reads_the_s3_lake_with_the_keys_as_query_parameters(lake, seaweedf
     reader = lake.clickhouse_reader("bcb", "ptax_quotes")
     assert seaweedfs.secret_key not in reader and seaweedfs.access_key not in reader
     assert reader.startswith(f"s3('{seaweedfs.endpoint}/{seaweedfs.bucket}/")
-    lake.grant_clickhouse_access(warehouse.client)
-    lake.grant_clickhouse_access(warehouse.client)  # idempotent
+    lake.grant_clickhouse_access(warehouse.client, embedded=True)
+    lake.grant_clickhouse_access(warehouse.client, embedded=True)  # idempotent
     assert lake.clickhouse_reader("bcb", "ptax_quotes") == reader and not lake.uses_named_collection
     per_day = warehouse.query_rows(
         f"SELECT dt, toTypeName(dt), count() FROM {reader} WHERE dt BETWEEN '2024-03-13' AND '2024-03-14' "
@@ -133,7 +133,7 @@ def test_chdb_reads_the_s3_lake_with_the_keys_as_query_parameters(lake, seaweedf
 
 def test_wrong_keys_fail_the_load_before_changing_anything(lake, seaweedfs, warehouse):
     lake.write_partition("bcb", "ptax_quotes", DAYS[0], quotes(DAYS[0], "1"))
-    lake.grant_clickhouse_access(warehouse.client)
+    lake.grant_clickhouse_access(warehouse.client, embedded=True)
     ensure_raw_table(warehouse.client, "bcb__ptax_wrong_keys", SCHEMA, ["currency", "quote_date"])
     assert (
         replace_partitions(
@@ -152,7 +152,7 @@ def test_wrong_keys_fail_the_load_before_changing_anything(lake, seaweedfs, ware
         prefix=lake.prefix,
         named_collection="importau_lake_s3_wrong",
     )
-    wrong.grant_clickhouse_access(warehouse.client)
+    wrong.grant_clickhouse_access(warehouse.client, embedded=True)
     with pytest.raises(LakeNotReadableError, match="unchanged") as caught:
         replace_partitions(
             warehouse.client,
@@ -172,7 +172,7 @@ def test_a_dead_s3_fails_the_load_in_bounded_time_and_keeps_the_rows(tmp_path, w
         lake = S3Lake(server.endpoint, server.access_key, server.secret_key, server.bucket, prefix="dead")
         for day in DAYS:
             lake.write_partition("bcb", "ptax_quotes", day, quotes(day, "1", "2"))
-        lake.grant_clickhouse_access(warehouse.client)
+        lake.grant_clickhouse_access(warehouse.client, embedded=True)
         ensure_raw_table(warehouse.client, "bcb__ptax_dead_s3", SCHEMA, ["currency", "quote_date"], ["currency"])
         reader = lake.clickhouse_reader("bcb", "ptax_quotes")
         assert replace_partitions(warehouse.client, "bcb__ptax_dead_s3", reader, *MARCH) == 6

@@ -257,7 +257,7 @@ def _lake(seaweedfs, **kwargs) -> S3Lake:
 
 
 class ServerClient:
-    """What the lake takes for a ClickHouse server's client (it decides by the client's class), running every
+    """A ClickHouse server's client as the lake is told it is one (`embedded=False`), running every
     statement on the real ClickHouse 26.9 engine (chDB)."""
 
     def __init__(self, client):
@@ -276,7 +276,7 @@ def test_chdb_gets_the_keys_in_memory_and_drops_a_collection_that_kept_them_on_d
     warehouse.command(f"CREATE NAMED COLLECTION {lake.named_collection} AS {keys}")  # what the old code did
     persisted = Path(chdb_path) / "named_collections" / f"{lake.named_collection}.sql"
     assert seaweedfs.secret_key in persisted.read_text()
-    lake.grant_clickhouse_access(warehouse.client)
+    lake.grant_clickhouse_access(warehouse.client, embedded=True)
     assert not persisted.exists() and not lake.uses_named_collection
     reader = lake.clickhouse_reader("bcb", "ptax_quotes")
     assert seaweedfs.secret_key not in reader and seaweedfs.access_key not in reader
@@ -294,7 +294,7 @@ def test_chdb_gets_the_keys_in_memory_and_drops_a_collection_that_kept_them_on_d
 def test_a_server_without_the_collection_is_told_what_to_configure_and_stores_nothing(seaweedfs, warehouse):
     lake = _lake(seaweedfs, named_collection=f"importau_lake_s3_{uuid.uuid4().hex[:6]}")
     with pytest.raises(LakeError, match="clear text") as caught:
-        lake.grant_clickhouse_access(ServerClient(warehouse.client))
+        lake.grant_clickhouse_access(ServerClient(warehouse.client), embedded=False)
     assert SERVER_CONFIG_EXAMPLE in str(caught.value) and "local_encrypted" in str(caught.value)
     assert seaweedfs.secret_key not in str(caught.value)
     names = warehouse.query_rows(
@@ -315,7 +315,7 @@ engine = clickhouse_connect.get_client(interface="chdb", path=folder, chdb_optio
 client = ServerClient(engine)
 client.command("CREATE DATABASE IF NOT EXISTS raw")
 lake = S3Lake(endpoint, access_key, secret_key, bucket, prefix)
-lake.grant_clickhouse_access(client)
+lake.grant_clickhouse_access(client, embedded=False)
 reader = lake.clickhouse_reader("bcb", "ptax_quotes")
 ensure_raw_table(client, "bcb__ptax", SCHEMA, ["currency"])
 from datetime import date

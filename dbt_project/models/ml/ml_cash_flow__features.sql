@@ -6,7 +6,7 @@
     last PTAX sell published by the origin. -#}
 {{ config(order_by=['origin_date', 'target_date']) }}
 
-{%- set horizon_days = var('ml_cash_flow_horizon_days', 90) %}
+{%- set horizon_days = var('ml_cash_flow_horizon_days', 90) | int %}
 
 with
 
@@ -124,7 +124,7 @@ receivables_in_horizon as (
         receivables.amount_brl as amount_brl,
         expected_days.expected_date as expected_date,
         greatest(receivables.issue_date, expected_days.expected_date - {{ horizon_days }}) as first_origin_date,
-        least(expected_days.expected_date, ifNull(receivables.paid_date, expected_days.expected_date)) - 1
+        least(expected_days.expected_date, ifNull(receivables.paid_date, expected_days.expected_date)) - 1  -- noqa: CV02
             as last_origin_date
     from receivables
     inner join expected_days on receivables.due_date = expected_days.calendar_date
@@ -295,7 +295,7 @@ imports_in_horizon as (
         arrivals.actual_arrival as actual_arrival,
         expected_days.expected_date as expected_date,
         greatest(purchase_orders.order_date, expected_days.expected_date - {{ horizon_days }}) as first_origin_date,
-        least(expected_days.expected_date, ifNull(arrivals.actual_arrival, expected_days.expected_date)) - 1
+        least(expected_days.expected_date, ifNull(arrivals.actual_arrival, expected_days.expected_date)) - 1  -- noqa: CV02
             as last_origin_date
     from purchase_orders
     inner join expected_days on assumeNotNull(purchase_orders.expected_arrival_date) = expected_days.calendar_date

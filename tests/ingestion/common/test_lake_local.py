@@ -136,10 +136,10 @@ def test_reading_a_missing_partition_names_the_path(tmp_path):
 
 def test_the_folder_lake_grants_chdb_and_refuses_a_server(tmp_path, warehouse):
     lake = LocalLake(tmp_path)
-    lake.grant_clickhouse_access(warehouse.client)
+    lake.grant_clickhouse_access(warehouse.client, embedded=True)
 
     class HttpClient:  # stands in for clickhouse-connect's server client
         pass
 
     with pytest.raises(LakeError, match="S3 lake"):
-        lake.grant_clickhouse_access(HttpClient())
+        lake.grant_clickhouse_access(HttpClient(), embedded=False)

@@ -46,8 +46,8 @@ latest_scores as (
 
     -- the latest scoring day on or before the as-of date
     select delay_scores.*
-    from delay_scores
-    cross join as_of
+    from delay_scores  -- noqa: AL04
+    cross join as_of  -- noqa: AL04
     where
         delay_scores.as_of_date = (
             select max(delay_scores.as_of_date) from delay_scores cross join as_of

@@ -122,7 +122,7 @@ taxes as (
         official_file,
         item_match_status,
         item_match_reason,
-        cast(tupleElement(arrayJoin(amounts) as entry, 1) as LowCardinality(String)) as tax,
+        cast(tupleElement(arrayJoin(amounts) as entry, 1) as LowCardinality(String)) as tax,  -- noqa: CP02
         cast(tupleElement(entry, 2) as Nullable(Decimal(18, 4))) as erp_amount_brl,
         cast(tupleElement(entry, 3) as Nullable(Decimal(18, 4))) as declared_amount_brl
     from declarations

@@ -84,7 +84,7 @@ account_balances as (
         toDecimal128(balances.available_balance, 4) as amount_brl,
         toNullable(balances.balance_source) as balance_source
     from account_days
-    asof inner join balances
+    asof inner join balances  -- noqa: AL01, AL05
         on balances.institution = account_days.institution
         and balances.account_id = account_days.account_id
         and account_days.date >= balances.date
