@@ -17,7 +17,7 @@ from ingestion.bank_statements import contracts, filedrop
 from ingestion.erp.state import FileRegistry
 from orchestration.defs import file_drops
 from orchestration.defs.metadata import partition_dates, sao_paulo_today
-from orchestration.defs.raw_loads import RawTable, raw_load_assets
+from orchestration.defs.raw_loads import raw_load_assets
 from orchestration.partitions import erp_partitions
 from orchestration.resources.bank_statements import BankStatementsResource
 from orchestration.resources.lake import LakeResource
@@ -50,28 +50,20 @@ def bank_statement_file_drop(
 raw_load = raw_load_assets(
     source=SOURCE,
     group_name=GROUP,
-    tables=[
-        RawTable(
-            entity=entity,
-            schema=contracts.lake_schema(entity),
-            order_by=["statement_format", *contracts.ENTITIES[entity].primary_key],
-            low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed]
-            + ["institution", "currency"],
-            description=f"Bank {entity} read from the statement files, every landed record with its file and "
-            "arrival (staging keeps one row per key).",
-        )
-        for entity in contracts.ENTITY_NAMES
-    ],
+    tables=file_drops.raw_tables(
+        contracts,
+        lambda entity: (
+            f"Bank {entity} read from the statement files, every landed record with its file and "
+            "arrival (staging keeps one row per key)."
+        ),
+        key_prefix=("statement_format",),
+        more_low_cardinality=("institution", "currency"),
+    ),
     partitions_def=erp_partitions,
 )
 
 
-@dg.sensor(
-    name="bank_statement_file_drop_sensor",
-    target=dg.AssetSelection.assets(bank_statement_file_drop),
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-)
+@file_drops.inbox_sensor("bank_statement_file_drop_sensor", bank_statement_file_drop)
 def bank_statement_file_drop_sensor(context: dg.SensorEvaluationContext, bank_statements: BankStatementsResource):
     """New files in the bank statements inbox -> one run for the current month (run key: the files' hashes and
     times)."""

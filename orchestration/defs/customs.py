@@ -20,7 +20,7 @@ from ingestion.customs import contracts, filedrop, portal_unico
 from ingestion.erp.state import FileRegistry
 from orchestration.defs import file_drops
 from orchestration.defs.metadata import partition_dates, sao_paulo_today
-from orchestration.defs.raw_loads import RawTable, raw_load_assets
+from orchestration.defs.raw_loads import raw_load_assets
 from orchestration.partitions import erp_partitions
 from orchestration.resources.customs import CustomsResource
 from orchestration.resources.lake import LakeResource
@@ -78,27 +78,18 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
 raw_load = raw_load_assets(
     source=SOURCE,
     group_name=GROUP,
-    tables=[
-        RawTable(
-            entity=entity,
-            schema=contracts.lake_schema(entity),
-            order_by=contracts.ENTITIES[entity].primary_key,
-            low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed],
-            description=f"Official customs {entity.replace('_', ' ')}, every landed version with its arrival "
-            "(staging keeps the latest version).",
-        )
-        for entity in contracts.ENTITY_NAMES
-    ],
+    tables=file_drops.raw_tables(
+        contracts,
+        lambda entity: (
+            f"Official customs {entity.replace('_', ' ')}, every landed version with its arrival "
+            "(staging keeps the latest version)."
+        ),
+    ),
     partitions_def=erp_partitions,
 )
 
 
-@dg.sensor(
-    name="customs_file_drop_sensor",
-    target=dg.AssetSelection.assets(customs_file_drop),
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-)
+@file_drops.inbox_sensor("customs_file_drop_sensor", customs_file_drop)
 def customs_file_drop_sensor(context: dg.SensorEvaluationContext, customs: CustomsResource):
     """New files in the customs inbox -> one run for the current month (run key: the files' hashes and times)."""
     if customs.use_portal():

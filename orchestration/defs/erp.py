@@ -131,12 +131,7 @@ raw_load = raw_load_assets(
 raw_assets = [raw_load]
 
 
-@dg.sensor(
-    name="erp_file_drop_sensor",
-    target=dg.AssetSelection.assets(erp_file_drop),
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-)
+@file_drops.inbox_sensor("erp_file_drop_sensor", erp_file_drop)
 def erp_file_drop_sensor(context: dg.SensorEvaluationContext, erp: ErpResource):
     """New files in the ERP inbox → one run for the current month (the run key is the files' content hashes and
     modification times: the same bytes dropped again later, a revert, start a run of their own)."""

@@ -1,6 +1,6 @@
-"""What the file-drop assets share: the inbox sensor's run request (ERP, customs, bank statements) and, for the drops
-of a file parsed whole (customs.py, bank_statements.py over `ingestion/erp/parsed_filedrop.py`), the landing of a
-result into the lake and the materializations with their metadata."""
+"""What the file-drop assets share: the inbox sensor (ERP, customs, bank statements) and, for the drops of a file
+parsed whole (customs.py, bank_statements.py over `ingestion/erp/parsed_filedrop.py`), the lake specs, the raw
+tables, the landing of a result into the lake and the materializations with their metadata."""
 
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -13,7 +13,18 @@ from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp.parsed_filedrop import FileResult
 from orchestration.constants import OWNER
 from orchestration.defs.metadata import sao_paulo_today
+from orchestration.defs.raw_loads import RawTable
 from orchestration.partitions import month_key
+
+
+def inbox_sensor(name: str, asset) -> Callable:
+    """The decorator of an inbox sensor: every minute, stopped until turned on, targeting the file-drop `asset`."""
+    return dg.sensor(
+        name=name,
+        target=dg.AssetSelection.assets(asset),
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+    )
 
 
 def inbox_run_request(waiting: list, inbox: str) -> dg.RunRequest | dg.SkipReason:
@@ -35,6 +46,24 @@ def lake_specs(contracts: ModuleType, group: str, describe: Callable[[str], str]
             group_name=group,
             kinds={"python", "parquet"},
             owners=[OWNER],
+            description=describe(entity),
+        )
+        for entity in contracts.ENTITY_NAMES
+    ]
+
+
+def raw_tables(
+    contracts: ModuleType, describe: Callable[[str], str], key_prefix: tuple = (), more_low_cardinality: tuple = ()
+) -> list[RawTable]:
+    """The raw tables of a parsed drop (`raw.<source>__<entity>`): the lake schema, ordered by `key_prefix` then
+    the primary key, the columns with an allowed set (and `more_low_cardinality`) as LowCardinality."""
+    return [
+        RawTable(
+            entity=entity,
+            schema=contracts.lake_schema(entity),
+            order_by=[*key_prefix, *contracts.ENTITIES[entity].primary_key],
+            low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed]
+            + list(more_low_cardinality),
             description=describe(entity),
         )
         for entity in contracts.ENTITY_NAMES
