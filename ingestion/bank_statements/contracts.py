@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -23,35 +22,13 @@ import pyarrow as pa
 
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp.cnpj import is_valid_cnpj
-from ingestion.erp.contract_model import Column, Entity, arrival_schema, check_row, stamp_arrival
+from ingestion.erp.contract_model import Column, Entity, arrival_schema, split_rows, stamp_arrival
+from ingestion.open_finance.schemas import TRANSACTION_TYPES  # the values staging shares with Open Finance
 
 SOURCE = "bank_statement"
 ZERO = Decimal(0)
 FORMATS = frozenset({"OFX", "CNAB240"})
 CREDIT_DEBIT = frozenset({"CREDITO", "DEBITO"})
-# Open Finance Brasil's EnumTransactionTypes (accounts API v2), the values staging shares with Open Finance.
-TRANSACTION_TYPES = frozenset(
-    {
-        "TED",
-        "DOC",
-        "PIX",
-        "TRANSFERENCIA_MESMA_INSTITUICAO",
-        "BOLETO",
-        "CONVENIO_ARRECADACAO",
-        "PACOTE_TARIFA_SERVICOS",
-        "TARIFA_SERVICOS_AVULSOS",
-        "FOLHA_PAGAMENTO",
-        "DEPOSITO",
-        "SAQUE",
-        "CARTAO",
-        "ENCARGOS_JUROS_CHEQUE_ESPECIAL",
-        "RENDIMENTO_APLIC_FINANCEIRA",
-        "PORTABILIDADE_SALARIO",
-        "RESGATE_APLIC_FINANCEIRA",
-        "OPERACAO_CREDITO",
-        "OUTROS",
-    }
-)
 PERSON_TYPES = frozenset({"PESSOA_FISICA", "PESSOA_JURIDICA"})
 # COMPE codes of the banks a company usually holds accounts at (the brand shown in staging); others are named
 # by their code.
@@ -180,18 +157,7 @@ def payload(row: dict) -> str:
 def check(entity: str, rows: Iterable[dict]) -> tuple[list[dict], list[QuarantineRecord]]:
     """The rows that keep the entity's contract (typed) and a quarantine record for each that does not, its reason
     prefixed by entity, key and line. Rows sharing a key are all quarantined: nothing tells which is right."""
-    contract = ENTITIES[entity]
-    checked = [(raw, *check_row(contract, raw)) for raw in rows]
-    keys = Counter(contract.key_of(typed) for _, typed, _ in checked if typed is not None)
-    valid, quarantine = [], []
-    for raw, typed, reasons in checked:
-        if typed is not None and keys[contract.key_of(typed)] > 1:
-            reasons = [f"duplicated key ({keys[contract.key_of(typed)]} records share it)"]
-        if reasons:
-            quarantine.append(record(entity, raw, "; ".join(reasons)))
-        else:
-            valid.append(typed)
-    return valid, quarantine
+    return split_rows(ENTITIES[entity], rows, lambda raw, typed, reasons: record(entity, raw, reasons))
 
 
 def record(entity: str, raw: dict, reason: str) -> QuarantineRecord:

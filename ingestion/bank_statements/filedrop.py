@@ -1,11 +1,10 @@
 """Bank statement files dropped into the bank inbox: OFX (`*.ofx`) and CNAB 240 (`*.ret`, `*.cnab`, `*.rem`, `*.txt`).
 
-The ERP file drop's rules and code (`ingestion/erp/filedrop.py`: the inbox scan `waiting`, and `process_parsed`:
-folder names, statuses, free names, the `FileRegistry` of loaded hashes), with a statement file instead of a table:
-`scan(inbox)` lists the waiting files with their SHA-256 in arrival order; `process(file, registry, land)` parses
-one (`ofx.parse` or `cnab240.parse`), checks every record against its contract (`contracts.check`), stamps the
-good ones with the file's arrival, hands the result to `land` (which writes the lake), and only then moves the file
-and records its hash:
+The generic parsed-file drop (`ingestion/erp/parsed_filedrop.py`: the ERP file drop's inbox rules, folder names,
+statuses, free names, the `FileRegistry` of loaded hashes) with this format (`FORMAT`): `scan(inbox)` lists the
+waiting files with their SHA-256 in arrival order; `process(file, registry, land)` parses one (`ofx.parse` or
+`cnab240.parse`), checks every record against its contract (`contracts.check`), stamps the good ones with the
+file's arrival, hands the result to `land` (which writes the lake), and only then moves the file and records its hash:
 
 - every record valid: `loaded`, the file goes to `processed/`;
 - some records bad (a detail line of the wrong length, an unknown segment, a bad date, a transaction breaking the
@@ -23,66 +22,31 @@ raises, the file stays in the inbox and nothing is recorded.
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-import pyarrow as pa
+from datetime import timedelta
 
 from ingestion.bank_statements import cnab240, contracts, ofx
 from ingestion.bank_statements.cnab240 import Parsed, StatementFormatError
 from ingestion.common.quarantine import QuarantineRecord
-
-# The inbox rules (the scan, folders, free names, statuses) are the ERP file drop's.
-from ingestion.erp.filedrop import FileStatus, process_parsed, waiting
-from ingestion.erp.folders import Folder, as_folder
+from ingestion.erp import parsed_filedrop
+from ingestion.erp.filedrop import FileStatus
+from ingestion.erp.folders import Folder
+from ingestion.erp.parsed_filedrop import DroppedFile, FileResult
 from ingestion.erp.state import FileRegistry
 
+__all__ = ["FORMAT", "DroppedFile", "FileResult", "FileStatus", "process", "read", "scan", "validate"]
+
+
+def _cnab240(data: bytes, file: DroppedFile) -> Parsed:
+    return cnab240.parse(data, file.name, file.sha256)
+
+
 PARSERS = {
-    ".ofx": ofx.parse,
-    ".ret": cnab240.parse,
-    ".cnab": cnab240.parse,
-    ".rem": cnab240.parse,
-    ".txt": cnab240.parse,
+    ".ofx": lambda data, file: ofx.parse(data, file.name, file.sha256),
+    ".ret": _cnab240,
+    ".cnab": _cnab240,
+    ".rem": _cnab240,
+    ".txt": _cnab240,
 }
-
-
-@dataclass(frozen=True)
-class DroppedFile:
-    inbox: Folder
-    name: str
-    sha256: str
-    size: int
-    modified: datetime
-
-
-@dataclass(frozen=True)
-class FileResult:
-    file: DroppedFile
-    status: FileStatus
-    tables: dict[str, pa.Table]  # entity -> the landed records in `contracts.lake_schema` (empty when none)
-    quarantine: list[QuarantineRecord]
-    message: str
-    records: int = 0  # every record read from the file (accounts, balances, transactions, unreadable lines)
-    moved_to: str | None = None
-    arrived_at: datetime | None = None
-    rows: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def landed(self) -> int:
-        return sum(table.num_rows for table in self.tables.values())
-
-
-def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
-    """The files waiting in the inbox, oldest first, hashed (the ERP file drop's `waiting`: hidden, `_`-prefixed,
-    temporary and too-recent files are left alone)."""
-    folder = as_folder(inbox)
-    return [
-        DroppedFile(folder, info.name, digest, info.size, info.modified) for info, digest in waiting(folder, min_age)
-    ]
-
-
-def _empty_tables() -> dict[str, pa.Table]:
-    return {entity: contracts.lake_schema(entity).empty_table() for entity in contracts.ENTITY_NAMES}
 
 
 def _clean(raw: dict) -> dict:
@@ -122,68 +86,43 @@ def _line_of(record: QuarantineRecord) -> int:
     return int(text[5 : text.index(":")]) if text.startswith("line ") and ":" in text else 0
 
 
-def _whole_file(file: DroppedFile, reason: str) -> QuarantineRecord:
-    payload = contracts.payload({"file": file.name, "sha256": file.sha256, "size": file.size})
-    return QuarantineRecord(contracts.SOURCE, "transactions", f"file={file.name}", reason, payload)
+def _checked(parsed: Parsed) -> tuple[dict[str, list[dict]], list[QuarantineRecord], int]:
+    valid, quarantine = validate(parsed)
+    return valid, quarantine, parsed.count
+
+
+def _summary(valid: dict[str, list[dict]]) -> str:
+    return ", ".join(f"{len(valid[entity])} {entity}" for entity in contracts.ENTITY_NAMES)
+
+
+def _no_account(valid: dict[str, list[dict]], records: int) -> str | None:
+    return None if valid["accounts"] else f"no account of the file keeps the contract ({records} records)"
+
+
+FORMAT = parsed_filedrop.ParsedFormat(
+    contracts=contracts,
+    registry_entity="statements",
+    whole_file_entity="transactions",
+    parsers=PARSERS,
+    expected="(.ofx for OFX; .ret, .cnab, .rem or .txt for CNAB 240)",
+    format_error=StatementFormatError,
+    check=_checked,
+    summary=_summary,
+    summary_in_partial=True,
+    refuse=_no_account,
+)
+
+
+def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
+    """The files waiting in the bank statements inbox, oldest first, hashed (`parsed_filedrop.scan`)."""
+    return parsed_filedrop.scan(inbox, min_age)
 
 
 def read(file: DroppedFile, data: bytes, registry: FileRegistry) -> FileResult:
     """Parse and check one file (nothing moved, nothing recorded)."""
-    extension = os.path.splitext(file.name)[1].lower()
-    parser = PARSERS.get(extension)
-    try:
-        if parser is None:
-            raise StatementFormatError(
-                f"unsupported file type {extension!r} (.ofx for OFX; .ret, .cnab, .rem or .txt for CNAB 240)"
-            )
-        parsed = parser(data, file.name, file.sha256)
-    except StatementFormatError as error:
-        reason = f"{file.name}: {error}"
-        return FileResult(
-            file,
-            FileStatus.QUARANTINED,
-            _empty_tables(),
-            [_whole_file(file, reason)],
-            f"quarantined: {error}",
-            records=1,
-        )
-    valid, quarantine = validate(parsed)
-    records = parsed.count
-    landed = sum(len(rows) for rows in valid.values())
-    if landed == 0 or not valid["accounts"]:
-        return FileResult(
-            file,
-            FileStatus.QUARANTINED,
-            _empty_tables(),
-            quarantine,
-            f"quarantined: all {records} records break the contract"
-            if landed == 0
-            else f"quarantined: no account of the file keeps the contract ({records} records)",
-            records=records,
-        )
-    arrived_at = registry.next_arrival()
-    tables = {
-        entity: contracts.with_arrival(entity, pa.Table.from_pylist(rows, schema=contracts.schema(entity)), arrived_at)
-        for entity, rows in valid.items()
-    }
-    rows = {entity: len(valid[entity]) for entity in contracts.ENTITY_NAMES}
-    summary = ", ".join(f"{count} {entity}" for entity, count in rows.items())
-    if quarantine:
-        status = FileStatus.PARTIAL
-        message = f"partial: {landed} of {records} records landed ({summary}), {len(quarantine)} quarantined"
-    else:
-        status, message = FileStatus.LOADED, f"loaded: {summary}"
-    return FileResult(file, status, tables, quarantine, message, records, arrived_at=arrived_at, rows=rows)
+    return parsed_filedrop.read(file, data, registry, FORMAT)
 
 
 def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResult], None] | None = None) -> FileResult:
-    """Read, check, land (through `land`), then move the file and record its hash: the ERP file drop's
-    `process_parsed` (see the module docstring)."""
-
-    def read_one(dropped: DroppedFile, data: bytes) -> FileResult:
-        return read(dropped, data, registry)
-
-    def skipped(dropped: DroppedFile, message: str, moved_to: str) -> FileResult:
-        return FileResult(dropped, FileStatus.SKIPPED, _empty_tables(), [], message, moved_to=moved_to)
-
-    return process_parsed(file, registry, read_one, skipped, land, "statements")
+    """Read, check, land (through `land`), then move the file and record its hash; see the module docstring."""
+    return parsed_filedrop.process(file, registry, FORMAT, land)

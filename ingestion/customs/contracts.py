@@ -10,7 +10,6 @@ ERP's copy without guessing. The column building blocks and the row checker are 
 """
 
 import json
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -19,7 +18,7 @@ import pyarrow as pa
 
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp import contract_model
-from ingestion.erp.contract_model import Column, Entity, check_row
+from ingestion.erp.contract_model import Column, Entity, split_rows
 
 SOURCE = "customs"
 ZERO = Decimal(0)
@@ -129,16 +128,9 @@ def check(entity: str, rows: Iterable[dict]) -> tuple[list[dict], list[Quarantin
     """The rows that keep the entity's contract (typed) and a quarantine record for each that does not, its reason
     prefixed by entity and key. Rows sharing a key are all quarantined: nothing tells which is right."""
     contract = ENTITIES[entity]
-    checked = [(raw, *check_row(contract, raw)) for raw in rows]
-    keys = Counter(contract.key_of(typed) for _, typed, _ in checked if typed is not None)
-    valid, quarantine = [], []
-    for raw, typed, reasons in checked:
-        if typed is not None and keys[contract.key_of(typed)] > 1:
-            reasons = [f"duplicated key ({keys[contract.key_of(typed)]} records share it)"]
-        if reasons:
-            key = contract.key_of(typed if typed is not None else raw)
-            reason = f"{entity} {key}: " + "; ".join(reasons)
-            quarantine.append(QuarantineRecord(SOURCE, entity, key, reason, payload(raw)))
-        else:
-            valid.append(typed)
-    return valid, quarantine
+
+    def refuse(raw: dict, typed: dict | None, reasons: str) -> QuarantineRecord:
+        key = contract.key_of(typed if typed is not None else raw)
+        return QuarantineRecord(SOURCE, entity, key, f"{entity} {key}: {reasons}", payload(raw))
+
+    return split_rows(contract, rows, refuse)

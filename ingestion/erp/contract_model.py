@@ -8,7 +8,8 @@ returns either the typed row or the reasons it breaks the contract.
 """
 
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -226,3 +227,22 @@ def check_row(entity: Entity, raw: dict) -> tuple[dict | None, list[str]]:
             if problem:
                 reasons.append(f"{rule_name}: {problem}")
     return (None, reasons) if reasons else (typed, [])
+
+
+def split_rows(
+    entity: Entity, rows: Iterable[dict], refuse: Callable[[dict, dict | None, str], object], unit: str = "records"
+) -> tuple[list[dict], list]:
+    """The rows that keep the contract (typed) and `refuse(raw, typed or None, reason)` for each that does not (the
+    reasons joined by `; `). Rows sharing a key are all refused (`duplicated key (N <unit> share it)`): nothing
+    tells which is right. The ERP, customs and bank statement contracts check their rows through it."""
+    checked = [(raw, *check_row(entity, raw)) for raw in rows]
+    keys = Counter(entity.key_of(typed) for _, typed, _ in checked if typed is not None)
+    valid, refused = [], []
+    for raw, typed, reasons in checked:
+        if typed is not None and keys[entity.key_of(typed)] > 1:
+            reasons = [f"duplicated key ({keys[entity.key_of(typed)]} {unit} share it)"]
+        if reasons:
+            refused.append(refuse(raw, typed, "; ".join(reasons)))
+        else:
+            valid.append(typed)
+    return valid, refused

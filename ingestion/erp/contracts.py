@@ -10,7 +10,6 @@ raw table's columns: the contract plus `_arrived_at`, when the rows reached the 
 """
 
 import json
-from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +19,7 @@ import pyarrow as pa
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp import contract_model
 from ingestion.erp.cnpj import is_valid_cnpj
-from ingestion.erp.contract_model import Column, Entity, check_row
+from ingestion.erp.contract_model import Column, Entity, split_rows
 
 SOURCE = "erp"
 ZERO = Decimal(0)
@@ -259,20 +258,10 @@ def validate(
     """
     contract = _get(entity)
     rows = data.to_pylist() if isinstance(data, pa.Table) else list(data)
-    checked: list[tuple[dict, dict | None, list[str]]] = []
-    for raw in rows:
-        typed, reasons = check_row(contract, raw)
-        checked.append((raw, typed, reasons))
-    keys = Counter(contract.key_of(typed) for _, typed, _ in checked if typed is not None)
-    valid: list[dict] = []
-    quarantine: list[QuarantineRecord] = []
-    for raw, typed, reasons in checked:
-        if typed is not None and keys[contract.key_of(typed)] > 1:
-            reasons = [f"duplicated key ({keys[contract.key_of(typed)]} rows share it)"]
-        if reasons:
-            key = contract.key_of(typed if typed is not None else raw)
-            reason = f"{entity} {key}: " + "; ".join(reasons)
-            quarantine.append(QuarantineRecord(source, entity, key, reason, _payload(raw)))
-        else:
-            valid.append(typed)
+
+    def refuse(raw: dict, typed: dict | None, reasons: str) -> QuarantineRecord:
+        key = contract.key_of(typed if typed is not None else raw)
+        return QuarantineRecord(source, entity, key, f"{entity} {key}: {reasons}", _payload(raw))
+
+    valid, quarantine = split_rows(contract, rows, refuse, unit="rows")
     return pa.Table.from_pylist(valid, schema=contract.schema), quarantine

@@ -111,7 +111,8 @@ def entity_of(name: str) -> str | None:
 def waiting(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[tuple[FileInfo, str]]:
     """The files waiting in an inbox in arrival order (modification time, then name), each with its SHA-256.
     Hidden, `_`-prefixed and temporary names are left alone, and so are files modified less than `min_age` ago
-    (a file still being written). The customs file drop (`ingestion/customs/filedrop.py`) keeps the same rules."""
+    (a file still being written). The parsed-file drops (`ingestion/erp/parsed_filedrop.py`: customs declarations,
+    bank statements) keep the same rules."""
     folder = as_folder(inbox)
     newest = datetime.now(UTC) - min_age
     found = []
@@ -317,12 +318,42 @@ def _line_numbers(rows: list[tuple[int, dict]], records: list[QuarantineRecord])
 # --- processing ------------------------------------------------------------------------------------------------
 
 
-def _free_name(folder: Folder, sub: str, name: str, sha256: str) -> str:
+def free_name(folder: Folder, sub: str, name: str, sha256: str) -> str:
+    """`<sub>/<name>`, or, when that is taken, the name with the hash's first 12 hex digits before its extension."""
     target = f"{sub}/{os.path.basename(name)}"
     if not folder.exists(target):
         return target
     stem, dot, suffix = target.rpartition(".")
     return f"{stem}.{sha256[:12]}{dot}{suffix}" if dot else f"{target}.{sha256[:12]}"
+
+
+def skip_loaded(inbox: Folder, name: str, sha256: str, prior: dict, unit: str) -> tuple[str, str]:
+    """Move a file whose bytes were loaded before to `skipped/` with its reason; (the message, its new location).
+    `unit` names what the registry counted (`rows`, `records`)."""
+    message = (
+        f"skipped: the same content (sha256 {sha256}) was already loaded from {prior.get('file')} "
+        f"at {prior.get('loaded_at')} ({prior.get('rows')} {unit})"
+    )
+    target = free_name(inbox, SKIPPED, name, sha256)
+    inbox.move(name, target)
+    inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
+    return message, inbox.location(target)
+
+
+def registry_entry(
+    name: str, entity: str | None, status: str, rows: int, quarantined: int, moved_to: str, arrived_at: datetime
+) -> dict:
+    """What the registry keeps of a landed file (`FileRegistry.record`)."""
+    return {
+        "file": name,
+        "entity": entity,
+        "status": str(status),
+        "rows": rows,
+        "quarantined": quarantined,
+        "moved_to": moved_to,
+        "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "arrived_at": arrived_at.isoformat(timespec="milliseconds"),
+    }
 
 
 def _whole_file(file: DroppedFile, entity: str | None, sha256: str, reason: str) -> QuarantineRecord:
@@ -354,14 +385,8 @@ def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResul
     sha256 = hashlib.sha256(data).hexdigest()
     prior, newer = registry.get(sha256), registry.arrived_after(sha256)
     if prior is not None and newer is None:
-        message = (
-            f"skipped: the same content (sha256 {sha256}) was already loaded from {prior.get('file')} "
-            f"at {prior.get('loaded_at')} ({prior.get('rows')} rows)"
-        )
-        target = _free_name(inbox, SKIPPED, file.name, sha256)
-        inbox.move(file.name, target)
-        inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
-        return FileResult(file, FileStatus.SKIPPED, file.entity, None, [], message, inbox.location(target))
+        message, moved_to = skip_loaded(inbox, file.name, sha256, prior, "rows")
+        return FileResult(file, FileStatus.SKIPPED, file.entity, None, [], message, moved_to)
 
     entity, header, rows, lines = file.entity, [], [], []
     try:
@@ -415,88 +440,23 @@ def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResul
         land(result)
 
     if result.status == FileStatus.QUARANTINED:
-        target = _free_name(inbox, QUARANTINE, file.name, sha256)
+        target = free_name(inbox, QUARANTINE, file.name, sha256)
         inbox.move(file.name, target)
         inbox.write(f"{target}.reason.txt", _reason_text(file, sha256, result, lines).encode("utf-8"))
         return replace(result, moved_to=inbox.location(target))
 
-    target = _free_name(inbox, PROCESSED, file.name, sha256)
+    target = free_name(inbox, PROCESSED, file.name, sha256)
     if result.quarantine:
-        reasons = _free_name(inbox, QUARANTINE, file.name + ".reason.txt", sha256)
+        reasons = free_name(inbox, QUARANTINE, file.name + ".reason.txt", sha256)
         inbox.write(reasons, _reason_text(file, sha256, result, lines).encode("utf-8"))
         stem = os.path.splitext(os.path.basename(file.name))[0]
-        rejected = _free_name(inbox, QUARANTINE, f"{stem}.rejected.csv", sha256)
+        rejected = free_name(inbox, QUARANTINE, f"{stem}.rejected.csv", sha256)
         inbox.write(rejected, _rejected_csv(header, result.quarantine))
     inbox.move(file.name, target)
     registry.record(
         sha256,
-        {
-            "file": file.name,
-            "entity": entity,
-            "status": str(result.status),
-            "rows": result.rows,
-            "quarantined": len(result.quarantine),
-            "moved_to": target,
-            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
-        },
-    )
-    return replace(result, moved_to=inbox.location(target))
-
-
-# --- the same rules for a file that is parsed whole (statement files; the customs declarations can use it too) ----
-
-
-def process_parsed(file, registry: FileRegistry, read: Callable, skipped: Callable, land: Callable | None, entity: str):
-    """The ERP inbox rules for a file another module parses whole. `file` is a frozen dataclass with `inbox`,
-    `name`, `sha256`, `size`; `read(file, data)` returns a frozen dataclass with `status`, `quarantine`, `message`,
-    `landed`, `arrived_at`, `moved_to`; `skipped(file, message, moved_to)` the result of a skipped file. Bytes
-    already loaded (whatever the name) are skipped; otherwise the file is read, `land(result)` called, then the
-    file moves to `quarantine/` (with `<name>.reason.txt`) or `processed/` (a partial file's reasons in
-    `quarantine/<name>.reason.txt`) and its hash is recorded under `entity`. If `land` raises, the file stays in
-    the inbox and nothing is recorded."""
-    inbox, data = file.inbox, file.inbox.read(file.name)
-    file = replace(file, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    prior = registry.get(file.sha256)
-    if prior is not None:
-        message = (
-            f"skipped: the same content (sha256 {file.sha256}) was already loaded from {prior.get('file')} "
-            f"at {prior.get('loaded_at')} ({prior.get('rows')} records)"
-        )
-        target = _free_name(inbox, SKIPPED, file.name, file.sha256)
-        inbox.move(file.name, target)
-        inbox.write(f"{target}.reason.txt", (message + "\n").encode("utf-8"))
-        return skipped(file, message, inbox.location(target))
-
-    result = read(file, data)
-    if land is not None:
-        land(result)
-
-    def reasons() -> bytes:
-        head = [f"file: {file.name}", f"sha256: {file.sha256}", f"status: {result.status}"]
-        lines = [*head, f"summary: {result.message}", "", *(record.reason for record in result.quarantine)]
-        return ("\n".join(lines) + "\n").encode("utf-8")
-
-    if result.status == FileStatus.QUARANTINED:
-        target = _free_name(inbox, QUARANTINE, file.name, file.sha256)
-        inbox.move(file.name, target)
-        inbox.write(f"{target}.reason.txt", reasons())
-        return replace(result, moved_to=inbox.location(target))
-    target = _free_name(inbox, PROCESSED, file.name, file.sha256)
-    if result.quarantine:
-        inbox.write(_free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), reasons())
-    inbox.move(file.name, target)
-    registry.record(
-        file.sha256,
-        {
-            "file": file.name,
-            "entity": entity,
-            "status": str(result.status),
-            "rows": result.landed,
-            "quarantined": len(result.quarantine),
-            "moved_to": target,
-            "loaded_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "arrived_at": result.arrived_at.isoformat(timespec="milliseconds"),
-        },
+        registry_entry(
+            file.name, entity, result.status, result.rows, len(result.quarantine), target, result.arrived_at
+        ),
     )
     return replace(result, moved_to=inbox.location(target))

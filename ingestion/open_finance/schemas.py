@@ -16,6 +16,30 @@ RATE = pa.decimal128(38, 15)
 TS = pa.timestamp("ms", tz="UTC")
 DATE = pa.date32()
 STR = pa.string()
+# Open Finance Brasil's EnumTransactionTypes (accounts API v2, specs/accounts/): the bank statement files and Pluggy
+# map their movements onto these too, so staging shares them.
+TRANSACTION_TYPES = frozenset(
+    {
+        "TED",
+        "DOC",
+        "PIX",
+        "TRANSFERENCIA_MESMA_INSTITUICAO",
+        "BOLETO",
+        "CONVENIO_ARRECADACAO",
+        "PACOTE_TARIFA_SERVICOS",
+        "TARIFA_SERVICOS_AVULSOS",
+        "FOLHA_PAGAMENTO",
+        "DEPOSITO",
+        "SAQUE",
+        "CARTAO",
+        "ENCARGOS_JUROS_CHEQUE_ESPECIAL",
+        "RENDIMENTO_APLIC_FINANCEIRA",
+        "PORTABILIDADE_SALARIO",
+        "RESGATE_APLIC_FINANCEIRA",
+        "OPERACAO_CREDITO",
+        "OUTROS",
+    }
+)
 
 
 def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:

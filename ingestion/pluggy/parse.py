@@ -22,34 +22,14 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from ingestion.common.quarantine import QuarantineRecord
+from ingestion.open_finance.schemas import TRANSACTION_TYPES
 
 SOURCE = "pluggy"
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 FOUR_PLACES = Decimal("0.0001")
 MAX_MONEY = Decimal("99999999999999.9999")  # Decimal(18, 4)
 
-OPEN_FINANCE_TYPES = frozenset(
-    {
-        "TED",
-        "DOC",
-        "PIX",
-        "TRANSFERENCIA_MESMA_INSTITUICAO",
-        "BOLETO",
-        "CONVENIO_ARRECADACAO",
-        "PACOTE_TARIFA_SERVICOS",
-        "TARIFA_SERVICOS_AVULSOS",
-        "FOLHA_PAGAMENTO",
-        "DEPOSITO",
-        "SAQUE",
-        "CARTAO",
-        "ENCARGOS_JUROS_CHEQUE_ESPECIAL",
-        "RENDIMENTO_APLIC_FINANCEIRA",
-        "PORTABILIDADE_SALARIO",
-        "RESGATE_APLIC_FINANCEIRA",
-        "OPERACAO_CREDITO",
-        "OUTROS",
-    }
-)
+OPEN_FINANCE_TYPES = TRANSACTION_TYPES  # Open Finance's EnumTransactionTypes
 CARD_TYPES = frozenset({"PAGAMENTO", "TARIFA", "OPERACOES_CREDITO_CONTRATADAS_CARTAO", "ESTORNO", "CASHBACK", "OUTROS"})
 PAYMENT_METHODS = {
     "PIX": "PIX",

@@ -16,14 +16,12 @@ from datetime import timedelta
 
 import dagster as dg
 
-from ingestion.common.lake import append_partition, append_quarantine
-from ingestion.common.quarantine import QuarantineRecord
 from ingestion.customs import contracts, filedrop, portal_unico
 from ingestion.erp.state import FileRegistry
-from orchestration.constants import OWNER
+from orchestration.defs import file_drops
 from orchestration.defs.metadata import partition_dates, sao_paulo_today
-from orchestration.defs.raw_loads import RawTable, raw_load_assets
-from orchestration.partitions import erp_partitions, month_key
+from orchestration.defs.raw_loads import raw_load_assets
+from orchestration.partitions import erp_partitions
 from orchestration.resources.customs import CustomsResource
 from orchestration.resources.lake import LakeResource
 
@@ -47,17 +45,14 @@ def _erp_duimps(store) -> list[str]:
 
 @dg.multi_asset(
     name="customs_file_drop",
-    specs=[
-        dg.AssetSpec(
-            ["lake", f"{SOURCE}__{entity}"],
-            group_name=GROUP,
-            kinds={"python", "parquet"},
-            owners=[OWNER],
-            description=f"Official customs {entity.replace('_', ' ')} from the broker's DI XML / DUIMP JSON files, "
-            "or from the Portal Único API (CUSTOMS_SOURCE=portal).",
-        )
-        for entity in contracts.ENTITY_NAMES
-    ],
+    specs=file_drops.lake_specs(
+        contracts,
+        GROUP,
+        lambda entity: (
+            f"Official customs {entity.replace('_', ' ')} from the broker's DI XML / DUIMP JSON files, "
+            "or from the Portal Único API (CUSTOMS_SOURCE=portal)."
+        ),
+    ),
     partitions_def=erp_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
 )
@@ -66,85 +61,40 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
     day = min(end, sao_paulo_today())  # the load day: today, or the range's last day in a backfill
     store = lake.get_lake()
     registry = FileRegistry(customs.state_dir())
-    landed = {entity: 0 for entity in contracts.ENTITY_NAMES}
-
-    def land(result: filedrop.FileResult) -> None:
-        for entity, table in result.tables.items():
-            if table.num_rows:
-                append_partition(store, SOURCE, entity, day, table, contracts.lake_schema(entity))
-                landed[entity] += table.num_rows
-        by_entity: dict[str, list[QuarantineRecord]] = {}
-        for record in result.quarantine:
-            by_entity.setdefault(record.entity, []).append(record)
-        for entity, records in by_entity.items():
-            append_quarantine(store, SOURCE, entity, day, records)
+    landing = file_drops.ParsedLanding(store, contracts, day)
 
     if customs.use_portal():
         wanted = _erp_duimps(store)
         with portal_unico.PortalClient(portal_unico.PortalConfig.from_env()) as client:
-            fetched = portal_unico.land(client, wanted, registry, land)
+            fetched = portal_unico.land(client, wanted, registry, landing.land)
         for missing in (outcome for outcome in fetched if outcome.result is None):
             context.log.warning(f"{missing.declaration_id}: {missing.error}")
         results = [outcome.result for outcome in fetched if outcome.result is not None]
     else:
-        results = [filedrop.process(file, registry, land) for file in filedrop.scan(customs.inbox())]
-    for result in results:
-        log = context.log.warning if result.quarantine else context.log.info
-        log(f"{result.file.name}: {result.message}")
-    files = "\n".join(f"| {r.file.name} | {r.status} | {r.landed} | {len(r.quarantine)} |" for r in results)
-    for entity in contracts.ENTITY_NAMES:
-        yield dg.MaterializeResult(
-            asset_key=["lake", f"{SOURCE}__{entity}"],
-            metadata={
-                "row_count": landed[entity],
-                "quarantined": sum(1 for r in results for q in r.quarantine if q.entity == entity),
-                "files_seen": len(results),
-                "source": customs.setting("source"),
-                "load_day": day.isoformat(),
-                "files": dg.MetadataValue.md(
-                    "| file | status | records landed | quarantined |\n|---|---|---|---|\n" + files
-                    if files
-                    else "_none_"
-                ),
-            },
-        )
+        results = [filedrop.process(file, registry, landing.land) for file in filedrop.scan(customs.inbox())]
+    yield from landing.materializations(context, results, source=customs.setting("source"))
 
 
 raw_load = raw_load_assets(
     source=SOURCE,
     group_name=GROUP,
-    tables=[
-        RawTable(
-            entity=entity,
-            schema=contracts.lake_schema(entity),
-            order_by=contracts.ENTITIES[entity].primary_key,
-            low_cardinality=[c.name for c in contracts.ENTITIES[entity].columns if c.allowed],
-            description=f"Official customs {entity.replace('_', ' ')}, every landed version with its arrival "
-            "(staging keeps the latest version).",
-        )
-        for entity in contracts.ENTITY_NAMES
-    ],
+    tables=file_drops.raw_tables(
+        contracts,
+        lambda entity: (
+            f"Official customs {entity.replace('_', ' ')}, every landed version with its arrival "
+            "(staging keeps the latest version)."
+        ),
+    ),
     partitions_def=erp_partitions,
 )
 
 
-@dg.sensor(
-    name="customs_file_drop_sensor",
-    target=dg.AssetSelection.assets(customs_file_drop),
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-)
+@file_drops.inbox_sensor("customs_file_drop_sensor", customs_file_drop)
 def customs_file_drop_sensor(context: dg.SensorEvaluationContext, customs: CustomsResource):
     """New files in the customs inbox -> one run for the current month (run key: the files' hashes and times)."""
     if customs.use_portal():
         return dg.SkipReason("CUSTOMS_SOURCE=portal: the declarations come from the Portal Único, not the inbox")
-    waiting = filedrop.scan(customs.inbox(), min_age=timedelta(seconds=30))
-    if not waiting:
-        return dg.SkipReason(f"no new file in {customs.inbox()}")
-    run_key = ",".join(sorted(f"{file.sha256[:12]}@{file.modified:%Y%m%dT%H%M%S.%f}" for file in waiting))
-    return dg.RunRequest(
-        run_key=run_key, partition_key=month_key(sao_paulo_today()), tags={"importau/files": str(len(waiting))}
-    )
+    return file_drops.inbox_run_request(filedrop.scan(customs.inbox(), min_age=timedelta(seconds=30)), customs.inbox())
 
 
 assets = [customs_file_drop, raw_load]

@@ -23,10 +23,10 @@ from ingestion.erp import contracts, filedrop
 from ingestion.erp.extraction import LAKE_SOURCE as POSTGRES_LAKE_SOURCE
 from ingestion.erp.state import FileRegistry
 from orchestration.automation_conditions import merged_raw_load_condition
-from orchestration.defs import lake_quality
+from orchestration.defs import file_drops, lake_quality
 from orchestration.defs.metadata import lake_spec, partition_dates, sao_paulo_today
 from orchestration.defs.raw_loads import RawTable, raw_load_assets
-from orchestration.partitions import erp_partitions, month_key
+from orchestration.partitions import erp_partitions
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 
@@ -131,22 +131,11 @@ raw_load = raw_load_assets(
 raw_assets = [raw_load]
 
 
-@dg.sensor(
-    name="erp_file_drop_sensor",
-    target=dg.AssetSelection.assets(erp_file_drop),
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-)
+@file_drops.inbox_sensor("erp_file_drop_sensor", erp_file_drop)
 def erp_file_drop_sensor(context: dg.SensorEvaluationContext, erp: ErpResource):
     """New files in the ERP inbox → one run for the current month (the run key is the files' content hashes and
     modification times: the same bytes dropped again later, a revert, start a run of their own)."""
-    waiting = filedrop.scan(erp.inbox(), min_age=timedelta(seconds=30))
-    if not waiting:
-        return dg.SkipReason(f"no new file in {erp.inbox()}")
-    run_key = ",".join(sorted(f"{file.sha256[:12]}@{file.modified:%Y%m%dT%H%M%S.%f}" for file in waiting))
-    return dg.RunRequest(
-        run_key=run_key, partition_key=month_key(sao_paulo_today()), tags={"importau/files": str(len(waiting))}
-    )
+    return file_drops.inbox_run_request(filedrop.scan(erp.inbox(), min_age=timedelta(seconds=30)), erp.inbox())
 
 
 assets = [erp_file_drop, raw_load]

@@ -22,7 +22,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ingestion.bank_statements import contracts
-from ingestion.common.raw_load import ensure_raw_table
+from tests.dbt.parsed_raw import create_raw_tables, insert_rows
 
 LOADED_AT = datetime(2025, 1, 2, 9, 0, tzinfo=UTC)
 LAST_FORMAT = {"001": ".ret", "341": ".ofx"}  # the format loaded last (kept by staging) per COMPE code
@@ -33,15 +33,12 @@ def raw_name(entity: str) -> str:
 
 
 def create_bank_statement_raw_tables(client) -> None:
-    for entity in contracts.ENTITY_NAMES:
-        client.command(f"DROP TABLE IF EXISTS raw.{raw_name(entity)}")
-        ensure_raw_table(
-            client,
-            raw_name(entity),
-            contracts.lake_schema(entity),
-            ["statement_format", *contracts.ENTITIES[entity].primary_key],
-            [c.name for c in contracts.ENTITIES[entity].columns if c.allowed] + ["institution", "currency"],
-        )
+    create_raw_tables(
+        client,
+        contracts,
+        order_by=lambda entity: ["statement_format", *contracts.ENTITIES[entity].primary_key],
+        more_low_cardinality=["institution", "currency"],
+    )
 
 
 def load_statements(client, files: dict[str, bytes], first_arrival: datetime) -> dict[str, int]:
@@ -58,15 +55,7 @@ def load_statements(client, files: dict[str, bytes], first_arrival: datetime) ->
             raise ValueError(f"demo statements quarantined: {[q.reason for q in quarantine][:3]}")
         arrived = first_arrival + timedelta(seconds=index)
         for entity, rows in valid.items():
-            names = contracts.schema(entity).names
-            records = [
-                [row[n] for n in names] + [arrived, LOADED_AT.date(), LOADED_AT, f"/lake/bank_statement/{entity}"]
-                for row in rows
-            ]
-            if records:
-                columns = [*names, "_arrived_at", "_partition_date", "_loaded_at", "_source_file"]
-                client.insert(f"raw.{raw_name(entity)}", records, column_names=columns)
-            counts[f"bank_statement__{entity}"] += len(records)
+            counts[raw_name(entity)] += insert_rows(client, contracts, entity, rows, arrived, LOADED_AT)
     return dict(counts)
 
 

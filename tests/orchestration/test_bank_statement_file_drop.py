@@ -2,27 +2,16 @@
 raw (three entities), a bad file is quarantined with its reason, a re-dropped identical file is skipped (the
 partition keeps the same rows)."""
 
-import dagster as dg
 import pyarrow.parquet as pq
 
 from orchestration.defs.bank_statements import bank_statement_file_drop, raw_load
 from orchestration.resources.bank_statements import BankStatementsResource
-from orchestration.resources.lake import LakeResource
-from orchestration.resources.warehouse import ClickHouseResource
-
-DAY = "2024-12-31"  # the load day: the last day of the past month the run materializes
-MONTH = "2024-12-01"
+from tests.orchestration.file_drop_runs import DAY, materialize_month
 
 
 def _materialize(tmp_path, chdb_url):
-    resources = {
-        "bank_statements": BankStatementsResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path)),
-        "lake": LakeResource(url=str(tmp_path / "lake"), data_dir=str(tmp_path)),
-        "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
-    }
-    result = dg.materialize([bank_statement_file_drop, raw_load], partition_key=MONTH, resources=resources)
-    assert result.success
-    return result
+    inbox = BankStatementsResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path))
+    return materialize_month(tmp_path, chdb_url, [bank_statement_file_drop, raw_load], {"bank_statements": inbox})
 
 
 def test_statements_land_a_bad_file_is_quarantined_and_a_redrop_is_skipped(tmp_path, chdb_url, warehouse):

@@ -3,28 +3,18 @@ file is quarantined with its reason, a re-dropped identical file is skipped (the
 
 from pathlib import Path
 
-import dagster as dg
 import pyarrow.parquet as pq
 
 from orchestration.defs.customs import customs_file_drop, raw_load
 from orchestration.resources.customs import CustomsResource
-from orchestration.resources.lake import LakeResource
-from orchestration.resources.warehouse import ClickHouseResource
+from tests.orchestration.file_drop_runs import DAY, materialize_month
 
-DAY = "2024-12-31"  # the load day: the last day of the past month the run materializes
-MONTH = "2024-12-01"
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "customs" / "di_public_shape.xml"
 
 
-def _materialize(tmp_path, chdb_url):
-    resources = {
-        "customs": CustomsResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path)),
-        "lake": LakeResource(url=str(tmp_path / "lake"), data_dir=str(tmp_path)),
-        "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
-    }
-    result = dg.materialize([customs_file_drop, raw_load], partition_key=MONTH, resources=resources)
-    assert result.success
-    return result
+def _materialize(tmp_path, chdb_url, **customs):
+    inbox = CustomsResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path), **customs)
+    return materialize_month(tmp_path, chdb_url, [customs_file_drop, raw_load], {"customs": inbox})
 
 
 def test_a_declaration_lands_a_bad_file_is_quarantined_and_a_redrop_is_skipped(tmp_path, chdb_url, warehouse):
@@ -82,13 +72,7 @@ def test_customs_source_portal_lands_the_erps_duimps_from_the_portal_in_the_same
         monkeypatch.setenv("PORTAL_UNICO_CLIENT_CERT", str(portal.certs.client_cert))
         monkeypatch.setenv("PORTAL_UNICO_CLIENT_KEY", str(portal.certs.client_key))
         monkeypatch.setenv("PORTAL_UNICO_CA_BUNDLE", str(portal.certs.ca_cert))
-        resources = {
-            "customs": CustomsResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path), source="portal"),
-            "lake": LakeResource(url=str(tmp_path / "lake"), data_dir=str(tmp_path)),
-            "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
-        }
-        result = dg.materialize([customs_file_drop, raw_load], partition_key=MONTH, resources=resources)
-        assert result.success
+        _materialize(tmp_path, chdb_url, source="portal")
         assert [r[0] for r in portal.requests()] == ["POST", "GET", "GET", "GET"]  # only the DUIMPs, one session
     rows = warehouse.query_rows(
         f"SELECT declaration_id, source_file FROM raw.customs__declarations WHERE _partition_date = '{DAY}' "

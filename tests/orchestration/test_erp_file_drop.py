@@ -12,27 +12,13 @@ from orchestration.defs.erp import erp_file_drop, erp_file_drop_sensor, raw_load
 from orchestration.defs.metadata import sao_paulo_today
 from orchestration.partitions import month_key
 from orchestration.resources.erp import ErpResource
-from orchestration.resources.lake import LakeResource
-from orchestration.resources.warehouse import ClickHouseResource
-
-DAY = "2024-12-31"  # the load day: the last day of the past month the run materializes
-MONTH = "2024-12-01"
+from tests.orchestration.file_drop_runs import DAY, materialize_month
 
 
 def _materialize(tmp_path, chdb_url):
-    resources = {
-        "erp": ErpResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path)),
-        "lake": LakeResource(url=str(tmp_path / "lake"), data_dir=str(tmp_path)),
-        "warehouse": ClickHouseResource(url=chdb_url, data_dir=str(tmp_path)),
-    }
-    result = dg.materialize(
-        [erp_file_drop, raw_load],
-        selection=[*erp_file_drop.keys, dg.AssetKey(["raw", "erp__suppliers"])],
-        partition_key=MONTH,
-        resources=resources,
-    )
-    assert result.success
-    return result
+    inbox = ErpResource(inbox_dir=str(tmp_path / "inbox"), data_dir=str(tmp_path))
+    selection = [*erp_file_drop.keys, dg.AssetKey(["raw", "erp__suppliers"])]
+    return materialize_month(tmp_path, chdb_url, [erp_file_drop, raw_load], {"erp": inbox}, selection)
 
 
 def test_bad_rows_are_quarantined_good_rows_land_and_a_redrop_is_skipped(tmp_path, chdb_url, warehouse):

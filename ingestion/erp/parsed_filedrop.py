@@ -1,0 +1,182 @@
+"""The file drop of a file parsed whole into several entities: used by the customs declarations
+(`ingestion/customs/filedrop.py`, DI XML / DUIMP JSON) and the bank statements (`ingestion/bank_statements/filedrop.py`,
+OFX / CNAB 240). The ERP's own table drop is `ingestion/erp/filedrop.py`, whose inbox rules this module reuses.
+
+A drop describes its format once, as a `ParsedFormat` (its parsers by file extension, its contract module, how it
+checks the parsed records and words what landed); this module does the rest the same way for every drop:
+- `scan(inbox)`: the files waiting, oldest first, hashed (the ERP drop's `waiting`);
+- `read(file, data, registry, fmt)`: parse (an unknown extension or an unreadable file is one whole-file quarantine
+  record) -> check every record -> stamp the landed ones with the file's arrival -> status and message
+  (`quarantined` when nothing lands, `partial` when something is quarantined, else `loaded`);
+- `process(file, registry, fmt, land)`: the inbox rules: bytes already loaded (whatever the name) go to
+  `skipped/`; otherwise `read`, `land(result)` (which writes the lake), then the file moves to `quarantine/`
+  (with `<name>.reason.txt`) or `processed/` (a partial file's reasons in `quarantine/<name>.reason.txt`) and its
+  hash is recorded. If `land` raises, the file stays in the inbox and nothing is recorded.
+Every record read is landed or quarantined: `landed + len(quarantine) == records`.
+"""
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import pyarrow as pa
+
+from ingestion.common.quarantine import QuarantineRecord
+from ingestion.erp.filedrop import (
+    PROCESSED,
+    QUARANTINE,
+    FileStatus,
+    free_name,
+    registry_entry,
+    skip_loaded,
+    waiting,
+)
+from ingestion.erp.folders import Folder, as_folder
+from ingestion.erp.state import FileRegistry
+
+Valid = dict[str, list[dict]]  # entity -> the records that keep the contract (typed)
+
+
+@dataclass(frozen=True)
+class DroppedFile:
+    inbox: Folder | None  # None: a body that is not a file (the customs portal's answers, portal_unico.py)
+    name: str
+    sha256: str
+    size: int
+    modified: datetime
+
+
+@dataclass(frozen=True)
+class FileResult:
+    file: DroppedFile
+    status: FileStatus
+    tables: dict[str, pa.Table]  # entity -> the landed records in `contracts.lake_schema` (empty when none)
+    quarantine: list[QuarantineRecord]
+    message: str
+    records: int = 0  # every record read from the file
+    moved_to: str | None = None
+    arrived_at: datetime | None = None
+    rows: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def landed(self) -> int:
+        return sum(table.num_rows for table in self.tables.values())
+
+
+@dataclass(frozen=True)
+class ParsedFormat:
+    """What one drop supplies. `contracts`: its contract module (`SOURCE`, `ENTITY_NAMES`, `schema`,
+    `lake_schema`, `with_arrival`, `payload`). `parsers`: extension (lower case) -> `parse(data, file)`, raising
+    `format_error` for a file that cannot be read. `check(parsed)` -> (valid records per entity, quarantine,
+    records read). `summary(valid)`: what landed, as the `loaded: ...` message says it."""
+
+    contracts: ModuleType
+    registry_entity: str  # the entity the registry records the file under
+    whole_file_entity: str  # the quarantine entity of a file rejected whole
+    parsers: dict[str, Callable[[bytes, DroppedFile], Any]]
+    expected: str  # the extensions a message names, e.g. "(.xml for a DI, .json for a DUIMP)"
+    format_error: type[Exception]
+    check: Callable[[Any], tuple[Valid, list[QuarantineRecord], int]]
+    summary: Callable[[Valid], str]
+    summary_in_partial: bool = False  # `partial: 3 of 5 records landed (<summary>), ...`
+    # a reason to quarantine a file whose records partly keep the contract (e.g. no account does), else None
+    refuse: Callable[[Valid, int], str | None] = lambda valid, records: None
+
+
+def scan(inbox: Folder | str | os.PathLike, min_age: timedelta = timedelta(0)) -> list[DroppedFile]:
+    """The files waiting in the inbox, oldest first, hashed (the ERP file drop's `waiting`: hidden, `_`-prefixed,
+    temporary and too-recent files are left alone)."""
+    folder = as_folder(inbox)
+    return [
+        DroppedFile(folder, info.name, digest, info.size, info.modified) for info, digest in waiting(folder, min_age)
+    ]
+
+
+def empty_tables(fmt: ParsedFormat) -> dict[str, pa.Table]:
+    return {entity: fmt.contracts.lake_schema(entity).empty_table() for entity in fmt.contracts.ENTITY_NAMES}
+
+
+def _whole_file(fmt: ParsedFormat, file: DroppedFile, reason: str) -> QuarantineRecord:
+    payload = fmt.contracts.payload({"file": file.name, "sha256": file.sha256, "size": file.size})
+    return QuarantineRecord(fmt.contracts.SOURCE, fmt.whole_file_entity, f"file={file.name}", reason, payload)
+
+
+def read(file: DroppedFile, data: bytes, registry: FileRegistry, fmt: ParsedFormat) -> FileResult:
+    """Parse and check one file (nothing moved, nothing recorded)."""
+    extension = os.path.splitext(file.name)[1]
+    parser = fmt.parsers.get(extension.lower())
+    try:
+        if parser is None:
+            raise fmt.format_error(f"unsupported file type {extension!r} {fmt.expected}")
+        parsed = parser(data, file)
+    except fmt.format_error as error:
+        reason = f"{file.name}: {error}"
+        quarantine = [_whole_file(fmt, file, reason)]
+        return FileResult(file, FileStatus.QUARANTINED, empty_tables(fmt), quarantine, f"quarantined: {error}", 1)
+    valid, quarantine, records = fmt.check(parsed)
+    landed = sum(len(rows) for rows in valid.values())
+    refusal = f"all {records} records break the contract" if landed == 0 else fmt.refuse(valid, records)
+    if refusal:
+        return FileResult(
+            file, FileStatus.QUARANTINED, empty_tables(fmt), quarantine, f"quarantined: {refusal}", records
+        )
+    arrived_at = registry.next_arrival()
+    contracts = fmt.contracts
+    tables = {
+        entity: contracts.with_arrival(entity, pa.Table.from_pylist(rows, schema=contracts.schema(entity)), arrived_at)
+        for entity, rows in valid.items()
+    }
+    rows = {entity: len(valid[entity]) for entity in contracts.ENTITY_NAMES}
+    if quarantine:
+        status = FileStatus.PARTIAL
+        detail = f" ({fmt.summary(valid)})" if fmt.summary_in_partial else ""
+        message = f"partial: {landed} of {records} records landed{detail}, {len(quarantine)} quarantined"
+    else:
+        status, message = FileStatus.LOADED, f"loaded: {fmt.summary(valid)}"
+    return FileResult(file, status, tables, quarantine, message, records, arrived_at=arrived_at, rows=rows)
+
+
+def entry(fmt: ParsedFormat, result: FileResult, moved_to: str) -> dict:
+    """What the registry keeps of a landed file: its name, status, records and arrival."""
+    return registry_entry(
+        result.file.name, fmt.registry_entity, result.status, result.landed, len(result.quarantine), moved_to,
+        result.arrived_at,
+    )  # fmt: skip
+
+
+def _reason_text(result: FileResult) -> bytes:
+    file = result.file
+    lines = [f"file: {file.name}", f"sha256: {file.sha256}", f"status: {result.status}", f"summary: {result.message}"]
+    lines += ["", *(record.reason for record in result.quarantine)]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def process(
+    file: DroppedFile, registry: FileRegistry, fmt: ParsedFormat, land: Callable[[FileResult], None] | None = None
+) -> FileResult:
+    """Read, check, land (through `land`), then move the file and record its hash; see the module docstring."""
+    inbox, data = file.inbox, file.inbox.read(file.name)
+    file = replace(file, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    prior = registry.get(file.sha256)
+    if prior is not None:
+        message, moved_to = skip_loaded(inbox, file.name, file.sha256, prior, "records")
+        return FileResult(file, FileStatus.SKIPPED, empty_tables(fmt), [], message, moved_to=moved_to)
+
+    result = read(file, data, registry, fmt)
+    if land is not None:
+        land(result)
+    if result.status == FileStatus.QUARANTINED:
+        target = free_name(inbox, QUARANTINE, file.name, file.sha256)
+        inbox.move(file.name, target)
+        inbox.write(f"{target}.reason.txt", _reason_text(result))
+        return replace(result, moved_to=inbox.location(target))
+    target = free_name(inbox, PROCESSED, file.name, file.sha256)
+    if result.quarantine:
+        inbox.write(free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), _reason_text(result))
+    inbox.move(file.name, target)
+    registry.record(file.sha256, entry(fmt, result, target))
+    return replace(result, moved_to=inbox.location(target))
