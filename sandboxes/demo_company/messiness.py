@@ -138,24 +138,30 @@ class Mess:
         return found
 
     def add_transaction(self, row: dict) -> None:
+        by_id = self._transactions()
         self.bank["bank_transactions"].append(row)
-        self._transactions()[row["transaction_id"]] = row
+        by_id[row["transaction_id"]] = row
 
     def remove_transaction(self, row: dict) -> None:
+        by_id = self._transactions()
         self.bank["bank_transactions"].remove(row)
-        self._transactions().pop(row["transaction_id"], None)
+        by_id.pop(row["transaction_id"], None)
 
     def links_of(self, transaction_id: str) -> list[dict]:
         """The ground-truth links (`matches` rows) of one bank movement."""
         return list(self._links_by_tx().get(transaction_id, ()))
 
+    # The index is taken BEFORE the list changes: built lazily after it, it would already hold the added row (then
+    # added twice) or already miss the removed one.
     def add_link(self, row: dict) -> None:
+        links = self._links_by_tx()
         self.truth["matches"].append(row)
-        self._links_by_tx()[row["bank_transaction_id"]].append(row)
+        links[row["bank_transaction_id"]].append(row)
 
     def remove_link(self, row: dict) -> None:
+        links = self._links_by_tx()
         self.truth["matches"].remove(row)
-        self._links_by_tx()[row["bank_transaction_id"]].remove(row)
+        links[row["bank_transaction_id"]].remove(row)
 
     def plant(self, kind: str, tx: str | None, doc_type: str | None, doc_id: str | None, description: str) -> None:
         rows = self.truth_rows("planted_cases")
