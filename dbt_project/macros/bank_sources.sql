@@ -46,3 +46,73 @@
     {%- endif -%}
     {{ parts | join("\n\n    union all\n\n    ") }}
 {%- endmacro %}
+
+{#- The whole body of stg_bank__balances_unioned and stg_bank__transactions_unioned: every selected source's rows of
+    `entity` (bank_source_union), each given its account's `bank_account_key` (from the source's own accounts in
+    stg_bank__accounts_unioned) and the ids that key has in stg_bank__accounts (`institution`, `account_id`); the
+    source's own ids stay in `source_institution`, `source_account_id`. A row of an account its source does not list
+    keeps its own ids and a key '<source>:<institution>:<account_id>' that matches no other source. `columns` starts
+    with institution and account_id, as the union's. -#}
+{% macro bank_rows_keyed(entity, columns) -%}
+with
+
+source_rows as (
+
+    {{ bank_source_union(entity, columns) }}
+
+),
+
+source_accounts as (
+
+    select bank_source, institution, account_id, bank_account_key
+    from {{ ref('stg_bank__accounts_unioned') }}
+
+),
+
+accounts as (
+
+    select bank_account_key, institution, account_id
+    from {{ ref('stg_bank__accounts') }}
+
+),
+
+keyed as (
+
+    select
+        source_rows.*,
+        -- no join_use_nulls: an account its source does not list meets the empty key
+        if(
+            source_accounts.bank_account_key = '',
+            concat(source_rows.bank_source, ':', source_rows.institution, ':', source_rows.account_id),
+            source_accounts.bank_account_key
+        ) as bank_account_key
+    from source_rows
+    left join source_accounts
+        on
+            source_rows.bank_source = source_accounts.bank_source
+            and source_rows.institution = source_accounts.institution
+            and source_rows.account_id = source_accounts.account_id
+
+),
+
+final as (
+
+    select
+        keyed.bank_source as bank_source,
+        keyed.source_precedence as source_precedence,
+        cast(if(accounts.bank_account_key = '', keyed.institution, accounts.institution) as LowCardinality(String))
+            as institution,
+        cast(if(accounts.bank_account_key = '', keyed.account_id, accounts.account_id) as String) as account_id,
+        {%- for column in columns if column not in ('institution', 'account_id') %}
+        keyed.{{ column }} as {{ column }},
+        {%- endfor %}
+        cast(keyed.bank_account_key as String) as bank_account_key,
+        keyed.institution as source_institution,
+        keyed.account_id as source_account_id
+    from keyed
+    left join accounts on keyed.bank_account_key = accounts.bank_account_key
+
+)
+
+select * from final
+{%- endmacro %}
