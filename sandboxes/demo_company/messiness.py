@@ -150,12 +150,14 @@ class Mess:
         return list(self._links_by_tx().get(transaction_id, ()))
 
     def add_link(self, row: dict) -> None:
+        links = self._links_by_tx()  # built before the append, or a first build would index the row twice
         self.truth["matches"].append(row)
-        self._links_by_tx()[row["bank_transaction_id"]].append(row)
+        links[row["bank_transaction_id"]].append(row)
 
     def remove_link(self, row: dict) -> None:
+        links = self._links_by_tx()  # built (lazily) before the row leaves the matches, or it would not be indexed
         self.truth["matches"].remove(row)
-        self._links_by_tx()[row["bank_transaction_id"]].remove(row)
+        links[row["bank_transaction_id"]].remove(row)
 
     def plant(self, kind: str, tx: str | None, doc_type: str | None, doc_id: str | None, description: str) -> None:
         rows = self.truth_rows("planted_cases")

@@ -35,6 +35,10 @@ COMPARED = {
     "ml.ml_cash_flow__features": (),
 }
 # in any table: lineage, and the ids a source gives an account or a movement (staging/bank/README.md)
+# the statement files the statements run drops: OFX, whose DTPOSTED carries the movement's time like Open Finance's
+# transactionDateTime. CNAB 240's segment E has the booking date only (its movements land at 12:00 São Paulo),
+# so a CNAB-fed run differs in the time of day: see the CNAB test below.
+STATEMENT_FORMATS = {"statements": "ofx"}
 SOURCE_COLUMNS = {
     "bank_source",
     "source_file",
@@ -63,6 +67,7 @@ def run_demo(data_dir: Path, bank_source: str) -> subprocess.CompletedProcess:
             *("--start", START, "--end", END, "--market-history-start", START),
             "--no-ml",
             *("--bank-source", bank_source),
+            *(("--bank-statements", STATEMENT_FORMATS[bank_source]) if bank_source in STATEMENT_FORMATS else ()),
         ],
         env=_env(data_dir),
         capture_output=True,

@@ -31,3 +31,14 @@ def test_pluggy_waits_for_its_stand_in_in_the_demo():
     assert [s.name for s in in_demo(ALL_JOBS)] == ["open_finance", "statements"]
     with pytest.raises(ValueError, match="does not start its stand-in yet. Available: open_finance, statements"):
         choose("pluggy", ALL_JOBS)
+
+
+def test_the_demo_range_widens_to_whole_months():
+    from datetime import date
+
+    from orchestration.commands.erp_demo import statement_months
+
+    assert statement_months("2024-12-05..2025-02-10") == (date(2024, 12, 1), date(2025, 2, 28))
+    assert statement_months("") is None
+    with pytest.raises(ValueError, match="IMPORTAU_DEMO_BANK_STATEMENTS_BETWEEN"):
+        statement_months("2024-12")
