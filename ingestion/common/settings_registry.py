@@ -580,6 +580,14 @@ SETTINGS: tuple[Setting, ...] = (
         shown_default="none",
     ),
     _s(
+        "IMPORTAU_DEMO_BANK_STATEMENTS_BETWEEN",
+        "",
+        "importau demo / dev",
+        "`<first>..<last>` (ISO dates): the demo drops the statements of these months only; `importau demo` sets it "
+        "to its range",
+        shown_default="every month",
+    ),
+    _s(
         "IMPORTAU_BANK_SOURCES",
         "",
         "dbt (macros/bank_sources.sql), importau demo --bank-source",

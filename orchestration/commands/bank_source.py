@@ -26,15 +26,15 @@ class BankSource:
     job: str  # the Dagster job that lands it (orchestration/defs/jobs.py SOURCE_JOBS, or its own: ingest_pluggy)
     dbt_source: str  # `bank_source` in stg_bank__*, staging models `stg_<dbt_source>__*`
     description: str
-    # whether `importau demo` starts this source's stand-in and feeds it the demo company (Pluggy's stand-in,
-    # `python -m sandboxes.pluggy`, is not started by the demo yet)
+    # whether `importau demo` starts this source's stand-in and feeds it the demo company (Pluggy's:
+    # orchestration/commands/pluggy_demo.py)
     in_demo: bool = True
 
 
 # In precedence order (dbt var bank_sources). A source is available once its ingest job is defined.
 BANK_SOURCES = (
     BankSource("open_finance", "ingest_open_finance", "open_finance", "the Open Finance sandbox institution"),
-    BankSource("pluggy", "ingest_pluggy", "pluggy", "the aggregator (Pluggy) stand-in", in_demo=False),
+    BankSource("pluggy", "ingest_pluggy", "pluggy", "the aggregator (Pluggy) stand-in"),
     BankSource("statements", "ingest_bank_statements", "bank_statement", "OFX and CNAB 240 statement files"),
 )
 

@@ -154,8 +154,10 @@ def run(args: argparse.Namespace) -> int:
     os.environ["IMPORTAU_DEMO_BANK_STATEMENTS"] = args.bank_statements or (
         "ofx,cnab240" if args.bank_source == "statements" else ""
     )
+    # the statements of the demo's months only, as Open Finance pulls the demo's months only (erp_demo.py)
+    os.environ["IMPORTAU_DEMO_BANK_STATEMENTS_BETWEEN"] = f"{args.start}..{args.end}"
     with progress_session(log_file):
-        with demo_services_env(live=args.live) as service_env:
+        with demo_services_env(live=args.live, bank_source=args.bank_source) as service_env:
             os.environ.update(service_env)
             for name, value in sorted(service_env.items()):
                 if name.endswith("_URL"):

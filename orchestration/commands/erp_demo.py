@@ -1,6 +1,8 @@
 """The demo company as a local stand-in: generated into $IMPORTAU_DATA_DIR/demo and dropped into the ERP inbox (its
 exports) and the customs inbox (its declarations as the broker's DI XML / DUIMP JSON files), and, with
-`IMPORTAU_DEMO_BANK_STATEMENTS=ofx,cnab240` (or one format), the bank statements inbox (its banks' statement files).
+`IMPORTAU_DEMO_BANK_STATEMENTS=ofx,cnab240` (or one format), the bank statements inbox (its banks' statement files:
+the months of `IMPORTAU_DEMO_BANK_STATEMENTS_BETWEEN=<first>..<last>`, which `importau demo` sets to its range, the
+way a bank delivers the statements of the period asked for; unset, every month of the company).
 
 The company is generated at a messiness level (`sandboxes/demo_company/messiness.py`; default `realistic`, or
 `IMPORTAU_DEMO_SEED` / `IMPORTAU_DEMO_MESSINESS`, which `importau demo --seed --messiness` sets). The generator is
@@ -47,6 +49,7 @@ def generate_demo_company(
     scale: float = DEMO_SCALE,
     messiness: str = DEFAULT_LEVEL,
     bank_statements: tuple[str, ...] = (),
+    statements_between: tuple[date, date] | None = None,
 ) -> Path:
     company = apply_messiness(generate(seed=seed, scale=scale), messiness)
     write_exports(company, out / "erp_exports")
@@ -54,8 +57,22 @@ def generate_demo_company(
     write_ground_truth(company, out / "ground_truth.json")
     write_customs_declarations(company, out / "customs_declarations")
     if bank_statements:
-        write_bank_statements(company, out / "bank_statements", formats=bank_statements)
+        shutil.rmtree(out / "bank_statements", ignore_errors=True)  # an earlier run's other period is not dropped
+        write_bank_statements(company, out / "bank_statements", formats=bank_statements, between=statements_between)
     return out
+
+
+def statement_months(between: str) -> tuple[date, date] | None:
+    """`<first>..<last>` (ISO dates) widened to whole months (a bank's statements are monthly), or None if empty."""
+    if not between.strip():
+        return None
+    first, _, last = between.partition("..")
+    try:
+        start, end = date.fromisoformat(first.strip()), date.fromisoformat(last.strip())
+    except ValueError as error:
+        raise ValueError(f"IMPORTAU_DEMO_BANK_STATEMENTS_BETWEEN={between!r}: expected <first>..<last>") from error
+    following = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    return start.replace(day=1), following - timedelta(days=1)
 
 
 def drop_statements(statements: Path, inbox: Path) -> list[Path]:
@@ -149,7 +166,10 @@ def erp_demo_env() -> Iterator[dict[str, str]]:
     # `IMPORTAU_DEMO_BANK_STATEMENTS=ofx,cnab240` (or one of them) also drops the banks' statement files into the
     # bank statements inbox, which `ingest_bank_statements` loads; unset, the inbox stays empty
     statements = tuple(f.strip() for f in os.environ.get("IMPORTAU_DEMO_BANK_STATEMENTS", "").split(",") if f.strip())
-    demo = generate_demo_company(data_dir / "demo", seed=seed, messiness=messiness, bank_statements=statements)
+    between = statement_months(os.environ.get("IMPORTAU_DEMO_BANK_STATEMENTS_BETWEEN", ""))
+    demo = generate_demo_company(
+        data_dir / "demo", seed=seed, messiness=messiness, bank_statements=statements, statements_between=between
+    )
     if os.environ.get("ERP_POSTGRES_DSN"):
         print(load_into_postgres(os.environ["ERP_POSTGRES_DSN"]))
     inbox = Path(os.environ.get("ERP_INBOX_DIR") or data_dir / "erp" / "inbox")

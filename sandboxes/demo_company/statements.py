@@ -12,9 +12,12 @@ per month (`per="month"`, the default) or per day (`per="day"`) in each format:
   trailer); the description is the history (25 characters, cut at a word) and its rest in the document field,
   the counterparty's CNPJ/CPF (formatted) in the complement; the category follows the movement's type.
 
-Same company, same bytes (the generation time written into the files is the period's next day at 06:00 São
-Paulo). `write_bank_statements(company, out, formats=("ofx", "cnab240"), per="month")` writes them with a
-`manifest.json` (file, format, account, period, movements, SHA-256).
+`between=(first, last)` keeps the periods that overlap `first`..`last` only, the way a bank delivers the statements
+of the period asked for: the files kept are byte for byte those of the whole run (so the first one's opening balance
+is the account's real balance on that day). Same company, same bytes (the generation time
+written into the files is the period's next day at 06:00 São Paulo). `write_bank_statements(company, out,
+formats=("ofx", "cnab240"), per="month", between=None)` writes them with a `manifest.json` (file, format, account,
+period, movements, SHA-256).
 """
 
 import hashlib
@@ -119,7 +122,9 @@ def _generated(last: date) -> datetime:
     return datetime.combine(last + timedelta(days=1), time(6), SAO_PAULO)
 
 
-def statement_files(company, formats=FORMATS, per: str = "month") -> dict[str, bytes]:
+def statement_files(
+    company, formats=FORMATS, per: str = "month", between: tuple[date, date] | None = None
+) -> dict[str, bytes]:
     """{file name: bytes} of every account's statements in the formats asked for (see the module docstring)."""
     unknown = set(formats) - set(FORMATS)
     if unknown or per not in ("month", "day"):
@@ -128,6 +133,7 @@ def statement_files(company, formats=FORMATS, per: str = "month") -> dict[str, b
     for row in company.bank["bank_transactions"].to_pylist():
         moves[row["account_id"]].append(row)
     files: dict[str, bytes] = {}
+    sequence = 0  # the files rendered so far, counting those outside `between`
     for account in company.bank["bank_accounts"].to_pylist():
         rows = sorted(moves[account["account_id"]], key=lambda r: (r["transaction_datetime"], r["transaction_id"]))
         by_day: dict[date, list[dict]] = defaultdict(list)
@@ -145,6 +151,9 @@ def statement_files(company, formats=FORMATS, per: str = "month") -> dict[str, b
         )
         stem = f"{account['compe_code']}_{account['branch_code']}_{account['number']}"
         for first, last in _periods(start, company.end, per):
+            # outside `between`: the days still move the balance, and the file numbering counts them, so the
+            # files kept are byte for byte those of the whole run
+            wanted = not between or (between[0] <= last and first <= between[1])
             days = []
             day = first
             while day <= last:
@@ -156,6 +165,8 @@ def statement_files(company, formats=FORMATS, per: str = "month") -> dict[str, b
                 day += timedelta(days=1)
             label = first.strftime("%Y-%m") if per == "month" else first.isoformat()
             if "cnab240" in formats:
+                sequence += 1
+            if "cnab240" in formats and wanted:
                 files[f"{stem}_{label}.ret"] = cnab240.render(
                     compe_code=account["compe_code"],
                     bank_name=account["institution_name"],
@@ -166,9 +177,11 @@ def statement_files(company, formats=FORMATS, per: str = "month") -> dict[str, b
                     check_digit=account["check_digit"],
                     days=days,
                     generated=_generated(last),
-                    file_sequence=len(files) + 1,
+                    file_sequence=sequence,
                 )
             if "ofx" in formats:
+                sequence += 1
+            if "ofx" in formats and wanted:
                 period_rows = [row for d in days for row in by_day.get(d.day, [])]
                 files[f"{stem}_{label}.ofx"] = ofx.render(
                     compe_code=account["compe_code"],
@@ -185,12 +198,14 @@ def statement_files(company, formats=FORMATS, per: str = "month") -> dict[str, b
     return files
 
 
-def write_bank_statements(company, folder: str | Path, formats=FORMATS, per: str = "month") -> list[Path]:
+def write_bank_statements(
+    company, folder: str | Path, formats=FORMATS, per: str = "month", between: tuple[date, date] | None = None
+) -> list[Path]:
     """Write the statements (see `statement_files`) and `manifest.json` into `folder`."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths, manifest = [], []
-    for name, data in sorted(statement_files(company, formats, per).items()):
+    for name, data in sorted(statement_files(company, formats, per, between).items()):
         (folder / name).write_bytes(data)
         paths.append(folder / name)
         manifest.append(
@@ -202,5 +217,7 @@ def write_bank_statements(company, folder: str | Path, formats=FORMATS, per: str
             }
         )
     body = {"company": company.company, "per": per, "formats": list(formats), "files": manifest}
+    if between:
+        body["between"] = [between[0].isoformat(), between[1].isoformat()]
     (folder / "manifest.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return [*paths, folder / "manifest.json"]

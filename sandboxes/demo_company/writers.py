@@ -166,13 +166,17 @@ def write_bank_truth(company: DemoCompany, folder: str | Path) -> list[Path]:
 
 
 def write_bank_statements(
-    company: DemoCompany, folder: str | Path, formats: tuple[str, ...] = ("ofx", "cnab240"), per: str = "month"
+    company: DemoCompany,
+    folder: str | Path,
+    formats: tuple[str, ...] = ("ofx", "cnab240"),
+    per: str = "month",
+    between: tuple[date, date] | None = None,
 ) -> list[Path]:
     """Write the company's bank statements as its banks deliver them (OFX and/or CNAB 240, one file per account and
-    month or day, plus `manifest.json`) from the same bank truth (`statements.py`)."""
+    month or day, plus `manifest.json`) from the same bank truth (`statements.py`); `between` keeps that period's."""
     from sandboxes.demo_company.statements import write_bank_statements as write
 
-    return write(company, folder, formats=formats, per=per)
+    return write(company, folder, formats=formats, per=per, between=between)
 
 
 def write_ground_truth(company: DemoCompany, path: str | Path) -> Path:

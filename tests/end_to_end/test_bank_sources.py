@@ -35,6 +35,28 @@ COMPARED = {
     "ml.ml_cash_flow__features": (),
 }
 # in any table: lineage, and the ids a source gives an account or a movement (staging/bank/README.md)
+# run name -> (bank source, statement formats dropped). The statements run drops OFX, whose DTPOSTED carries the
+# movement's time like Open Finance's transactionDateTime. CNAB 240's segment E has the booking date only (its
+# movements land at 12:00 São Paulo), so its run is compared apart, without the columns that depend on the time of
+# day (TIME_OF_DAY below).
+CNAB = "statements_cnab240"
+RUNS = {"statements": ("statements", "ofx"), CNAB: ("statements", "cnab240")}
+# The anomaly features that a movement's time of day changes, and why; every other column must still be equal.
+TIME_OF_DAY = {
+    "ml.ml_transaction_anomaly__features": (
+        "transaction_datetime",  # the instant itself: 12:00 São Paulo from CNAB 240
+        "hour_sao_paulo",  # its hour
+        "is_off_hours",  # from its hour
+        # the amount history is the EARLIER movements (ordered by instant, then the source's movement id): the same
+        # day's movements at one instant are ordered by id instead of by time
+        "amount_log_zscore_type",
+        "amount_log_zscore_counterparty",
+        # earlier same-amount / below-limit movements counted strictly before the instant: same-day ones at one
+        # instant are not earlier, and the window's edge moves to noon
+        "same_amount_counterparty_prior_7d",
+        "below_limit_counterparty_prior_3d",
+    ),
+}
 SOURCE_COLUMNS = {
     "bank_source",
     "source_file",
@@ -55,7 +77,8 @@ def available_sources() -> tuple[str, ...]:
     return tuple(source.name for source in in_demo(job.name for job in defs.resolve_all_job_defs()))
 
 
-def run_demo(data_dir: Path, bank_source: str) -> subprocess.CompletedProcess:
+def run_demo(data_dir: Path, run: str) -> subprocess.CompletedProcess:
+    bank_source, statements = RUNS.get(run, (run, None))
     return subprocess.run(
         [
             str(BIN / "importau"),
@@ -63,6 +86,7 @@ def run_demo(data_dir: Path, bank_source: str) -> subprocess.CompletedProcess:
             *("--start", START, "--end", END, "--market-history-start", START),
             "--no-ml",
             *("--bank-source", bank_source),
+            *(("--bank-statements", statements) if statements else ()),
         ],
         env=_env(data_dir),
         capture_output=True,
@@ -73,18 +97,18 @@ def run_demo(data_dir: Path, bank_source: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="module")
 def demos(tmp_path_factory) -> dict[str, Path]:
-    """Source name -> data folder of a demo run fed by that source (run on first use)."""
+    """Run name (a source, or a RUNS key) -> data folder of a demo run fed by that source (run on first use)."""
     runs: dict[str, Path] = {}
 
-    def get(bank_source: str) -> Path:
-        if bank_source not in runs:
-            data_dir = tmp_path_factory.mktemp(f"e2e_bank_{bank_source}")
-            completed = run_demo(data_dir, bank_source)
+    def get(run: str) -> Path:
+        if run not in runs:
+            data_dir = tmp_path_factory.mktemp(f"e2e_bank_{run}")
+            completed = run_demo(data_dir, run)
             assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
-            assert f"bank data from {bank_source} " in completed.stdout
+            assert f"bank data from {RUNS.get(run, (run,))[0]} " in completed.stdout
             assert_quiet_with_a_full_log(completed)
-            runs[bank_source] = data_dir
-        return runs[bank_source]
+            runs[run] = data_dir
+        return runs[run]
 
     return get
 
@@ -98,9 +122,10 @@ def live_sql(data_dir: Path, query: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(completed.stdout)))
 
 
-def compared_rows(data_dir: Path, table: str) -> Counter:
+def compared_rows(data_dir: Path, table: str, without: tuple[str, ...] = ()) -> Counter:
     columns = [row["name"] for row in sql(data_dir, f"DESCRIBE TABLE {table}")]
-    kept = [c for c in columns if c not in SOURCE_COLUMNS and c not in COMPARED[table]]
+    assert set(without) <= set(columns), f"{table} has no {sorted(set(without) - set(columns))}"
+    kept = [c for c in columns if c not in SOURCE_COLUMNS and c not in COMPARED[table] and c not in without]
     rows = sql(data_dir, f"SELECT {', '.join(f'`{c}`' for c in kept)} FROM {table}")
     return Counter(tuple(row[c] for c in kept) for row in rows)
 
@@ -130,10 +155,36 @@ def test_marts_are_the_same_whichever_source_fed_them(demos, bank_source):
     reference, other = demos(REFERENCE), demos(bank_source)
     fed = live_sql(other, "SELECT DISTINCT bank_source FROM staging.stg_bank__transactions")
     assert {row["bank_source"] for row in fed} != {REFERENCE}
+    assert_same_marts(reference, other, bank_source, {})
+
+
+def assert_same_marts(reference: Path, other: Path, name: str, without: dict[str, tuple[str, ...]]) -> None:
     for table in COMPARED:
-        expected, got = compared_rows(reference, table), compared_rows(other, table)
+        expected = compared_rows(reference, table, without.get(table, ()))
+        got = compared_rows(other, table, without.get(table, ()))
         missing, extra = expected - got, got - expected
         assert not missing and not extra, (
-            f"{table} fed by {bank_source} differs from {REFERENCE}'s: {sum(missing.values())} rows missing "
+            f"{table} fed by {name} differs from {REFERENCE}'s: {sum(missing.values())} rows missing "
             f"(first: {list(missing)[:3]}), {sum(extra.values())} extra (first: {list(extra)[:3]})"
         )
+
+
+@pytest.mark.skipif("statements" not in available_sources(), reason="no statement files ingest job")
+@pytest.mark.xfail(
+    strict=True,
+    reason="known (2026-12-06 run): beyond the time of day, marts.fct_payment_reconciliation.transaction_name differs "
+    "on 61 rows: CNAB 240's history is upper-case ASCII (no accents: AUTOMACAO vs AUTOMAÇÃO); "
+    "marts.fct_cash_position_daily differs on 40 of 147 rows (cause not yet found); the anomaly features (time-of-day "
+    "columns left out) and the cash-flow features are equal",
+)
+def test_cnab240_fed_marts_differ_from_open_finances_in_the_time_of_day_only(demos):
+    """CNAB 240 carries no time of day: its movements are stamped 12:00 São Paulo (ingestion/bank_statements), so the
+    features TIME_OF_DAY lists differ from Open Finance's; everything else, every row, is the same."""
+    reference, cnab = demos(REFERENCE), demos(CNAB)
+    fed = live_sql(
+        cnab,
+        "SELECT DISTINCT bank_source, toHour(transaction_datetime, 'America/Sao_Paulo') AS hour "
+        "FROM staging.stg_bank__transactions",
+    )
+    assert [(row["bank_source"], row["hour"]) for row in fed] == [("bank_statement", "12")]
+    assert_same_marts(reference, cnab, CNAB, TIME_OF_DAY)

@@ -150,6 +150,23 @@ def test_the_demo_writes_the_same_bytes_again(company, files):
     }
 
 
+def test_a_period_gives_that_periods_files_of_the_whole_run(company, files):
+    """`importau demo --start 2024-12-01` drops December's statements only, as Open Finance pulls December only; the
+    files are those of the whole year, so the first one opens on the account's real balance that day."""
+    from datetime import date
+
+    from sandboxes.demo_company.statements import statement_files
+
+    december = statement_files(company, between=(date(2024, 12, 1), date(2024, 12, 31)))
+    assert december and set(december) == {name for name in files if "_2024-12." in name}
+    assert december == {name: files[name] for name in december}
+    # a period inside a month gives that month's files (statements are monthly); disjoint from the year: none
+    assert set(statement_files(company, between=(date(2024, 3, 10), date(2024, 4, 2)))) == {
+        name for name in files if "_2024-03." in name or "_2024-04." in name
+    }
+    assert statement_files(company, between=(date(2025, 1, 1), date(2025, 1, 31))) == {}
+
+
 # --- bad files and bad records --------------------------------------------------------------------------------
 
 
