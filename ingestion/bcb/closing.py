@@ -69,9 +69,7 @@ def parse_closing_file(text: str, day: date, currencies: Collection[str] | None 
             continue
         key = f"closing file={day:%Y%m%d} line={number} currency={symbol or '?'}"
         if len(fields) != _COLUMNS:
-            quarantine.append(
-                row_record(ENTITY, key, f"expected {_COLUMNS} columns, got {len(fields)}", line)
-            )
+            quarantine.append(row_record(ENTITY, key, f"expected {_COLUMNS} columns, got {len(fields)}", line))
             continue
         try:
             row = _parse_fields(fields)

@@ -47,9 +47,7 @@ class FocusSet:
     columns: dict[str, str]
     order_by: tuple[str, ...]
     fixed_period: str | None = None
-    ignored: tuple[str, ...] = field(
-        default=()
-    )  # known fields not stored (derivable), not reported as unknown
+    ignored: tuple[str, ...] = field(default=())  # known fields not stored (derivable), not reported as unknown
 
     @property
     def median_field(self) -> str:
@@ -74,9 +72,7 @@ def _annual_like(name: str, detail: bool) -> FocusSet:
 
 def _inflation(name: str, horizon: str) -> FocusSet:
     columns = {"Indicador": "indicator", "Data": "computed_on", "Suavizada": "smoothed", **_STATS, **_SURVEY}
-    return FocusSet(
-        name, "Indicador", None, columns, ("Data", "Suavizada", "baseCalculo"), fixed_period=horizon
-    )
+    return FocusSet(name, "Indicador", None, columns, ("Data", "Suavizada", "baseCalculo"), fixed_period=horizon)
 
 
 def _top5(name: str) -> FocusSet:
@@ -137,9 +133,7 @@ def focus_set(name: str) -> FocusSet:
     try:
         return FOCUS_SETS[name]
     except KeyError:
-        raise ValueError(
-            f"unknown Focus entity set {name!r}; known: {', '.join(sorted(FOCUS_SETS))}"
-        ) from None
+        raise ValueError(f"unknown Focus entity set {name!r}; known: {', '.join(sorted(FOCUS_SETS))}") from None
 
 
 def _odata_text(value: str) -> str:
@@ -176,9 +170,7 @@ def describe(entity_set: str, indicator: str, start: date, end: date) -> str:
     return f"Olinda Focus {entity_set} indicator {indicator} window {start.isoformat()}..{end.isoformat()}"
 
 
-def parse_focus_rows(
-    rows: list[Any], spec: FocusSet, indicator: str, start: date, end: date
-) -> ExtractResult:
+def parse_focus_rows(rows: list[Any], spec: FocusSet, indicator: str, start: date, end: date) -> ExtractResult:
     """Rows of every page of one request, in order; rows for other indicators or dates are dropped."""
     request_key = f"focus {spec.name} indicator={indicator} window={start.isoformat()}..{end.isoformat()}"
     good: dict[tuple, dict] = {}
@@ -192,9 +184,7 @@ def parse_focus_rows(
         key = _row_key(spec, row, key)
         missing = [name for name in spec.required if row.get(name) is None]
         if missing:
-            quarantine.append(
-                row_record(ENTITY, key, f"required field(s) missing: {', '.join(missing)}", row)
-            )
+            quarantine.append(row_record(ENTITY, key, f"required field(s) missing: {', '.join(missing)}", row))
             continue
         try:
             parsed = _parse_row(spec, row)
@@ -207,11 +197,7 @@ def parse_focus_rows(
         if identity in good:
             quarantine.append(row_record(ENTITY, key, "duplicate row in the response; first kept", row))
             continue
-        unknown = {
-            name: value
-            for name, value in row.items()
-            if name not in spec.columns and name not in spec.ignored
-        }
+        unknown = {name: value for name, value in row.items() if name not in spec.columns and name not in spec.ignored}
         if unknown:
             extras[key] = unknown
         good[identity] = parsed

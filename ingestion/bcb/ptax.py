@@ -49,9 +49,7 @@ def period_url(olinda_base_url: str, currency: str, start: date, end: date) -> s
 
 def day_url(olinda_base_url: str, currency: str, day: date) -> str:
     resource = "CotacaoMoedaDia(moeda=@moeda,dataCotacao=@dataCotacao)"
-    query = literal_query(
-        [("@moeda", f"'{currency}'"), ("@dataCotacao", _odata_date(day)), ("$format", "json")]
-    )
+    query = literal_query([("@moeda", f"'{currency}'"), ("@dataCotacao", _odata_date(day)), ("$format", "json")])
     return f"{olinda_base_url.rstrip('/')}/PTAX/versao/v1/odata/{resource}?{query}"
 
 
@@ -92,9 +90,7 @@ def parse_ptax(body: str, currency: str, start: date, end: date) -> ExtractResul
             key = f"ptax currency={currency} at={row['dataHoraCotacao']} bulletin={row.get('tipoBoletim')}"
         missing = [name for name in _FIELDS if row.get(name) is None]
         if missing:
-            quarantine.append(
-                row_record(ENTITY, key, f"required field(s) missing: {', '.join(missing)}", row)
-            )
+            quarantine.append(row_record(ENTITY, key, f"required field(s) missing: {', '.join(missing)}", row))
             continue
         try:
             parsed = _parse_row(row, currency)

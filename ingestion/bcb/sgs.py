@@ -102,15 +102,11 @@ def parse_sgs_csv(body: str, series_code: int, start: date, end: date) -> Extrac
     lines = [line for line in reader if line]
     if not lines or len(lines[0]) != 2:
         raise UnparseableBody("expected a two-column `;` CSV with a header line")
-    rows: list[Any] = [
-        dict(zip(_FIELDS, line, strict=True)) if len(line) == 2 else line for line in lines[1:]
-    ]
+    rows: list[Any] = [dict(zip(_FIELDS, line, strict=True)) if len(line) == 2 else line for line in lines[1:]]
     return _rows_to_result(rows, series_code, start, end, comma_decimal=True)
 
 
-def _rows_to_result(
-    rows: list[Any], series_code: int, start: date, end: date, comma_decimal: bool
-) -> ExtractResult:
+def _rows_to_result(rows: list[Any], series_code: int, start: date, end: date, comma_decimal: bool) -> ExtractResult:
     request_key = f"sgs series={series_code} window={start.isoformat()}..{end.isoformat()}"
     good: dict[date, dict] = {}
     quarantine = []
@@ -124,9 +120,7 @@ def _rows_to_result(
             key = f"sgs series={series_code} date={row['data']}"
         missing = [name for name in _FIELDS if name not in row or row[name] is None]
         if missing:
-            quarantine.append(
-                row_record(ENTITY, key, f"required field(s) missing: {', '.join(missing)}", row)
-            )
+            quarantine.append(row_record(ENTITY, key, f"required field(s) missing: {', '.join(missing)}", row))
             continue
         unknown = {name: value for name, value in row.items() if name not in _FIELDS}
         try:

@@ -89,9 +89,7 @@ def load_json(text: str) -> Any:
 
 def body_record(entity: str, record_key: str, reason: str, body: str) -> QuarantineRecord:
     """One record for a whole body that could not be read."""
-    payload = (
-        body if len(body) <= MAX_PAYLOAD_CHARS else body[:MAX_PAYLOAD_CHARS] + "\n[cut at 1,000,000 chars]"
-    )
+    payload = body if len(body) <= MAX_PAYLOAD_CHARS else body[:MAX_PAYLOAD_CHARS] + "\n[cut at 1,000,000 chars]"
     return QuarantineRecord(SOURCE, entity, record_key, f"{SOURCE} {record_key}: {reason}", payload)
 
 
@@ -101,9 +99,7 @@ def row_record(entity: str, record_key: str, reason: str, row: Any) -> Quarantin
     return QuarantineRecord(SOURCE, entity, record_key, f"{SOURCE} {record_key}: {reason}", payload)
 
 
-def unknown_fields_record(
-    entity: str, request_key: str, extras: dict[str, dict[str, Any]]
-) -> QuarantineRecord | None:
+def unknown_fields_record(entity: str, request_key: str, extras: dict[str, dict[str, Any]]) -> QuarantineRecord | None:
     """Fields the parser does not know: the rows still land, and these values are kept so nothing is lost.
 
     `extras` maps each row's key to its unknown fields. One record per response, not one per row.

@@ -185,8 +185,10 @@ def check_value(column: Column, value: object) -> str | None:
     if column.pattern is not None and not re.fullmatch(column.pattern, str(value)):
         return f"{column.name} {value!r} does not match the pattern {column.pattern}"
     if column.minimum is not None and value < column.minimum:
-        return f"negative value {value} in {column.name}" if column.minimum == 0 else (
-            f"{column.name} {value} is below the minimum {column.minimum}"
+        return (
+            f"negative value {value} in {column.name}"
+            if column.minimum == 0
+            else (f"{column.name} {value} is below the minimum {column.minimum}")
         )
     if column.check == "cnpj" and not is_valid_cnpj(str(value)):
         return f"CNPJ {value!r} in {column.name} has wrong check digits"

@@ -39,9 +39,7 @@ IPCA_SAMPLE = "sgs_0433_ipca_monthly_2024-01_2024-12.json"
 CLOSING_SAMPLE = "bcb_fechamento_all_currencies_20260731.csv"
 FOCUS_SAMPLES = {
     "ExpectativasMercadoAnuais": "olinda_focus_ExpectativasMercadoAnuais_IPCA_2024-01-02.json",
-    "ExpectativasMercadoInflacao12Meses": (
-        "olinda_focus_ExpectativasMercadoInflacao12Meses_IPCA_2026-06-05.json"
-    ),
+    "ExpectativasMercadoInflacao12Meses": ("olinda_focus_ExpectativasMercadoInflacao12Meses_IPCA_2026-06-05.json"),
     "ExpectativasMercadoSelic": "olinda_focus_ExpectativasMercadoSelic_2026-06-05.json",
     "ExpectativasMercadoTop5Anuais": "olinda_focus_ExpectativasMercadoTop5Anuais_IPCA_2026-06-05.json",
     "ExpectativasMercadoTop5Selic": "olinda_focus_ExpectativasMercadoTop5Selic_2026-06-05.json",
@@ -138,8 +136,7 @@ class Builder:
         }
         for code, values in sorted(sgs.items()):
             rows = [
-                {"date": day.isoformat(), "value": value, "provenance": REAL}
-                for day, value in sorted(values.items())
+                {"date": day.isoformat(), "value": value, "provenance": REAL} for day, value in sorted(values.items())
             ]
             what = f"SGS {code} ({names[code]}), real values; decimals restored to what the API prints"
             self.write_csv(f"{layout.SGS_DIR}/{code}.csv", layout.SGS_COLUMNS, rows, {"what": what})
@@ -204,9 +201,7 @@ class Builder:
                         "provenance": SYNTHETIC,
                     }
                 )
-            what = (
-                f"{currency} closing-file rows of the demo year: SYNTHETIC (real USD / parity of 2026-07-31)"
-            )
+            what = f"{currency} closing-file rows of the demo year: SYNTHETIC (real USD / parity of 2026-07-31)"
             self.write_csv(
                 f"{layout.CLOSING_EXTRA_DIR}/{currency}.csv",
                 layout.CLOSING_EXTRA_COLUMNS,
@@ -235,9 +230,7 @@ class Builder:
             if entity_set in generated:
                 what = "SYNTHETIC weekly survey of the demo year (synthetic_focus.py)"
                 what += " plus the real recorded rows" if real_rows else ""
-            self.write_csv(
-                f"{layout.FOCUS_DIR}/{entity_set}.csv", (*fields, "provenance"), rows, {"what": what}
-            )
+            self.write_csv(f"{layout.FOCUS_DIR}/{entity_set}.csv", (*fields, "provenance"), rows, {"what": what})
 
 
 def main(argv: list[str] | None = None) -> None:

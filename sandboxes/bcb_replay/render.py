@@ -20,12 +20,10 @@ SGS_EXCEPTION = "br.gov.bcb.pec.sgs.comum.excecoes.SGSNegocioException"
 
 # The window-rule body as quoted by the reference (its "..." elisions are kept: the full text is not public).
 SGS_WINDOW_ERROR = {
-    "error": "O sistema aceita uma janela de consulta de, no máximo, 10 anos em séries de periodicidade "
-    "diária",
+    "error": "O sistema aceita uma janela de consulta de, no máximo, 10 anos em séries de periodicidade diária",
     "message": "Para acessar uma série de periodicidade diária, é necessário informar a dataInicial - "
     "parâmetro textual ... no formato dd/mm/aaaa. Pode-se também especificar a dataFinal (opcional) ...",
-    "syntax": "Para ler os últimos 10 anos, a partir da data de hoje, ... "
-    "dataInicial=29/03/2015&dataFinal=29/03/2025",
+    "syntax": "Para ler os últimos 10 anos, a partir da data de hoje, ... dataInicial=29/03/2015&dataFinal=29/03/2025",
 }
 
 
@@ -43,9 +41,7 @@ def dumps(value: Any) -> str:
         return str(value)
     if isinstance(value, dict):
         return (
-            "{"
-            + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{dumps(item)}" for key, item in value.items())
-            + "}"
+            "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{dumps(item)}" for key, item in value.items()) + "}"
         )
     if isinstance(value, list):
         return "[" + ",".join(dumps(item) for item in value) + "]"

@@ -114,13 +114,9 @@ def check_meetings(selic_target: dict[date, Decimal]) -> None:
 
 def _stats(anchor: Decimal, horizon_days: int, scale: Decimal, key: str, day: date, basis: int) -> dict:
     horizon = min(Decimal(max(horizon_days, 0)) / 365, Decimal(1))  # beyond a year the spread stops growing
-    median = (
-        anchor + signed(f"gap {key}") * scale * horizon + signed(f"noise {key} {day} {basis}") * scale / 20
-    )
+    median = anchor + signed(f"gap {key}") * scale * horizon + signed(f"noise {key} {day} {basis}") * scale / 20
     std = scale * (Decimal("0.08") + horizon / 4) * (1 + unit(f"std {key} {day} {basis}") / 5)
-    respondents = (
-        100 + int(unit(f"n {key} {day}") * 60) if basis == 0 else 25 + int(unit(f"n {key} {day}") * 20)
-    )
+    respondents = 100 + int(unit(f"n {key} {day}") * 60) if basis == 0 else 25 + int(unit(f"n {key} {day}") * 20)
     return {
         "Media": text(q4(median + signed(f"mean {key} {day} {basis}") * scale / 30)),
         "Mediana": text(q4(median)),
@@ -172,9 +168,7 @@ def build_focus(
             for indicator, scale in SCALE.items():
                 for year in range(YEAR, YEAR + 4):
                     anchor = year_end[indicator] if year == YEAR else later_years[indicator]
-                    stats = _stats(
-                        anchor, (date(year, 12, 31) - day).days, scale, f"{indicator} {year}", day, basis
-                    )
+                    stats = _stats(anchor, (date(year, 12, 31) - day).days, scale, f"{indicator} {year}", day, basis)
                     annual.append(
                         {
                             "Indicador": indicator,
@@ -200,9 +194,7 @@ def build_focus(
                     )
             for smoothed in ("N", "S"):
                 stats = _stats(Decimal("3.6"), 365, Decimal("0.5"), f"IPCA 12M {smoothed}", day, basis)
-                inflation.append(
-                    {"Indicador": "IPCA", "Data": day.isoformat(), "Suavizada": smoothed, **stats}
-                )
+                inflation.append({"Indicador": "IPCA", "Data": day.isoformat(), "Suavizada": smoothed, **stats})
             upcoming = [(name, when) for name, when in COPOM_MEETINGS.items() if when >= day][:4]
             for name, when in upcoming:
                 anchor = selic_target.get(when + timedelta(days=1), year_end["Selic"])

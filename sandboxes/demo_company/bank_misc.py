@@ -64,9 +64,7 @@ def customs_debits(ctx: Context) -> None:
         for n, (label, amount, erp_amount, name) in enumerate(debits):
             if amount <= 0:
                 continue
-            tx = post(
-                ctx, rng, acct, when + timedelta(minutes=n), "DEBITO", "CONVENIO_ARRECADACAO", name, amount
-            )
+            tx = post(ctx, rng, acct, when + timedelta(minutes=n), "DEBITO", "CONVENIO_ARRECADACAO", name, amount)
             match(
                 ctx,
                 tx,
@@ -119,9 +117,7 @@ def card_spend(ctx: Context) -> None:
     )
     closing = previous_business_day(date(ctx.start.year, ctx.start.month, 26))
     if closing < ctx.start:
-        closing = previous_business_day(
-            date(ctx.start.year + ctx.start.month // 12, ctx.start.month % 12 + 1, 26)
-        )
+        closing = previous_business_day(date(ctx.start.year + ctx.start.month // 12, ctx.start.month % 12 + 1, 26))
     opened = ctx.start
     iof_pct = rate_pct("IOF_CARD_INTERNATIONAL")
     while opened <= ctx.end:

@@ -15,8 +15,14 @@ from ingestion.erp.postgres import DEFAULT_SCHEMA, connect, dsn_from_env, load_c
 from sandboxes.demo_company import generate
 
 
-def load_demo(dsn: str, seed: int = 42, scale: float = 1.0, schema: str = DEFAULT_SCHEMA,
-              start: date = date(2024, 1, 1), end: date = date(2024, 12, 31)) -> dict[str, int]:
+def load_demo(
+    dsn: str,
+    seed: int = 42,
+    scale: float = 1.0,
+    schema: str = DEFAULT_SCHEMA,
+    start: date = date(2024, 1, 1),
+    end: date = date(2024, 12, 31),
+) -> dict[str, int]:
     """Generate the demo company and load it; returns the rows inserted or changed per entity."""
     company = generate(seed=seed, scale=scale, start=start, end=end)
     with connect(dsn) as conn:

@@ -252,9 +252,7 @@ def build_products(ctx: Context) -> None:
         chosen = rng.sample(candidates, 2 if len(candidates) > 1 and rng.random() < 0.25 else 1)
         for supplier in chosen:
             factor = Decimal(str(round(rng.uniform(0.9, 1.1), 3)))
-            price = (template.unit_price_usd * usd_to[supplier["currency"]] * factor).quantize(
-                FOUR, ROUND_HALF_UP
-            )
+            price = (template.unit_price_usd * usd_to[supplier["currency"]] * factor).quantize(FOUR, ROUND_HALF_UP)
             offers[supplier["supplier_id"]].append((sku, max(price, FOUR)))
 
 

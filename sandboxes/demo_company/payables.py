@@ -95,9 +95,7 @@ def build_payables(ctx: Context) -> list[Payment]:
                 first = add_business_days(invoice, rng.randint(2, 5))
                 second = max(add_business_days(due, -rng.randint(0, 3)), add_business_days(first, 1))
                 plan.append(Payment(first, supplier, currency, [(payable_id, advance)], "PARTIAL"))
-                plan.append(
-                    Payment(second, supplier, currency, [(payable_id, po["total"] - advance)], "PARTIAL")
-                )
+                plan.append(Payment(second, supplier, currency, [(payable_id, po["total"] - advance)], "PARTIAL"))
             else:
                 plan.append(Payment(due, supplier, currency, [(payable_id, po["total"])], "FX_OPERATION"))
         plan += _service_payables(ctx, rng, po)
@@ -158,9 +156,7 @@ def plan_hard_cases(ctx: Context, plan: list[Payment]) -> list[Payment]:
     merged = _merge_pairs(rng, ctx, clean_fx)
     plan = [p for p in plan if all(p is not q for pair in merged for q in pair)]
     for first, second in merged:
-        plan.append(
-            Payment(second.day, first.supplier, first.currency, first.parts + second.parts, "ONE_TO_MANY")
-        )
+        plan.append(Payment(second.day, first.supplier, first.currency, first.parts + second.parts, "ONE_TO_MANY"))
     clean_fx = [p for p in plan if p.match_type == "FX_OPERATION" and p.day <= last_day]
     for payment in _pick(rng, clean_fx, max(3, round(len(clean_fx) * 0.15))):
         payment.day = add_business_days(payment.day, rng.choice((-3, -2, -1, 1, 2, 3, 4, 5)))
@@ -178,9 +174,7 @@ def plan_hard_cases(ctx: Context, plan: list[Payment]) -> list[Payment]:
         payment.match_type = "DATE_OFFSET"
     brokers = {s["supplier_id"] for s in ctx.catalog["broker"]}
     exact_broker = [
-        p
-        for p in plan
-        if p.match_type == "EXACT" and p.supplier["supplier_id"] in brokers and p.day <= last_day
+        p for p in plan if p.match_type == "EXACT" and p.supplier["supplier_id"] in brokers and p.day <= last_day
     ]
     for payment in _pick(rng, exact_broker, ctx.count(1)):
         sunday = payment.day + timedelta(days=6 - payment.day.weekday())

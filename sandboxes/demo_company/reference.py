@@ -141,9 +141,7 @@ def comex_templates() -> tuple[ComexRow, ...]:
 def anbima_holidays() -> frozenset[date]:
     """National (ANBIMA) holidays, 2000-2099."""
     return frozenset(
-        date.fromisoformat(r["date"])
-        for r in _rows("br_holidays_anbima_b3.csv")
-        if r["anbima_holiday"] == "1"
+        date.fromisoformat(r["date"]) for r in _rows("br_holidays_anbima_b3.csv") if r["anbima_holiday"] == "1"
     )
 
 

@@ -28,11 +28,7 @@ def build_sales(ctx: Context) -> None:
         parts = min(int(remaining), rng.randint(1, 6))
         day = lot["date"]
         for n in range(parts):
-            quantity = (
-                remaining
-                if n == parts - 1
-                else max(Decimal(1), (remaining / (parts - n)).to_integral_value())
-            )
+            quantity = remaining if n == parts - 1 else max(Decimal(1), (remaining / (parts - n)).to_integral_value())
             day = next_business_day(day + timedelta(days=rng.randint(3, 30)))
             if not ctx.in_range(day) or quantity <= 0:
                 break

@@ -148,9 +148,7 @@ def _debits(ctx: Context, rng, op: dict, acct: dict, bundled: bool) -> list[tupl
 
 def pay_foreign(ctx: Context, rng, payment: Payment) -> None:
     spread = (
-        Decimal("0.045")
-        if "OFF_MARKET_RATE" in payment.flags
-        else Decimal(str(round(rng.uniform(0.002, 0.009), 4)))
+        Decimal("0.045") if "OFF_MARKET_RATE" in payment.flags else Decimal(str(round(rng.uniform(0.002, 0.009), 4)))
     )
     op, acct = _fx_operation(ctx, rng, payment, payment.day, spread)
     debits = _debits(ctx, rng, op, acct, payment.match_type == "FEE_DEDUCTED")
@@ -248,9 +246,7 @@ def pay_brl(ctx: Context, rng, payment: Payment) -> None:
         "BRL",
     )
     if "ODD_TIMING" in payment.flags:
-        anomaly(
-            ctx, "ODD_TIMING", tx, None, payable_id, "PIX to the customs broker sent on a Sunday before dawn"
-        )
+        anomaly(ctx, "ODD_TIMING", tx, None, payable_id, "PIX to the customs broker sent on a Sunday before dawn")
 
 
 def execute(ctx: Context, plan: list[Payment]) -> None:

@@ -47,9 +47,7 @@ def run_dbt(data_dir: Path, *args: str, project_dir: Path = PROJECT_DIR, timeout
     command = [str(BIN / "importau-dbt"), *args, "--target", "ci"]
     command += ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     env = dbt_env(data_dir)
-    env.update(
-        DBT_TARGET_PATH=str(target_path), DBT_LOG_PATH=str(data_dir / "dbt_logs"), DBT_USE_COLORS="false"
-    )
+    env.update(DBT_TARGET_PATH=str(target_path), DBT_LOG_PATH=str(data_dir / "dbt_logs"), DBT_USE_COLORS="false")
     started = time.monotonic()
     completed = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     seconds = time.monotonic() - started

@@ -17,9 +17,7 @@ def importau(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
     command = [str(script)] if script.exists() else [sys.executable, "-m", "orchestration.cli"]
     env = {k: v for k, v in os.environ.items() if k not in ("CLICKHOUSE_URL",)}
     env["IMPORTAU_DATA_DIR"] = str(data_dir)
-    return subprocess.run(
-        [*command, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([*command, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_sql_prints_a_table_then_csv(tmp_path):
@@ -36,9 +34,7 @@ def test_sql_prints_a_table_then_csv(tmp_path):
     assert lines[2].split() == ["EUR", "5.400000000000000"]
     assert lines[3].split() == ["USD", "4.971234567890123"]
     assert lines[-1] == "(2 rows)"
-    as_csv = importau(
-        "sql", "--csv", "SELECT currency, rate FROM marts.fx ORDER BY currency", data_dir=tmp_path
-    )
+    as_csv = importau("sql", "--csv", "SELECT currency, rate FROM marts.fx ORDER BY currency", data_dir=tmp_path)
     assert list(csv.reader(io.StringIO(as_csv.stdout))) == [
         ["currency", "rate"],
         ["EUR", "5.400000000000000"],

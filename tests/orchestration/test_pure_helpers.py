@@ -56,5 +56,8 @@ def test_split_by_month_gives_every_month_of_the_range_even_empty_ones():
 
 def test_month_starts_cross_years():
     assert month_starts(date(2023, 11, 15), date(2024, 2, 1)) == [
-        date(2023, 11, 1), date(2023, 12, 1), date(2024, 1, 1), date(2024, 2, 1)
+        date(2023, 11, 1),
+        date(2023, 12, 1),
+        date(2024, 1, 1),
+        date(2024, 2, 1),
     ]

@@ -36,7 +36,10 @@ def test_every_sandbox_package_is_declared_in_its_distribution():
 def test_the_importau_wheel_carries_no_sandbox(tmp_path):
     subprocess.run(
         [str(UV), "build", "--wheel", "--package", "importau", "--out-dir", str(tmp_path)],
-        cwd=REPO, check=True, capture_output=True, timeout=600,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=600,
     )
     (wheel,) = tmp_path.glob("importau-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
@@ -51,9 +54,7 @@ def test_production_code_imports_and_the_cli_starts_without_the_sandboxes():
         "commands = build_parser()._subparsers._group_actions[0].choices\n"
         "print(sorted(commands))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     commands = eval(done.stdout.strip().splitlines()[-1])  # noqa: S307 - our own printed list
     assert "sql" in commands and "dbt" in commands

@@ -50,9 +50,7 @@ def make_client(replay: ReplayServer):
 
     def make(**options) -> BcbClient:
         settings = {"timeout": 5.0, "max_attempts": 3, "wait_initial": 0.001, "wait_max": 0.01, **options}
-        clients.append(
-            BcbClient(replay.sgs_base_url, replay.olinda_base_url, replay.closing_base_url, **settings)
-        )
+        clients.append(BcbClient(replay.sgs_base_url, replay.olinda_base_url, replay.closing_base_url, **settings))
         return clients[-1]
 
     yield make

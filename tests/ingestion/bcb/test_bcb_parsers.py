@@ -117,9 +117,7 @@ def test_ptax_day_keeps_every_bulletin_and_flags_the_closing_by_type(sample):
     assert len(closing_rows) == 1 and closing_rows[0]["sell"] == Decimal("4.0174")
     # the last intermediate shares the closing's second: the latest timestamp alone would not tell them apart
     last_intermediate = rows[3]
-    assert last_intermediate["quoted_at"].replace(microsecond=0) == closing_rows[0]["quoted_at"].replace(
-        microsecond=0
-    )
+    assert last_intermediate["quoted_at"].replace(microsecond=0) == closing_rows[0]["quoted_at"].replace(microsecond=0)
     assert last_intermediate["sell"] == Decimal("4.0134") and not last_intermediate["is_closing"]
 
 
@@ -159,18 +157,14 @@ def test_ptax_bad_rows_are_quarantined(broken):
 
 
 def test_olinda_error_body_is_read(broken):
-    assert (
-        olinda.error_message(broken("olinda_error_500.txt")) == "Olinda says 'Erro desconhecido' (codigo 500)"
-    )
+    assert olinda.error_message(broken("olinda_error_500.txt")) == "Olinda says 'Erro desconhecido' (codigo 500)"
     assert olinda.error_message("<html/>") is None
     with pytest.raises(UnparseableBody):
         olinda.parse_envelope(broken("olinda_error_500.txt"))
 
 
 def test_olinda_urls_send_parameters_literally():
-    url = ptax.period_url(
-        "https://olinda.bcb.gov.br/olinda/servico", "EUR", date(2024, 2, 1), date(2024, 2, 29)
-    )
+    url = ptax.period_url("https://olinda.bcb.gov.br/olinda/servico", "EUR", date(2024, 2, 1), date(2024, 2, 29))
     assert url == (
         "https://olinda.bcb.gov.br/olinda/servico/PTAX/versao/v1/odata/CotacaoMoedaPeriodo(moeda=@moeda,"
         "dataInicial=@dataInicial,dataFinalCotacao=@dataFinalCotacao)?@moeda='EUR'&@dataInicial='02-01-2024'"
@@ -199,9 +193,7 @@ def test_closing_file_cny_row(sample):
 
 
 def test_closing_file_all_currencies(sample):
-    result = closing.parse_closing_file(
-        sample("bcb_fechamento_all_currencies_20260731.csv"), date(2026, 7, 31)
-    )
+    result = closing.parse_closing_file(sample("bcb_fechamento_all_currencies_20260731.csv"), date(2026, 7, 31))
     codes = {row["currency"]: row["bcb_currency_code"] for row in result.table.to_pylist()}
     assert len(codes) == 156 and result.quarantine == []
     assert (codes["USD"], codes["EUR"], codes["CNH"], codes["AFN"]) == ("220", "978", "796", "005")
@@ -226,9 +218,7 @@ def test_closing_file_html_page_is_unreadable(broken):
 
 def _focus(sample, name: str, entity_set: str, indicator: str):
     rows = olinda.parse_envelope(sample(name))
-    return focus.parse_focus_rows(
-        rows, focus.focus_set(entity_set), indicator, date(2024, 1, 1), date(2026, 12, 31)
-    )
+    return focus.parse_focus_rows(rows, focus.focus_set(entity_set), indicator, date(2024, 1, 1), date(2026, 12, 31))
 
 
 def test_focus_top5_selic_lower_case_fields(sample):

@@ -55,9 +55,7 @@ def test_pull_closing_rates_skips_weekends_and_returns_cny(client, replay):
 
 def test_pull_focus_defaults(client):
     result = pulls.pull_focus(client, date(2024, 11, 1), date(2024, 11, 30))
-    pairs = set(
-        zip(result.table["entity_set"].to_pylist(), result.table["indicator"].to_pylist(), strict=True)
-    )
+    pairs = set(zip(result.table["entity_set"].to_pylist(), result.table["indicator"].to_pylist(), strict=True))
     assert pairs == {
         ("ExpectativasMercadoAnuais", "IPCA"),
         ("ExpectativasMercadoAnuais", "Selic"),

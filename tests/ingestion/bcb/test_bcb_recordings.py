@@ -24,9 +24,7 @@ def read_rows(relative: str) -> list[dict[str, str]]:
 
 def recording_files() -> list[str]:
     return sorted(
-        str(path.relative_to(DATA))
-        for path in DATA.rglob("*")
-        if path.is_file() and "sources" not in path.parts
+        str(path.relative_to(DATA)) for path in DATA.rglob("*") if path.is_file() and "sources" not in path.parts
     )
 
 
@@ -88,10 +86,7 @@ def test_partly_synthetic_ptax_keeps_the_real_sell():
     rows = read_rows("ptax/USD.csv")
     closing = {row["quoted_at"][:10]: row for row in rows if row["bulletin"] == "Fechamento"}
     assert {day: Decimal(row["sell"]) for day, row in closing.items()} == usd_sell
-    assert (
-        closing["2024-01-02"]["provenance"] == "real"
-        and closing["2024-01-08"]["provenance"] == "partly_synthetic"
-    )
+    assert closing["2024-01-02"]["provenance"] == "real" and closing["2024-01-08"]["provenance"] == "partly_synthetic"
     assert Decimal(closing["2024-01-08"]["sell"]) - Decimal(closing["2024-01-08"]["buy"]) == Decimal("0.0006")
 
 
@@ -107,11 +102,7 @@ def test_synthetic_recipe_reproduces_the_real_reference_day():
 
 def test_demo_year_has_every_configured_currency_on_the_same_business_days():
     days = {
-        currency: {
-            row["quoted_at"][:10]
-            for row in read_rows(f"ptax/{currency}.csv")
-            if row["quoted_at"][:4] == "2024"
-        }
+        currency: {row["quoted_at"][:10] for row in read_rows(f"ptax/{currency}.csv") if row["quoted_at"][:4] == "2024"}
         for currency in ("USD", "EUR", "GBP", "JPY", "CHF", "CAD")
     }
     days["CNY"] = {row["date"] for row in read_rows("closing/extra/CNY.csv")}
@@ -132,8 +123,6 @@ def test_focus_recordings_keep_the_real_rows():
         ("2024-01-02", "2023", "4.5034"),
     ]
     synthetic_days = {
-        row["Data"]
-        for row in read_rows("focus/ExpectativasMercadoSelic.csv")
-        if row["provenance"] == "synthetic"
+        row["Data"] for row in read_rows("focus/ExpectativasMercadoSelic.csv") if row["provenance"] == "synthetic"
     }
     assert all(date.fromisoformat(day).year == 2024 for day in synthetic_days) and len(synthetic_days) >= 50

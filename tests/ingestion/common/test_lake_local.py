@@ -87,9 +87,7 @@ def test_list_partitions_is_sorted_and_ignores_quarantine_and_strays(tmp_path):
     lake = LocalLake(tmp_path)
     for day in (date(2024, 3, 15), date(2024, 3, 13), DAY):
         lake.write_partition("bcb", "ptax_quotes", day, quotes("1", day=day))
-    lake.write_quarantine(
-        "bcb", "ptax_quotes", DAY, [QuarantineRecord("bcb", "ptax_quotes", "k", "bad", "{}")]
-    )
+    lake.write_quarantine("bcb", "ptax_quotes", DAY, [QuarantineRecord("bcb", "ptax_quotes", "k", "bad", "{}")])
     (tmp_path / "bcb/ptax_quotes/notes.txt").write_text("not a partition")
     assert lake.list_partitions("bcb", "ptax_quotes") == [date(2024, 3, 13), DAY, date(2024, 3, 15)]
     assert lake.list_partitions("bcb", "never_written") == []
@@ -99,9 +97,7 @@ def test_list_partitions_is_sorted_and_ignores_quarantine_and_strays(tmp_path):
 def test_quarantine_is_stored_beside_the_data_and_cleared_by_a_clean_rerun(tmp_path):
     lake = LocalLake(tmp_path)
     records = [
-        QuarantineRecord(
-            "bcb", "ptax_quotes", "USD 2024-03-14 13:06", "buy is not a number", '{"buy":"n/a"}'
-        ),
+        QuarantineRecord("bcb", "ptax_quotes", "USD 2024-03-14 13:06", "buy is not a number", '{"buy":"n/a"}'),
         QuarantineRecord("bcb", "ptax_quotes", "EUR 2024-03-14 13:06", "no sell", '{"sell":null}'),
     ]
     path = lake.write_quarantine("bcb", "ptax_quotes", DAY, records)

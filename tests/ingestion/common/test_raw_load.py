@@ -66,9 +66,7 @@ def quotes(day: date, *buys: str) -> pa.Table:
 
 def test_arrow_types_map_to_clickhouse_types():
     assert raw_columns(SCHEMA, ["currency", "calc_type"]) == EXPECTED
-    assert (
-        clickhouse_type(pa.field("t", pa.timestamp("us", tz="UTC"), nullable=False)) == "DateTime64(6, 'UTC')"
-    )
+    assert clickhouse_type(pa.field("t", pa.timestamp("us", tz="UTC"), nullable=False)) == "DateTime64(6, 'UTC')"
     with pytest.raises(ValueError, match="UTC"):
         clickhouse_type(pa.field("t", pa.timestamp("ms")))
     with pytest.raises(ValueError, match="may not be named"):
@@ -77,13 +75,10 @@ def test_arrow_types_map_to_clickhouse_types():
 
 def test_ensure_raw_table_creates_the_expected_columns_and_is_idempotent(warehouse):
     for _ in range(2):
-        ensure_raw_table(
-            warehouse.client, "test__types", SCHEMA, ["currency", "quote_date"], ["currency", "calc_type"]
-        )
+        ensure_raw_table(warehouse.client, "test__types", SCHEMA, ["currency", "quote_date"], ["currency", "calc_type"])
     assert existing_columns(warehouse.client, "test__types") == EXPECTED
     engine, partition_key, sorting_key = warehouse.query_rows(
-        "SELECT engine, partition_key, sorting_key FROM system.tables "
-        "WHERE database = 'raw' AND name = 'test__types'"
+        "SELECT engine, partition_key, sorting_key FROM system.tables WHERE database = 'raw' AND name = 'test__types'"
     )[0]
     assert (engine, partition_key, sorting_key) == (
         "MergeTree",
@@ -143,9 +138,7 @@ def test_replace_partitions_three_times_gives_the_same_rows(warehouse, tmp_path)
     first = snapshots[0][0]
     assert first[4] == Decimal("4.97") and first[8] == DAYS[0]
     assert first[9] == lake.uri(lake.partition_path("bcb", "idempotent", DAYS[0]))
-    loaded_at = warehouse.query_rows(
-        "SELECT toTypeName(_loaded_at), max(_loaded_at) FROM raw.bcb__idempotent"
-    )
+    loaded_at = warehouse.query_rows("SELECT toTypeName(_loaded_at), max(_loaded_at) FROM raw.bcb__idempotent")
     assert loaded_at[0][0] == "DateTime64(3, 'UTC')"
     assert side_tables(warehouse, "bcb__idempotent") == []  # the side table is dropped after the swap
 

@@ -48,9 +48,7 @@ def test_make_and_format():
     assert format_cnpj(cnpj) == "11.222.333/0001-81"
     assert normalize_cnpj("11.222.333/0001-81") == cnpj
     assert all(
-        is_valid_cnpj(make_cnpj(root, branch))
-        for root in (10000000, 45678901, 99999998)
-        for branch in (1, 2, 37)
+        is_valid_cnpj(make_cnpj(root, branch)) for root in (10000000, 45678901, 99999998) for branch in (1, 2, 37)
     )
 
 

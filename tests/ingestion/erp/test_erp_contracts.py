@@ -185,9 +185,7 @@ def test_float_money_is_refused():
 
 
 def test_too_many_decimals_and_comma_decimals():
-    assert "more than 4 decimal places" in _one_reason(
-        "payable_settlements", {**SETTLEMENT, "amount": "1.23456"}
-    )
+    assert "more than 4 decimal places" in _one_reason("payable_settlements", {**SETTLEMENT, "amount": "1.23456"})
     assert "not a decimal number" in _one_reason("payable_settlements", {**SETTLEMENT, "amount": "3139,12"})
 
 

@@ -81,18 +81,35 @@ def test_partition_is_the_sao_paulo_date_of_occurred_at(occurred_at, partition):
         (b"{not json", "not UTF-8 JSON"),
         (b"\xff\xfe", "not UTF-8 JSON"),
         (b"[1, 2]", "not an object"),
-        (b'{"event_type": "payable.exploded", "entity": "payables", "id": "P", "occurred_at": "2024-03-05T10:00:00Z",'
-         b' "business_date": "2024-03-05"}', "unknown event type 'payable.exploded'"),
-        (b'{"event_type": "payable.settled", "entity": "payables", "occurred_at": "2024-03-05T10:00:00Z"}',
-         "missing fields id, business_date"),
-        (b'{"event_type": "payable.settled", "entity": "receivables", "id": "P", "occurred_at": "2024-03-05T10:00Z",'
-         b' "business_date": "2024-03-05"}', "payable.settled is about payables, not 'receivables'"),
-        (b'{"event_type": "payable.settled", "entity": "payables", "id": "P", "occurred_at": "2024-03-05T10:00:00",'
-         b' "business_date": "2024-03-05"}', "has no UTC offset"),
-        (b'{"event_type": "payable.settled", "entity": "payables", "id": 7, "occurred_at": "2024-03-05T10:00:00Z",'
-         b' "business_date": "2024-03-05"}', "id must be a string"),
-        (b'{"event_type": "payable.settled", "entity": "payables", "id": "P", "occurred_at": "2024-03-05T10:00:00Z",'
-         b' "business_date": "05/03/2024"}', "not a YYYY-MM-DD date"),
+        (
+            b'{"event_type": "payable.exploded", "entity": "payables", "id": "P",'
+            b' "occurred_at": "2024-03-05T10:00:00Z", "business_date": "2024-03-05"}',
+            "unknown event type 'payable.exploded'",
+        ),
+        (
+            b'{"event_type": "payable.settled", "entity": "payables", "occurred_at": "2024-03-05T10:00:00Z"}',
+            "missing fields id, business_date",
+        ),
+        (
+            b'{"event_type": "payable.settled", "entity": "receivables", "id": "P", "occurred_at": "2024-03-05T10:00Z",'
+            b' "business_date": "2024-03-05"}',
+            "payable.settled is about payables, not 'receivables'",
+        ),
+        (
+            b'{"event_type": "payable.settled", "entity": "payables", "id": "P", "occurred_at": "2024-03-05T10:00:00",'
+            b' "business_date": "2024-03-05"}',
+            "has no UTC offset",
+        ),
+        (
+            b'{"event_type": "payable.settled", "entity": "payables", "id": 7, "occurred_at": "2024-03-05T10:00:00Z",'
+            b' "business_date": "2024-03-05"}',
+            "id must be a string",
+        ),
+        (
+            b'{"event_type": "payable.settled", "entity": "payables", "id": "P", "occurred_at": "2024-03-05T10:00:00Z",'
+            b' "business_date": "05/03/2024"}',
+            "not a YYYY-MM-DD date",
+        ),
     ],
 )
 def test_malformed_bodies_are_named(body, reason):
@@ -114,8 +131,10 @@ def test_an_event_leads_to_its_partition_and_is_acked_after_the_run_request_is_s
         publish_event(publisher, _event(at="2024-03-05T02:30:00Z", event_id="evt-1"), topology.exchange)
         publish_event(publisher, _event("purchase_order.updated", "PO-1", "2024-03-05T15:00:00Z"), topology.exchange)
         polled = consumer.poll(max_messages=10)
-        assert [(e.event_type, e.id) for _, e in polled] == [("payable.settled", "PAY-000123"),
-                                                             ("purchase_order.updated", "PO-1")]
+        assert [(e.event_type, e.id) for _, e in polled] == [
+            ("payable.settled", "PAY-000123"),
+            ("purchase_order.updated", "PO-1"),
+        ]
         stored_run_requests = {}  # what a sensor would hand to Dagster, keyed by partition
         for tag, event in polled:
             stored_run_requests.setdefault(partition_for(event), []).append(event.event_id)

@@ -96,8 +96,13 @@ def test_bad_rows_are_quarantined_and_the_good_rows_land(exports, inbox, registr
     assert bad.isdisjoint(result.table["po_id"].to_pylist())
     reasons = "\n".join(record.reason for record in result.quarantine)
     assert len(result.quarantine) == 6
-    for text in ("bad date in order_date", "negative value", "unknown value 'ARS'", "duplicated key",
-                 "3 fields, the header has"):
+    for text in (
+        "bad date in order_date",
+        "negative value",
+        "unknown value 'ARS'",
+        "duplicated key",
+        "3 fields, the header has",
+    ):
         assert text in reasons
     assert (inbox / "processed" / "purchase_orders__with_errors.csv").exists()
     reason_file = (inbox / "quarantine" / "purchase_orders__with_errors.csv.reason.txt").read_text()

@@ -15,8 +15,14 @@ pytestmark = pytest.mark.integration
 
 
 def test_an_s3_inbox_loads_skips_and_quarantines(seaweedfs, tmp_path):
-    lake = S3Lake(seaweedfs.endpoint, seaweedfs.access_key, seaweedfs.secret_key, seaweedfs.bucket,
-                  prefix=f"test-{secrets.token_hex(4)}", region=seaweedfs.region)
+    lake = S3Lake(
+        seaweedfs.endpoint,
+        seaweedfs.access_key,
+        seaweedfs.secret_key,
+        seaweedfs.bucket,
+        prefix=f"test-{secrets.token_hex(4)}",
+        region=seaweedfs.region,
+    )
     inbox, state = S3Folder.from_lake(lake, "erp/inbox"), S3Folder.from_lake(lake, "erp/state")
     write_exports(generate(seed=42, scale=0.1), tmp_path)
     inbox.write("payables__demo.csv", (tmp_path / "payables.csv").read_bytes())

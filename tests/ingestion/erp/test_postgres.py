@@ -98,9 +98,7 @@ def test_first_load_updates_soft_delete_then_cursor_rerun(conn, schema, small_co
         assert _by_key(entity, first[entity]) == _by_key(entity, expected), entity
     cursors.save(tmp_path)
     cursors = CursorStore.load(tmp_path)
-    assert cursors.get("payables") == max(
-        r["updated_at"] for r in small_company.erp["payables"].to_pylist()
-    )
+    assert cursors.get("payables") == max(r["updated_at"] for r in small_company.erp["payables"].to_pylist())
 
     # The ERP works: an update, a soft delete, a soft delete that forgets updated_at, a new row, a late commit.
     now = max(cursors.get(entity) for entity in contracts.ENTITY_NAMES) + timedelta(hours=1)
@@ -110,14 +108,33 @@ def test_first_load_updates_soft_delete_then_cursor_rerun(conn, schema, small_co
     customer = customers.filter(pc.is_null(customers["deleted_at"]))["customer_id"][0].as_py()
     sku = small_company.erp["products"]["sku"][0].as_py()
     late = cursors.get("products") - timedelta(minutes=5)  # committed late, inside the 10-minute overlap
-    assert _execute(conn, f"UPDATE {schema}.purchase_orders SET status = 'CANCELLED', total_amount = 1.5,"
-                    " updated_at = %s WHERE po_id = %s", now, po) == 1
-    assert _execute(conn, f"UPDATE {schema}.payables SET deleted_at = %s, updated_at = %s WHERE payable_id = %s",
-                    now, now, payable) == 1
-    assert _execute(conn, f"UPDATE {schema}.customers SET deleted_at = %s WHERE customer_id = %s",
-                    now, customer) == 1
-    assert _execute(conn, f"UPDATE {schema}.products SET description = 'late commit', updated_at = %s"
-                    " WHERE sku = %s", late, sku) == 1
+    assert (
+        _execute(
+            conn,
+            f"UPDATE {schema}.purchase_orders SET status = 'CANCELLED', total_amount = 1.5,"
+            " updated_at = %s WHERE po_id = %s",
+            now,
+            po,
+        )
+        == 1
+    )
+    assert (
+        _execute(
+            conn,
+            f"UPDATE {schema}.payables SET deleted_at = %s, updated_at = %s WHERE payable_id = %s",
+            now,
+            now,
+            payable,
+        )
+        == 1
+    )
+    assert _execute(conn, f"UPDATE {schema}.customers SET deleted_at = %s WHERE customer_id = %s", now, customer) == 1
+    assert (
+        _execute(
+            conn, f"UPDATE {schema}.products SET description = 'late commit', updated_at = %s WHERE sku = %s", late, sku
+        )
+        == 1
+    )
     new_supplier = dict(small_company.erp["suppliers"].to_pylist()[0], supplier_id="SUP-NEW-1", updated_at=now)
     with conn.transaction():
         upsert_rows(conn, "suppliers", pa.Table.from_pylist([new_supplier], contracts.schema("suppliers")), schema)
@@ -125,12 +142,20 @@ def test_first_load_updates_soft_delete_then_cursor_rerun(conn, schema, small_co
     # Second run from the stored cursors: only what changed (plus the overlap), soft deletes kept and flagged.
     previous = CursorStore.from_dict(cursors.to_dict())
     second = _extract_all(conn, schema, cursors)
-    changed = {"purchase_orders": {(po,)}, "payables": {(payable,)}, "customers": {(customer,)},
-               "products": {(sku,)}, "suppliers": {("SUP-NEW-1",)}}
+    changed = {
+        "purchase_orders": {(po,)},
+        "payables": {(payable,)},
+        "customers": {(customer,)},
+        "products": {(sku,)},
+        "suppliers": {("SUP-NEW-1",)},
+    }
     for entity in contracts.ENTITY_NAMES:  # the changed rows, and the first load's rows inside the overlap
         low = previous.get(entity) - timedelta(minutes=10)
-        overlap = {key for key, row in _by_key(entity, first[entity]).items()
-                   if row["updated_at"] >= low or (row["deleted_at"] or low) > low}
+        overlap = {
+            key
+            for key, row in _by_key(entity, first[entity]).items()
+            if row["updated_at"] >= low or (row["deleted_at"] or low) > low
+        }
         assert set(_by_key(entity, second[entity])) == changed.get(entity, set()) | overlap, entity
         assert len(overlap) <= 3, entity
     second_po = _by_key("purchase_orders", second["purchase_orders"])[(po,)]
@@ -164,8 +189,12 @@ def test_contract_breaking_rows_are_quarantined_and_the_cursor_moves_past_them(c
     start = extract_incremental(conn, "customers", None, schema=schema).cursor
     later = start + timedelta(days=1)
     customer = small_company.erp["customers"]["customer_id"][1].as_py()
-    _execute(conn, f"UPDATE {schema}.customers SET cnpj = '11222333000182', updated_at = %s WHERE customer_id = %s",
-             later, customer)
+    _execute(
+        conn,
+        f"UPDATE {schema}.customers SET cnpj = '11222333000182', updated_at = %s WHERE customer_id = %s",
+        later,
+        customer,
+    )
     table, cursor, quarantine = extract_incremental(conn, "customers", start, schema=schema)
     assert customer not in table["customer_id"].to_pylist()
     assert [r.record_key for r in quarantine] == [f"customer_id={customer}"]
@@ -177,8 +206,11 @@ def test_schema_drift_is_a_clear_error(conn, schema, small_company):
     load_company(conn, small_company, schema)
     with conn.transaction():
         conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN approver text").format(sql.Identifier(schema, "payables")))
-        conn.execute(sql.SQL("ALTER TABLE {} ALTER COLUMN amount TYPE double precision").format(
-            sql.Identifier(schema, "payables")))
+        conn.execute(
+            sql.SQL("ALTER TABLE {} ALTER COLUMN amount TYPE double precision").format(
+                sql.Identifier(schema, "payables")
+            )
+        )
         conn.execute(sql.SQL("ALTER TABLE {} DROP COLUMN status").format(sql.Identifier(schema, "payables")))
     with pytest.raises(SchemaDriftError) as error:
         extract_incremental(conn, "payables", None, schema=schema)
