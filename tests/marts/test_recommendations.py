@@ -192,7 +192,7 @@ def test_ml_sources_have_a_staging_view_each():
         model = table["name"].removesuffix("__scores")
         view = ML_SOURCES.parent / f"stg_ml__{model}_scores.sql"
         assert view.exists(), view
-        assert f"ml_scores_relation('{table['name']}')" in view.read_text()
+        assert f"ml_latest_version_scores('{table['name']}')" in view.read_text()  # the macro reads ml_scores_relation
 
 
 def test_policy_vars_are_declared_once_in_the_project():
