@@ -24,11 +24,12 @@
     {{ return(known | select('in', names) | list) }}
 {%- endmacro %}
 
-{#- `select <columns> from stg_<source>__<entity>` of every selected bank source, `union all`, with `bank_source`
-    and `source_precedence` (1 = the first of var('bank_sources')). Columns are named, never positional, so a
-    source whose staging lacks one fails the build naming it. Every source's `ref()` is recorded at parse time
+{#- `select <the contract's columns> from stg_<source>__<entity>` of every selected bank source, `union all`, with
+    `bank_source` and `source_precedence` (1 = the first of var('bank_sources')). The columns are the bank contract's
+    (macros/bank_contract.sql), named, never positional, so a source whose staging lacks one fails the build naming it. Every source's `ref()` is recorded at parse time
     (lineage, build order), selected or not. -#}
-{% macro bank_source_union(entity, columns) -%}
+{% macro bank_source_union(entity) -%}
+    {%- set columns = bank_contract_names(entity) -%}
     {%- set selected = bank_sources() -%}
     {%- set parts = [] -%}
     {%- for source in var('bank_sources') -%}
@@ -51,14 +52,14 @@
     `entity` (bank_source_union), each given its account's `bank_account_key` (from the source's own accounts in
     stg_bank__accounts_unioned) and the ids that key has in stg_bank__accounts (`institution`, `account_id`); the
     source's own ids stay in `source_institution`, `source_account_id`. A row of an account its source does not list
-    keeps its own ids and a key '<source>:<institution>:<account_id>' that matches no other source. `columns` starts
-    with institution and account_id, as the union's. -#}
-{% macro bank_rows_keyed(entity, columns) -%}
+    keeps its own ids and a key '<source>:<institution>:<account_id>' that matches no other source. -#}
+{% macro bank_rows_keyed(entity) -%}
+{%- set columns = bank_contract_names(entity) -%}
 with
 
 source_rows as (
 
-    {{ bank_source_union(entity, columns) }}
+    {{ bank_source_union(entity) }}
 
 ),
 

@@ -5,10 +5,7 @@ with
 
 unioned as (
 
-    {{ bank_source_union('accounts', [
-        'institution', 'account_id', 'brand_name', 'company_cnpj', 'account_type', 'compe_code', 'branch_code',
-        'number', 'check_digit', 'raw_json', 'pull_date', 'loaded_at', 'source_file',
-    ]) }}
+    {{ bank_source_union('accounts') }}
 
 ),
 

@@ -3,8 +3,4 @@
     stg_bank__accounts (`institution`, `account_id`); the source's own ids stay in `source_institution`,
     `source_account_id`. A balance of an account its source does not list keeps its own ids and a key
     '<source>:<institution>:<account_id>' that matches no other source. stg_bank__balances keeps one per time. -#}
-{{ bank_rows_keyed('balances', [
-        'institution', 'account_id', 'update_datetime', 'available_amount', 'available_currency',
-        'blocked_amount', 'blocked_currency', 'automatically_invested_amount', 'automatically_invested_currency',
-        'raw_json', 'pull_date', 'loaded_at', 'source_file',
-    ]) }}
+{{ bank_rows_keyed('balances') }}

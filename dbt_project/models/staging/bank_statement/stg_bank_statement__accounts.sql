@@ -15,18 +15,11 @@ source as (
 renamed as (
 
     select
-        cast(institution as LowCardinality(String)) as institution,
-        cast(account_id as String) as account_id,
-        cast(brand_name as String) as brand_name,
-        -- an OFX file does not name the account holder: empty unless a CNAB 240 file of the account did
-        cast(holder_cnpj as String) as company_cnpj,
-        cast(account_type as LowCardinality(String)) as account_type,
-        cast(compe_code as String) as compe_code,
-        cast(branch_code as Nullable(String)) as branch_code,
-        cast(number as String) as number,
-        cast(coalesce(check_digit, '') as String) as check_digit,
-        cast(
-            toJSONString(map(
+        -- company_cnpj: an OFX file does not name the account holder, empty unless a CNAB 240 file of the account did
+        {{ bank_contract_columns('accounts', {
+            'company_cnpj': "holder_cnpj",
+            'check_digit': "coalesce(check_digit, '')",
+            'raw_json': "toJSONString(map(
                 'statement_format', statement_format,
                 'compe_code', compe_code,
                 'branch_code', coalesce(branch_code, ''),
@@ -35,11 +28,8 @@ renamed as (
                 'company_cnpj', coalesce(source.company_cnpj, ''),
                 'company_name', coalesce(company_name, ''),
                 'currency', currency
-            )) as String
-        ) as raw_json,
-        cast(_partition_date as Date) as pull_date,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at,
-        cast(_source_file as String) as source_file,
+            ))",
+        }) }},
         cast(statement_format as LowCardinality(String)) as statement_format,
         cast(currency as LowCardinality(String)) as currency,
         cast(statement_start as Nullable(Date)) as statement_start,

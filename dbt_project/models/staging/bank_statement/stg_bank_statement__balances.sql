@@ -14,27 +14,21 @@ source as (
 renamed as (
 
     select
-        cast(institution as LowCardinality(String)) as institution,
-        cast(account_id as String) as account_id,
-        cast(update_datetime as DateTime64(3, 'UTC')) as update_datetime,
-        cast(coalesce(available_amount, ledger_amount) as Decimal(18, 4)) as available_amount,
-        cast(currency as LowCardinality(String)) as available_currency,
-        cast(coalesce(blocked_amount, 0) as Decimal(18, 4)) as blocked_amount,
-        cast(currency as LowCardinality(String)) as blocked_currency,
-        cast(0 as Decimal(18, 4)) as automatically_invested_amount,
-        cast(currency as LowCardinality(String)) as automatically_invested_currency,
-        cast(
-            toJSONString(map(
+        {{- bank_contract_columns('balances', {
+            'available_amount': "coalesce(available_amount, ledger_amount)",
+            'available_currency': "currency",
+            'blocked_amount': "coalesce(blocked_amount, 0)",
+            'blocked_currency': "currency",
+            'automatically_invested_amount': "0",
+            'automatically_invested_currency': "currency",
+            'raw_json': "toJSONString(map(
                 'statement_format', statement_format,
                 'ledger_amount', toString(source.ledger_amount),
                 'available_amount', toString(source.available_amount),
                 'blocked_amount', toString(source.blocked_amount),
                 'line_number', toString(line_number)
-            )) as String
-        ) as raw_json,
-        cast(_partition_date as Date) as pull_date,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at,
-        cast(_source_file as String) as source_file,
+            ))",
+        }) }},
         cast(statement_format as LowCardinality(String)) as statement_format,
         cast(balance_date as Date) as balance_date,
         cast(ledger_amount as Decimal(18, 4)) as ledger_amount,

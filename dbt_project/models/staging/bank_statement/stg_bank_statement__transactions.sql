@@ -22,26 +22,13 @@ files as (
 renamed as (
 
     select
-        cast(institution as LowCardinality(String)) as institution,
-        cast(account_id as String) as account_id,
-        cast(transaction_id as String) as transaction_id,
-        cast('TRANSACAO_EFETIVADA' as LowCardinality(String)) as status,
-        cast(credit_debit_type as LowCardinality(String)) as credit_debit_type,
-        cast(transaction_type as LowCardinality(String)) as transaction_type,
-        cast(transaction_name as String) as transaction_name,
-        cast(amount as Decimal(18, 4)) as amount,
-        cast(signed_amount as Decimal(18, 4)) as signed_amount,
-        cast(currency as LowCardinality(String)) as currency,
-        cast(transaction_datetime as DateTime64(3, 'UTC')) as transaction_datetime,
-        cast(booking_date as Date) as booking_date,
-        cast(partie_cnpj_cpf as Nullable(String)) as partie_cnpj_cpf,
-        cast(partie_person_type as LowCardinality(Nullable(String))) as partie_person_type,
-        cast(null as Nullable(String)) as partie_compe_code,
-        cast(null as Nullable(String)) as partie_branch_code,
-        cast(null as Nullable(String)) as partie_number,
-        cast(null as Nullable(String)) as partie_check_digit,
-        cast(
-            toJSONString(map(
+        {{- bank_contract_columns('transactions', {
+            'status': "'TRANSACAO_EFETIVADA'",
+            'partie_compe_code': "null",
+            'partie_branch_code': "null",
+            'partie_number': "null",
+            'partie_check_digit': "null",
+            'raw_json': "toJSONString(map(
                 'statement_format', statement_format,
                 'fitid', coalesce(fitid, ''),
                 'document_number', coalesce(document_number, ''),
@@ -52,11 +39,8 @@ renamed as (
                 'cnab_category', coalesce(cnab_category, ''),
                 'cnab_history_code', coalesce(cnab_history_code, ''),
                 'line_number', toString(line_number)
-            )) as String
-        ) as raw_json,
-        cast(_partition_date as Date) as pull_date,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at,
-        cast(_source_file as String) as source_file,
+            ))",
+        }) }},
         cast(statement_format as LowCardinality(String)) as statement_format,
         cast(fitid as Nullable(String)) as fitid,
         cast(document_number as Nullable(String)) as document_number,

@@ -20,28 +20,7 @@ pulls as (
 renamed as (
 
     select
-        cast(institution as LowCardinality(String)) as institution,
-        cast(account_id as String) as account_id,
-        cast(transaction_id as String) as transaction_id,
-        cast(status as LowCardinality(String)) as status,
-        cast(credit_debit_type as LowCardinality(String)) as credit_debit_type,
-        cast(transaction_type as LowCardinality(String)) as transaction_type,
-        cast(transaction_name as String) as transaction_name,
-        cast(amount as Decimal(18, 4)) as amount,
-        cast(signed_amount as Decimal(18, 4)) as signed_amount,
-        cast(currency as LowCardinality(String)) as currency,
-        cast(transaction_datetime as DateTime64(3, 'UTC')) as transaction_datetime,
-        cast(booking_date as Date) as booking_date,
-        cast(partie_cnpj_cpf as Nullable(String)) as partie_cnpj_cpf,
-        cast(partie_person_type as LowCardinality(Nullable(String))) as partie_person_type,
-        cast(partie_compe_code as Nullable(String)) as partie_compe_code,
-        cast(partie_branch_code as Nullable(String)) as partie_branch_code,
-        cast(partie_number as Nullable(String)) as partie_number,
-        cast(partie_check_digit as Nullable(String)) as partie_check_digit,
-        cast(raw_json as String) as raw_json,
-        cast(_partition_date as Date) as pull_date,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at,
-        cast(_source_file as String) as source_file
+        {{- bank_contract_columns('transactions') }}
     from source
 
 ),

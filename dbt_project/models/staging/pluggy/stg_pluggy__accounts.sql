@@ -12,25 +12,17 @@ source as (
 renamed as (
 
     select
-        cast(institution as LowCardinality(String)) as institution,
-        cast(account_id as String) as account_id,
-        cast(coalesce(connector_name, institution) as String) as brand_name,
-        cast(coalesce(owner_tax_number, '') as String) as company_cnpj,
-        cast(
-            multiIf(
+        {{- bank_contract_columns('accounts', {
+            'brand_name': "coalesce(connector_name, institution)",
+            'company_cnpj': "coalesce(owner_tax_number, '')",
+            'account_type': "multiIf(
                 subtype = 'CHECKING_ACCOUNT', 'CONTA_DEPOSITO_A_VISTA',
                 subtype = 'SAVINGS_ACCOUNT', 'CONTA_POUPANCA',
                 subtype
-            ) as LowCardinality(String)
-        ) as account_type,
-        cast(coalesce(compe_code, '') as String) as compe_code,
-        cast(branch_code as Nullable(String)) as branch_code,
-        cast(account_number as String) as number,
-        cast(check_digit as String) as check_digit,
-        cast(raw_json as String) as raw_json,
-        cast(_partition_date as Date) as pull_date,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at,
-        cast(_source_file as String) as source_file,
+            )",
+            'compe_code': "coalesce(compe_code, '')",
+            'number': "account_number",
+        }) }},
         cast(item_id as String) as item_id,
         cast(subtype as LowCardinality(String)) as pluggy_subtype,
         cast(currency as LowCardinality(String)) as currency

@@ -13,19 +13,14 @@ source as (
 renamed as (
 
     select
-        cast(institution as LowCardinality(String)) as institution,
-        cast(account_id as String) as account_id,
-        cast(update_datetime as DateTime64(3, 'UTC')) as update_datetime,
-        cast(balance as Decimal(18, 4)) as available_amount,
-        cast(currency as LowCardinality(String)) as available_currency,
-        cast(0 as Decimal(18, 4)) as blocked_amount,
-        cast(currency as LowCardinality(String)) as blocked_currency,
-        cast(coalesce(automatically_invested_balance, 0) as Decimal(18, 4)) as automatically_invested_amount,
-        cast(currency as LowCardinality(String)) as automatically_invested_currency,
-        cast(raw_json as String) as raw_json,
-        cast(_partition_date as Date) as pull_date,
-        cast(_loaded_at as DateTime64(3, 'UTC')) as loaded_at,
-        cast(_source_file as String) as source_file,
+        {{- bank_contract_columns('balances', {
+            'available_amount': "balance",
+            'available_currency': "currency",
+            'blocked_amount': "0",
+            'blocked_currency': "currency",
+            'automatically_invested_amount': "coalesce(automatically_invested_balance, 0)",
+            'automatically_invested_currency': "currency",
+        }) }},
         cast(item_id as String) as item_id,
         cast(balance_date as Date) as balance_date,
         cast(closing_balance as Nullable(Decimal(18, 4))) as closing_balance
