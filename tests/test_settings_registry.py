@@ -178,11 +178,23 @@ def test_resources_read_registered_variables_only():
 
 
 def test_a_value_comes_from_the_environment_else_the_default():
-    assert registry.value("S3_MAX_RETRIES", {}) == "2"
+    assert registry.value("S3_MAX_RETRIES", {}) == registry.lookup("S3_MAX_RETRIES").default != ""
     assert registry.value("S3_MAX_RETRIES", {"S3_MAX_RETRIES": "7"}) == "7"
     assert registry.lookup("OPEN_FINANCE_BANCO_X_CERT_PATH").name == "OPEN_FINANCE_<NAME>_CERT_PATH"
     with pytest.raises(KeyError, match="NOT_A_SETTING is not a registered setting"):
         registry.value("NOT_A_SETTING", {})
+
+
+def test_a_number_set_but_empty_means_its_default_and_a_bad_one_names_itself(monkeypatch):
+    from orchestration.resources.lake import LakeResource
+
+    monkeypatch.setenv("S3_CONNECT_TIMEOUT_SECONDS", "")  # as a copied .env leaves it
+    default = int(registry.lookup("S3_CONNECT_TIMEOUT_SECONDS").default)
+    assert default > 0
+    assert LakeResource().setting("s3_connect_timeout_seconds", int) == default
+    monkeypatch.setenv("S3_CONNECT_TIMEOUT_SECONDS", "ten")
+    with pytest.raises(ValueError, match="S3_CONNECT_TIMEOUT_SECONDS='ten' is not a valid int"):
+        LakeResource().setting("s3_connect_timeout_seconds", int)
 
 
 def test_importing_the_definitions_changes_no_environment():

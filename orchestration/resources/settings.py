@@ -28,8 +28,17 @@ class FromEnvironment:
         given = getattr(self, field)
         if given is not None:
             return given
-        raw = settings_registry.value(self.ENV[field]).strip()
-        return cast(raw) if raw or cast is str else cast()
+        name = self.ENV[field]
+        raw = settings_registry.value(name).strip()
+        if cast is str:
+            return raw
+        # a number set but left empty (`S3_CONNECT_TIMEOUT_SECONDS=` in a copied .env) means its default, not 0:
+        # a 0-second timeout or a 0-day window would be a silent misconfiguration
+        raw = raw or settings_registry.lookup(name).default.strip()
+        try:
+            return cast(raw) if raw else cast()
+        except ValueError as error:
+            raise ValueError(f"{name}={raw!r} is not a valid {cast.__name__}") from error
 
 
 def lake_from_settings(
