@@ -4,8 +4,9 @@ import warnings
 
 import dagster as dg
 
-# Importing this reads and changes no environment: the resources read their settings through the settings registry
-# (ingestion/common/settings_registry.py) when used.
+# Importing this changes no environment, and the resources read their settings through the settings registry
+# (ingestion/common/settings_registry.py) only when used; what shapes the definitions themselves is read here
+# (APP_ENV: dbt target and sensor status; CLICKHOUSE_URL: the dbt target; the history start of the partitions).
 # backfill_policy, pools and schema-change checks are marked beta; we rely on them knowingly.
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
 warnings.filterwarnings("ignore", category=dg.SupersessionWarning)

@@ -8,11 +8,9 @@ a resource is used.
 """
 
 import os
-from pathlib import Path
 
+from ingestion.common.data_dir import REPO_ROOT
 from ingestion.common.settings_registry import applied_defaults
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def defaults() -> dict[str, str]:

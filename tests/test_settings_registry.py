@@ -1,7 +1,7 @@
 """One settings registry (`ingestion/common/settings_registry.py`): every environment variable the production code
 reads is registered, `.env.example` lists exactly the registry's user settings (secrets with empty values), the
-configuration table of `docs/architecture.md` is the registry's, and importing the Dagster definitions reads and
-changes no environment."""
+configuration table of `docs/architecture.md` is the registry's, and importing the Dagster definitions changes no
+environment."""
 
 import ast
 import json

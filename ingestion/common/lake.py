@@ -36,6 +36,7 @@ from minio import Minio
 from minio.error import MinioException, S3Error
 from urllib3.exceptions import HTTPError
 
+from ingestion.common import settings_registry
 from ingestion.common.quarantine import QuarantineRecord, to_arrow
 from ingestion.common.redact import redact_text
 
@@ -50,10 +51,10 @@ ENCRYPTED_COLLECTION_STORAGE = ("local_encrypted", "keeper_encrypted", "zookeepe
 SERVER_CONFIG_EXAMPLE = "docs/clickhouse/importau_lake_s3.xml"
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _PARTITION = re.compile(r"^dt=(\d{4}-\d{2}-\d{2})/" + re.escape(PART_FILE) + "$")
-# Defaults of S3_CONNECT_TIMEOUT_SECONDS, S3_READ_TIMEOUT_SECONDS and S3_MAX_RETRIES (orchestration/env_defaults.py)
-S3_CONNECT_TIMEOUT_S = 5
-S3_READ_TIMEOUT_S = 10
-S3_MAX_RETRIES = 2
+# The registry's defaults of S3_CONNECT_TIMEOUT_SECONDS, S3_READ_TIMEOUT_SECONDS and S3_MAX_RETRIES
+S3_CONNECT_TIMEOUT_S = int(settings_registry.lookup("S3_CONNECT_TIMEOUT_SECONDS").default)
+S3_READ_TIMEOUT_S = int(settings_registry.lookup("S3_READ_TIMEOUT_SECONDS").default)
+S3_MAX_RETRIES = int(settings_registry.lookup("S3_MAX_RETRIES").default)
 S3_BACKOFF_FACTOR_S = 0.5  # urllib3: no wait before the first retry, then 1 s, 2 s, ...
 S3_BACKOFF_MAX_S = 5.0
 S3_RETRY_STATUSES = (500, 502, 503, 504)

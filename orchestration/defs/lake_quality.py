@@ -14,7 +14,7 @@ demo), which would copy the blanked column into the warehouse, does not run. (Th
 load does not read checks; there the failed run and its alert are the signal: docs/architecture.md.)
 Every other rule (quarantine share, row-count drop or surge, null-rate increase, mean shift when enabled) fails
 it with severity WARN: recorded, nothing blocked. Thresholds come from the environment (`LAKE_QUALITY_*`,
-defaults in orchestration/env_defaults.py), explained in docs/architecture.md, "Lake quality".
+defaults in ingestion/common/settings_registry.py), explained in docs/architecture.md, "Lake quality".
 """
 
 import dataclasses

@@ -18,7 +18,8 @@ from orchestration.resources.warehouse import ClickHouseResource
 
 # No value is bound here: each resource reads its variables (its `ENV`) through the settings registry
 # (ingestion/common/settings_registry.py: the environment, else the registry's default) when a step uses it, so
-# importing the definitions reads and changes no environment, and no secret enters a run's resource config.
+# importing the definitions reads no resource setting and changes no environment, and no secret enters a run's
+# resource config.
 resources = {
     "warehouse": ClickHouseResource(),
     "lake": LakeResource(),
