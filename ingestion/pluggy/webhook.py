@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 DATA_EVENTS = frozenset({"transactions/created", "transactions/updated", "transactions/deleted", "item/updated"})
 LATE_DAYS = 7
 MAX_BODY_BYTES = 64 * 1024
+READ_TIMEOUT_S = 10.0  # per read of a request (headers, body)
 SECRET_HEADER = "X-Importau-Webhook-Secret"
 
 
@@ -160,6 +161,11 @@ def spooled(folder: Path, limit: int) -> Iterator[tuple[Path, WebhookEvent]]:
 class _Handler(BaseHTTPRequestHandler):
     server: "WebhookReceiver"
 
+    def setup(self) -> None:
+        # every read of a connection is bounded: a client that announces a body and stalls loses its connection
+        self.timeout = self.server.read_timeout
+        super().setup()
+
     def log_message(self, format, *args) -> None:  # noqa: A002 (BaseHTTPRequestHandler's signature)
         log.info("webhook receiver: " + format, *args)
 
@@ -202,9 +208,17 @@ class WebhookReceiver(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, folder: Path, *, host: str = "127.0.0.1", port: int = 0, secret: str | None = None):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        secret: str | None = None,
+        read_timeout: float = READ_TIMEOUT_S,
+    ):
         super().__init__((host, port), _Handler)
-        self.folder, self.secret = Path(folder), secret or None
+        self.folder, self.secret, self.read_timeout = Path(folder), secret or None, read_timeout
 
     @property
     def url(self) -> str:
@@ -233,14 +247,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8787)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    with WebhookReceiver(args.spool, host=args.host, port=args.port, secret=os.environ.get("PLUGGY_WEBHOOK_SECRET")):
-        print(f"receiving Pluggy webhooks on http://{args.host}:{args.port}/ into {args.spool}", flush=True)
-        try:
-            import threading
-
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            return 0
+    secret = os.environ.get("PLUGGY_WEBHOOK_SECRET")
+    receiver = WebhookReceiver(args.spool, host=args.host, port=args.port, secret=secret)
+    print(f"receiving Pluggy webhooks on {receiver.url} into {args.spool}", flush=True)
+    try:
+        receiver.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        receiver.server_close()
     return 0
 
 

@@ -85,3 +85,16 @@ def test_an_unreadable_spooled_file_is_set_aside_not_lost(tmp_path):
     (folder / "broken.json").write_text("{half")
     assert list(spooled(folder, 10)) == []
     assert (folder / "broken.bad").read_text() == "{half"
+
+
+def test_a_client_that_stalls_mid_body_loses_its_connection_and_blocks_no_one(tmp_path):
+    import socket
+
+    with WebhookReceiver(tmp_path / "spool", read_timeout=0.5) as receiver:
+        host, port = receiver.server_address[:2]
+        with socket.create_connection((host, port), timeout=5) as stalled:
+            stalled.sendall(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"event"')  # then nothing
+            stalled.settimeout(5)
+            assert stalled.recv(1024) == b""  # closed by the receiver well before our 5 s
+        refused = httpx.post(receiver.url, content=b"{oops", timeout=10)  # the receiver still answers
+        assert refused.status_code == 400
