@@ -144,14 +144,15 @@ def verify_id_token(
             algorithms=["PS256"],
             audience=client_id,
             issuer=oidc.issuer,
-            options={"require": ["iss", "aud", "exp", "iat", "nonce"]},
+            # FAPI 1 Advanced 5.2.2.1: the hybrid flow's id_token binds the code and the state (c_hash, s_hash)
+            options={"require": ["iss", "aud", "exp", "iat", "nonce", "c_hash", "s_hash"]},
             leeway=30,
         )
     except jwt.PyJWTError as error:
         raise RedirectError(f"the id_token is not valid ({type(error).__name__})") from None
     if not hmac.compare_digest(str(claims.get("nonce")), nonce):
         raise RedirectError("the id_token's nonce is not the one this journey sent (a replayed answer?)")
-    if claims.get("c_hash") is not None and not hmac.compare_digest(str(claims["c_hash"]), half_hash(code)):
+    if not hmac.compare_digest(str(claims["c_hash"]), half_hash(code)):
         raise RedirectError("the id_token's c_hash does not match the code")
-    if claims.get("s_hash") is not None and not hmac.compare_digest(str(claims["s_hash"]), half_hash(state)):
+    if not hmac.compare_digest(str(claims["s_hash"]), half_hash(state)):
         raise RedirectError("the id_token's s_hash does not match the state")

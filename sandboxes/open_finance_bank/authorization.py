@@ -196,6 +196,13 @@ def _id_token(bank, pushed: PushedRequest, code: str) -> str:
         "c_hash": half_hash(code),
         "s_hash": half_hash(pushed.state),
     }
+    with bank.state.lock:
+        faults, bank.state.id_token_faults = bank.state.id_token_faults, {}  # one id_token only
+        for claim, value in faults.items():
+            if value is None:
+                claims.pop(claim, None)
+            else:
+                claims[claim] = value
     return jwt.encode(claims, bank.as_key, algorithm="PS256", headers={"kid": bank.as_kid})
 
 

@@ -131,6 +131,12 @@ class SandboxBank(LocalServer):
         with self.state.lock:
             self.state.authorisation_decision = decision
 
+    def misissue_id_tokens(self, **claims) -> None:
+        """The next id_token carries these claims instead of the right ones (None drops a claim), still signed by
+        the bank: what a client must refuse although the signature is good."""
+        with self.state.lock:
+            self.state.id_token_faults = dict(claims)
+
     def participants(
         self, organisation_id: str = "sandbox-org", server_id: str = "sandbox-as", name: str = "Banco Sandbox"
     ) -> list[dict]:

@@ -76,6 +76,8 @@ class SandboxState:
     pushed_requests: dict[str, object] = field(default_factory=dict)
     code_requests: dict[str, tuple[str, str]] = field(default_factory=dict)
     authorisation_decision: str = "approve"
+    # claims the next id_token gets instead of the right ones (None drops the claim): a misbehaving bank, for tests
+    id_token_faults: dict[str, object] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     @staticmethod

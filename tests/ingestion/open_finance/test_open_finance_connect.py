@@ -221,6 +221,23 @@ def test_a_forged_id_token_is_refused(journey, bank):
         journey(Browser(bank, tamper=forge))
 
 
+@pytest.mark.parametrize(
+    ("claims", "reason"),
+    [
+        ({"c_hash": None}, "the id_token is not valid"),  # no binding to the code at all
+        ({"s_hash": None}, "the id_token is not valid"),
+        ({"c_hash": "bm90LXRoZS1jb2Rl"}, "the id_token's c_hash does not match the code"),
+        ({"s_hash": "bm90LXRoZS1zdGF0ZQ"}, "the id_token's s_hash does not match the state"),
+        ({"nonce": "another-journey"}, "the id_token's nonce is not the one this journey sent"),
+    ],
+)
+def test_an_id_token_signed_by_the_bank_but_not_bound_to_this_answer_is_refused(journey, bank, claims, reason):
+    bank.misissue_id_tokens(**claims)
+    with pytest.raises(ConnectError, match=f"{STEP_CALLBACK}: {reason}"):
+        journey(Browser(bank))
+    assert TokenStore(journey.store_path).get(NAME) is None
+
+
 def test_no_callback_within_the_bound(journey, bank):
     with pytest.raises(ConnectError, match=f"'{NAME}', {STEP_CALLBACK}: no callback reached .* within 0.5 s"):
         journey(Away(), callback_timeout=0.5)
