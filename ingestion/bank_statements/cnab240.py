@@ -26,6 +26,7 @@ demo company's bank).
 """
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -126,9 +127,9 @@ def _text(data: bytes) -> str:
 @dataclass
 class _Batch:
     number: int
-    header: dict
     account: dict
     opening: Decimal
+    currency: str = ""
     lines: int = 1  # its header so far
     debits: Decimal = Decimal(0)
     credits: Decimal = Decimal(0)
@@ -139,7 +140,7 @@ def _account(line: str, number: int) -> dict:
     """The account fields of a batch header, trailer or detail (same positions), as contract text."""
     compe = _field(line, 1, 3)
     branch, number_text = _field(line, 53, 57).strip(), _field(line, 59, 70).strip()
-    branch_dv, dv = _field(line, 58, 58).strip(), _field(line, 71, 71).strip()
+    dv = _field(line, 71, 71).strip()
     if not number_text.isdigit() or not branch.isdigit():
         raise StatementFormatError(
             f"line {number}: the agency {branch!r} / account {number_text!r} (positions 53-57, 59-70) are not digits"
@@ -153,7 +154,6 @@ def _account(line: str, number: int) -> dict:
         "branch_code": branch,
         "number": number_text,
         "check_digit": dv or None,
-        "_branch_check_digit": branch_dv,
     }
 
 
@@ -197,6 +197,7 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
     company_name = _field(head, 73, 102).strip() or None
     parsed = Parsed()
     accounts: dict[str, dict] = {}
+    seen: Counter = Counter()  # movements read so far per identity (their occurrence number)
     batch: _Batch | None = None
     batches = 0
     problems: list[str] = []
@@ -223,14 +224,12 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
                 raise StatementFormatError(str(error)) from None
             account = _account(line, number)
             batches += 1
-            batch = _Batch(
-                _int(_field(line, 4, 7), f"line {number} batch"), {"opening_day": opening_day}, account, opening
-            )
+            batch = _Batch(_int(_field(line, 4, 7), f"line {number} batch"), account, opening)
             currency = _field(line, 171, 173).strip() or "BRL"
             known = accounts.setdefault(
                 account["account_id"],
                 {
-                    **{k: v for k, v in account.items() if not k.startswith("_")},
+                    **account,
                     "brand_name": c.brand_of(account["compe_code"]),
                     "company_cnpj": _holder(line) or company_cnpj,
                     "company_name": _field(line, 73, 102).strip() or company_name,
@@ -243,7 +242,7 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
                 },
             )
             known["statement_start"] = min(known["statement_start"], opening_day)
-            batch.header["currency"] = currency
+            batch.currency = currency
             continue
         if batch is None:
             raise StatementFormatError(
@@ -287,7 +286,7 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
                     f"{where}: initial balance {batch.opening} + credits {credits} - debits {debits} is "
                     f"{batch.opening + credits - debits}, the final balance is {closing}"
                 )
-            account = {k: v for k, v in batch.account.items() if not k.startswith("_")}
+            account = batch.account
             accounts[account["account_id"]]["statement_end"] = max(
                 accounts[account["account_id"]]["statement_end"], closing_day
             )
@@ -299,14 +298,14 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
                     "ledger_amount": closing,
                     "available_amount": closing,
                     "blocked_amount": blocked,
-                    "currency": batch.header["currency"],
+                    "currency": batch.currency,
                     "line_number": number,
                     **lineage,
                 }
             )
             batch = None
             continue
-        _detail(parsed, batch, line, number, lineage)
+        _detail(parsed, batch, line, number, lineage, seen)
     if batch is not None:
         raise StatementFormatError(f"batch {batch.number} has no trailer (record type 5) before the file trailer")
     try:
@@ -324,9 +323,9 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
     return parsed
 
 
-def _detail(parsed: Parsed, batch: _Batch, line: str, number: int, lineage: dict) -> None:
+def _detail(parsed: Parsed, batch: _Batch, line: str, number: int, lineage: dict, seen: Counter) -> None:
     """One detail line: a segment E movement, or a record problem (its value counted when it can be read)."""
-    account = {k: v for k, v in batch.account.items() if not k.startswith("_")}
+    account = batch.account
     base = {**account, "transaction_id": f"line-{number}", "line_number": number, **lineage}
     side = line[168:169] if len(line) >= 169 else ""
     if len(line) != LINE:
@@ -380,12 +379,10 @@ def _detail(parsed: Parsed, batch: _Batch, line: str, number: int, lineage: dict
     tax_id, person, _ = c.find_tax_id(complement, document)
     credit_debit = "CREDITO" if side == "C" else "DEBITO"
     kind_of = c.type_from_name(history) or CATEGORY_TYPES.get(category, "OUTROS")
-    occurrence = sum(
-        1
-        for row in parsed.records["transactions"]
-        if row["account_id"] == account["account_id"]
-        and row["_identity"] == (booking, side, value, history, document, complement)
-    )
+    # the same movement twice in a day (two equal payments) keeps two ids: the how-many-th of its kind it is
+    identity = (account["account_id"], booking, side, value, history, document, complement)
+    occurrence = seen[identity]
+    seen[identity] += 1
     parsed.records["transactions"].append(
         {
             **base,
@@ -403,7 +400,7 @@ def _detail(parsed: Parsed, batch: _Batch, line: str, number: int, lineage: dict
             "credit_debit_type": credit_debit,
             "amount": value,
             "signed_amount": value if side == "C" else -value,
-            "currency": batch.header["currency"],
+            "currency": batch.currency,
             "transaction_type": kind_of,
             "transaction_name": name or category,
             "partie_cnpj_cpf": tax_id,
@@ -414,7 +411,6 @@ def _detail(parsed: Parsed, batch: _Batch, line: str, number: int, lineage: dict
             "cnab_complement": complement or None,
             "cnab_category": category or None,
             "cnab_history_code": history_code or None,
-            "_identity": (booking, side, value, history, document, complement),
         }
     )
 

@@ -12,10 +12,10 @@ Mapping (also in dbt_project/models/staging/bank_statement/_bank_statement__mode
   digit after the last `-` (`13772361-7`); `ACCTTYPE` CHECKING -> CONTA_DEPOSITO_A_VISTA, SAVINGS -> CONTA_POUPANCA.
 - transaction: `FITID` is the id; `TRNAMT` the signed amount (negative = DEBITO); `DTPOSTED` the posting instant
   (with its `[-3:BRT]` offset; without one, the wall time is São Paulo's, as Brazilian banks mean it), its São
-  Paulo date the booking date; `MEMO` (else `NAME`) the description; the counterparty's CNPJ/CPF is the first
-  one with valid check digits in MEMO then NAME, and its text is taken out of the description; the type is a
-  keyword of the description (`PIX`, `TED`, ...) else `TRNTYPE` (FEE/SRVCHG tariff, INT/DIV yield, ATM/CASH
-  withdrawal, DEP deposit, POS card, XFER TED), else OUTROS.
+  Paulo date the booking date; `MEMO` (else `NAME`) the description; the counterparty's CNPJ/CPF is the first one
+  written out, else bare with valid check digits (`contracts.find_tax_id`), in MEMO then NAME, and its text is
+  taken out of the description; the type is a keyword of the description (`PIX`, `TED`, ...) else `TRNTYPE`
+  (FEE/SRVCHG tariff, INT/DIV yield, ATM/CASH withdrawal, DEP deposit, POS card, XFER TED), else OUTROS.
 """
 
 import io
@@ -47,8 +47,13 @@ ACCOUNT_TYPES = {"CHECKING": "CONTA_DEPOSITO_A_VISTA", "SAVINGS": "CONTA_POUPANC
 
 
 def _lines_of(text: str, tag: str) -> list[int]:
-    """The line each `<TAG>` starts on, in document order."""
-    return [text.count("\n", 0, match.start()) + 1 for match in re.finditer(f"<{tag}>", text, flags=re.IGNORECASE)]
+    """The line each `<TAG>` starts on, in document order (one pass over the text, not one count per tag)."""
+    lines, line, counted = [], 1, 0
+    for match in re.finditer(f"<{tag}>", text, flags=re.IGNORECASE):
+        line += text.count("\n", counted, match.start())
+        counted = match.start()
+        lines.append(line)
+    return lines
 
 
 def _instant(raw: str | None, converted: datetime | None) -> datetime | None:
@@ -76,7 +81,7 @@ def _day_of(tranlist, tag: str) -> date | None:
         return None
 
 
-def _account(stmtrs, line: int, lineage: dict) -> dict:
+def _account(stmtrs, line: int) -> dict:
     element = stmtrs.find("BANKACCTFROM")
     if element is None:
         raise StatementFormatError(f"line {line}: a bank statement (STMTRS) without BANKACCTFROM")
@@ -131,7 +136,7 @@ def parse(data: bytes, name: str, sha256: str) -> Parsed:
     parsed = Parsed()
     for index, stmtrs in enumerate(statements):
         line = statement_lines[index] if index < len(statement_lines) else 1
-        account = _account(stmtrs, line, lineage)
+        account = _account(stmtrs, line)
         kind = account.pop("_type")
         currency = (stmtrs.findtext("CURDEF") or "BRL").strip().upper()
         tranlist = stmtrs.find("BANKTRANLIST")
