@@ -26,9 +26,6 @@ class BankSource:
     job: str  # the Dagster job that lands it (orchestration/defs/jobs.py SOURCE_JOBS, or its own: ingest_pluggy)
     dbt_source: str  # `bank_source` in stg_bank__*, staging models `stg_<dbt_source>__*`
     description: str
-    # whether `importau demo` starts this source's stand-in and feeds it the demo company (Pluggy's:
-    # orchestration/commands/pluggy_demo.py)
-    in_demo: bool = True
 
 
 # In precedence order (dbt var bank_sources). A source is available once its ingest job is defined.
@@ -52,22 +49,12 @@ def available(job_names: Iterable[str]) -> list[BankSource]:
     return [source for source in BANK_SOURCES if source.job in jobs]
 
 
-def in_demo(job_names: Iterable[str]) -> list[BankSource]:
-    """The available bank sources the demo can feed from the demo company."""
-    return [source for source in available(job_names) if source.in_demo]
-
-
 def choose(name: str, job_names: Iterable[str]) -> BankSource:
     """The bank source named `name` for the demo, or a ValueError saying which ones this version's demo has."""
-    source, job_names = by_name(name), list(job_names)
-    have = in_demo(job_names)
-    if source not in available(job_names):
-        problem = f"its ingest job {source.job!r} is not defined"
-    elif not source.in_demo:
-        problem = "`importau demo` does not start its stand-in yet"
-    else:
+    source, have = by_name(name), available(job_names)
+    if source in have:
         return source
     raise ValueError(
-        f"bank source {name!r} ({source.description}) is not in this version's demo: {problem}. "
-        f"Available: {', '.join(s.name for s in have)}"
+        f"bank source {name!r} ({source.description}) is not in this version's demo: its ingest job {source.job!r} "
+        f"is not defined. Available: {', '.join(s.name for s in have)}"
     )
