@@ -18,16 +18,18 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from ingestion.common.private_temp import make_private_dir, remove_private_dir
+from sandboxes.common.faults import Fault, FaultPlan
 from sandboxes.common.http_server import LocalServer, Request, Response, server_tls_context
 from sandboxes.open_finance_bank import certs as pki
 
 AUTH_PATH = "/portal/api/autenticar"
 DUIMP_PATH = re.compile(r"^/duimp/api/ext/sefaz/duimp/(?P<numero>[0-9A-Z]+)$")
 TEMP_PREFIX = "customs-portal-standin-"
+FAULT_KINDS = ("429", "503")
+IDLE_TIMEOUT_S = 30.0  # a connection that sends nothing for this long is closed
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -39,11 +41,11 @@ class CustomsPortal(LocalServer):
     """Start with `start()` (or as a context manager); `base_url`, `certs` and the fault helpers while it runs."""
 
     def __init__(self, declarations: dict[str, bytes], token_ttl_s: float = 3600.0):
-        super().__init__(name="customs-portal")
+        super().__init__(name="customs-portal", idle_timeout=IDLE_TIMEOUT_S)
         self.declarations, self.token_ttl_s = dict(declarations), token_ttl_s
         self.lock = threading.Lock()
         self.sessions: dict[tuple[str, str], float] = {}  # (authorization, csrf) -> expiry (epoch seconds)
-        self.faults: deque[tuple[int, str]] = deque()
+        self.faults = FaultPlan(FAULT_KINDS, scope="/duimp/")  # only the DUIMP consultations misbehave
         self._requests: list[tuple[str, str, int]] = []  # (method, path, status answered)
         self.rejected_handshakes = 0
         self.certs: pki.SandboxCerts | None = None
@@ -99,12 +101,11 @@ class CustomsPortal(LocalServer):
         with self.lock:
             session = (request.headers.get("authorization", ""), request.headers.get("x-csrf-token", ""))
             expires = self.sessions.get(session)
-            fault = self.faults.popleft() if self.faults else None
         if expires is None or expires <= time.time():
             return _error(401, "Token expirado ou inválido")
+        fault = self.faults.take(request.target)  # only a request with a live session meets a queued fault
         if fault is not None:
-            status, retry_after = fault
-            return _error(status, "serviço indisponível", {"Retry-After": retry_after})
+            return _error(int(fault.kind), "serviço indisponível", {"Retry-After": str(fault.retry_after)})
         body = self.declarations.get(match["numero"])
         if body is None:
             return _error(404, f"Duimp {match['numero']} não encontrada")
@@ -114,8 +115,7 @@ class CustomsPortal(LocalServer):
 
     def fail_next(self, status: int, retry_after: str = "1", times: int = 1) -> None:
         """The next `times` DUIMP consultations answer `status` (429 or 503) with this `Retry-After`."""
-        with self.lock:
-            self.faults.extend([(status, retry_after)] * times)
+        self.faults.add(Fault(str(status), count=times, retry_after=retry_after))
 
     def expire_sessions(self) -> None:
         with self.lock:

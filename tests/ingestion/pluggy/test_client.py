@@ -144,7 +144,8 @@ def test_an_unknown_item_is_a_404_naming_it(pluggy, client):
 def test_no_server_is_a_clear_error_after_the_bounded_attempts():
     with PluggyClient("http://127.0.0.1:9", "id", "secret", FAST) as client:
         with pytest.raises(
-            PluggyHTTPError, match=r"POST /auth failed after 4 attempts: no HTTP response: connection failed"
+            PluggyHTTPError,
+            match=rf"POST /auth failed after {FAST.max_attempts} attempts: no HTTP response: connection failed",
         ):
             client.item("anything-1")
 
