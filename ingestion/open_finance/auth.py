@@ -208,6 +208,11 @@ class TokenManager:
 
     # -- public ------------------------------------------------------------------------------------------
 
+    @property
+    def signing_key(self) -> bytes:
+        """The private_key_jwt signing key (OPEN_FINANCE_..._SIGNING_KEY_PATH, else the transport key), read once."""
+        return self._signing_key
+
     def consent_token(self) -> str:
         """client_credentials token for the consents API (scope `consents`)."""
         with self._lock:

@@ -133,10 +133,6 @@ class Institution:
             self.monthly_call_budget.get(endpoint, self.monthly_call_budget.get("default", DEFAULT_MONTHLY_BUDGET))
         )
 
-    @property
-    def key_for_signing(self) -> str:
-        return self.signing_key_path or self.key_path
-
 
 @dataclass(frozen=True)
 class Settings:
@@ -311,24 +307,30 @@ def load_institutions(environ: Mapping[str, str], token_store=None) -> tuple[Ins
     return institutions
 
 
+def state_dir(environ: Mapping[str, str], data_dir: str | Path) -> Path:
+    """Where the token store and the call budget live: OPEN_FINANCE_STATE_DIR, else <data dir>/open_finance. The one
+    rule the pulls (the Dagster resource) and `importau open-finance connect` share."""
+    return Path(environ.get("OPEN_FINANCE_STATE_DIR") or Path(data_dir) / "open_finance")
+
+
 def token_file(environ: Mapping[str, str], data_dir: str | Path) -> Path:
-    """Where refresh tokens live: OPEN_FINANCE_TOKEN_FILE, else <OPEN_FINANCE_STATE_DIR or data dir/open_finance>/
-    tokens.json (the same file the pulls read)."""
-    if environ.get("OPEN_FINANCE_TOKEN_FILE"):
-        return Path(environ["OPEN_FINANCE_TOKEN_FILE"])
-    state = environ.get("OPEN_FINANCE_STATE_DIR") or Path(data_dir) / "open_finance"
-    return Path(state) / "tokens.json"
+    """Where refresh tokens live: OPEN_FINANCE_TOKEN_FILE, else tokens.json in the state folder."""
+    return Path(environ.get("OPEN_FINANCE_TOKEN_FILE") or state_dir(environ, data_dir) / "tokens.json")
+
+
+def budget_file(environ: Mapping[str, str], data_dir: str | Path) -> Path:
+    """Where the call budget persists: OPEN_FINANCE_BUDGET_FILE, else call_budget.json in the state folder."""
+    return Path(environ.get("OPEN_FINANCE_BUDGET_FILE") or state_dir(environ, data_dir) / "call_budget.json")
 
 
 def load_settings(environ: Mapping[str, str], data_dir: str | Path) -> Settings:
     """Institutions plus where the call budget and the refresh tokens persist (under the data dir by default)."""
-    state = Path(data_dir) / "open_finance"
     window = int(environ.get("OPEN_FINANCE_WINDOW_DAYS") or DEFAULT_WINDOW_DAYS)
     if window < 1:
         raise ConfigError(f"OPEN_FINANCE_WINDOW_DAYS must be at least 1, got {window}")
     return Settings(
         institutions=load_institutions(environ),
-        budget_file=Path(environ.get("OPEN_FINANCE_BUDGET_FILE") or state / "call_budget.json"),
+        budget_file=budget_file(environ, data_dir),
         token_file=token_file(environ, data_dir),
         window_days=window,
     )

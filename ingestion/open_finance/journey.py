@@ -40,7 +40,6 @@ from ingestion.open_finance.config import (
     DEFAULT_PERMISSIONS,
     ConfigError,
     Institution,
-    certificate_file,
     institution_from_mapping,
 )
 from ingestion.open_finance.consents import ConsentsApi, check_consent
@@ -130,7 +129,7 @@ def _template(entry: Mapping, environ: Mapping[str, str], server: AuthorisationS
         consent_id=PENDING_CONSENT,
         api_base_url=base.get("api_base_url") or next(iter(server.api_urls.values())),
         api_urls={**server.api_urls, **dict(base.get("api_urls") or {})},
-        token_url=base.get("token_url") or server.discovery_url,  # replaced by the discovered endpoint
+        token_url=server.discovery_url,  # a placeholder: the discovery document's token endpoint replaces it
     )
     return institution_from_mapping(base, environ)
 
@@ -173,11 +172,10 @@ def connect(
                 STEP_DISCOVERY,
                 f"the bank does not offer response_type {RESPONSE_TYPE!r} (it offers {list(oidc.response_types)})",
             )
-        institution = replace(institution, token_url=oidc.token_endpoint)
-        signing = "signing_key_path" if institution.signing_key_path else "key_path"
-        with open(certificate_file(institution, signing), "rb") as handle:
-            signing_key = handle.read()
+        # a token endpoint written in the institutions file wins, as it does for the pulls (config.with_connection)
+        institution = replace(institution, token_url=entry.get("token_url") or oidc.token_endpoint)
         tokens = TokenManager(institution, http, token_store)
+        signing_key = tokens.signing_key
         session = FapiSession(institution, http, tokens, budget, settings)
         consents = ConsentsApi(session)
         try:
@@ -270,7 +268,7 @@ def connect(
         token_store.update(
             name,
             consent_id=consent.consent_id,
-            token_url=oidc.token_endpoint,
+            token_url=institution.token_url,
             api_base_url=institution.api_base_url,
             api_urls=dict(server.api_urls),
             issuer=oidc.issuer,

@@ -66,7 +66,13 @@ def _callback_context(environ) -> ssl.SSLContext | None:
 def run_connect(args: argparse.Namespace) -> int:
     from ingestion.open_finance.auth import TokenStore
     from ingestion.open_finance.budget import CallBudget
-    from ingestion.open_finance.config import DEFAULT_PERMISSIONS, ConfigError, institution_entries, token_file
+    from ingestion.open_finance.config import (
+        DEFAULT_PERMISSIONS,
+        ConfigError,
+        budget_file,
+        institution_entries,
+        token_file,
+    )
     from ingestion.open_finance.directory import DEFAULT_PARTICIPANTS_URL
     from ingestion.open_finance.errors import OpenFinanceError
     from ingestion.open_finance.journey import (
@@ -88,7 +94,6 @@ def run_connect(args: argparse.Namespace) -> int:
         )
         return 2
     data_dir = resolve_data_dir(environ.get("IMPORTAU_DATA_DIR", ""))
-    state = environ.get("OPEN_FINANCE_STATE_DIR") or os.path.join(data_dir, "open_finance")
     try:
         entry = find_entry(institution_entries(environ), name)
         timeout = args.timeout or float(
@@ -121,7 +126,7 @@ def run_connect(args: argparse.Namespace) -> int:
             participants_source=environ.get(DIRECTORY_ENV) or DEFAULT_PARTICIPANTS_URL,
             options=options,
             token_store=TokenStore(token_file(environ, data_dir)),
-            budget=CallBudget(environ.get("OPEN_FINANCE_BUDGET_FILE") or os.path.join(state, "call_budget.json")),
+            budget=CallBudget(budget_file(environ, data_dir)),
             show_url=show,
         )
     except (OpenFinanceError, ConfigError, OSError, ssl.SSLError, ValueError) as error:

@@ -18,7 +18,14 @@ from pydantic import Field
 from ingestion.common.clock import sao_paulo_today
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
-from ingestion.open_finance.config import Institution, initial_grant, load_institutions
+from ingestion.open_finance.config import (
+    Institution,
+    budget_file,
+    initial_grant,
+    load_institutions,
+    state_dir,
+    token_file,
+)
 from ingestion.open_finance.extract import OpenFinanceExtract, PullOptions, pull_institutions
 from orchestration.resources.settings import FromEnvironment, resolve_data_dir
 
@@ -114,19 +121,24 @@ class OpenFinanceResource(FromEnvironment, dg.ConfigurableResource):
     max_workers: int = Field(default=2, description="institutions pulled in parallel")
 
     def _environ(self) -> dict[str, str]:
-        return {**os.environ, "OPEN_FINANCE_INSTITUTIONS": self.setting("institutions")}
+        # the resource's own values (a run config, a test) stand in for their variables, so the shared path rules
+        # (ingestion/open_finance/config.py state_dir, token_file, budget_file) see them too
+        return {
+            **os.environ,
+            "OPEN_FINANCE_INSTITUTIONS": self.setting("institutions"),
+            "OPEN_FINANCE_STATE_DIR": self.setting("state_dir"),
+        }
 
     def get_institutions(self) -> tuple[Institution, ...]:
         """The institutions file, each entry completed by what `importau open-finance connect` stored for it."""
         return load_institutions(self._environ(), TokenStore(self.token_file()))
 
     def state_path(self) -> Path:
-        state_dir = self.setting("state_dir")
-        return Path(state_dir) if state_dir else Path(resolve_data_dir(self.data_dir)) / "open_finance"
+        return state_dir(self._environ(), resolve_data_dir(self.data_dir))
 
     def token_file(self) -> Path:
         """OPEN_FINANCE_TOKEN_FILE, else tokens.json in the state folder: where `connect` stores refresh tokens."""
-        return Path(os.environ.get("OPEN_FINANCE_TOKEN_FILE") or self.state_path() / "tokens.json")
+        return token_file(self._environ(), resolve_data_dir(self.data_dir))
 
     def current_day(self) -> date:
         today = self.setting("today")
@@ -148,7 +160,7 @@ class OpenFinanceResource(FromEnvironment, dg.ConfigurableResource):
             max_workers=self.max_workers,
             grants={institution.name: initial_grant(institution, environ) for institution in institutions},
             token_store=TokenStore(self.token_file()),
-            budget=CallBudget(environ.get("OPEN_FINANCE_BUDGET_FILE") or state / "call_budget.json"),
+            budget=CallBudget(budget_file(environ, resolve_data_dir(self.data_dir))),
             options=PullOptions(window_days=planned.window_days, bill_lookback_days=planned.bill_lookback_days),
             today=self.current_day(),
         )

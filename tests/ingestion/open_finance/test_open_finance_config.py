@@ -163,3 +163,20 @@ def test_python_m_sandbox_prints_its_urls_and_certificate_paths():
         process.terminate()
         process.wait(timeout=10)
     assert not Path(cert).exists()  # the temporary PKI is gone with the server
+
+
+def test_connect_and_the_pulls_share_one_state_folder_rule(tmp_path, monkeypatch):
+    """`importau open-finance connect` writes where the pulls read: a state folder given to the Dagster resource
+    (run config) counts as OPEN_FINANCE_STATE_DIR does for the command (ingestion/open_finance/config.py)."""
+    from ingestion.open_finance.config import budget_file, state_dir, token_file
+    from orchestration.resources.open_finance import OpenFinanceResource
+
+    for name in ("OPEN_FINANCE_STATE_DIR", "OPEN_FINANCE_TOKEN_FILE", "OPEN_FINANCE_BUDGET_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    assert state_dir({}, tmp_path) == tmp_path / "open_finance"
+    environ = {"OPEN_FINANCE_STATE_DIR": str(tmp_path / "state")}
+    resource = OpenFinanceResource(data_dir=str(tmp_path), state_dir=str(tmp_path / "state"))
+    assert resource.token_file() == token_file(environ, tmp_path) == tmp_path / "state" / "tokens.json"
+    assert resource.state_path() == state_dir(environ, tmp_path)
+    assert budget_file(environ, tmp_path) == tmp_path / "state" / "call_budget.json"
+    assert token_file({**environ, "OPEN_FINANCE_TOKEN_FILE": str(tmp_path / "t.json")}, tmp_path) == tmp_path / "t.json"
