@@ -239,6 +239,14 @@ class PortalResult:
     error: str | None = None
 
 
+class PortalStopped(PortalError):
+    """A portal error stopped the fetching part-way: `landed` is what was fetched and landed before it."""
+
+    def __init__(self, error: PortalError, landed: list[PortalResult]):
+        super().__init__(str(error), error.endpoint, error.declaration_id, error.status)
+        self.landed = landed
+
+
 def file_name(declaration_id: str) -> str:
     """The name a fetched DUIMP carries through the file drop's reading (the broker's file name for it)."""
     return f"DUIMP_{portal_number(declaration_id)}.json"
@@ -253,7 +261,8 @@ def land(
     """Fetch each DUIMP and land it exactly as the file drop lands a file with the same bytes: parse, contract,
     quarantine (`filedrop.read`), then `land`, then the registry (the same bytes are never landed twice, whichever
     channel brought them first). A DUIMP the portal does not have (404) is reported, not quarantined: nothing was
-    read. Any other portal error stops the run (raised), after what landed so far is recorded."""
+    read. Any other portal error stops the fetching: `PortalStopped` is raised carrying what landed before it (already
+    recorded), so the caller can report it."""
     results = []
     for declaration_id in declaration_ids:
         try:
@@ -261,6 +270,8 @@ def land(
         except DeclarationNotFound as error:
             results.append(PortalResult(declaration_id, None, str(error)))
             continue
+        except PortalError as error:
+            raise PortalStopped(error, results) from error
         name = file_name(declaration_id)
         sha256 = hashlib.sha256(data).hexdigest()
         dropped = filedrop.DroppedFile(None, name, sha256, len(data), datetime.now(UTC))

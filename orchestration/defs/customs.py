@@ -65,11 +65,18 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
 
     if customs.use_portal():
         wanted = _erp_duimps(store)
+        stopped = None
         with portal_unico.PortalClient(portal_unico.PortalConfig.from_env()) as client:
-            fetched = portal_unico.land(client, wanted, registry, landing.land)
+            try:
+                fetched = portal_unico.land(client, wanted, registry, landing.land)
+            except portal_unico.PortalStopped as error:  # what landed before the error is reported, then it fails
+                fetched, stopped = error.landed, error
         for missing in (outcome for outcome in fetched if outcome.result is None):
             context.log.warning(f"{missing.declaration_id}: {missing.error}")
         results = [outcome.result for outcome in fetched if outcome.result is not None]
+        if stopped is not None:
+            yield from landing.materializations(context, results, source=customs.setting("source"))
+            raise stopped
     else:
         results = [filedrop.process(file, registry, landing.land) for file in filedrop.scan(customs.inbox())]
     yield from landing.materializations(context, results, source=customs.setting("source"))

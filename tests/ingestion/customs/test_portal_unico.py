@@ -87,7 +87,9 @@ def test_a_client_without_a_certificate_or_with_another_cas_is_turned_away(porta
         client.duimp(duimp_ids[0])
     assert "POST /portal/api/autenticar" in str(raised.value) and "gave up after 4 attempts" in str(raised.value)
     assert sleeps == [1.0, 2.0, 4.0]  # bounded backoff, then the error
-    assert portal.rejected_handshakes >= 5 and portal.requests() == []  # no request ever reached a handler
+    # no request ever reached a handler; with TLS 1.3 the refusal of a client certificate may surface in the
+    # handshake or at the connection's first read, so how many count as refused handshakes depends on timing
+    assert portal.rejected_handshakes >= 1 and portal.requests() == []
 
 
 def test_authenticates_once_and_sends_the_session_headers(portal, company, duimp_ids):
@@ -179,3 +181,18 @@ def test_a_bad_body_is_quarantined_with_its_reason(company, duimp_ids, tmp_path)
     assert outcome.result.status == filedrop.FileStatus.QUARANTINED
     assert outcome.result.landed == 0 and len(outcome.result.quarantine) == outcome.result.records
     assert "importer_cnpj" in outcome.result.quarantine[0].reason
+
+
+def test_a_portal_error_part_way_stops_with_what_landed_before_it(portal, duimp_ids, tmp_path):
+    """The third DUIMP meets a lasting 503: the first two are landed, recorded and handed back with the error, so
+    the asset reports them before failing (orchestration/defs/customs.py)."""
+    from sandboxes.common.faults import Fault
+
+    third = portal_unico.portal_number(duimp_ids[2])
+    portal.faults.add(Fault("503", count=10, match=third, retry_after="0"))
+    registry, written = FileRegistry(str(tmp_path / "state")), []
+    with PortalClient(config(portal), sleep=Sleeps()) as client, pytest.raises(portal_unico.PortalStopped) as raised:
+        portal_unico.land(client, duimp_ids[:4], registry, written.append)
+    assert [outcome.declaration_id for outcome in raised.value.landed] == duimp_ids[:2]
+    assert raised.value.declaration_id == duimp_ids[2] and "HTTP 503" in str(raised.value)
+    assert len(written) == 2 and all(registry.get(r.result.file.sha256) for r in raised.value.landed)
