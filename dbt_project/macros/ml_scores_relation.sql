@@ -3,25 +3,8 @@
     fixture) an empty relation with exactly the columns and types the source declares in _ml__sources.yml, so
     every model downstream still builds, with no ML rows. The next dbt run after a scoring run (Dagster runs the
     staging view again, since it is downstream of the `ml/<model>__scores` asset) reads the real table. At parse
-    time (`execute` false) it is always the source, so lineage is the same either way. -#}
+    time (`execute` false) it is always the source, so lineage is the same either way. The ML scores are an optional
+    source like any other: macros/optional_source.sql does it. -#}
 {% macro ml_scores_relation(table_name) -%}
-    {%- set relation = source('ml', table_name) -%}
-    {%- if not execute -%}
-        {{ relation }}
-    {%- else -%}
-        {%- set existing = adapter.get_relation(
-            database=relation.database, schema=relation.schema, identifier=relation.identifier
-        ) -%}
-        {%- if existing is not none -%}
-            {{ relation }}
-        {%- else -%}
-            {%- set node = graph.sources['source.' ~ project_name ~ '.ml.' ~ table_name] -%}
-            {%- set structure = [] -%}
-            {%- for column in node.columns.values() -%}
-                {%- do structure.append('`' ~ column.name ~ '` ' ~ column.data_type) -%}
-            {%- endfor -%}
-            {{ log('ml_scores_relation: ' ~ relation ~ ' does not exist yet (no scoring run): reading it as empty', info=True) }}
-            null('{{ structure | join(", ") | replace("'", "\\'") }}')
-        {%- endif -%}
-    {%- endif -%}
+    {{ optional_source('ml', table_name) }}
 {%- endmacro %}

@@ -1,6 +1,6 @@
 {#- A raw table of an OPTIONAL source (one that runs only where it is configured, e.g. Pluggy): `source(...)` when
     the raw table exists, else an empty relation with exactly the columns and types the source declares in its
-    sources YAML (as `ml_scores_relation` does for the ML scores), so its staging views and everything downstream
+    sources YAML (`ml_scores_relation` is this for the ML scores), so its staging views and everything downstream
     build, with no rows, in a warehouse where the source never ran. Existence is checked on the raw table itself
     (the graph's source node), so a unit test's fixture still replaces `source(...)`. At parse time it is always
     the source: lineage is the same either way. -#}
