@@ -21,11 +21,11 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from ingestion.common.clock import SAO_PAULO
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.open_finance.schemas import TRANSACTION_TYPES
 
 SOURCE = "pluggy"
-SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 FOUR_PLACES = Decimal("0.0001")
 MAX_MONEY = Decimal("99999999999999.9999")  # Decimal(18, 4)
 

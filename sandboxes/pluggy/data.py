@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from ingestion.pluggy.parse import SAO_PAULO
+from ingestion.common.clock import SAO_PAULO
 
 NAMESPACE = uuid.UUID("6f1c3f52-5c55-4c39-9a43-8b0a8c1d2e10")
 PAYMENT_METHODS = {

@@ -13,7 +13,7 @@
       computation on the ERP's copy, as before. A mismatch is never joined silently: fct_customs_reconciliation
       reports it.
     The official contract carries no Imposto Seletivo (nor quantity): the IS stays the law's computation on the
-    ERP's copy. `law_*` keep the law's computation for every row, the ERP's own figures stay in `erp_*`. -#}
+    ERP's copy. `law_*` keep the law's amounts (not its rates) for every row, the ERP's own figures stay in `erp_*`. -#}
 {%- set winning = [
     'customs_value_brl', 'ii_rate_pct', 'ii_brl', 'ipi_rate_pct', 'ipi_brl', 'pis_rate_pct', 'pis_brl',
     'cofins_rate_pct', 'cofins_brl'
