@@ -1,7 +1,9 @@
 {{ config(order_by=['institution', 'account_id', 'date']) }}
 {#- One row per bank account (institution, account_id) and São Paulo date on which its balance is known or moves:
-    the end-of-day available balance. Open Finance serves the CURRENT balance at each pull (one snapshot per pull:
-    daily in production, every 31 days in the demo), so the days in between are rebuilt from the posted
+    the end-of-day available balance. How often a source gives a balance differs: Open Finance and Pluggy serve the
+    CURRENT balance at each pull (one snapshot per pull: daily in production, every 31 days in the demo), an OFX
+    statement the balance at the end of its period, a CNAB 240 statement the final balance of every day (all its
+    days are `snapshot`s; the balances are the same). The days in between are rebuilt from the posted
     transactions (`TRANSACAO_EFETIVADA`), the same identity as the `balance_continuity` check:
         balance at the end of D = snapshot S + posted amounts after S's time up to the end of D,
     with S the last snapshot taken by the end of D; before the first snapshot, S is the first one and the
