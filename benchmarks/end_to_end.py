@@ -8,7 +8,9 @@ Scenarios, each in a fresh subprocess (the "driver") with its own temporary IMPO
             stand-ins started as `demo_services_env` starts them (the company's exports dropped into the inbox, the
             BCB replay server, the Open Finance sandbox bank serving the company's bank truth), dbt parse if
             stale, then one run per source through `demo.run_job` (ingest_bcb 2022-01..2024-12, ingest_open_finance and
-            ingest_erp 2024-01..2024-12, ranged runs tagged with month keys) and one `transform` run (dbt + ML).
+            ingest_erp 2024-01..2024-12, ranged runs tagged with month keys; ingest_customs and ingest_bank_statements
+            on the customs declarations and the empty statements inbox, as the demo) and one `transform` run (dbt
+            + ML).
   daily     after the scale-1 year, in the SAME data folder and Dagster home (a new driver process): one more day,
             2025-01-01, the day after the demo's end, the way the schedules ask for it: each source job for the
             partition holding that day (`dagster/partition` = 2025-01-01), with the sandbox bank's today moved to
@@ -78,7 +80,11 @@ from orchestration.constants import DEMO_END_DATE, DEMO_MARKET_HISTORY_START_DAT
 
 LAST_REPLAY_YEAR = 2024  # the BCB replay serves 2015-2024
 DAILY_DAY = (date.fromisoformat(DEMO_END_DATE) + timedelta(days=1)).isoformat()
-SOURCES = ("bcb", "open_finance", "erp")
+SOURCES = ("bcb", "open_finance", "erp")  # the sources with a floor (API + load)
+# the demo's other source jobs (orchestration/defs/jobs.py SOURCE_JOBS), run as `importau demo` runs them, without a
+# floor of their own: the customs declarations' file drop and the (empty) bank statements inbox; without their raw
+# tables the transform's staging of those sources fails
+FILE_SOURCES = ("customs_files", "bank_statements")
 PARTITION_TAG = "dagster/partition"
 # The environment a scenario must not inherit (another data folder, instance, warehouse or stand-in).
 STRIP_ENV = (
@@ -447,12 +453,20 @@ def drive(spec: dict) -> None:
         if spec["generate"]:  # the ERP stand-in of `importau demo` (erp_demo_env), at the scenario's scale
 
             def erp_stand_in() -> None:
-                from orchestration.commands.erp_demo import drop_exports, generate_demo_company
+                from orchestration.commands.erp_demo import drop_declarations, drop_exports, generate_demo_company
 
                 demo = generate_demo_company(data / "demo", scale=spec["scale"])
-                inbox = data / "erp" / "inbox"
+                inbox, customs = data / "erp" / "inbox", data / "customs" / "inbox"
                 drop_exports(demo / "erp_exports", inbox)
-                os.environ.update(ERP_INBOX_DIR=str(inbox), DEMO_BANK_TRUTH_DIR=str(demo / "bank"))
+                drop_declarations(demo / "customs_declarations", customs)
+                statements = data / "bank_statements" / "inbox"  # empty, as in `importau demo` (bank from Open Finance)
+                statements.mkdir(parents=True, exist_ok=True)
+                os.environ.update(
+                    ERP_INBOX_DIR=str(inbox),
+                    CUSTOMS_INBOX_DIR=str(customs),
+                    BANK_STATEMENTS_INBOX=str(statements),
+                    DEMO_BANK_TRUTH_DIR=str(demo / "bank"),
+                )
 
             stage("generate demo company + drop exports", erp_stand_in)
         from sandboxes.bcb_replay.server import ReplayServer
@@ -808,6 +822,7 @@ def scenarios(args, tmp: Path) -> list[dict]:
                 "bcb": [month_key(min(DEMO_START_DATE, DEMO_MARKET_HISTORY_START_DATE)), month_key(DEMO_END_DATE)],
                 "open_finance": [month_key(DEMO_START_DATE), month_key(DEMO_END_DATE)],
                 "erp": [month_key(DEMO_START_DATE), month_key(DEMO_END_DATE)],
+                **{group: [month_key(DEMO_START_DATE), month_key(DEMO_END_DATE)] for group in FILE_SOURCES},
             },
             "transform": "transform",
         }
@@ -830,7 +845,7 @@ def scenarios(args, tmp: Path) -> list[dict]:
                 "generate": False,
                 "open_finance": True,
                 "sandbox_today": DAILY_DAY,
-                "ranges": {group: [month_key(DAILY_DAY)] * 2 for group in SOURCES},
+                "ranges": {group: [month_key(DAILY_DAY)] * 2 for group in (*SOURCES, *FILE_SOURCES)},
                 "transform": "transform_daily",
             },
         )

@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from psycopg import sql
 
-from ingestion.common.lake import LocalLake
+from ingestion.common.lake import LocalLake, append_quarantine
 from ingestion.common.partitioning import month_end
 from ingestion.common.raw_load import ensure_raw_table, replace_partitions
 from ingestion.common.redact import redact_text, secrets_of, url_userinfo_problem
@@ -57,7 +57,7 @@ from sandboxes.demo_company.writers import write_exports
 
 with warnings.catch_warnings():  # dagster's beta notices
     warnings.simplefilter("ignore")
-    from orchestration.defs.erp import SOURCE, _append, _append_quarantine
+    from orchestration.defs.erp import SOURCE, _append
 
 DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 STAGES = ("generate", "export", "csv read", "file drop", "raw load", "chdb copy", "pg load", "pg extract")
@@ -99,7 +99,7 @@ def file_drop(export_dir: Path, work: Path, scale: float, day: date) -> tuple[fl
             _append(lake, result.entity, day, result.table)
             counts["landed"] += result.table.num_rows
         if result.quarantine:
-            _append_quarantine(lake, result.entity or "unknown_entity", day, result.quarantine)
+            append_quarantine(lake, SOURCE, result.entity or "unknown_entity", day, result.quarantine)
             counts["quarantined"] += len(result.quarantine)
 
     t0 = time.perf_counter()
