@@ -103,7 +103,7 @@ def journey(bank, tmp_path):
     }
     store_path = tmp_path / "state" / "tokens.json"
 
-    def run(browser=None, entry_changes=None, **option_changes):
+    def run(browser=None, entry_changes=None, token_store=None, **option_changes):
         options = {
             "logged_user_cpf": CPF,
             "business_cnpj": CNPJ,
@@ -118,7 +118,7 @@ def journey(bank, tmp_path):
                 env,
                 participants_source=str(participants),
                 options=ConnectOptions(**options),
-                token_store=TokenStore(store_path),
+                token_store=token_store or TokenStore(store_path),
                 budget=CallBudget(tmp_path / "state" / "call_budget.json"),
                 show_url=browser.open,
                 settings=FAST,
@@ -184,6 +184,34 @@ def test_the_whole_journey_stores_the_refresh_token_and_a_pull_uses_it(journey, 
     logged = "\n".join(record.getMessage() for record in caplog.records if record.threadName != BROWSER_THREAD)
     for secret in bank.issued_secrets + bank.received_assertions:
         assert secret not in logged
+
+
+class RecordingStore(TokenStore):
+    """The token store, keeping a copy of its file as it is after every write: what a crash at that moment leaves."""
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self.files: list[dict] = []
+
+    def _save(self, state: dict[str, dict]) -> None:
+        super()._save(state)
+        self.files.append(json.loads(self.path.read_text(encoding="utf-8")))
+
+
+def test_a_refresh_token_is_never_stored_beside_another_consent(journey, bank):
+    """Connecting twice (the second consent replaces the first): after every write of the file, whenever the process
+    might die, its refresh token is stored with the consent the bank issued it for, never the previous one or none."""
+    store = RecordingStore(journey.store_path)
+    first = journey(token_store=store)
+    second = journey(token_store=store)
+    assert first.consent_id != second.consent_id
+    pairs = [(file[NAME].get("refresh_token"), file[NAME].get("consent_id")) for file in store.files]
+    issued_for = {token: consent_id for token, (_, consent_id, _) in bank.state.refresh_tokens.items()}
+    assert [consent_id for token, consent_id in pairs if token] == [
+        issued_for[token] for token, consent_id in pairs if token
+    ]
+    assert pairs[-1] == (json.loads(journey.store_path.read_text())[NAME]["refresh_token"], second.consent_id)
+    assert journey.store_path.stat().st_mode & 0o777 == 0o600
 
 
 def test_an_institution_without_consent_or_connection_says_to_run_connect(journey):
