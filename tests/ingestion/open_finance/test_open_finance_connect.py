@@ -5,17 +5,21 @@ The "browser" is an httpx client without the company's certificate (a person's b
 sandbox CA; it follows the bank's redirect and does what the callback page's script does (posts the fragment back).
 """
 
+import contextlib
 import json
 import logging
+import socket
 import ssl
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
+from ingestion.open_finance.callback import CallbackListener
 from ingestion.open_finance.config import load_institutions
 from ingestion.open_finance.directory import DirectoryError, find_authorisation_server, load_participants
 from ingestion.open_finance.extract import pull_institution
@@ -295,6 +299,23 @@ def test_an_https_loopback_callback(journey, bank):
     context.load_cert_chain(bank.certs.server_cert, bank.certs.server_key)  # issued for 127.0.0.1 by the CA
     connection = journey(redirect_uri="https://127.0.0.1:0/callback", callback_ssl_context=context)
     assert bank.state.consents[connection.consent_id].status == "AUTHORISED"
+
+
+def test_a_silent_client_does_not_hold_up_the_https_callback(bank):
+    """Clients that open a connection to the https listener and never speak (a port scanner, a browser's speculative
+    preconnect) must not keep the bank's redirect out: each handshake runs in its connection's own thread. With the
+    handshake in the accepting thread, each silent client held every later connection for its 10 s bound."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(bank.certs.server_cert, bank.certs.server_key)  # issued for 127.0.0.1 by the CA
+    with CallbackListener("https://127.0.0.1:0/callback", context) as listener, contextlib.ExitStack() as silent:
+        port = urlsplit(listener.redirect_uri).port
+        for _ in range(3):
+            silent.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+        trust = ssl.create_default_context(cafile=str(bank.certs.ca_cert))
+        with httpx.Client(verify=trust, timeout=20) as browser:
+            answer = browser.get(listener.redirect_uri + "?code=code-1&state=state-1")
+        assert answer.status_code == 200 and b"Done" in answer.content
+        assert listener.wait(20) == {"code": "code-1", "state": "state-1"}
 
 
 def test_directory_lookup_by_cnpj_name_and_its_refusals(bank, tmp_path):
