@@ -30,6 +30,11 @@ def split_by_day(table: pa.Table, column: str, start: date, end: date) -> dict[d
     return parts
 
 
+def month_start(day: date) -> date:
+    """The first day of the month holding `day` (a month partition's key)."""
+    return day.replace(day=1)
+
+
 def month_end(day: date) -> date:
     """The last day of the month holding `day`."""
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
@@ -39,7 +44,7 @@ def month_starts(start: date, end: date) -> list[date]:
     """The first day of every month that start..end (both included) touches, in order."""
     if end < start:
         raise ValueError(f"date range ends before it starts: {start}..{end}")
-    months, month = [], start.replace(day=1)
+    months, month = [], month_start(start)
     while month <= end:
         months.append(month)
         month = month_end(month) + timedelta(days=1)

@@ -21,10 +21,10 @@ import json
 import re
 from decimal import Decimal
 
+from ingestion.common import decimal_json
 from ingestion.customs.di_xml import CODE_OF_TAX, DeclarationFormatError
 
 ITEM_TAXES = ("II", "IPI", "PIS", "COFINS")
-_MARK = "\u0000decimal:"  # how render marks a Decimal, so it is written as a JSON number, digit for digit
 
 
 def declaration_id(number: object) -> object:
@@ -105,8 +105,9 @@ def parse(data: bytes, source_file: str) -> list[dict]:
 # --- writing (the demo generator's exports) ---------------------------------------------------------------------
 
 
-def _number(value: Decimal) -> str:
-    return f"{_MARK}{value:f}"
+def _number(value: Decimal) -> Decimal:
+    """The amount in plain notation (`1234.50`, never `1.2345E+3`), still a Decimal: written as a JSON number."""
+    return Decimal(f"{value:f}")
 
 
 def render(declaration: dict, items: list[dict], taxes: list[dict]) -> bytes:
@@ -153,5 +154,4 @@ def render(declaration: dict, items: list[dict], taxes: list[dict]) -> bytes:
             ]
         },
     }
-    text = json.dumps(document, ensure_ascii=False, indent=2)
-    return (re.sub(r'"\\u0000decimal:(-?[0-9.]+)"', r"\1", text) + "\n").encode("utf-8")
+    return (decimal_json.dumps(document, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

@@ -14,8 +14,9 @@ body, `SefazDuimpCover`, is not mapped yet: README), the path template is config
 
 `PortalClient.duimp(declaration_id)` returns the body's bytes: it authenticates when it has no session or the
 session has expired, authenticates again once on a 401, retries 429/503 (waiting `Retry-After`, bounded) and
-transport errors a bounded number of times, and raises `PortalError` naming the endpoint and the declaration
-otherwise (`DeclarationNotFound` on a 404). `land(client, declaration_ids, registry, land)` puts each body through
+transport errors a bounded number of times (the shared loop of ingestion/common/retry.py: each retry is logged and
+counted in `retries`), and raises `PortalError` naming the endpoint and the declaration otherwise
+(`DeclarationNotFound` on a 404). `land(client, declaration_ids, registry, land)` puts each body through
 the file drop's own reading (`filedrop.read`: parse, contract, quarantine) and registry, so the portal lands the
 same rows in the same lake datasets and raw tables as a broker's file with the same bytes. Pure: no dagster.
 
@@ -36,6 +37,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from ingestion.common.retry import RetryCounter, RetrySettings, TransientError, call_with_retry, retry_after_seconds
 from ingestion.customs import filedrop
 from ingestion.erp.state import FileRegistry
 
@@ -76,8 +78,8 @@ class PortalConfig:
     duimp_path: str = DEFAULT_DUIMP_PATH
     timeout_s: float = 30.0
     max_attempts: int = 4  # per call, the first included
-    max_wait_s: float = 60.0  # the longest Retry-After honoured (a longer one is waited this long)
-    backoff_s: float = 1.0  # after a transport error: 1, 2, 4 ... seconds
+    max_wait_s: float = 60.0  # the longest wait: a longer Retry-After is waited this long
+    backoff_s: float = 1.0  # the first wait, doubling (1, 2, 4 ... s) when no longer Retry-After came
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "PortalConfig":
@@ -96,6 +98,12 @@ class PortalConfig:
             ca_bundle=env.get("PORTAL_UNICO_CA_BUNDLE") or None,
             role_type=env.get("PORTAL_UNICO_ROLE_TYPE") or DEFAULT_ROLE_TYPE,
             duimp_path=env.get("PORTAL_UNICO_DUIMP_PATH") or DEFAULT_DUIMP_PATH,
+        )
+
+    def retry_settings(self) -> RetrySettings:
+        """The shared retry loop's settings; no jitter: one client, so nothing to spread out."""
+        return RetrySettings(
+            max_attempts=self.max_attempts, wait_initial=self.backoff_s, wait_max=self.max_wait_s, jitter=False
         )
 
     def check_files(self) -> None:
@@ -127,6 +135,7 @@ class PortalClient:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
     authentications: int = 0
+    retries: RetryCounter = field(default_factory=RetryCounter)  # retried attempts by reason ("HTTP 429", ...)
     _session: _Session | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -197,32 +206,39 @@ class PortalClient:
         return {"Authorization": session.authorization, "X-CSRF-Token": session.csrf}
 
     def _send(self, method: str, path: str, headers: dict[str, str], declaration_id: str | None) -> httpx.Response:
-        """One call with bounded retries: 429/503 after their Retry-After, transport errors with backoff."""
+        """One call with bounded retries (ingestion/common/retry.py): 429/503 after their Retry-After (capped),
+        transport errors after a 1, 2, 4 ... s backoff; any other answer is returned."""
         what = f"{method} {path}" + (f" (DUIMP {declaration_id})" if declaration_id else "")
-        last = ""
-        for attempt in range(1, self.config.max_attempts + 1):
+
+        def attempt(number: int) -> httpx.Response:
             try:
                 response = self._http.request(method, path, headers={"Accept": "application/json", **headers})
             except httpx.TransportError as error:
-                last = f"{type(error).__name__}: {error}"
-                if attempt < self.config.max_attempts:
-                    self.sleep(self.config.backoff_s * 2 ** (attempt - 1))
-                continue
-            if response.status_code not in RETRY_STATUSES:
-                return response
-            last = f"HTTP {response.status_code}"
-            if attempt < self.config.max_attempts:
-                self.sleep(self._retry_after(response))
-        raise PortalError(
-            f"{what}: gave up after {self.config.max_attempts} attempts, last: {last}",
-            path,
-            declaration_id,
-        )
+                raise TransientError(type(error).__name__, str(error)) from error
+            if response.status_code in RETRY_STATUSES:
+                raise TransientError(
+                    f"HTTP {response.status_code}",
+                    status=response.status_code,
+                    retry_after=retry_after_seconds(response),
+                )
+            return response
 
-    def _retry_after(self, response: httpx.Response) -> float:
-        value = (response.headers.get("Retry-After") or "").strip()
-        seconds = float(value) if value.replace(".", "", 1).isdigit() else self.config.backoff_s
-        return min(seconds, self.config.max_wait_s)
+        try:
+            return call_with_retry(
+                attempt,
+                source="Portal Único",
+                request=what,
+                settings=self.config.retry_settings(),
+                sleep=self.sleep,
+                retries=self.retries,
+            )
+        except TransientError as error:
+            raise PortalError(
+                f"{what}: gave up after {error.attempts} attempts, last: {error.summary}",
+                path,
+                declaration_id,
+                error.status,
+            ) from None
 
 
 def _excerpt(response: httpx.Response) -> str:

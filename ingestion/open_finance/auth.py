@@ -6,25 +6,26 @@
   PS256 (the only RSA algorithm FAPI allows) with the company's signing key; `aud` is the token endpoint.
 * `TokenManager` holds two tokens per institution: a client_credentials token (scope `consents`) for the
   consents API, and the consent-bound data token from the authorization-code grant, renewed with the refresh
-  token before it expires. Refresh tokens persist in a `TokenStore` (a 0600 JSON file outside git).
+  token before it expires. Refresh tokens persist in a `TokenStore` (a 0600 JSON file outside git, replaced
+  atomically; a new token and the consent it is bound to are written together).
 
 Nothing here logs or puts in an error message a token, an assertion, a code or key material.
 """
 
 import json
 import logging
-import os
 import ssl
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import jwt
 
+from ingestion.common.atomic_file import write_atomically
 from ingestion.open_finance.config import (
     CONSENT_SCOPE,
     Institution,
@@ -139,10 +140,17 @@ class TokenStore:
             return {}
         return record
 
-    def put(self, institution: str, refresh_token: str | None) -> None:
+    def put(self, institution: str, refresh_token: str | None, connection: Mapping | None = None) -> None:
+        """Keep the institution's refresh token (None removes it) in one atomic write of the file.
+
+        Without `connection` the record's connection fields stay (a rotated token belongs to the same consent).
+        With it (what `connect` learnt: the consent the token is bound to, its endpoints) the record becomes that
+        connection and this token, written together: the file never pairs a token with another consent, even
+        when the process dies right after."""
         with self._lock:
             state = dict(self._load())
-            record = {key: value for key, value in state.get(institution, {}).items() if key != "refresh_token"}
+            kept = state.get(institution, {}) if connection is None else connection
+            record = {key: value for key, value in kept.items() if key != "refresh_token"}
             if refresh_token:
                 record["refresh_token"] = refresh_token
             if record:
@@ -159,16 +167,12 @@ class TokenStore:
             self._save(state)
 
     def _save(self, state: dict[str, dict]) -> None:
+        """The whole file at once, 0600 (ingestion/common/atomic_file.py): never half-written, never readable by
+        others."""
         if self.path is None:
             self._memory = state
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temp = self.path.with_suffix(".tmp")
-        descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.fchmod(descriptor, 0o600)  # also when a stale temp file with another mode was there
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(state, handle)
-        os.replace(temp, self.path)
+        write_atomically(self.path, json.dumps(state).encode("utf-8"), mode=0o600)
 
 
 @dataclass
@@ -233,12 +237,19 @@ class TokenManager:
         with self._lock:
             self._data_token = None
 
-    def exchange_code(self, code: str, redirect_uri: str | None = None, code_verifier: str | None = None) -> None:
+    def exchange_code(
+        self,
+        code: str,
+        redirect_uri: str | None = None,
+        code_verifier: str | None = None,
+        connection: Mapping | None = None,
+    ) -> None:
         """Exchange an authorization code (after the user approved the consent) and keep the refresh token.
 
-        `code_verifier` is the PKCE verifier when the authorization request carried a `code_challenge`."""
+        `code_verifier` is the PKCE verifier when the authorization request carried a `code_challenge`;
+        `connection` (the consent and endpoints the token is for) is stored with the token in the same write."""
         with self._lock:
-            self._data_token = self._exchange(code, redirect_uri, code_verifier)
+            self._data_token = self._exchange(code, redirect_uri, code_verifier, connection)
 
     # -- internals ---------------------------------------------------------------------------------------
 
@@ -264,14 +275,16 @@ class TokenManager:
             f"OPEN_FINANCE_{self.institution.name.upper()}_AUTHORIZATION_CODE to a code from the redirect.",
         )
 
-    def _exchange(self, code: str, redirect_uri: str | None, code_verifier: str | None = None) -> _Token:
+    def _exchange(
+        self, code: str, redirect_uri: str | None, code_verifier: str | None = None, connection: Mapping | None = None
+    ) -> _Token:
         form = {"grant_type": "authorization_code", "code": code}
         if redirect_uri:
             form["redirect_uri"] = redirect_uri
         if code_verifier:
             form["code_verifier"] = code_verifier
         body = self._token_request(form)
-        self.store.put(self.institution.name, body.get("refresh_token"))
+        self.store.put(self.institution.name, body.get("refresh_token"), connection)
         return self._token(body, "authorization_code")
 
     def _token(self, body: dict, grant: str) -> _Token:

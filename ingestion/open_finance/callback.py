@@ -7,7 +7,9 @@ fragment back (`POST <path>`, form-encoded), the usual relay of native OAuth cli
 parameters in the query (an error from a bank that uses the query, `response_mode=query`) is taken as it is.
 
 The first request that carries `code`, `error` or `state` ends the wait; nothing is logged (the code is a secret);
-`wait(timeout)` is bounded and raises `CallbackTimeout`. Other paths answer 404.
+`wait(timeout)` is bounded and raises `CallbackTimeout`. Other paths answer 404. Each connection has its own
+thread, and over https its TLS handshake runs there too (bounded by `HANDSHAKE_TIMEOUT_S`), so a client that
+connects and stays silent blocks nobody else.
 """
 
 import ipaddress
@@ -17,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 LOOPBACK_NAMES = {"localhost"}
+HANDSHAKE_TIMEOUT_S = 10.0  # a client that opens an https connection and never completes the TLS handshake
 _KEYS = {"code", "error", "state", "id_token"}
 
 RELAY_PAGE = b"""<!doctype html>
@@ -108,11 +111,20 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
     def get_request(self):
+        """Accept only: no TLS byte is read here, in the one thread that accepts every connection, or a client that
+        connects and never speaks would hold up the others (the bank's redirect among them)."""
         sock, address = super().get_request()
         if self.context is not None:
-            sock.settimeout(10)
-            sock = self.context.wrap_socket(sock, server_side=True)
+            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, address
+
+    def finish_request(self, request, client_address) -> None:
+        """In the connection's own thread: the TLS handshake, bounded by HANDSHAKE_TIMEOUT_S, then the request.
+        A failed or timed-out handshake ends this connection only (`handle_error`)."""
+        if self.context is not None:
+            request.settimeout(HANDSHAKE_TIMEOUT_S)
+            request.do_handshake()
+        super().finish_request(request, client_address)
 
     def deliver(self, params: dict[str, str]) -> None:
         with self._lock:

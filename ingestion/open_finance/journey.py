@@ -256,26 +256,25 @@ def connect(
             verify_id_token(http, institution.client_id, oidc, id_token, code, state, nonce)
         except RedirectError as error:
             raise _fail(institution, STEP_CALLBACK, error.problem, error.action) from None
+        # the refresh token belongs to this consent: it is stored with it (and where it was found) in one write
+        connection = {
+            "consent_id": consent.consent_id,
+            "token_url": institution.token_url,
+            "api_base_url": institution.api_base_url,
+            "api_urls": dict(server.api_urls),
+            "issuer": oidc.issuer,
+            "organisation_id": server.organisation_id,
+            "authorisation_server_id": server.authorisation_server_id,
+            "connected_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         try:
-            tokens.exchange_code(code, redirect_uri, verifier)
+            tokens.exchange_code(code, redirect_uri, verifier, connection)
         except OpenFinanceError as error:
             raise _fail(institution, STEP_TOKEN, str(error)) from None
         if not token_store.get(name):
             raise _fail(
                 institution, STEP_TOKEN, "the token endpoint gave no refresh token; the pulls could not renew access"
             )
-        # the stored refresh token belongs to this consent from now on: record it (and where it was found) at once
-        token_store.update(
-            name,
-            consent_id=consent.consent_id,
-            token_url=institution.token_url,
-            api_base_url=institution.api_base_url,
-            api_urls=dict(server.api_urls),
-            issuer=oidc.issuer,
-            organisation_id=server.organisation_id,
-            authorisation_server_id=server.authorisation_server_id,
-            connected_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        )
         try:
             final = consents.read(consent.consent_id)
             check_consent(name, final, consent.permissions)

@@ -1,5 +1,6 @@
 """Pluggy's data API over httpx: API key from `POST /auth`, renewed before it expires and once after a 401; paging;
-bounded retries on 429 (honouring `Retry-After` up to a bound), 5xx, timeouts and cut-off bodies.
+bounded retries on 429 (honouring `Retry-After` up to a bound), 5xx, timeouts and cut-off bodies, by the shared loop
+of ingestion/common/retry.py.
 
 Why not the official `pluggy-sdk` (PyPI, generated from Pluggy's OpenAPI file): README.md, "Why httpx". The
 endpoints and shapes used here are the ones that SDK's models and Pluggy's docs describe:
@@ -15,7 +16,6 @@ Amounts are read as `Decimal` straight from the JSON text (`parse_float=Decimal`
 
 import json
 import logging
-import random
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from ingestion.common.retry import RetryCounter
+from ingestion.common.retry import RetryCounter, RetrySettings, TransientError, call_with_retry, retry_after_seconds
 from ingestion.pluggy.errors import PluggyAuthError, PluggyHTTPError, PluggyPayloadError
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ class ClientSettings:
     timeout_seconds: float = 30.0
     connect_timeout_seconds: float = 10.0
     max_attempts: int = 5  # per request, first try included
-    wait_initial: float = 1.0  # backoff of 5xx/timeouts: wait_initial * 2^n with jitter, capped at wait_max
+    wait_initial: float = 1.0  # backoff: wait_initial * 2^n plus up to wait_initial of jitter, capped at wait_max
     wait_max: float = 30.0
     max_retry_after: float = 60.0  # a 429 asking to wait longer than this fails at once, saying so
     key_lifetime_seconds: float = 2 * 3600.0  # Pluggy's documented API key lifetime
@@ -65,14 +65,6 @@ def _message(response: httpx.Response) -> str:
     return response.text[:300].replace("\n", " ") or response.reason_phrase
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None  # an HTTP date: fall back to the backoff
-
-
 class PluggyClient:
     """One connection to Pluggy. `calls` counts requests per endpoint, `retries` the retried ones by reason,
     `auth_calls` the API keys asked for. Use as a context manager (or `close()`)."""
@@ -92,6 +84,12 @@ class PluggyClient:
         self.base_url = base_url.rstrip("/")
         self._client_id, self._client_secret = client_id, client_secret
         self.settings, self._clock, self._sleep = settings, clock, sleep
+        self._retry = RetrySettings(
+            max_attempts=settings.max_attempts,
+            wait_initial=settings.wait_initial,
+            wait_max=settings.wait_max,
+            max_retry_after=settings.max_retry_after,
+        )
         self._http = httpx.Client(
             base_url=self.base_url,
             timeout=httpx.Timeout(settings.timeout_seconds, connect=settings.connect_timeout_seconds),
@@ -114,65 +112,61 @@ class PluggyClient:
 
     # ---- requests ----------------------------------------------------------------------------------------------
 
-    def _backoff(self, attempt: int) -> float:
-        wait = self.settings.wait_initial * 2 ** (attempt - 1)
-        return min(self.settings.wait_max, wait * (0.5 + random.random() / 2))
-
     def _send(self, method: str, endpoint: str, path: str, *, item_id: str | None, **kwargs) -> httpx.Response:
-        """One logical request with its bounded retries; returns a 2xx/401/403/4xx response, raises after the last
-        attempt. 401/403 are returned to the caller, which decides about the key."""
-        attempts = self.settings.max_attempts
-        last, last_status = "no attempt made", None
-        for attempt in range(1, attempts + 1):
-            reason, wait = None, None
+        """One logical request with its bounded retries (ingestion/common/retry.py); returns a 2xx (its JSON in
+        `.body`) or 4xx response, raises `PluggyHTTPError` after the last attempt. 401/403 are returned to the
+        caller, which decides about the key."""
+
+        def attempt(number: int) -> httpx.Response:
             try:
                 response = self._http.request(method, path, **kwargs)
             except httpx.TimeoutException as error:
-                reason, last, last_status = "timeout", f"timed out ({type(error).__name__})", None
+                raise TransientError("timeout", f"timed out ({type(error).__name__})") from error
             except httpx.TransportError as error:
-                reason, last, last_status = "connection", f"connection failed ({type(error).__name__}: {error})", None
-            else:
-                self.calls[endpoint] += 1
-                status = last_status = response.status_code
-                if status == 429:
-                    asked = _retry_after(response)
-                    if asked is not None and asked > self.settings.max_retry_after:
-                        raise PluggyHTTPError(
-                            endpoint,
-                            429,
-                            f"rate limited and asked to wait {asked:g} s, over the bound of "
-                            f"{self.settings.max_retry_after:g} s: {_message(response)}",
-                            item_id=item_id,
-                            attempts=attempt,
-                        )
-                    reason, wait, last = "429", asked, _message(response)
-                elif status >= 500:
-                    reason, last = str(status), _message(response)
-                elif status >= 400:
-                    return response
-                else:
-                    try:
-                        response.body = _json(response.text)  # parsed once, here: a cut-off body is retried
-                    except ValueError:
-                        reason, last = "unreadable body", "a body that is not JSON (cut off?)"
-                    else:
-                        return response
-            if attempt == attempts:
-                break
-            wait = self._backoff(attempt) if wait is None else wait
-            self.retries.add(reason)
-            log.warning(
-                "Pluggy %s%s: attempt %d/%d failed (%s: %s); retrying in %.1f s",
-                endpoint,
-                f" (item {item_id})" if item_id else "",
+                raise TransientError("connection", f"connection failed ({type(error).__name__}: {error})") from error
+            self.calls[endpoint] += 1
+            return self._judge(response, endpoint, item_id, number)
+
+        try:
+            return call_with_retry(
                 attempt,
-                attempts,
-                reason,
-                last,
-                wait,
+                source="Pluggy",
+                request=endpoint + (f" (item {item_id})" if item_id else ""),
+                settings=self._retry,
+                sleep=self._sleep,
+                retries=self.retries,
             )
-            self._sleep(wait)
-        raise PluggyHTTPError(endpoint, last_status, last, item_id=item_id, attempts=attempts)
+        except TransientError as error:
+            detail = error.detail or error.kind
+            raise PluggyHTTPError(endpoint, error.status, detail, item_id=item_id, attempts=error.attempts) from None
+
+    def _judge(self, response: httpx.Response, endpoint: str, item_id: str | None, attempt: int) -> httpx.Response:
+        """Pluggy's retry rules for one answer: 429 (after its Retry-After, unless that is over the bound), 5xx and
+        a body that is not JSON are transient; a 2xx gets its parsed body in `.body`; other 4xx are returned."""
+        status = response.status_code
+        if status == 429:
+            asked = retry_after_seconds(response)
+            if asked is not None and asked > self.settings.max_retry_after:
+                raise PluggyHTTPError(
+                    endpoint,
+                    429,
+                    f"rate limited and asked to wait {asked:g} s, over the bound of "
+                    f"{self.settings.max_retry_after:g} s: {_message(response)}",
+                    item_id=item_id,
+                    attempts=attempt,
+                )
+            raise TransientError("429", _message(response), status=429, retry_after=asked)
+        if status >= 500:
+            raise TransientError(
+                str(status), _message(response), status=status, retry_after=retry_after_seconds(response)
+            )
+        if status >= 400:
+            return response
+        try:
+            response.body = _json(response.text)  # parsed once, here: a cut-off body is retried
+        except ValueError:
+            raise TransientError("unreadable body", "a body that is not JSON (cut off?)", status=status) from None
+        return response
 
     def _authenticate(self) -> None:
         self.auth_calls += 1

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 import pyarrow as pa
 
+from ingestion.common.partitioning import month_start
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.pluggy import schemas
 from ingestion.pluggy.client import PluggyClient
@@ -29,10 +30,6 @@ from ingestion.pluggy.parse import (
     quarantine,
     transaction_row,
 )
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
 
 
 @dataclass

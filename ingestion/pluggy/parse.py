@@ -15,12 +15,12 @@ The mapping to the Open Finance columns (what `stg_pluggy__*` exposes under the 
 - `booking_date`: the São Paulo date of `date` (an instant, UTC).
 """
 
-import json
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from ingestion.common import decimal_json
 from ingestion.common.clock import SAO_PAULO
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.open_finance.schemas import TRANSACTION_TYPES
@@ -46,19 +46,9 @@ class RecordError(ValueError):
     """The record breaks the contract: the message is the quarantine reason."""
 
 
-_DECIMAL_MARK = re.compile(r'"\\u0000decimal:(-?[0-9.E+-]+)"')
-
-
-def _decimal_marker(value):
-    if isinstance(value, Decimal):
-        return f"\0decimal:{value}"
-    return str(value)
-
-
 def raw_json(record) -> str:
     """The record as sent, keys sorted; numbers stay JSON numbers with their digits (they were read as Decimal)."""
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False, default=_decimal_marker)
-    return _DECIMAL_MARK.sub(r"\1", text)
+    return decimal_json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
 
 
 def quarantine(entity: str, key: str, reason: str, record) -> QuarantineRecord:

@@ -29,6 +29,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from ingestion.common.partitioning import month_start
 from ingestion.pluggy.parse import SAO_PAULO
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,9 @@ class WebhookEvent:
     def months(self) -> list[date]:
         """The partition months to re-pull (1 or 2), oldest first."""
         local = self.reference.astimezone(SAO_PAULO).date()
-        month = local.replace(day=1)
+        month = month_start(local)
         if local.day <= LATE_DAYS:
-            return [(month - timedelta(days=1)).replace(day=1), month]
+            return [month_start(month - timedelta(days=1)), month]
         return [month]
 
     def run_key(self, month: date) -> str:

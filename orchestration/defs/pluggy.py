@@ -18,16 +18,17 @@ acknowledgement rule as the ERP's RabbitMQ sensor).
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingestion.common.partitioning import month_starts, split_by_month
 from ingestion.pluggy import schemas
 from ingestion.pluggy.errors import PluggyError
-from ingestion.pluggy.extract import month_start, pull_items
+from ingestion.pluggy.extract import pull_items
 from ingestion.pluggy.webhook import WebhookEvent, spooled
 from orchestration.constants import OWNER
 from orchestration.defs import lake_quality
@@ -92,23 +93,12 @@ class PluggyPullConfig(dg.Config):
     item_ids: list[str] = []  # empty: every item of PLUGGY_ITEM_IDS; else only these (the month's others are kept)
 
 
-def _next_month(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _months(start: date, end: date) -> list[date]:
-    months, month = [], month_start(start)
-    while month <= end:
-        months.append(month)
-        month = _next_month(month)
-    return months
-
-
-def _month_table(dataset: PluggyDataset, table: pa.Table, month: date, next_month: date) -> pa.Table:
+def _month_tables(dataset: PluggyDataset, table: pa.Table, start: date, end: date) -> dict[date, pa.Table]:
+    """The pulled rows of each month of the run, by its first day; the accounts (no month column) are listed again in
+    every month's object."""
     if dataset.month_column is None:
-        return table
-    column = table[dataset.month_column]
-    return table.filter(pc.and_(pc.greater_equal(column, month), pc.less(column, next_month)))
+        return {month: table for month in month_starts(start, end)}
+    return split_by_month(table, dataset.month_column, start, end)
 
 
 def _sorted(table: pa.Table, key: tuple[str, ...]) -> pa.Table:
@@ -158,15 +148,14 @@ def pluggy_pull(
                 "if it needs the user (LOGIN_ERROR, WAITING_USER_INPUT, OUTDATED), reconnect it in Pluggy Connect"
             )
     pulled_items = [item.item_id for item in items]
-    months = _months(start, end)
     quarantined: dict[tuple[str, date], list] = defaultdict(list)
     for month, record in extract.quarantine if extract else []:
         quarantined[(record.entity, month)].append(record)
     for dataset in DATASETS:
         table = extract.tables[dataset.entity] if extract else dataset.schema.empty_table()
         rows, paths, bad, preview = 0, [], 0, dataset.schema.empty_table()
-        for month in months if extract else []:  # nothing configured: the lake is left as it is
-            part = _month_table(dataset, table, month, _next_month(month))
+        months = _month_tables(dataset, table, start, end) if extract else {}  # none: the lake is left as it is
+        for month, part in months.items():
             if config.item_ids and store.exists(SOURCE, dataset.entity, month):
                 kept = store.read_partition(SOURCE, dataset.entity, month).cast(dataset.schema)
                 kept = kept.filter(pc.invert(pc.is_in(kept["item_id"], pa.array(pulled_items))))

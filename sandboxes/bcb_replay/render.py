@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ingestion.common import decimal_json
+
 JSON = "application/json; charset=utf-8"
 OLINDA_JSON = "application/json;odata.metadata=minimal;charset=utf-8"
 CSV = "text/csv; charset=utf-8"
@@ -36,16 +38,8 @@ class Reply:
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON that writes Decimal as the number it is (`4.89100` stays `4.89100`)."""
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return (
-            "{" + ",".join(f"{json.dumps(key, ensure_ascii=False)}:{dumps(item)}" for key, item in value.items()) + "}"
-        )
-    if isinstance(value, list):
-        return "[" + ",".join(dumps(item) for item in value) + "]"
-    return json.dumps(value, ensure_ascii=False)
+    """Compact JSON that writes Decimal as the number it is (`4.89100` stays `4.89100`), as the BCB's APIs do."""
+    return decimal_json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def json_reply(status: int, payload: Any, content_type: str = JSON) -> Reply:

@@ -13,7 +13,6 @@ like Pluggy's.
 
 import base64
 import json
-import re
 import secrets
 import threading
 import time
@@ -23,24 +22,23 @@ from urllib.parse import urlencode
 
 import httpx
 
+from ingestion.common import decimal_json
 from sandboxes.common.faults import Fault, FaultPlan
 from sandboxes.common.http_server import LocalServer, Request, Response
 from sandboxes.pluggy.data import PluggyWorld, pluggy_id, world_from_truth
 
-_DECIMAL = re.compile(r'"__decimal__(-?[0-9.]+)__"')
 FAULT_KINDS = ("401", "404", "429", "500", "503", "cut")
 TOO_MANY = "Too many requests. Please try again later (see Retry-After header in seconds)"
 
 
+def _plain(value: Decimal) -> str:
+    """`89.90` -> `89.9`, `100.00` -> `100`: how Pluggy writes its numbers."""
+    return format(value.normalize(), "f")
+
+
 def _encode(body) -> bytes:
     """JSON with Decimals as JSON numbers, written exactly (Pluggy sends numbers, e.g. 89.9)."""
-
-    def default(value):
-        if isinstance(value, Decimal):
-            return f"__decimal__{format(value.normalize(), 'f')}__"
-        raise TypeError(f"not JSON: {type(value).__name__}")
-
-    return _DECIMAL.sub(r"\1", json.dumps(body, default=default)).encode()
+    return decimal_json.dumps(body, decimal_text=_plain).encode()
 
 
 def _error(status: int, message: str, headers: dict | None = None) -> Response:

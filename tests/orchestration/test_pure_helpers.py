@@ -3,7 +3,7 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
-from ingestion.common.partitioning import days_between, month_starts, split_by_day, split_by_month
+from ingestion.common.partitioning import days_between, month_start, month_starts, split_by_day, split_by_month
 from orchestration.dbt_args import dbt_build_args, dbt_target
 from orchestration.defs.automation import first_days_of_previous_months
 
@@ -55,6 +55,7 @@ def test_split_by_month_gives_every_month_of_the_range_even_empty_ones():
 
 
 def test_month_starts_cross_years():
+    assert month_start(date(2024, 2, 29)) == date(2024, 2, 1)
     assert month_starts(date(2023, 11, 15), date(2024, 2, 1)) == [
         date(2023, 11, 1),
         date(2023, 12, 1),

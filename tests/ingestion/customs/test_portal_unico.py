@@ -4,6 +4,7 @@ company's DUIMPs. Mutual TLS (no certificate, another CA's), the session headers
 Retry-After, 404, and the landing through the file drop's own contract: the rows equal the file drop's.
 """
 
+import logging
 import os
 
 import pytest
@@ -119,19 +120,26 @@ def test_a_session_past_its_announced_expiry_is_renewed_before_the_call(company,
         assert 401 not in [r[2] for r in short.requests()]
 
 
-def test_429_and_503_are_retried_after_retry_after_then_given_up(portal, duimp_ids):
+def test_429_and_503_are_retried_after_retry_after_then_given_up(portal, duimp_ids, caplog):
     sleeps = Sleeps()
-    with PortalClient(config(portal), sleep=sleeps) as client:
-        portal.fail_next(429, "3")
-        portal.fail_next(503, "2")
-        assert client.duimp(duimp_ids[0])
-        assert sleeps == [3.0, 2.0]
-        portal.fail_next(503, "120", times=4)
-        with pytest.raises(PortalError) as raised:
-            client.duimp(duimp_ids[1])
+    with caplog.at_level(logging.WARNING, logger="ingestion.common.retry"):
+        with PortalClient(config(portal), sleep=sleeps) as client:
+            portal.fail_next(429, "3")
+            portal.fail_next(503, "2")
+            assert client.duimp(duimp_ids[0])
+            assert sleeps == [3.0, 2.0]
+            portal.fail_next(503, "120", times=4)
+            with pytest.raises(PortalError) as raised:
+                client.duimp(duimp_ids[1])
     message = str(raised.value)
     assert f"DUIMP {duimp_ids[1]}" in message and "/duimp/api/ext/sefaz/duimp/" in message and "HTTP 503" in message
+    assert "gave up after 4 attempts, last: HTTP 503" in message and raised.value.status == 503
     assert sleeps[2:] == [60.0, 60.0, 60.0]  # Retry-After 120 capped at max_wait_s, 4 attempts in all
+    # every retry is logged at WARNING, naming the DUIMP, and counted by reason
+    assert client.retries.by_reason() == {"HTTP 429": 1, "HTTP 503": 4}
+    lines = [record.getMessage() for record in caplog.records if record.name == "ingestion.common.retry"]
+    assert len(lines) == 5 and all(line.startswith("Portal Único: GET /duimp/api/") for line in lines)
+    assert f"(DUIMP {duimp_ids[1]}): attempt 3 of 4 failed (HTTP 503); retrying in 60.0 s" in lines[-1]
 
 
 def test_an_unknown_declaration_is_a_404_naming_it(portal):

@@ -5,17 +5,21 @@ The "browser" is an httpx client without the company's certificate (a person's b
 sandbox CA; it follows the bank's redirect and does what the callback page's script does (posts the fragment back).
 """
 
+import contextlib
 import json
 import logging
+import socket
 import ssl
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from ingestion.open_finance.auth import TokenStore
 from ingestion.open_finance.budget import CallBudget
+from ingestion.open_finance.callback import CallbackListener
 from ingestion.open_finance.config import load_institutions
 from ingestion.open_finance.directory import DirectoryError, find_authorisation_server, load_participants
 from ingestion.open_finance.extract import pull_institution
@@ -103,7 +107,7 @@ def journey(bank, tmp_path):
     }
     store_path = tmp_path / "state" / "tokens.json"
 
-    def run(browser=None, entry_changes=None, **option_changes):
+    def run(browser=None, entry_changes=None, token_store=None, **option_changes):
         options = {
             "logged_user_cpf": CPF,
             "business_cnpj": CNPJ,
@@ -118,7 +122,7 @@ def journey(bank, tmp_path):
                 env,
                 participants_source=str(participants),
                 options=ConnectOptions(**options),
-                token_store=TokenStore(store_path),
+                token_store=token_store or TokenStore(store_path),
                 budget=CallBudget(tmp_path / "state" / "call_budget.json"),
                 show_url=browser.open,
                 settings=FAST,
@@ -184,6 +188,34 @@ def test_the_whole_journey_stores_the_refresh_token_and_a_pull_uses_it(journey, 
     logged = "\n".join(record.getMessage() for record in caplog.records if record.threadName != BROWSER_THREAD)
     for secret in bank.issued_secrets + bank.received_assertions:
         assert secret not in logged
+
+
+class RecordingStore(TokenStore):
+    """The token store, keeping a copy of its file as it is after every write: what a crash at that moment leaves."""
+
+    def __init__(self, path: Path):
+        super().__init__(path)
+        self.files: list[dict] = []
+
+    def _save(self, state: dict[str, dict]) -> None:
+        super()._save(state)
+        self.files.append(json.loads(self.path.read_text(encoding="utf-8")))
+
+
+def test_a_refresh_token_is_never_stored_beside_another_consent(journey, bank):
+    """Connecting twice (the second consent replaces the first): after every write of the file, whenever the process
+    might die, its refresh token is stored with the consent the bank issued it for, never the previous one or none."""
+    store = RecordingStore(journey.store_path)
+    first = journey(token_store=store)
+    second = journey(token_store=store)
+    assert first.consent_id != second.consent_id
+    pairs = [(file[NAME].get("refresh_token"), file[NAME].get("consent_id")) for file in store.files]
+    issued_for = {token: consent_id for token, (_, consent_id, _) in bank.state.refresh_tokens.items()}
+    assert [consent_id for token, consent_id in pairs if token] == [
+        issued_for[token] for token, consent_id in pairs if token
+    ]
+    assert pairs[-1] == (json.loads(journey.store_path.read_text())[NAME]["refresh_token"], second.consent_id)
+    assert journey.store_path.stat().st_mode & 0o777 == 0o600
 
 
 def test_an_institution_without_consent_or_connection_says_to_run_connect(journey):
@@ -267,6 +299,23 @@ def test_an_https_loopback_callback(journey, bank):
     context.load_cert_chain(bank.certs.server_cert, bank.certs.server_key)  # issued for 127.0.0.1 by the CA
     connection = journey(redirect_uri="https://127.0.0.1:0/callback", callback_ssl_context=context)
     assert bank.state.consents[connection.consent_id].status == "AUTHORISED"
+
+
+def test_a_silent_client_does_not_hold_up_the_https_callback(bank):
+    """Clients that open a connection to the https listener and never speak (a port scanner, a browser's speculative
+    preconnect) must not keep the bank's redirect out: each handshake runs in its connection's own thread. With the
+    handshake in the accepting thread, each silent client held every later connection for its 10 s bound."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(bank.certs.server_cert, bank.certs.server_key)  # issued for 127.0.0.1 by the CA
+    with CallbackListener("https://127.0.0.1:0/callback", context) as listener, contextlib.ExitStack() as silent:
+        port = urlsplit(listener.redirect_uri).port
+        for _ in range(3):
+            silent.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+        trust = ssl.create_default_context(cafile=str(bank.certs.ca_cert))
+        with httpx.Client(verify=trust, timeout=20) as browser:
+            answer = browser.get(listener.redirect_uri + "?code=code-1&state=state-1")
+        assert answer.status_code == 200 and b"Done" in answer.content
+        assert listener.wait(20) == {"code": "code-1", "state": "state-1"}
 
 
 def test_directory_lookup_by_cnpj_name_and_its_refusals(bank, tmp_path):

@@ -2,7 +2,8 @@
 retries, error shapes, and the clear errors naming endpoint and item."""
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from email.utils import format_datetime
 
 import pytest
 
@@ -98,6 +99,16 @@ def test_429_waits_retry_after_and_succeeds(pluggy, client, caplog):
     assert slept == [1.0, 1.0]
     assert client.retries.by_reason() == {"429": 2}
     assert "GET /accounts" in caplog.text and f"item {item}" in caplog.text
+
+
+def test_a_retry_after_given_as_an_http_date_is_waited_until_then(pluggy, client):
+    """RFC 9110 allows `Retry-After: <HTTP date>`; it is honoured as the seconds until that date (within the bound)."""
+    slept = []
+    client._sleep = slept.append
+    then = format_datetime(datetime.now(UTC) + timedelta(seconds=4), usegmt=True)
+    pluggy.fail("/accounts", 429, times=1, retry_after=then)
+    assert len(client.accounts(_bank_item(pluggy))) == 2
+    assert len(slept) == 1 and 2 <= slept[0] <= 4  # the date has whole seconds; not the 0.01 s backoff
 
 
 def test_429_asking_for_longer_than_the_bound_fails_at_once(pluggy, client):
