@@ -356,6 +356,12 @@ def run_errors(instance, run_id: str) -> list[str]:
     return errors
 
 
+def _plain(value):
+    """A metadata value as JSON can hold it: scalars as they are, anything else (a table's records, which Dagster
+    forbids iterating, a path, a timestamp) as its text."""
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
 def failed_checks(instance, run_id: str) -> list[str]:
     """Asset checks of the run that did not pass: key, severity and their metadata (e.g. a refused promotion)."""
     import dagster as dg
@@ -365,7 +371,7 @@ def failed_checks(instance, run_id: str) -> list[str]:
         evaluation = entry.dagster_event.event_specific_data
         if evaluation.passed:
             continue
-        metadata = {k: getattr(v, "value", v) for k, v in evaluation.metadata.items()}
+        metadata = {k: _plain(getattr(v, "value", v)) for k, v in evaluation.metadata.items()}
         severity = getattr(evaluation.severity, "value", evaluation.severity)
         key = "/".join(evaluation.asset_key.path)
         failed.append(f"{key} {evaluation.check_name} ({severity}): {json.dumps(metadata, default=str)[:600]}")
