@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 
 from ingestion.common.clock import SAO_PAULO
 from ingestion.common.quarantine import QuarantineRecord
-from ingestion.open_finance.schemas import TRANSACTION_TYPES
+from ingestion.open_finance.schemas import CARD_TRANSACTION_TYPES, TRANSACTION_TYPES
 
 SOURCE = "pluggy"
 FOUR_PLACES = Decimal("0.0001")
 MAX_MONEY = Decimal("99999999999999.9999")  # Decimal(18, 4)
 
 OPEN_FINANCE_TYPES = TRANSACTION_TYPES  # Open Finance's EnumTransactionTypes
-CARD_TYPES = frozenset({"PAGAMENTO", "TARIFA", "OPERACOES_CREDITO_CONTRATADAS_CARTAO", "ESTORNO", "CASHBACK", "OUTROS"})
+CARD_TYPES = CARD_TRANSACTION_TYPES  # Open Finance's EnumCreditCardTransactionType
 PAYMENT_METHODS = {
     "PIX": "PIX",
     "TED": "TED",
