@@ -1,6 +1,7 @@
 {#- The bank staging contract: the columns, in order, and ClickHouse types every bank source's staging model starts
-    with (`stg_<source>__accounts`, `__balances`, `__transactions`; Open Finance and Pluggy also `__credit_card_transactions`),
-    so that stg_bank__* can union them (macros/bank_sources.sql, models/staging/bank/README.md). One entry per column:
+    with (`stg_<source>__accounts`, `__balances`, `__transactions`, `__credit_card_accounts`,
+    `__credit_card_transactions`; Open Finance and Pluggy also `__credit_card_bills`), so that stg_bank__* can union
+    them (macros/bank_sources.sql, models/staging/bank/README.md). One entry per column:
     (name, type, the raw column it is read from when the source names it the same way). Open Finance's raw tables
     define it; another source maps its own fields onto it in `bank_contract_columns`. -#}
 {% macro bank_contract(entity) -%}
@@ -54,6 +55,33 @@
             ('partie_branch_code', "Nullable(String)", 'partie_branch_code'),
             ('partie_number', "Nullable(String)", 'partie_number'),
             ('partie_check_digit', "Nullable(String)", 'partie_check_digit'),
+            ('raw_json', "String", 'raw_json'),
+            ('pull_date', "Date", '_partition_date'),
+            ('loaded_at', "DateTime64(3, 'UTC')", '_loaded_at'),
+            ('source_file', "String", '_source_file'),
+        ],
+        'credit_card_accounts': [
+            ('institution', "LowCardinality(String)", 'institution'),
+            ('credit_card_account_id', "String", 'credit_card_account_id'),
+            ('brand_name', "String", 'brand_name'),
+            ('name', "String", 'name'),
+            ('product_type', "LowCardinality(String)", 'product_type'),
+            ('credit_card_network', "LowCardinality(String)", 'credit_card_network'),
+            ('compe_code', "Nullable(String)", 'compe_code'),
+            ('card_last4', "Nullable(String)", 'card_last4'),
+            ('raw_json', "String", 'raw_json'),
+            ('pull_date', "Date", '_partition_date'),
+            ('loaded_at', "DateTime64(3, 'UTC')", '_loaded_at'),
+            ('source_file', "String", '_source_file'),
+        ],
+        'credit_card_bills': [
+            ('institution', "LowCardinality(String)", 'institution'),
+            ('credit_card_account_id', "String", 'credit_card_account_id'),
+            ('bill_id', "String", 'bill_id'),
+            ('due_date', "Date", 'due_date'),
+            ('bill_total_amount', "Decimal(18, 4)", 'bill_total_amount'),
+            ('bill_total_currency', "LowCardinality(String)", 'bill_total_currency'),
+            ('bill_minimum_amount', "Nullable(Decimal(18, 4))", 'bill_minimum_amount'),
             ('raw_json', "String", 'raw_json'),
             ('pull_date', "Date", '_partition_date'),
             ('loaded_at', "DateTime64(3, 'UTC')", '_loaded_at'),

@@ -27,12 +27,13 @@
 {#- `select <the contract's columns> from stg_<source>__<entity>` of every selected bank source, `union all`, with
     `bank_source` and `source_precedence` (1 = the first of var('bank_sources')). The columns are the bank contract's
     (macros/bank_contract.sql), named, never positional, so a source whose staging lacks one fails the build naming it. Every source's `ref()` is recorded at parse time
-    (lineage, build order), selected or not. -#}
-{% macro bank_source_union(entity) -%}
+    (lineage, build order), selected or not. `having` names the sources that give the entity at all (card bills:
+    no statement file gives one); by default every bank source. -#}
+{% macro bank_source_union(entity, having=none) -%}
     {%- set columns = bank_contract_names(entity) -%}
     {%- set selected = bank_sources() -%}
     {%- set parts = [] -%}
-    {%- for source in var('bank_sources') -%}
+    {%- for source in var('bank_sources') if having is none or source in having -%}
         {%- set relation = ref('stg_' ~ source ~ '__' ~ entity) -%}
         {%- if source in selected -%}
             {%- do parts.append(
@@ -42,19 +43,37 @@
             ) -%}
         {%- endif -%}
     {%- endfor -%}
+    {%- if not parts and having is not none -%}
+        {#- none of the sources that give the entity is selected: no rows, the contract's columns -#}
+        {%- set structure = [] -%}
+        {%- for name, type, _ in bank_contract(entity) -%}
+            {%- do structure.append(name ~ ' ' ~ type) -%}
+        {%- endfor -%}
+        {%- do parts.append(
+            "select\n        cast('' as LowCardinality(String)) as bank_source,\n"
+            ~ "        cast(0 as UInt8) as source_precedence,\n        "
+            ~ columns | join(",\n        ") ~ "\n    from null('" ~ structure | join(", ") | replace("'", "\\'") ~ "')"
+        ) -%}
+    {%- endif -%}
     {%- if not parts -%}
         {{ exceptions.raise_compiler_error("bank_source_union('" ~ entity ~ "'): no bank source selected") }}
     {%- endif -%}
     {{ parts | join("\n\n    union all\n\n    ") }}
 {%- endmacro %}
 
-{#- The whole body of stg_bank__balances_unioned and stg_bank__transactions_unioned: every selected source's rows of
-    `entity` (bank_source_union), each given its account's `bank_account_key` (from the source's own accounts in
-    stg_bank__accounts_unioned) and the ids that key has in stg_bank__accounts (`institution`, `account_id`); the
-    source's own ids stay in `source_institution`, `source_account_id`. A row of an account its source does not list
-    keeps its own ids and a key '<source>:<institution>:<account_id>' that matches no other source. -#}
-{% macro bank_rows_keyed(entity) -%}
+{#- The whole body of stg_bank__balances_unioned and stg_bank__transactions_unioned (and, for cards, of
+    stg_bank__credit_card_transactions_unioned with `card=true`): every selected source's rows of `entity`
+    (bank_source_union), each given its account's key (`bank_account_key`; a card's `card_account_key`) from the
+    source's own accounts in stg_bank__accounts_unioned (stg_bank__credit_card_accounts_unioned) and the ids that key
+    has in stg_bank__accounts (stg_bank__credit_card_accounts): `institution` and `account_id`
+    (`credit_card_account_id`); the source's own stay in `source_institution`, `source_account_id`
+    (`source_credit_card_account_id`). A row of an account its source does not list keeps its own ids and a key
+    '<source>:<institution>:<account id>' that matches no other source. -#}
+{% macro bank_rows_keyed(entity, card=false) -%}
 {%- set columns = bank_contract_names(entity) -%}
+{%- set id = 'credit_card_account_id' if card else 'account_id' -%}
+{%- set key = 'card_account_key' if card else 'bank_account_key' -%}
+{%- set accounts_model = 'stg_bank__credit_card_accounts' if card else 'stg_bank__accounts' -%}
 with
 
 source_rows as (
@@ -65,15 +84,15 @@ source_rows as (
 
 source_accounts as (
 
-    select bank_source, institution, account_id, bank_account_key
-    from {{ ref('stg_bank__accounts_unioned') }}
+    select bank_source, institution, {{ id }}, {{ key }}
+    from {{ ref(accounts_model ~ '_unioned') }}
 
 ),
 
 accounts as (
 
-    select bank_account_key, institution, account_id
-    from {{ ref('stg_bank__accounts') }}
+    select {{ key }}, institution, {{ id }}
+    from {{ ref(accounts_model) }}
 
 ),
 
@@ -83,16 +102,16 @@ keyed as (
         source_rows.*,
         -- no join_use_nulls: an account its source does not list meets the empty key
         if(
-            source_accounts.bank_account_key = '',
-            concat(source_rows.bank_source, ':', source_rows.institution, ':', source_rows.account_id),
-            source_accounts.bank_account_key
-        ) as bank_account_key
+            source_accounts.{{ key }} = '',
+            concat(source_rows.bank_source, ':', source_rows.institution, ':', source_rows.{{ id }}),
+            source_accounts.{{ key }}
+        ) as {{ key }}
     from source_rows
     left join source_accounts
         on
             source_rows.bank_source = source_accounts.bank_source
             and source_rows.institution = source_accounts.institution
-            and source_rows.account_id = source_accounts.account_id
+            and source_rows.{{ id }} = source_accounts.{{ id }}
 
 ),
 
@@ -101,17 +120,17 @@ final as (
     select
         keyed.bank_source as bank_source,
         keyed.source_precedence as source_precedence,
-        cast(if(accounts.bank_account_key = '', keyed.institution, accounts.institution) as LowCardinality(String))
+        cast(if(accounts.{{ key }} = '', keyed.institution, accounts.institution) as LowCardinality(String))
             as institution,
-        cast(if(accounts.bank_account_key = '', keyed.account_id, accounts.account_id) as String) as account_id,
-        {%- for column in columns if column not in ('institution', 'account_id') %}
+        cast(if(accounts.{{ key }} = '', keyed.{{ id }}, accounts.{{ id }}) as String) as {{ id }},
+        {%- for column in columns if column not in ('institution', id) %}
         keyed.{{ column }} as {{ column }},
         {%- endfor %}
-        cast(keyed.bank_account_key as String) as bank_account_key,
+        cast(keyed.{{ key }} as String) as {{ key }},
         keyed.institution as source_institution,
-        keyed.account_id as source_account_id
+        keyed.{{ id }} as source_{{ id }}
     from keyed
-    left join accounts on keyed.bank_account_key = accounts.bank_account_key
+    left join accounts on keyed.{{ key }} = accounts.{{ key }}
 
 )
 

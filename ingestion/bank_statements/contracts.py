@@ -1,7 +1,9 @@
 """The contract of the bank statement files (OFX and CNAB 240), one entity per staging model.
 
 `accounts` (one row per account per file), `balances` (one row per account and balance instant: OFX LEDGERBAL /
-AVAILBAL, a CNAB 240 batch trailer's final balance) and `transactions` (one row per movement). Every row carries
+AVAILBAL, a CNAB 240 batch trailer's final balance) and `transactions` (one row per movement); from OFX credit
+card statements (`CCSTMTRS`) `card_accounts` (one row per card per file, with the statement's balance) and
+`card_transactions` (one row per card movement). Every bank account row carries
 `statement_format` (`OFX` / `CNAB240`), the bank account in Open Finance terms (`compe_code`, `branch_code`,
 `number`, `check_digit`), `institution` (`bank_<compe>`, as the demo's Open Finance institutions are named) and
 `account_id`, a deterministic key of the account (`account_key`: the same account read from an OFX and from a
@@ -23,7 +25,10 @@ import pyarrow as pa
 from ingestion.common.quarantine import QuarantineRecord
 from ingestion.erp.cnpj import is_valid_cnpj
 from ingestion.erp.contract_model import Column, Entity, arrival_schema, split_rows, stamp_arrival
-from ingestion.open_finance.schemas import TRANSACTION_TYPES  # the values staging shares with Open Finance
+from ingestion.open_finance.schemas import (  # the values staging shares with Open Finance
+    CARD_TRANSACTION_TYPES,
+    TRANSACTION_TYPES,
+)
 
 SOURCE = "bank_statement"
 ZERO = Decimal(0)
@@ -133,8 +138,68 @@ ENTITIES: dict[str, Entity] = {
             ),
         ),
     ),
+    # an OFX credit card statement (CCSTMTRS): the card as the file names it, with the statement's balance
+    "card_accounts": Entity(
+        "card_accounts",
+        (
+            Column("statement_format", "string", allowed=FORMATS),
+            Column("institution", "string"),
+            Column("card_account_id", "string"),
+            Column("compe_code", "string", required=False, pattern=r"\d{3}"),
+            Column("card_last4", "string", required=False, pattern=r"\d{4}"),
+            Column("brand_name", "string"),
+            Column("currency", "string", pattern=r"[A-Z]{3}"),
+            Column("statement_start", "date", required=False),
+            Column("statement_end", "date", required=False),
+            Column("balance_datetime", "timestamp", required=False),
+            Column("ledger_amount", "money", required=False),
+            Column("available_amount", "money", required=False),
+            *_LINEAGE,
+        ),
+        ("card_account_id",),
+    ),
+    "card_transactions": Entity(
+        "card_transactions",
+        (
+            Column("statement_format", "string", allowed=FORMATS),
+            Column("institution", "string"),
+            Column("card_account_id", "string"),
+            Column("transaction_id", "string"),
+            Column("fitid", "string", required=False),
+            Column("transaction_date", "date"),
+            Column("posted_date", "date"),
+            Column("transaction_datetime", "timestamp"),
+            Column("credit_debit_type", "string", allowed=CREDIT_DEBIT),
+            Column("amount", "money", minimum=ZERO),
+            Column("currency", "string", pattern=r"[A-Z]{3}"),
+            Column("brazilian_amount", "money", minimum=ZERO),
+            Column("signed_brazilian_amount", "money"),
+            Column("brazilian_currency", "string", pattern=r"[A-Z]{3}"),
+            Column("transaction_type", "string", allowed=CARD_TRANSACTION_TYPES),
+            Column("transaction_name", "string"),
+            Column("payee_mcc", "int", required=False, minimum=ZERO),
+            Column("ofx_trntype", "string", required=False),
+            *_LINEAGE,
+        ),
+        ("card_account_id", "transaction_id"),
+        (
+            (
+                "signed amount",
+                lambda row: (
+                    None
+                    if row["signed_brazilian_amount"]
+                    == (row["brazilian_amount"] if row["credit_debit_type"] == "CREDITO" else -row["brazilian_amount"])
+                    else f"signed_brazilian_amount {row['signed_brazilian_amount']} does not follow brazilian_amount "
+                    f"{row['brazilian_amount']} and {row['credit_debit_type']}"
+                ),
+            ),
+        ),
+    ),
 }
 ENTITY_NAMES: tuple[str, ...] = tuple(ENTITIES)
+# the entities of a bank account and those of a credit card, each led by its account entity
+BANK_ENTITIES = ("accounts", "balances", "transactions")
+CARD_ENTITIES = ("card_accounts", "card_transactions")
 
 
 def schema(entity: str) -> pa.Schema:

@@ -16,8 +16,9 @@ file's arrival, hands the result to `land` (which writes the lake), and only the
 - the same bytes already loaded: `skipped/`, whatever the name (a statement re-dropped lands nothing twice).
 
 An account whose record breaks the contract takes its balances and transactions with it, each quarantined naming
-the account's reason. Every record read is landed or quarantined: `landed + len(quarantine) == records`. If `land`
-raises, the file stays in the inbox and nothing is recorded.
+the account's reason; a card (an OFX credit card statement) takes its card transactions with it. Every record
+read is landed or quarantined: `landed + len(quarantine) == records`. If `land` raises, the file stays in the inbox
+and nothing is recorded.
 """
 
 import os
@@ -53,32 +54,52 @@ def _clean(raw: dict) -> dict:
     return {key: value for key, value in raw.items() if not key.startswith("_")}
 
 
+# Each account entity with its key and the entities that hang on it: a bank account's balances and movements, a
+# credit card's movements. A refused account takes its children with it.
+FAMILIES = (
+    ("accounts", "account_id", ("balances", "transactions")),
+    ("card_accounts", "card_account_id", ("card_transactions",)),
+)
+
+
 def validate(parsed: Parsed) -> tuple[dict[str, list[dict]], list[QuarantineRecord]]:
     """The valid records per entity and the quarantine (the parser's bad records, the contract's, the orphans of a
-    quarantined account), in file order."""
+    quarantined account or card), in file order."""
     quarantine = [contracts.record(entity, _clean(raw), reason) for entity, raw, reason in parsed.bad]
-    accounts, bad_accounts = contracts.check("accounts", [_clean(raw) for raw in parsed.records["accounts"]])
-    quarantine += bad_accounts
-    kept = {row["account_id"] for row in accounts}
-    reasons = {record.record_key: record.reason for record in bad_accounts}
+    valid: dict[str, list[dict]] = {}
+    for account_entity, key, children in FAMILIES:
+        raw_accounts = [_clean(raw) for raw in parsed.records[account_entity]]
+        accounts, bad_accounts = contracts.check(account_entity, raw_accounts)
+        quarantine += bad_accounts
+        valid[account_entity] = accounts
+        refused = _refused(parsed, account_entity, key, accounts, bad_accounts)
+        for entity in children:
+            rows = []
+            for raw in parsed.records[entity]:
+                if raw[key] in refused:
+                    reason = f"its account is quarantined ({refused[raw[key]]})"
+                    quarantine.append(contracts.record(entity, _clean(raw), reason))
+                else:
+                    rows.append(_clean(raw))
+            valid[entity], bad = contracts.check(entity, rows)
+            quarantine += bad
+    return {entity: valid[entity] for entity in contracts.ENTITY_NAMES}, sorted(quarantine, key=_line_of)
+
+
+def _refused(
+    parsed: Parsed, entity: str, key: str, kept_rows: list[dict], bad: list[QuarantineRecord]
+) -> dict[str, str]:
+    """Account id -> the reason its account (or card) did not land: it broke the contract, or the parser could not
+    read it (a card statement whose balance is unreadable)."""
+    kept = {row[key] for row in kept_rows}
+    reasons = {record.record_key: record.reason for record in bad}
     refused = {
-        raw["account_id"]: reasons.get(f"account_id={raw['account_id']}", "the account breaks the contract")
-        for raw in parsed.records["accounts"]
-        if raw["account_id"] not in kept
+        raw[key]: reasons.get(f"{key}={raw[key]}", "the account breaks the contract")
+        for raw in parsed.records[entity]
+        if raw[key] not in kept
     }
-    valid = {"accounts": accounts}
-    for entity in ("balances", "transactions"):
-        rows = []
-        for raw in parsed.records[entity]:
-            if raw["account_id"] in refused:
-                quarantine.append(
-                    contracts.record(entity, _clean(raw), f"its account is quarantined ({refused[raw['account_id']]})")
-                )
-            else:
-                rows.append(_clean(raw))
-        valid[entity], bad = contracts.check(entity, rows)
-        quarantine += bad
-    return valid, sorted(quarantine, key=_line_of)
+    refused.update({raw[key]: reason for bad_entity, raw, reason in parsed.bad if bad_entity == entity})
+    return refused
 
 
 def _line_of(record: QuarantineRecord) -> int:
@@ -92,11 +113,17 @@ def _checked(parsed: Parsed) -> tuple[dict[str, list[dict]], list[QuarantineReco
 
 
 def _summary(valid: dict[str, list[dict]]) -> str:
-    return ", ".join(f"{len(valid[entity])} {entity}" for entity in contracts.ENTITY_NAMES)
+    """`1 accounts, 1 balances, 31 transactions`; a file with credit card statements adds its card entities."""
+    shown = [*contracts.BANK_ENTITIES, *(contracts.CARD_ENTITIES if valid["card_accounts"] else ())]
+    if not valid["accounts"] and valid["card_accounts"]:
+        shown = list(contracts.CARD_ENTITIES)
+    return ", ".join(f"{len(valid[entity])} {entity}" for entity in shown)
 
 
 def _no_account(valid: dict[str, list[dict]], records: int) -> str | None:
-    return None if valid["accounts"] else f"no account of the file keeps the contract ({records} records)"
+    if valid["accounts"] or valid["card_accounts"]:
+        return None
+    return f"no account or card of the file keeps the contract ({records} records)"
 
 
 FORMAT = parsed_filedrop.ParsedFormat(

@@ -592,7 +592,8 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "dbt (macros/bank_sources.sql), importau demo --bank-source",
         "which bank sources feed `staging.stg_bank__*` (comma separated among dbt's var `bank_sources`: "
-        "`open_finance`, `pluggy`, `bank_statement`); FX operations and credit cards always come from Open Finance",
+        "`open_finance`, `pluggy`, `bank_statement`), the card models too (`stg_bank__credit_card_*`); FX operations "
+        "always come from Open Finance",
         shown_default="all of them",
     ),
     # -- internal: set by the platform or the machine, not by a user ------------------------------------------------

@@ -40,6 +40,11 @@ TRANSACTION_TYPES = frozenset(
         "OUTROS",
     }
 )
+# Open Finance Brasil's EnumCreditCardTransactionType (credit-cards API v2): Pluggy and the OFX card statements map
+# their card movements onto these too. PAGAMENTO is a purchase (a payment to the merchant), not the bill's payment.
+CARD_TRANSACTION_TYPES = frozenset(
+    {"PAGAMENTO", "TARIFA", "OPERACOES_CREDITO_CONTRATADAS_CARTAO", "ESTORNO", "CASHBACK", "OUTROS"}
+)
 
 
 def _schema(*fields: tuple[str, pa.DataType, bool]) -> pa.Schema:

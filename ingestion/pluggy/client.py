@@ -48,6 +48,7 @@ class ClientSettings:
     key_lifetime_seconds: float = 2 * 3600.0  # Pluggy's documented API key lifetime
     key_refresh_margin_seconds: float = 600.0  # renew this long before the documented expiry
     accounts_page_size: int = 500
+    bills_page_size: int = 500  # pluggy-sdk: 1..500, default 500
 
 
 def _json(text: str):
@@ -229,24 +230,31 @@ class PluggyClient:
             raise PluggyPayloadError(f"Pluggy GET /items/{{id}} (item {item_id}): the body is not an Item")
         return body
 
-    def accounts(self, item_id: str) -> list[dict]:
-        """Every account of the item (BANK and CREDIT), page by page (`page`, `totalPages`)."""
+    def _pages(self, endpoint: str, path: str, params: dict, what: str, item_id: str | None) -> list[dict]:
+        """Every `results` of a page-numbered list (`page`, `pageSize`, `totalPages`), page by page."""
         results, page = [], 1
         while page <= MAX_PAGES:
-            body = self.get(
-                "GET /accounts",
-                "/accounts",
-                {"itemId": item_id, "page": page, "pageSize": self.settings.accounts_page_size},
-                item_id=item_id,
-            )
+            body = self.get(endpoint, path, {**params, "page": page}, item_id=item_id)
             if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-                raise PluggyPayloadError(f"Pluggy GET /accounts (item {item_id}, page {page}): no `results` list")
+                raise PluggyPayloadError(f"Pluggy {endpoint} ({what}, page {page}): no `results` list")
             results.extend(body["results"])
             total_pages = body.get("totalPages") or 1
             if page >= int(total_pages) or not body["results"]:
                 return results
             page += 1
-        raise PluggyPayloadError(f"Pluggy GET /accounts (item {item_id}): more than {MAX_PAGES} pages")
+        raise PluggyPayloadError(f"Pluggy {endpoint} ({what}): more than {MAX_PAGES} pages")
+
+    def accounts(self, item_id: str) -> list[dict]:
+        """Every account of the item (BANK and CREDIT), page by page (`page`, `totalPages`)."""
+        params = {"itemId": item_id, "pageSize": self.settings.accounts_page_size}
+        return self._pages("GET /accounts", "/accounts", params, f"item {item_id}", item_id)
+
+    def bills(self, account_id: str, *, item_id: str | None = None) -> list[dict]:
+        """Every bill (fatura) Pluggy lists for a credit card account, page by page: `GET /bills?accountId=`
+        answers `{page, total, totalPages, results: [Bill]}` (pluggy-sdk `BillApi.bills_list`,
+        `BillsList200Response`); Pluggy lists closed bills only."""
+        params = {"accountId": account_id, "pageSize": self.settings.bills_page_size}
+        return self._pages("GET /bills", "/bills", params, f"item {item_id}, account {account_id}", item_id)
 
     def transactions(
         self, account_id: str, date_from: date, date_to: date, *, item_id: str | None = None

@@ -3,8 +3,10 @@
 Per item: `GET /items/{id}` (the connector's name), `GET /accounts?itemId=` (every page), then per account its
 transactions dated from the day before the range to the day after it (`date` is an instant; the range is in São
 Paulo dates), kept when their São Paulo date falls in the range: BANK accounts feed `transactions`, CREDIT
-accounts `credit_card_transactions`. The account's `balance` is a snapshot as of its `updatedAt`: it lands in the
-month of that date only when the range covers it (a past month re-pulled today does not get today's balance).
+accounts `credit_card_transactions`, and their bills (`GET /bills?accountId=`, every closed bill) land in the month
+of their due date when the range covers it, as `credit_card_bills`. The account's `balance` is a snapshot as of its
+`updatedAt`: it lands in the month of that date only when the range covers it (a past month re-pulled today does
+not get today's balance).
 Pluggy exposes no FX (câmbio) operations: an FX contract reaches the warehouse only as the account movement that
 settles it.
 """
@@ -24,6 +26,7 @@ from ingestion.pluggy.parse import (
     RecordError,
     account_row,
     balance_row,
+    bill_row,
     card_transaction_row,
     instant,
     local_date,
@@ -56,6 +59,33 @@ def _table(entity: str, rows: list[dict]) -> pa.Table:
     key = schemas.KEYS[entity]
     rows = sorted(rows, key=lambda row: tuple(str(row[k]) for k in key))
     return pa.Table.from_pylist(rows, schema=schemas.SCHEMAS[entity])
+
+
+def _bills(client: PluggyClient, item: PluggyItem, account: dict, start: date, end: date, keep, bad: list) -> None:
+    """The card account's bills due in `start`..`end` (Pluggy lists every closed bill; other months' runs keep
+    theirs). A bill breaking the contract is quarantined by the run of its due date's month (the range's first
+    month when that date is unreadable)."""
+    for record in client.bills(account["account_id"], item_id=item.item_id):
+        bill_id = record.get("id") if isinstance(record, dict) else None
+        key = f"item={item.item_id} account={account['account_id']} bill={bill_id}"
+        try:
+            if not isinstance(record, dict):
+                raise RecordError("the bill is not a JSON object")
+            row = bill_row(record, item.institution, item.item_id, account)
+        except RecordError as error:
+            month = _due_month(record, start)
+            if start <= month <= end:
+                bad.append((month, quarantine("credit_card_bills", key, str(error), record)))
+            continue
+        if start <= row["due_date"] <= end:
+            keep("credit_card_bills", row, month_start(row["due_date"]), record)
+
+
+def _due_month(record, fallback: date) -> date:
+    try:
+        return month_start(date.fromisoformat(str(record.get("dueDate"))[:10]))
+    except (AttributeError, ValueError):
+        return month_start(fallback)
 
 
 def pull_items(client: PluggyClient, items: list[PluggyItem], start: date, end: date, today: date) -> PluggyExtract:
@@ -98,6 +128,8 @@ def pull_items(client: PluggyClient, items: list[PluggyItem], start: date, end: 
                         keep("balances", balance, month_start(balance["balance_date"]), record)
                     else:
                         outside += 1
+            if account["type"] == "CREDIT":
+                _bills(client, item, account, start, end, keep, bad)
             if start > last:
                 continue
             entity = "transactions" if account["type"] == "BANK" else "credit_card_transactions"

@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 from ingestion.common import decimal_json
 from ingestion.common.clock import SAO_PAULO
 from ingestion.common.quarantine import QuarantineRecord
-from ingestion.open_finance.schemas import TRANSACTION_TYPES
+from ingestion.open_finance.schemas import CARD_TRANSACTION_TYPES, TRANSACTION_TYPES
 
 SOURCE = "pluggy"
 FOUR_PLACES = Decimal("0.0001")
 MAX_MONEY = Decimal("99999999999999.9999")  # Decimal(18, 4)
 
 OPEN_FINANCE_TYPES = TRANSACTION_TYPES  # Open Finance's EnumTransactionTypes
-CARD_TYPES = frozenset({"PAGAMENTO", "TARIFA", "OPERACOES_CREDITO_CONTRATADAS_CARTAO", "ESTORNO", "CASHBACK", "OUTROS"})
+CARD_TYPES = CARD_TRANSACTION_TYPES  # Open Finance's EnumCreditCardTransactionType
 PAYMENT_METHODS = {
     "PIX": "PIX",
     "TED": "TED",
@@ -311,5 +311,51 @@ def card_transaction_row(record: dict, institution: str, item_id: str, account: 
         "transaction_date": local_date(moment),
         "bill_post_date": bill_post,
         "payee_mcc": _int(meta, "payeeMCC"),
+        "raw_json": raw_json(record),
+    }
+
+
+def _calendar_date(record: dict, name: str, *, required: bool = True) -> date | None:
+    """A bill date. pluggy-sdk types `dueDate`/`billClosingDate` as date-times; a calendar date sent as
+    `2024-02-05T00:00:00.000Z` is the date written (its São Paulo time would be the evening before), so the date
+    part as written is taken; a plain `2024-02-05` too."""
+    value = _text(record, name, required=required)
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        raise RecordError(f"`{name}` is not an ISO 8601 date: {value!r}") from None
+
+
+def _sum_of(record: dict, name: str) -> Decimal | None:
+    """The sum of `<name>[].amount` (financeCharges, payments); None when the list is empty or absent."""
+    entries = record.get(name) or []
+    if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
+        raise RecordError(f"`{name}` is not a list of objects")
+    if not entries:
+        return None
+    return sum((money(entry, "amount") for entry in entries), Decimal(0))
+
+
+def bill_row(record: dict, institution: str, item_id: str, account: dict) -> dict:
+    """One bill (`Bill` of pluggy-sdk: id, dueDate, billClosingDate, totalAmount, totalAmountCurrencyCode,
+    minimumPaymentAmount, allowsInstallments, financeCharges[], payments[])."""
+    allows = record.get("allowsInstallments")
+    if allows is not None and not isinstance(allows, bool):
+        raise RecordError(f"`allowsInstallments` is not true/false: {allows!r}")
+    return {
+        "institution": institution,
+        "item_id": item_id,
+        "credit_card_account_id": account["account_id"],
+        "bill_id": _text(record, "id"),
+        "due_date": _calendar_date(record, "dueDate"),
+        "bill_closing_date": _calendar_date(record, "billClosingDate", required=False),
+        "total_amount": money(record, "totalAmount"),
+        "total_currency": _text(record, "totalAmountCurrencyCode"),
+        "minimum_payment_amount": money(record, "minimumPaymentAmount", required=False),
+        "allows_installments": allows,
+        "finance_charges_amount": _sum_of(record, "financeCharges"),
+        "payments_amount": _sum_of(record, "payments"),
         "raw_json": raw_json(record),
     }

@@ -111,15 +111,35 @@ CREDIT_CARD_TRANSACTIONS = pa.schema(
     ]
 )
 
+CREDIT_CARD_BILLS = pa.schema(
+    [
+        _f("institution", pa.string()),
+        _f("item_id", pa.string()),
+        _f("credit_card_account_id", pa.string()),
+        _f("bill_id", pa.string()),
+        _f("due_date", pa.date32()),  # the date dueDate is written for
+        _f("bill_closing_date", pa.date32(), True),
+        _f("total_amount", MONEY),  # as sent (what the bill asks for)
+        _f("total_currency", pa.string()),
+        _f("minimum_payment_amount", MONEY, True),
+        _f("allows_installments", pa.bool_(), True),
+        _f("finance_charges_amount", MONEY, True),  # the sum of financeCharges[].amount; null when none listed
+        _f("payments_amount", MONEY, True),  # the sum of payments[].amount; null when none listed
+        _f("raw_json", pa.string()),
+    ]
+)
+
 SCHEMAS = {
     "accounts": ACCOUNTS,
     "balances": BALANCES,
     "transactions": TRANSACTIONS,
     "credit_card_transactions": CREDIT_CARD_TRANSACTIONS,
+    "credit_card_bills": CREDIT_CARD_BILLS,
 }
 KEYS = {
     "accounts": ("institution", "item_id", "account_id"),
     "balances": ("institution", "item_id", "account_id", "update_datetime"),
     "transactions": ("institution", "item_id", "account_id", "transaction_id"),
     "credit_card_transactions": ("institution", "item_id", "credit_card_account_id", "transaction_id"),
+    "credit_card_bills": ("institution", "item_id", "credit_card_account_id", "bill_id"),
 }

@@ -6,9 +6,11 @@ The demo builds the union from the chosen source alone (`IMPORTAU_BANK_SOURCES`)
 reconciliation, cash and anomalies through any one source (tests/end_to_end/test_bank_sources.py compares them).
 The main path's ingest jobs all run (a source without input, such as statement files with an empty inbox, lands
 empty raw tables); an optional source's job (Pluggy's) runs when it is the chosen one; the statement files are
-dropped into their inbox when they are. FX operations (câmbio contracts) and credit cards come from Open Finance
-whatever the choice: only its APIs deliver them. Open Finance's accounts, balances and transactions still land in
-`raw` but do not feed `stg_bank__*` unless Open Finance is the chosen source.
+dropped into their inbox when they are (OFX brings the company's card statements too). FX operations (câmbio
+contracts) come from Open Finance whatever the choice: only its APIs deliver them. Credit cards follow the choice
+like the rest of `stg_bank__*` (`stg_bank__credit_card_*`; bills from Open Finance or Pluggy only, so none when
+the statement files are chosen). Open Finance's accounts, balances, transactions and cards still land in `raw` but
+do not feed `stg_bank__*` unless Open Finance is the chosen source.
 """
 
 from collections.abc import Iterable

@@ -6,8 +6,8 @@ runs one Dagster run per source over the range's monthly partitions and then the
 instance (data/dagster_home), then prints what landed and how to look at it.
 
 `--bank-source open_finance|pluggy|statements` chooses which ingest job feeds the bank data the marts read
-(`orchestration/commands/bank_source.py`; FX operations and credit cards come from Open Finance whatever the
-choice).
+(`orchestration/commands/bank_source.py`; FX operations come from Open Finance whatever the choice, credit cards
+follow it).
 
 The terminal gets one line per run and per step (`orchestration/commands/progress.py`); every Dagster event
 (DEBUG included), dbt's own output and anything else the runs print go to `<data dir>/logs/demo-<time>.log`,

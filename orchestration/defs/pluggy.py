@@ -86,6 +86,12 @@ DATASETS = (
         ("institution", "credit_debit_type", "transaction_type", "currency", "brazilian_currency"),
         "Credit-card transactions of the month (São Paulo purchase date), IOF lines included.",
     ),
+    PluggyDataset(
+        "credit_card_bills",
+        "due_date",
+        ("institution", "total_currency"),
+        "Credit-card bills (faturas) due in the month, as Pluggy lists the closed ones (GET /bills).",
+    ),
 )
 
 

@@ -12,12 +12,21 @@ per month (`per="month"`, the default) or per day (`per="day"`) in each format:
   trailer); the description is the history (25 characters, cut at a word) and its rest in the document field,
   the counterparty's CNPJ/CPF (formatted) in the complement; the category follows the movement's type.
 
+With OFX, the company's credit card statements too (`card_statement_files(company, between)`, from the card truth:
+`card_accounts`, `card_bills`, `card_transactions`): one OFX credit card statement (`CCSTMTRS`) per bill
+(`<compe>_card_<last4>_<last day>.ofx`), from the day after the previous bill closed to the bill's closing day, or
+to the company's last day for the bill still open then (a bank's statement of the open bill). `SONRS/FI` names the
+bank (ORG, FID = its COMPE code), ACCTID is the masked card number (`************<last4>`); each purchase is a
+`STMTTRN` (`FITID` the truth's id, `DTUSER`/`DTPOSTED` its time, `TRNAMT` minus its BRL value, `SIC` its MCC, a
+purchase in USD with `ORIGCURRENCY`) and its IOF its own `STMTTRN` (`<id>-IOF`, "IOF COMPRA INTERNACIONAL"), as
+the Open Finance sandbox lists it; `LEDGERBAL` is minus the statement's total (the bill's total for a closed bill).
+
 `between=(first, last)` keeps the periods that overlap `first`..`last` only, the way a bank delivers the statements
 of the period asked for: the files kept are byte for byte those of the whole run (so the first one's opening balance
 is the account's real balance on that day). Same company, same bytes (the generation time
 written into the files is the period's next day at 06:00 São Paulo). `write_bank_statements(company, out,
 formats=("ofx", "cnab240"), per="month", between=None)` writes them with a `manifest.json` (file, format, account,
-period, movements, SHA-256).
+period, movements, SHA-256), the card statements with the OFX ones.
 """
 
 import hashlib
@@ -198,6 +207,81 @@ def statement_files(
     return files
 
 
+def _card_rows(purchase: dict) -> list[dict]:
+    """The OFX lines of one card purchase: the purchase (its original amount when foreign) and its IOF, if any."""
+    debit = purchase["credit_debit_type"] == "DEBITO"
+    foreign = purchase["currency"] != "BRL"
+    common = {"trntype": "DEBIT" if debit else "CREDIT", "posted": purchase["transaction_datetime"]}
+    rows = [
+        {
+            **common,
+            "fitid": purchase["transaction_id"],
+            "user": purchase["transaction_datetime"],
+            "amount": -purchase["brazilian_amount"] if debit else purchase["brazilian_amount"],
+            "name": purchase["transaction_name"],
+            "memo": purchase["transaction_name"],
+            "sic": purchase["payee_mcc"],
+            "original": (purchase["amount"], purchase["currency"]) if foreign else None,
+        }
+    ]
+    if purchase["iof_amount"]:
+        rows.append(
+            {
+                **common,
+                "trntype": "FEE",
+                "fitid": f"{purchase['transaction_id']}-IOF",
+                "user": purchase["transaction_datetime"],
+                "amount": -purchase["iof_amount"] if debit else purchase["iof_amount"],
+                "name": "IOF COMPRA INTERNACIONAL",
+                "memo": "IOF COMPRA INTERNACIONAL",
+                "sic": None,
+                "original": None,
+            }
+        )
+    return rows
+
+
+def _bill_periods(company, bills: list[dict]) -> list[tuple[dict, date, date]]:
+    """(bill, first day, last day) of each bill of one card, by closing date: from the day after the previous
+    closing (the company's first day for the first bill) to the closing day, or the company's last day."""
+    periods, opened = [], company.start
+    for bill in sorted(bills, key=lambda b: b["closing_date"]):
+        last = min(bill["closing_date"], company.end)
+        if opened <= last:
+            periods.append((bill, opened, last))
+        opened = bill["closing_date"] + timedelta(days=1)
+    return periods
+
+
+def card_statement_files(company, between: tuple[date, date] | None = None) -> dict[str, bytes]:
+    """{file name: bytes} of every credit card's OFX statements, one per bill (see the module docstring)."""
+    banks = {a["account_id"]: a for a in company.bank["bank_accounts"].to_pylist()}
+    bills, moves = defaultdict(list), defaultdict(list)
+    for bill in company.bank["card_bills"].to_pylist():
+        bills[bill["card_account_id"]].append(bill)
+    for purchase in company.bank["card_transactions"].to_pylist():
+        moves[purchase["bill_id"]].append(purchase)
+    files: dict[str, bytes] = {}
+    for card in company.bank["card_accounts"].to_pylist():
+        bank, last4 = banks[card["account_id"]], card["identification_number"]
+        for bill, first, last in _bill_periods(company, bills[card["card_account_id"]]):
+            if between and not (between[0] <= last and first <= between[1]):
+                continue
+            purchases = sorted(moves[bill["bill_id"]], key=lambda p: (p["transaction_datetime"], p["transaction_id"]))
+            rows = [row for purchase in purchases for row in _card_rows(purchase)]
+            files[f"{bank['compe_code']}_card_{last4}_{last.isoformat()}.ofx"] = ofx.render_card(
+                bank=(bank["institution_name"], bank["compe_code"]),
+                card_number=f"{'*' * 12}{last4}",
+                start=first,
+                end=last,
+                balance=sum((row["amount"] for row in rows), Decimal(0)),
+                balance_at=end_of_day(last),
+                transactions=rows,
+                generated=_generated(last),
+            )
+    return files
+
+
 def write_bank_statements(
     company, folder: str | Path, formats=FORMATS, per: str = "month", between: tuple[date, date] | None = None
 ) -> list[Path]:
@@ -205,7 +289,10 @@ def write_bank_statements(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths, manifest = [], []
-    for name, data in sorted(statement_files(company, formats, per, between).items()):
+    files = statement_files(company, formats, per, between)
+    if "ofx" in formats:
+        files.update(card_statement_files(company, between))
+    for name, data in sorted(files.items()):
         (folder / name).write_bytes(data)
         paths.append(folder / name)
         manifest.append(

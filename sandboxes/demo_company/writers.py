@@ -173,7 +173,8 @@ def write_bank_statements(
     between: tuple[date, date] | None = None,
 ) -> list[Path]:
     """Write the company's bank statements as its banks deliver them (OFX and/or CNAB 240, one file per account and
-    month or day, plus `manifest.json`) from the same bank truth (`statements.py`); `between` keeps that period's."""
+    month or day; with OFX, one credit card statement per bill; plus `manifest.json`) from the same bank truth
+    (`statements.py`); `between` keeps that period's."""
     from sandboxes.demo_company.statements import write_bank_statements as write
 
     return write(company, folder, formats=formats, per=per, between=between)

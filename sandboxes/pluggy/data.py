@@ -7,6 +7,9 @@ bank, branch and account; `balance` the running balance after the entry. A card 
 original currency with `amountInAccountCurrency` in BRL when foreign, its IOF a separate `OUTROS` line (as the
 Open Finance sandbox shows it). What is dated after `today` is not shown; a card purchase whose bill closes after
 `today` is PENDING without `billId`. Ids are UUIDs derived from the truth's ids (`pluggy_id`), so tests map back.
+Each card's bills closed by `today` are its `Bill`s (`GET /bills`, pluggy-sdk's `Bill`): `dueDate` and
+`billClosingDate` written as 00:00 UTC of their dates, `totalAmount` the truth's total, `minimumPaymentAmount` 15%
+of it (as the Open Finance sandbox shows it: the truth has none), no finance charges nor payments listed.
 """
 
 import uuid
@@ -16,6 +19,8 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
 from ingestion.common.clock import SAO_PAULO
+
+MINIMUM_SHARE = Decimal("0.15")
 
 NAMESPACE = uuid.UUID("6f1c3f52-5c55-4c39-9a43-8b0a8c1d2e10")
 PAYMENT_METHODS = {
@@ -58,6 +63,7 @@ class PluggyWorld:
     accounts: dict[str, list[dict]] = field(default_factory=dict)  # item id -> [Account]
     transactions: dict[str, list[dict]] = field(default_factory=dict)  # account id -> [Transaction], by date
     compe: dict[str, str] = field(default_factory=dict)  # item id -> COMPE code
+    bills: dict[str, list[dict]] = field(default_factory=dict)  # card account id -> [Bill], by due date
 
 
 def _bank_transaction(t: dict, account_uuid: str, company_cnpj: str, account: dict, balance: Decimal) -> dict:
@@ -153,6 +159,24 @@ def _card_lines(p: dict, card_uuid: str, last4: str, closing: date | None, today
     return lines
 
 
+def _midnight_utc(day: date) -> str:
+    return f"{day.isoformat()}T00:00:00.000Z"
+
+
+def _bill(bill: dict) -> dict:
+    return {
+        "id": pluggy_id("bill", bill["bill_id"]),
+        "dueDate": _midnight_utc(bill["due_date"]),
+        "billClosingDate": _midnight_utc(bill["closing_date"]),
+        "totalAmount": bill["total_amount"],
+        "totalAmountCurrencyCode": bill["currency"],
+        "minimumPaymentAmount": (bill["total_amount"] * MINIMUM_SHARE).quantize(Decimal("0.01")),
+        "allowsInstallments": False,
+        "financeCharges": [],
+        "payments": [],
+    }
+
+
 def world_from_truth(tables: dict[str, list[dict]], today: date) -> PluggyWorld:
     """The Pluggy view on `today` of a `read_truth` folder (sandboxes/open_finance_bank/erp_truth.py)."""
     world = PluggyWorld()
@@ -223,6 +247,11 @@ def world_from_truth(tables: dict[str, list[dict]], today: date) -> PluggyWorld:
             if p["card_account_id"] == card["card_account_id"] and _local(p["transaction_datetime"]) <= today:
                 lines += _card_lines(p, card_uuid, card["identification_number"], closing.get(p["bill_id"]), today)
         world.transactions[card_uuid] = sorted(lines, key=lambda r: (r["date"], r["id"]))
+        world.bills[card_uuid] = [
+            _bill(bill)
+            for bill in sorted(tables["card_bills"], key=lambda b: (b["due_date"], b["bill_id"]))
+            if bill["card_account_id"] == card["card_account_id"] and bill["closing_date"] <= today
+        ]
         world.accounts[item_id].append(
             {
                 "id": card_uuid,

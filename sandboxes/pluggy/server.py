@@ -3,12 +3,12 @@
 Endpoints: `POST /auth` (`{clientId, clientSecret}` -> `{apiKey}`), `GET /items/{id}`,
 `GET /accounts?itemId=&page=&pageSize=` (`{total, totalPages, page, results}`),
 `GET /v2/transactions?accountId=&dateFrom=&dateTo=[&after=]` (`{results, next}`, `next` the query string of the
-next page). Every data call needs `X-API-KEY`. Errors are `{"code": <status>, "message": "..."}`:
-401 for a missing, unknown or expired key (keys last `key_lifetime_seconds`, 2 h like Pluggy's, or until
-`expire_keys()`), 404 for an unknown item/account, and the faults `fail()` plants through the shared `FaultPlan`
-(`401`, `404`, `429` with `Retry-After`, `500`, `503`, `cut`: a 200 whose body is cut off). `corrupt()` alters one
-transaction as served (a malformed record for quarantine tests). `send_webhook(url, ...)` POSTs a webhook body
-like Pluggy's.
+next page), `GET /bills?accountId=&page=&pageSize=` (`{total, totalPages, page, results}`, a card's closed
+bills). Every data call needs `X-API-KEY`. Errors are `{"code": <status>, "message": "..."}`: 401 for a missing,
+unknown or expired key (keys last `key_lifetime_seconds`, 2 h like Pluggy's, or until `expire_keys()`), 404 for an
+unknown item/account, and the faults `fail()` plants through the shared `FaultPlan` (`401`, `404`, `429` with
+`Retry-After`, `500`, `503`, `cut`: a 200 whose body is cut off). `corrupt()` alters one transaction as served (a
+malformed record for quarantine tests). `send_webhook(url, ...)` POSTs a webhook body like Pluggy's.
 """
 
 import base64
@@ -57,6 +57,7 @@ class PluggyStandIn(LocalServer):
         key_lifetime_seconds: float = 7200.0,
         accounts_page_size: int = 20,
         transactions_page_size: int = 500,
+        bills_page_size: int = 500,
         verbose: bool = False,
     ):
         super().__init__(port=port, name="pluggy-stand-in", verbose=verbose)
@@ -66,6 +67,7 @@ class PluggyStandIn(LocalServer):
         self.client_secret = secrets.token_urlsafe(24)
         self.key_lifetime_seconds = key_lifetime_seconds
         self.accounts_page_size, self.transactions_page_size = accounts_page_size, transactions_page_size
+        self.bills_page_size = bills_page_size
         self.auth_calls = 0
         self.requests: list[tuple[str, str, dict]] = []
         self.faults = FaultPlan(FAULT_KINDS)
@@ -101,9 +103,9 @@ class PluggyStandIn(LocalServer):
         with self._lock:
             self._keys = {key: float("-inf") for key in self._keys}
 
-    def corrupt(self, transaction_id: str, **fields) -> None:
-        """Serve the transaction (stand-in id) with `fields` replaced (None removes the field)."""
-        self._corrupt[transaction_id] = fields
+    def corrupt(self, record_id: str, **fields) -> None:
+        """Serve the transaction or bill (stand-in id) with `fields` replaced (None removes the field)."""
+        self._corrupt[record_id] = fields
 
     def _fault_answer(self, fault: Fault) -> Response:
         if fault.kind == "cut":
@@ -135,6 +137,8 @@ class PluggyStandIn(LocalServer):
             return self._accounts(query)
         if request.path == "/v2/transactions":
             return self._transactions(query)
+        if request.path == "/bills":
+            return self._bills(query)
         return _error(404, f"Cannot GET {request.path}")
 
     def _auth(self, body: bytes) -> Response:
@@ -168,15 +172,25 @@ class PluggyStandIn(LocalServer):
         item_id = query.get("itemId", "")
         if item_id not in self.world.items:
             return _error(404, "Item not found")
+        return self._page(self.world.accounts[item_id], query, self.accounts_page_size)
+
+    def _bills(self, query: dict) -> Response:
+        account_id = query.get("accountId", "")
+        if account_id not in self.world.bills:
+            return _error(404, "Account not found")
+        return self._page([self._served(bill) for bill in self.world.bills[account_id]], query, self.bills_page_size)
+
+    @staticmethod
+    def _page(records: list[dict], query: dict, page_size: int) -> Response:
+        """One page of a page-numbered list: `{total, totalPages, page, results}`."""
         try:
             page = max(1, int(query.get("page", "1")))
-            size = min(self.accounts_page_size, max(1, int(query.get("pageSize", "20"))))
+            size = min(page_size, max(1, int(query.get("pageSize", "20"))))
         except ValueError:
             return _error(400, "page and pageSize must be numbers")
-        accounts = self.world.accounts[item_id]
-        pages = max(1, -(-len(accounts) // size))
-        results = accounts[(page - 1) * size : page * size]
-        return Response(200, _encode({"total": len(accounts), "totalPages": pages, "page": page, "results": results}))
+        pages = max(1, -(-len(records) // size))
+        results = records[(page - 1) * size : page * size]
+        return Response(200, _encode({"total": len(records), "totalPages": pages, "page": page, "results": results}))
 
     def _served(self, record: dict) -> dict:
         change = self._corrupt.get(record["id"])

@@ -19,7 +19,7 @@ import pytest
 
 from tests.dbt.dbt_harness import HERE, DbtRun, dbt_env, query, run_dbt
 
-ENTITIES = ("accounts", "balances", "transactions")
+ENTITIES = ("accounts", "balances", "transactions", "credit_card_accounts", "credit_card_transactions")
 
 
 @dataclass

@@ -128,7 +128,10 @@ def test_the_truth_comes_through_staging(built):
     assert result["balances"][0]["n"] == len(truth["bank_accounts"])
 
 
-@pytest.mark.parametrize("entity", ["accounts", "balances", "transactions", "credit_card_transactions"])
+@pytest.mark.parametrize(
+    "entity",
+    ["accounts", "balances", "transactions", "credit_card_transactions", "credit_card_accounts", "credit_card_bills"],
+)
 def test_the_columns_are_the_open_finance_ones_then_pluggys(built, entity):
     sql = "SELECT name, type FROM system.columns WHERE database = 'staging' AND table = '{}' ORDER BY position"
     result = query(built, of=sql.format(f"stg_open_finance__{entity}"), pluggy=sql.format(f"stg_pluggy__{entity}"))

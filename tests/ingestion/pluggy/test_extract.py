@@ -6,11 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 import pyarrow as pa
+import pytest
 
+from ingestion.pluggy.client import PluggyClient
 from ingestion.pluggy.extract import pull_items
 from ingestion.pluggy.parse import SAO_PAULO
 from sandboxes.pluggy.data import pluggy_id
-from tests.ingestion.pluggy.conftest import END, START
+from tests.ingestion.pluggy.conftest import END, FAST, START
 
 
 def _per_account_month(rows, account, day, amount):
@@ -133,3 +135,88 @@ def test_a_malformed_account_is_quarantined_saying_its_transactions_were_not_pul
     )
     assert extract.tables["credit_card_transactions"].num_rows == 0
     assert extract.tables["transactions"].num_rows == len(truth["bank_transactions"])
+
+
+def _closed_bills_due(truth, start: date, end: date) -> dict[str, dict]:
+    return {
+        pluggy_id("bill", bill["bill_id"]): bill
+        for bill in truth["card_bills"]
+        if bill["closing_date"] <= END and start <= bill["due_date"] <= end
+    }
+
+
+def test_the_card_bills_are_the_truths_closed_bills_due_in_the_range(pluggy, settings, truth):
+    """`GET /bills` page by page (one bill a page here): each closed bill due in the range once, its total the
+    truth's, its dates the written ones, and its billed card transactions adding up to it."""
+    pluggy.bills_page_size = 1
+    with PluggyClient(settings.base_url, settings.client_id, settings.client_secret, FAST) as client:
+        extract = pull_items(client, list(settings.items), START, END, END)
+        assert client.calls["GET /bills"] > len(truth["card_accounts"])  # more than one page per card
+    expected = _closed_bills_due(truth, START, END)
+    assert expected, "the 3-month truth should have bills due in the range"
+    bills = {row["bill_id"]: row for row in extract.tables["credit_card_bills"].to_pylist()}
+    assert set(bills) == set(expected)
+    billed = defaultdict(Decimal)
+    for row in extract.tables["credit_card_transactions"].to_pylist():
+        if row["bill_id"]:
+            billed[row["bill_id"]] += row["signed_brazilian_amount"]
+    for bill_id, bill in expected.items():
+        row = bills[bill_id]
+        assert (row["due_date"], row["bill_closing_date"], row["total_amount"], row["total_currency"]) == (
+            bill["due_date"],
+            bill["closing_date"],
+            bill["total_amount"],
+            "BRL",
+        )
+        assert row["credit_card_account_id"] == pluggy_id("card", bill["card_account_id"])
+        assert (row["finance_charges_amount"], row["payments_amount"], row["allows_installments"]) == (
+            None,
+            None,
+            False,
+        )
+        assert billed[bill_id] == -bill["total_amount"]
+    # a month's run keeps the bills due that month only
+    with PluggyClient(settings.base_url, settings.client_id, settings.client_secret, FAST) as client:
+        january = pull_items(client, list(settings.items), START, date(2024, 1, 31), END)
+    assert {r["bill_id"] for r in january.tables["credit_card_bills"].to_pylist()} == set(
+        _closed_bills_due(truth, START, date(2024, 1, 31))
+    )
+
+
+def test_a_malformed_bill_is_quarantined_in_its_due_month_and_the_rest_land(pluggy, settings, client, truth):
+    expected = _closed_bills_due(truth, START, END)
+    bad_id, bad = sorted(expected.items(), key=lambda item: item[1]["due_date"])[0]
+    pluggy.corrupt(bad_id, totalAmount="R$ 10", payments=[{"id": "p1", "amount": 5}])
+    extract = pull_items(client, list(settings.items), START, END, END)
+    [(month, record)] = extract.quarantine
+    assert (month, record.entity) == (bad["due_date"].replace(day=1), "credit_card_bills")
+    assert record.reason == "`totalAmount` is not a number: 'R$ 10'" and record.record_key.endswith(f"bill={bad_id}")
+    assert extract.tables["credit_card_bills"].num_rows == len(expected) - 1
+
+
+def test_a_bill_sums_its_finance_charges_and_payments():
+    from ingestion.pluggy.parse import RecordError, bill_row
+
+    record = {
+        "id": "b1",
+        "dueDate": "2024-02-05T00:00:00.000Z",
+        "billClosingDate": None,
+        "totalAmount": Decimal("1843.72"),
+        "totalAmountCurrencyCode": "BRL",
+        "financeCharges": [
+            {"id": "f1", "type": "IOF", "amount": Decimal("12.30"), "currencyCode": "BRL"},
+            {"id": "f2", "type": "LATE_PAYMENT_INTEREST", "amount": Decimal("3.70"), "currencyCode": "BRL"},
+        ],
+        "payments": [
+            {"id": "p1", "valueType": "OTHER", "paymentDate": "2024-01-10", "amount": 100, "currencyCode": "BRL"}
+        ],
+    }
+    row = bill_row(record, "bank_341", "item", {"account_id": "card"})
+    assert (row["due_date"], row["bill_closing_date"]) == (date(2024, 2, 5), None)  # the date written, not 04/02
+    assert (row["finance_charges_amount"], row["payments_amount"], row["minimum_payment_amount"]) == (
+        Decimal("16.0000"),
+        Decimal("100.0000"),
+        None,
+    )
+    with pytest.raises(RecordError, match="`payments` is not a list of objects"):
+        bill_row({**record, "payments": "none"}, "bank_341", "item", {"account_id": "card"})
