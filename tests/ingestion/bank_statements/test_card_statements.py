@@ -1,5 +1,5 @@
-"""OFX credit card statements (CREDITCARDMSGSRSV1 / CCSTMTRS) in the bank inbox: two real public samples (a
-Brazilian Nubank export and a US Chase export, tests/fixtures/bank_statements/README.md), the demo generator's
+"""OFX credit card statements (CREDITCARDMSGSRSV1 / CCSTMTRS) in the bank inbox: a real public sample (a US Chase
+export) and a file of our own in the shape of Nubank's (tests/fixtures/bank_statements/README.md), the demo generator's
 card statements against the card truth, and bad card files quarantined with their reason under the inbox rules
 (every record read is landed or quarantined; the same bytes never land twice)."""
 
@@ -47,25 +47,28 @@ def card_files(company) -> dict[str, bytes]:
 # --- real public samples -------------------------------------------------------------------------------------------
 
 
-def test_the_public_nubank_card_statement_reads_whole_and_its_movements_add_up_to_its_balance():
-    valid = _valid("nubank.ofx", (FIXTURES / "ofxtools_br_nubank_cc.ofx").read_bytes())
+def test_a_nubank_shaped_card_statement_reads_whole_and_its_movements_add_up_to_its_balance():
+    """Our own file in the shape of Nubank's card export (README of the fixtures: not the public sample itself)."""
+    valid = _valid("nubank.ofx", (FIXTURES / "nubank_shaped_cc.ofx").read_bytes())
     assert valid["accounts"] == valid["transactions"] == []
     (card,) = valid["card_accounts"]
     # an opaque ACCTID (a UUID) names no card number, and the file names no bank (no SONRS/FI)
-    assert card["card_account_id"] == "11111111-UUID-UUID-UUID-111111111111"
+    assert card["card_account_id"] == "6f1c2a90-0d3e-4b8e-9a51-3c2f7e1d0000"
     assert (card["card_last4"], card["compe_code"], card["institution"]) == (None, None, "unknown_issuer")
-    assert (card["statement_start"], card["statement_end"]) == (date(2024, 2, 24), date(2024, 3, 26))
-    # Nubank leaves BANKTRANLIST unclosed: its LEDGERBAL is still the card's balance
-    assert card["ledger_amount"] == Decimal("-1280.91")
+    assert (card["statement_start"], card["statement_end"]) == (date(2024, 11, 15), date(2024, 11, 25))
+    # BANKTRANLIST is never closed: its LEDGERBAL is still the card's balance
+    assert card["ledger_amount"] == Decimal("-1723.83")
     rows = valid["card_transactions"]
-    assert len(rows) == 6
+    assert len(rows) == 5
     assert sum(row["signed_brazilian_amount"] for row in rows) == card["ledger_amount"]
     assert {(row["credit_debit_type"], row["transaction_type"], row["currency"]) for row in rows} == {
         ("DEBITO", "PAGAMENTO", "BRL")
     }
     # `[-3:GMT]` midnight is that São Paulo day
-    assert [row["transaction_date"] for row in rows] == [date(2024, 3, 23)] * 3 + [date(2024, 3, 22)] * 3
-    assert rows[0]["transaction_id"] == "11111111-UUID-4747-8883-111111111111" and rows[0]["line_number"] == 40
+    assert [row["transaction_date"] for row in rows] == [date(2024, 11, 18)] * 2 + [date(2024, 11, 19)] + [
+        date(2024, 11, 21)
+    ] * 2
+    assert rows[0]["transaction_id"] == "6f1c2a90-0d3e-4b8e-9a51-3c2f7e1d0a01" and rows[0]["line_number"] == 40
 
 
 def test_the_public_chase_card_statement_names_its_card_and_issuer():
