@@ -1,3 +1,6 @@
+{#- A table, not a view: the cross-source matching below ran again for each of its data tests and each model
+    reading it (dbt_project/README.md, "Which models are tables"). -#}
+{{ config(materialized='table', order_by=['bank_account_key']) }}
 {#- One row per bank account (`bank_account_key`), whichever sources see it: the row of the source first in
     precedence (var bank_sources: open_finance, then pluggy, then bank_statement) gives the account's
     `institution` and `account_id`, which stg_bank__balances and stg_bank__transactions use for every source's rows
