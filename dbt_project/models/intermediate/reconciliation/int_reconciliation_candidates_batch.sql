@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 9, BATCH_PAYMENT: one debit paying several suppliers' invoices ("PAGTO FORNECEDORES LOTE 0001 3 TITULOS"
     names how many, and no counterparty). Its candidates are the sets of exactly that many (two or three) BRL payable
     settlements the ERP dated on the debit's booking day that sum exactly to it. As for every combination, the
