@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 5, AMOUNT_WITHIN_TOLERANCE: a transfer with the document's counterparty and direction, within the date
     window, whose amount differs from the document's by a bank fee at most: a credit short of the receivable
     (collection fee deducted), or a debit above the payable (transfer fee added). One row per candidate pair. -#}

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 9, BATCH_PAYMENT: one debit paying several suppliers' invoices ("PAGTO FORNECEDORES LOTE 0001 3 TITULOS"
     names how many, and no counterparty). Its candidates are the sets of exactly that many (two or three) BRL payable
     settlements the ERP dated on the debit's booking day that sum exactly to it. As for every combination, the
@@ -75,12 +76,14 @@ sets as (
 
 matching as (
 
+    -- the sets stream past the few batch debits: ClickHouse holds a join's right side in memory, and the sets
+    -- grow with the cube of a day's settlements (with the sets on the right, 0.44 GiB at scale 30, against 0.06)
     select
         batches.bank_movement_key as bank_movement_key,
         sets.members as members,
         count() over (partition by batches.bank_movement_key) as sets_of_the_batch
-    from batches
-    inner join sets
+    from sets
+    inner join batches
         on
             batches.booking_date = sets.erp_date
             and batches.amount_brl = sets.total_brl

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rules 6 and 7, ONE_TO_MANY and MANY_TO_ONE: one transfer paying exactly the sum of two documents of its
     counterparty (two invoices in one PIX), or two transfers of one counterparty summing exactly to one document
     (an instalment paid in parts). Pairs only: larger combinations are left unmatched for a person. One row per

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 10, NAME_AND_AMOUNT: a transfer the CNPJ rules cannot place (the bank left the counterparty CNPJ out, or
     it names a CNPJ the ERP does not know: a typo) with exactly the BRL amount of a document, in the same direction,
     within the date window. The evidence decides the confidence (README.md):

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 2, CUSTOMS_REFERENCE: a customs tax debit that names a DI/DUIMP (Siscomex federal taxes, ICMS GARE)
     or a bill of lading (AFRMM) links to that component of the ERP's import declaration. One row per bank
     movement × declaration component; the amount difference is what the ERP recorded wrong. -#}

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 3, DUPLICATE_FX_PAYMENT: an FX contract at the bank that no ERP settlement recorded, for the same
     currency, foreign amount and beneficiary as a contract the ERP did record within the date window, is a
     second payment of the same invoice(s). Its debits link to the payables of that recorded contract, flagged for

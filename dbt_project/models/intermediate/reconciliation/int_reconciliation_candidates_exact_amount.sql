@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 4, EXACT_AMOUNT_COUNTERPARTY: a transfer (TED, PIX, boleto) of exactly the BRL amount of an ERP
     document, in the same direction, with the document's counterparty tax id (CNPJ) on the bank side, within
     the date window. One row per candidate pair; several candidates per movement or document are resolved by

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 1, FX_CONTRACT_REFERENCE: every debit that names an FX contract number (principal, IOF, fee, or one
     bundled debit) links to every ERP payable settlement that recorded that contract. One row per bank movement
     × settlement; one contract may settle several payables (one-to-many) and one payable may be settled by

@@ -1,3 +1,4 @@
+{{ config(materialized='table', order_by=['bank_movement_key', 'erp_document_key']) }}
 {#- Rule 8, THREE_TO_ONE: three transfers of one counterparty summing exactly to one document (a supplier payment
     split over three debits). The last of the three lies within the window of the document's date; the two before
     it from the window's start on, ordered (date, key) so each triple is found once. One row per (movement,
