@@ -8,7 +8,10 @@ The main path's ingest jobs all run (a source without input, such as statement f
 empty raw tables); an optional source's job (Pluggy's) runs when it is the chosen one; the statement files are
 dropped into their inbox when they are. FX operations (câmbio contracts) and credit cards come from Open Finance
 whatever the choice: only its APIs deliver them. Open Finance's accounts, balances and transactions still land in
-`raw` but do not feed `stg_bank__*` unless Open Finance is the chosen source.
+`raw` but do not feed `stg_bank__*` unless Open Finance is the chosen source. What judges the bank data reads
+`stg_bank__*` as well, so it works whichever source was chosen: the `balance_continuity` check
+(`orchestration/defs/bank_quality.py`) and `importau evaluate`, which maps each source's ids back to the truth's
+(`sandboxes/demo_company/bank_source_ids.py`).
 """
 
 from collections.abc import Iterable
