@@ -214,9 +214,14 @@ def evaluate_models(
     return {"level": level, "resamples": resamples, "seed": seed, "models": models}
 
 
-def evaluate_warehouse(warehouse, ground_truth: str | Path | None = None, seed: int = 42) -> dict:
+def evaluate_warehouse(
+    warehouse, ground_truth: str | Path | None = None, seed: int = 42, movement_ids: Mapping[str, str] | None = None
+) -> dict:
     """`evaluate_models` on the feature tables of a built warehouse and the anomalies of a ground-truth file
-    (the demo's `<data_dir>/demo/ground_truth.json`); without the file the anomaly model is left out."""
+    (the demo's `<data_dir>/demo/ground_truth.json`); without the file the anomaly model is left out.
+
+    `movement_ids`: the ground truth's id of a movement id the warehouse gives, when the bank source that fed it
+    has ids of its own (a statement file's, an aggregator's); an id it lacks is the truth's already."""
     import json
 
     from ml_assets.cash_flow import data as cash_flow_data
@@ -224,10 +229,13 @@ def evaluate_warehouse(warehouse, ground_truth: str | Path | None = None, seed: 
     from ml_assets.transaction_anomaly import data as anomaly_data
 
     truth = json.loads(Path(ground_truth).read_text()) if ground_truth and Path(ground_truth).exists() else None
+    movements = anomaly_data.features(warehouse) if truth else None
+    if movements is not None and movement_ids:
+        movements[ANOMALY_KEY] = [movement_ids.get(key, key) for key in movements[ANOMALY_KEY].astype(str)]
     return evaluate_models(
         supplier_delay=delay_data.features(warehouse),
         cash_flow=cash_flow_data.features(warehouse),
-        transaction_anomaly=anomaly_data.features(warehouse) if truth else None,
+        transaction_anomaly=movements,
         known_anomalies=truth.get("anomalies", []) if truth else None,
         seed=seed,
     )

@@ -15,6 +15,7 @@ from orchestration.commands.progress import importau_progress_logger  # noqa: E4
 from orchestration.defs import (  # noqa: E402
     alerts,
     automation,
+    bank_quality,
     bank_statements,
     bcb,
     customs,
@@ -43,6 +44,7 @@ MODULES = [
     customs,
     bank_statements,
     dbt,
+    bank_quality,
     ml,
     mart_checks,
     automation,

@@ -11,6 +11,9 @@ contracts) come from Open Finance whatever the choice: only its APIs deliver the
 like the rest of `stg_bank__*` (`stg_bank__credit_card_*`; bills from Open Finance or Pluggy only, so none when
 the statement files are chosen). Open Finance's accounts, balances, transactions and cards still land in `raw` but
 do not feed `stg_bank__*` unless Open Finance is the chosen source.
+What judges the bank data reads `stg_bank__*` as well, so it works whichever source was chosen: the
+`balance_continuity` check (`orchestration/defs/bank_quality.py`) and `importau evaluate`, which maps each source's
+ids back to the truth's (`sandboxes/demo_company/bank_source_ids.py`).
 """
 
 from collections.abc import Iterable

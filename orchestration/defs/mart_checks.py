@@ -8,8 +8,11 @@ defs/dbt.py). Each check's asset key comes from the dbt manifest (`get_asset_key
   check reads the MATCH rows of `marts.fct_payment_reconciliation`, scores them with
   `sandboxes.demo_company.evaluation` and reports precision per rule, recall per ground-truth match type and
   overall in its metadata; it warns below the targets of the company's messiness level (precision 0.99 and recall
-  0.97; at `hostile`, precision 0.97 with nothing silently wrong). In production there is no ground truth: the
-  check passes with a note and does not open the warehouse.
+  0.97; at `hostile`, precision 0.97 with nothing silently wrong). The mart names a bank movement by the id of the
+  bank source that gave it (a statement's, an aggregator's, when `importau demo --bank-source` chose one): with the
+  demo's bank truth beside the ground truth (`demo/bank`), those ids are mapped back to the truth's first
+  (`sandboxes/demo_company/bank_source_ids.py`). In production there is no ground truth: the check passes with a
+  note and does not open the warehouse.
 """
 
 from collections.abc import Iterable, Mapping
@@ -68,6 +71,17 @@ def ground_truth_path(data_dir: str) -> Path:
     return Path(resolve_data_dir(data_dir)) / "demo" / "ground_truth.json"
 
 
+def in_truth_ids(match_rows: Iterable[Mapping], bank_truth: Path) -> list[Mapping]:
+    """The MATCH rows with each bank source's movement id replaced by the bank truth's, when the demo wrote its bank
+    truth (`bank_transactions.parquet`) into `bank_truth`; else as they are."""
+    if not (bank_truth / "bank_transactions.parquet").exists():
+        return list(match_rows)
+    from sandboxes.demo_company.bank_source_ids import truth_ids, with_truth_ids
+    from sandboxes.open_finance_bank.erp_truth import read_truth
+
+    return with_truth_ids(match_rows, "bank_transaction_id", truth_ids(read_truth(bank_truth)).transactions)
+
+
 def reconciliation_check_result(match_rows: Iterable[Mapping], truth_path: Path) -> dg.AssetCheckResult:
     """Score the mart's MATCH rows against the ground truth file; pass with a note when there is none."""
     if not truth_path.exists():
@@ -81,7 +95,8 @@ def reconciliation_check_result(match_rows: Iterable[Mapping], truth_path: Path)
 
     truth = load_ground_truth(truth_path)
     level = truth.get("generator", {}).get("messiness", "clean")
-    result = evaluate(match_rows, truth["matches"], truth.get("planted_cases", ()))
+    rows = in_truth_ids(match_rows, truth_path.parent / "bank")
+    result = evaluate(rows, truth["matches"], truth.get("planted_cases", ()))
     return dg.AssetCheckResult(
         # a hostile company is held to precision with nothing silently wrong, the others to precision and recall
         passed=result.meets_hostile_targets if level == "hostile" else result.meets_targets,

@@ -26,12 +26,15 @@ of the period asked for: the files kept are byte for byte those of the whole run
 is the account's real balance on that day). Same company, same bytes (the generation time
 written into the files is the period's next day at 06:00 São Paulo). `write_bank_statements(company, out,
 formats=("ofx", "cnab240"), per="month", between=None)` writes them with a `manifest.json` (file, format, account,
-period, movements, SHA-256), the card statements with the OFX ones.
+period, movements, SHA-256), the card statements with the OFX ones. `cnab240_transaction_ids(bank)` gives the id the
+CNAB 240 parser gives each movement of the bank truth (an OFX FITID is the truth's id itself), so a warehouse fed by
+the statements is scored against the ground truth (`bank_source_ids.py`).
 """
 
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -127,6 +130,21 @@ def _ofx_row(row: dict) -> dict:
     }
 
 
+def _by_account(transactions: list[dict]) -> dict[str, list[dict]]:
+    moves: dict[str, list[dict]] = defaultdict(list)
+    for row in transactions:
+        moves[row["account_id"]].append(row)
+    return moves
+
+
+def _by_day(rows: list[dict]) -> dict[date, list[dict]]:
+    """An account's movements per booking date, each day's in the order its statements list them (time, then id)."""
+    by_day: dict[date, list[dict]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r["transaction_datetime"], r["transaction_id"])):
+        by_day[row["booking_date"]].append(row)
+    return by_day
+
+
 def _generated(last: date) -> datetime:
     return datetime.combine(last + timedelta(days=1), time(6), SAO_PAULO)
 
@@ -138,16 +156,12 @@ def statement_files(
     unknown = set(formats) - set(FORMATS)
     if unknown or per not in ("month", "day"):
         raise ValueError(f"formats must be among {FORMATS} (got {sorted(unknown)}) and per 'month' or 'day'")
-    moves: dict[str, list[dict]] = defaultdict(list)
-    for row in company.bank["bank_transactions"].to_pylist():
-        moves[row["account_id"]].append(row)
+    moves = _by_account(company.bank["bank_transactions"].to_pylist())
     files: dict[str, bytes] = {}
     sequence = 0  # the files rendered so far, counting those outside `between`
     for account in company.bank["bank_accounts"].to_pylist():
-        rows = sorted(moves[account["account_id"]], key=lambda r: (r["transaction_datetime"], r["transaction_id"]))
-        by_day: dict[date, list[dict]] = defaultdict(list)
-        for row in rows:
-            by_day[row["booking_date"]].append(row)
+        rows = moves[account["account_id"]]
+        by_day = _by_day(rows)
         balance = account["opening_balance"]
         start = max(account["opening_date"], company.start)
         balance += sum(
@@ -308,3 +322,42 @@ def write_bank_statements(
         body["between"] = [between[0].isoformat(), between[1].isoformat()]
     (folder / "manifest.json").write_text(json.dumps(body, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return [*paths, folder / "manifest.json"]
+
+
+def cnab240_transaction_ids(bank: Mapping[str, list[dict]]) -> dict[str, str]:
+    """{the transaction id the CNAB 240 parser gives a movement of the bank truth: the truth's transaction id}.
+
+    `bank`: the bank truth's tables as rows (`bank_accounts`, `bank_transactions`; `erp_truth.read_truth`). CNAB 240
+    gives a movement no id: the parser derives one from the movement's fields and its occurrence among equal ones
+    of the day (`ingestion/bank_statements/cnab240.py`). So each account's movements are written as its statements
+    write them (one batch per day, the day's movements in the statements' order) and read back by the parser, line
+    for line: the ids are those of the demo's files, whatever period each file covers (the fields and occurrence
+    are per day)."""
+    moves = _by_account(bank["bank_transactions"])
+    ids: dict[str, str] = {}
+    for account in bank["bank_accounts"]:
+        by_day = _by_day(moves[account["account_id"]])
+        if not by_day:
+            continue
+        written = [row for day in sorted(by_day) for row in by_day[day]]
+        data = cnab240.render(
+            compe_code=account["compe_code"],
+            bank_name=account["institution_name"],
+            company_cnpj=account["company_cnpj"],
+            company_name="",
+            branch=account["branch_code"],
+            number=account["number"],
+            check_digit=account["check_digit"],
+            # each batch's balances only need to add up; the ids do not depend on them
+            days=[cnab240.Day(day, Decimal(0), tuple(_movement(row) for row in by_day[day])) for day in sorted(by_day)],
+            generated=_generated(max(by_day)),
+        )
+        parsed = cnab240.parse(data, f"{account['account_id']}.ret", "")
+        read = parsed.records["transactions"]
+        if parsed.bad or len(read) != len(written):
+            raise ValueError(
+                f"account {account['account_id']}: {len(written)} movements written as CNAB 240, {len(read)} read back "
+                f"({[reason for _, _, reason in parsed.bad][:3]})"
+            )
+        ids.update({got["transaction_id"]: row["transaction_id"] for got, row in zip(read, written, strict=True)})
+    return ids

@@ -6,7 +6,10 @@ arrive after its OFX files, Itaú's OFX after its CNAB 240. `importau-dbt build 
 Open Finance staging folders then runs the views, their data tests and the unit tests of the mapping. The views
 must give every movement of the bank truth exactly once (the later file covering a day replaces the earlier one:
 count and sum per account and month equal the truth's) and begin with the columns and ClickHouse types of the Open
-Finance staging models, which the unified bank staging unions with them.
+Finance staging models, which the unified bank staging unions with them. Through the unified bank staging
+(`staging/bank`, every source selected; only the statements have rows) the `balance_continuity` check's query
+(orchestration/defs/bank_quality.py) finds every daily balance explained by the movements: both formats' balances
+and movements, the later file winning, keep the identity.
 """
 
 import json
@@ -17,6 +20,7 @@ from decimal import Decimal
 
 import pytest
 
+from orchestration.defs.bank_quality import BALANCE_CONTINUITY_SQL, COMPARED_SQL
 from tests.dbt.dbt_harness import HERE, DbtRun, dbt_env, query, run_dbt
 
 ENTITIES = ("accounts", "balances", "transactions", "credit_card_accounts", "credit_card_transactions")
@@ -41,7 +45,13 @@ def build(tmp_path_factory) -> Build:
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
     dbt = run_dbt(
-        data_dir, "build", "--select", "path:models/staging/bank_statement", "path:models/staging/open_finance"
+        data_dir,
+        "build",
+        "--select",
+        "path:models/staging/bank_statement",
+        "path:models/staging/open_finance",
+        "path:models/staging/pluggy",
+        "path:models/staging/bank",
     )
     assert dbt.returncode == 0, dbt.output[-8000:]
     names = ", ".join(f"'stg_{source}__{e}'" for source in ("bank_statement", "open_finance") for e in ENTITIES)
@@ -55,6 +65,8 @@ def build(tmp_path_factory) -> Build:
         accounts="SELECT * FROM staging.stg_bank_statement__accounts ORDER BY account_id",
         typed="SELECT statement_format, transaction_type, count() AS n, countIf(partie_cnpj_cpf IS NOT NULL) AS"
         " with_tax_id FROM staging.stg_bank_statement__transactions GROUP BY ALL",
+        continuity_compared=COMPARED_SQL,
+        continuity_breaks=BALANCE_CONTINUITY_SQL,
     )
     return Build(dbt, json.loads(loaded.stdout), result)
 
@@ -121,3 +133,9 @@ def test_types_and_counterparties_come_through_both_formats(build):
         assert typed[(fmt, "BOLETO")]["with_tax_id"] > 0
     kinds = {kind for _, kind in typed}
     assert {"TED", "CONVENIO_ARRECADACAO", "TARIFA_SERVICOS_AVULSOS", "PACOTE_TARIFA_SERVICOS", "OUTROS"} <= kinds
+
+
+def test_the_balance_continuity_check_holds_on_the_statements_through_the_unified_bank_staging(build):
+    compared = {row["source"]: row["intervals"] for row in build.result["continuity_compared"]}
+    assert compared == {"bank_statement": 2 * 365}  # a balance every day of 2024 per account, each after another
+    assert build.result["continuity_breaks"] == []

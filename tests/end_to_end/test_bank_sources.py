@@ -6,11 +6,15 @@ real demo command for December 2024 on its own data folder; Open Finance's run i
 compared row by row as multisets, without the lineage columns (where and when a row was loaded, which source)
 and the ids each source gives an account or a movement (Open Finance's are the bank's internal ids, a statement's
 its own). Adding a source is adding its ingest job: it then joins the parameters here by itself.
+What judges the bank data reads the unified bank staging too, so it works whichever source fed the demo: the
+`balance_continuity` check evaluated on `stg_bank__balances` names the demo's source, and `importau evaluate`
+(each source's ids mapped back to the truth's) scores every source's demo as Open Finance's.
 Helpers from test_bcb_slice.py.
 """
 
 import csv
 import io
+import json
 import subprocess
 from collections import Counter
 from collections.abc import Callable
@@ -133,6 +137,44 @@ def live_sql(data_dir: Path, query: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(completed.stdout)))
 
 
+@cache
+def evaluation(data_dir: Path) -> dict:
+    """`importau evaluate --json` on the demo's warehouse (exit 1, targets not met, is a score too: a December demo
+    against the whole year's truth)."""
+    completed = subprocess.run(
+        [str(BIN / "importau"), "evaluate", "--json"], env=_env(data_dir), capture_output=True, text=True, timeout=900
+    )
+    assert completed.returncode in (0, 1), completed.stderr[-3000:]
+    return json.loads(completed.stdout)
+
+
+def continuity_check(data_dir: Path) -> tuple[bool, dict]:
+    """The latest `balance_continuity` evaluation on staging/stg_bank__balances in the demo's Dagster instance."""
+    import dagster as dg
+
+    from orchestration.defs.bank_quality import STG_BALANCES
+
+    with dg.DagsterInstance.from_config(str(data_dir / "dagster_home")) as instance:
+        history = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(STG_BALANCES, "balance_continuity"), limit=1
+        )
+    assert history, "balance_continuity was not evaluated on stg_bank__balances"
+    evaluated = history[0].event.dagster_event.event_specific_data
+    return evaluated.passed, {key: value.value for key, value in evaluated.metadata.items()}
+
+
+def assert_judged_like_open_finance(reference: Path, other: Path, bank_source: str) -> None:
+    """The continuity check ran on the source's own balances and passed; evaluate scores it as Open Finance's."""
+    dbt_source = {"open_finance": "open_finance", "pluggy": "pluggy", "statements": "bank_statement"}[bank_source]
+    passed, found = continuity_check(other)
+    assert passed and found["bank_sources"] == dbt_source, found
+    expected, got = evaluation(reference), evaluation(other)
+    assert list(got["bank_sources"]) == [dbt_source]
+    assert got["bank_sources"][dbt_source] == expected["bank_sources"]["open_finance"]
+    for part in ("reconciliation", "landed_cost", "treasury"):
+        assert got[part] == expected[part], f"{part} of the demo fed by {bank_source} differs from Open Finance's"
+
+
 def compared_rows(
     data_dir: Path, table: str, without: tuple[str, ...] = (), normalised: dict[str, Callable[[str], str]] | None = None
 ) -> Counter:
@@ -171,6 +213,7 @@ def test_marts_are_the_same_whichever_source_fed_them(demos, bank_source):
     fed = live_sql(other, "SELECT DISTINCT bank_source FROM staging.stg_bank__transactions")
     assert {row["bank_source"] for row in fed} != {REFERENCE}
     assert_same_marts(reference, other, bank_source, {})
+    assert_judged_like_open_finance(reference, other, bank_source)
 
 
 def assert_same_marts(
@@ -206,3 +249,16 @@ def test_cnab240_is_stamped_at_noon_and_its_marts_equal_open_finances_but_what_t
     )
     assert [(row["bank_source"], row["hour"]) for row in fed] == [("bank_statement", "12")]
     assert_same_marts(reference, cnab, CNAB, {**TIME_OF_DAY, **CNAB_BALANCE}, normalised=CNAB_TEXT)
+
+
+@pytest.mark.skipif("statements" not in available_sources(), reason="no statement files ingest job")
+def test_cnab240_fed_demo_is_checked_and_scored_through_the_unified_staging(demos):
+    """CNAB 240's own movement ids (`CNAB-<hash>`) are mapped back to the truth's: the reconciliation links and the
+    movements in staging score exactly as Open Finance's; the continuity check ran on its daily balances."""
+    reference, cnab = demos(REFERENCE), demos(CNAB)
+    passed, found = continuity_check(cnab)
+    assert passed and found["bank_sources"] == "bank_statement" and found["intervals_compared"] > 0, found
+    expected, got = evaluation(reference), evaluation(cnab)
+    assert got["bank_sources"] == {"bank_statement": expected["bank_sources"]["open_finance"]}
+    assert got["reconciliation"] == expected["reconciliation"]
+    assert got["treasury"]["deduplication"] == expected["treasury"]["deduplication"]

@@ -1,5 +1,6 @@
 """Synthetic feature frames shaped like the ml.ml_<model>__features tables, with known structure (planted signal,
-planted oddities), for the pure tests and the Dagster asset test of the delay, cash-flow and anomaly models."""
+planted oddities), for the pure tests and the Dagster asset test of the delay, cash-flow and anomaly models, with
+the ClickHouse types of their columns (`*_TYPES`) and `load_frame` to put one into a warehouse table."""
 
 from datetime import date, timedelta
 from decimal import Decimal
@@ -111,3 +112,71 @@ def synthetic_movements(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, list
     frame.loc[30, ["fx_spread_over_ptax", "fx_duplicate_prior_10d"]] = [0.006, 1]
     frame.loc[40, ["is_just_below_limit", "below_limit_counterparty_prior_3d"]] = [True, 2]
     return frame, ["T00010", "T00020", "T00030", "T00040"]
+
+
+DELAY_TYPES = {
+    "shipment_id": "String",
+    "supplier_id": "String",
+    "transport_mode": "String",
+    "origin_country": "String",
+    "customs_unit": "String",
+    "incoterm": "String",
+    "eta_month": "UInt8",
+    "planned_transit_days": "Int32",
+    "order_to_departure_days": "Int32",
+    "log_gross_weight_kg": "Float64",
+    "supplier_prior_shipments": "UInt32",
+    "supplier_prior_late_rate": "Float64",
+    "supplier_prior_mean_delay_days": "Float64",
+    "route_prior_shipments": "UInt32",
+    "route_prior_late_rate": "Float64",
+    "as_of_date": "Date",
+    "is_late": "Nullable(Bool)",
+    "label_known_date": "Nullable(Date)",
+    "is_open": "Bool",
+    "data_as_of_date": "Date",
+}
+CASH_TYPES = {
+    "origin_date": "Date",
+    "target_date": "Date",
+    "horizon_days": "UInt16",
+    "target_weekday": "UInt8",
+    "target_is_business_day": "Bool",
+    "receivables_due_brl": "Decimal(18, 4)",
+    "payables_due_brl": "Decimal(18, 4)",
+    "imports_arriving_brl": "Decimal(18, 4)",
+    "net_cash_flow_brl": "Nullable(Decimal(18, 4))",
+}
+ANOMALY_TYPES = {
+    "bank_transaction_id": "String",
+    "booking_date": "Date",
+    "amount_log_zscore_type": "Float64",
+    "amount_log_zscore_counterparty": "Float64",
+    "hour_sao_paulo": "UInt8",
+    "is_off_hours": "Bool",
+    "is_weekend_or_holiday": "Bool",
+    "is_round_amount": "Bool",
+    "is_unknown_counterparty": "Bool",
+    "same_amount_counterparty_prior_7d": "UInt32",
+    "fx_spread_over_ptax": "Float64",
+    "fx_duplicate_prior_10d": "UInt32",
+    "is_just_below_limit": "Bool",
+    "below_limit_counterparty_prior_3d": "UInt32",
+}
+
+
+def _plain(value):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value.item() if hasattr(value, "item") else value
+
+
+def load_frame(warehouse, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
+    """(Re)create `table` in the warehouse with the columns `types` names, holding `frame`'s rows."""
+    warehouse.command(f"DROP TABLE IF EXISTS {table}")
+    columns = ", ".join(f"`{name}` {type_}" for name, type_ in types.items())
+    warehouse.command(f"CREATE TABLE {table} ({columns}) ENGINE = MergeTree ORDER BY tuple()")
+    rows = [[_plain(row[name]) for name in types] for row in frame.to_dict("records")]
+    warehouse.client.insert(table, rows, column_names=list(types))

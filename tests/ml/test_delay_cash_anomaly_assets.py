@@ -9,7 +9,6 @@ from dataclasses import replace
 from functools import partial
 
 import dagster as dg
-import pandas as pd
 
 from ml_assets.cash_flow import data as cash_data
 from ml_assets.supplier_delay import data as delay_data
@@ -18,73 +17,15 @@ from orchestration.defs.ml import cash_flow, supplier_delay, transaction_anomaly
 from orchestration.defs.ml.factory import build
 from orchestration.resources.mlflow import MLflowResource
 from orchestration.resources.warehouse import ClickHouseResource
-from tests.ml.synthetic import synthetic_cash_flow, synthetic_movements, synthetic_shipments
-
-DELAY_TYPES = {
-    "shipment_id": "String",
-    "supplier_id": "String",
-    "transport_mode": "String",
-    "origin_country": "String",
-    "customs_unit": "String",
-    "incoterm": "String",
-    "eta_month": "UInt8",
-    "planned_transit_days": "Int32",
-    "order_to_departure_days": "Int32",
-    "log_gross_weight_kg": "Float64",
-    "supplier_prior_shipments": "UInt32",
-    "supplier_prior_late_rate": "Float64",
-    "supplier_prior_mean_delay_days": "Float64",
-    "route_prior_shipments": "UInt32",
-    "route_prior_late_rate": "Float64",
-    "as_of_date": "Date",
-    "is_late": "Nullable(Bool)",
-    "label_known_date": "Nullable(Date)",
-    "is_open": "Bool",
-    "data_as_of_date": "Date",
-}
-CASH_TYPES = {
-    "origin_date": "Date",
-    "target_date": "Date",
-    "horizon_days": "UInt16",
-    "target_weekday": "UInt8",
-    "target_is_business_day": "Bool",
-    "receivables_due_brl": "Decimal(18, 4)",
-    "payables_due_brl": "Decimal(18, 4)",
-    "imports_arriving_brl": "Decimal(18, 4)",
-    "net_cash_flow_brl": "Nullable(Decimal(18, 4))",
-}
-ANOMALY_TYPES = {
-    "bank_transaction_id": "String",
-    "booking_date": "Date",
-    "amount_log_zscore_type": "Float64",
-    "amount_log_zscore_counterparty": "Float64",
-    "hour_sao_paulo": "UInt8",
-    "is_off_hours": "Bool",
-    "is_weekend_or_holiday": "Bool",
-    "is_round_amount": "Bool",
-    "is_unknown_counterparty": "Bool",
-    "same_amount_counterparty_prior_7d": "UInt32",
-    "fx_spread_over_ptax": "Float64",
-    "fx_duplicate_prior_10d": "UInt32",
-    "is_just_below_limit": "Bool",
-    "below_limit_counterparty_prior_3d": "UInt32",
-}
-
-
-def _plain(value):
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value.item() if hasattr(value, "item") else value
-
-
-def _load(warehouse, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
-    warehouse.command(f"DROP TABLE IF EXISTS {table}")
-    columns = ", ".join(f"`{name}` {type_}" for name, type_ in types.items())
-    warehouse.command(f"CREATE TABLE {table} ({columns}) ENGINE = MergeTree ORDER BY tuple()")
-    rows = [[_plain(row[name]) for name in types] for row in frame.to_dict("records")]
-    warehouse.client.insert(table, rows, column_names=list(types))
+from tests.ml.synthetic import (
+    ANOMALY_TYPES,
+    CASH_TYPES,
+    DELAY_TYPES,
+    load_frame,
+    synthetic_cash_flow,
+    synthetic_movements,
+    synthetic_shipments,
+)
 
 
 def _spec(spec, name: str, table: str, data_module):
@@ -116,9 +57,9 @@ def _materialize(specs, chdb_url, store, data_dir):
 def test_train_promote_and_score_the_three_models(warehouse, chdb_url, mlflow_store, tmp_path):
     shipments, cash = synthetic_shipments(), synthetic_cash_flow()
     movements, planted = synthetic_movements()
-    _load(warehouse, "ml.test_delay__features", shipments, DELAY_TYPES)
-    _load(warehouse, "ml.test_cash__features", cash, CASH_TYPES)
-    _load(warehouse, "ml.test_anomaly__features", movements, ANOMALY_TYPES)
+    load_frame(warehouse, "ml.test_delay__features", shipments, DELAY_TYPES)
+    load_frame(warehouse, "ml.test_cash__features", cash, CASH_TYPES)
+    load_frame(warehouse, "ml.test_anomaly__features", movements, ANOMALY_TYPES)
     (tmp_path / "demo").mkdir()
     (tmp_path / "demo" / "ground_truth.json").write_text(
         json.dumps({"anomalies": [{"bank_transaction_id": i, "kind": "PLANTED"} for i in planted]})
@@ -163,7 +104,7 @@ def test_without_known_anomalies_nothing_is_promoted_and_scoring_is_blocked(
     warehouse, chdb_url, mlflow_store, tmp_path
 ):
     movements, _ = synthetic_movements(n=200)
-    _load(warehouse, "ml.test_anomaly_unlabelled__features", movements, ANOMALY_TYPES)
+    load_frame(warehouse, "ml.test_anomaly_unlabelled__features", movements, ANOMALY_TYPES)
     spec = _spec(
         transaction_anomaly.spec, "anomaly_unlabelled_test", "ml.test_anomaly_unlabelled__features", anomaly_data
     )

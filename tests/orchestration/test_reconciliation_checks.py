@@ -1,5 +1,6 @@
 """The reconciliation asset check: metadata from the evaluator when the demo ground truth exists, a passing note
-(without opening the warehouse) when it does not. The check on the real demo mart is in tests/marts."""
+(without opening the warehouse) when it does not, and the mart's movement ids of a bank source other than Open
+Finance (CNAB 240 statement files) mapped back to the truth's. The check on the real demo mart is in tests/marts."""
 
 import json
 
@@ -11,6 +12,7 @@ from orchestration.defs.mart_checks import (
     reconciliation_matches_demo_ground_truth,
 )
 from orchestration.resources.warehouse import ClickHouseResource
+from tests.sandboxes.demo_statements import cnab240_ids_from_the_files, company
 
 
 def _truth_file(tmp_path, matches):
@@ -72,3 +74,32 @@ def test_below_the_targets_the_check_fails_as_a_warning_with_the_numbers(tmp_pat
     assert metadata["false_positives_sample"] == "tx99/RECEIVABLE/AR-0"
     assert metadata["false_negatives_sample"].split(", ")[0] == "tx96/RECEIVABLE/AR-96"
     assert (metadata["precision_target"], metadata["recall_target"]) == (0.99, 0.97)
+
+
+def test_links_of_a_demo_fed_by_cnab240_statements_are_scored_under_the_truths_ids(tmp_path):
+    from sandboxes.demo_company.writers import write_bank_truth, write_ground_truth
+
+    path = ground_truth_path(str(tmp_path))
+    write_ground_truth(company(), path)
+    cnab_of = {truth: cnab for cnab, truth in cnab240_ids_from_the_files().items()}
+    matches = company().ground_truth["matches"].to_pylist()
+    rows = [
+        {
+            "bank_transaction_id": cnab_of[m["bank_transaction_id"]],  # the statement's id, as the mart carries it
+            "erp_document_type": m["erp_document_type"],
+            "erp_document_id": m["erp_document_id"],
+            "match_rule": "EXACT_AMOUNT_COUNTERPARTY",
+            "match_status": "MATCHED",
+        }
+        for m in matches
+    ]
+    unmapped = reconciliation_check_result(rows, path)  # no bank truth beside the ground truth: ids as they are
+    assert not unmapped.passed and unmapped.metadata["precision"].value == 0.0
+    write_bank_truth(company(), path.parent / "bank")
+    result = reconciliation_check_result(rows, path)
+    assert result.passed, result.metadata
+    metadata = {key: value.value for key, value in result.metadata.items()}
+    assert (metadata["precision"], metadata["recall"]) == (1.0, 1.0)
+    assert metadata["correct_links"] == len(
+        {(m["bank_transaction_id"], m["erp_document_type"], m["erp_document_id"]) for m in matches}
+    )

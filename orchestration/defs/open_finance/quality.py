@@ -1,15 +1,16 @@
-"""Open Finance checks that query ClickHouse: a recent pull per institution (warn) and balance continuity (warn).
-`no_duplicate_keys` per pull day (blocking) runs inside the raw-load step (`defs/raw_loads.py`)."""
+"""Open Finance checks that query ClickHouse about Open Finance's own data: a recent pull per institution (warn),
+from `raw.open_finance__pulls`, the log of the pulls only this source makes (a statement file arrives, an aggregator
+syncs on its own schedule). `no_duplicate_keys` per pull day (blocking) runs inside the raw-load step
+(`defs/raw_loads.py`). Balance continuity holds for every bank source, so it is a check on the unified bank staging
+(`defs/bank_quality.py`), not on `stg_open_finance__balances`."""
 
 from collections.abc import Mapping
 from datetime import date, timedelta
 
 import dagster as dg
-from dagster_dbt import get_asset_key_for_model
 
 from ingestion.common.clock import sao_paulo_today
 from orchestration.constants import WAREHOUSE_POOL
-from orchestration.defs.dbt import dbt_models
 from orchestration.defs.metadata import run_owner
 from orchestration.defs.open_finance.ingest import DATASETS, PULLS, raw_key
 from orchestration.resources.warehouse import ClickHouseResource
@@ -17,12 +18,8 @@ from orchestration.resources.warehouse import ClickHouseResource
 RANGE_END_TAG = "dagster/asset_partition_range_end"  # a ranged run's last partition (a month key)
 PARTITION_TAG = "dagster/partition"  # a single-partition run's
 FRESHNESS_DAYS = 2  # a daily pull per institution; two days late is worth a warning
-BALANCE_TOLERANCE = "0.01"  # BRL
 TRANSACTIONS = next(dataset for dataset in DATASETS if dataset.entity == "transactions")
 PULLS_DATASET = next(dataset for dataset in DATASETS if dataset.entity == PULLS)
-# the staging models' keys, from the dbt manifest
-STG_BALANCES = get_asset_key_for_model([dbt_models], "stg_open_finance__balances")
-STG_TRANSACTIONS = get_asset_key_for_model([dbt_models], "stg_open_finance__transactions")
 
 
 def reference_day(run_tags: Mapping[str, str], today: date) -> date:
@@ -67,61 +64,4 @@ def recent_pull_per_institution(context: dg.AssetCheckExecutionContext, warehous
     )
 
 
-BALANCE_CONTINUITY_SQL = f"""
-    WITH snapshots AS (
-        SELECT institution, account_id, update_datetime, available_amount,
-               lagInFrame(update_datetime) OVER w AS previous_datetime,
-               lagInFrame(available_amount) OVER w AS previous_amount,
-               row_number() OVER w AS n
-        FROM staging.stg_open_finance__balances
-        WINDOW w AS (PARTITION BY institution, account_id ORDER BY update_datetime
-                     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-    ),
-    intervals AS (SELECT * FROM snapshots WHERE n > 1),
-    moves AS (
-        SELECT i.institution, i.account_id, i.update_datetime, sum(t.signed_amount) AS moved
-        FROM intervals AS i
-        INNER JOIN staging.stg_open_finance__transactions AS t
-            ON t.institution = i.institution AND t.account_id = i.account_id
-        WHERE t.status = 'TRANSACAO_EFETIVADA'
-          AND t.transaction_datetime > i.previous_datetime AND t.transaction_datetime <= i.update_datetime
-        GROUP BY i.institution, i.account_id, i.update_datetime
-    )
-    SELECT i.institution, i.account_id, i.previous_datetime, i.update_datetime, i.previous_amount,
-           m.moved, i.available_amount
-    FROM intervals AS i
-    LEFT JOIN moves AS m ON m.institution = i.institution AND m.account_id = i.account_id
-        AND m.update_datetime = i.update_datetime
-    WHERE abs(i.previous_amount + m.moved - i.available_amount) > toDecimal64('{BALANCE_TOLERANCE}', 4)
-    ORDER BY i.institution, i.account_id, i.update_datetime
-"""
-
-
-@dg.asset_check(
-    asset=STG_BALANCES,
-    name="balance_continuity",
-    additional_deps=[STG_TRANSACTIONS],
-    pool=WAREHOUSE_POOL,
-    description=(
-        "Between two balance snapshots of an account, the previous available balance plus the posted transactions "
-        f"in between equals the next one (tolerance {BALANCE_TOLERANCE} BRL)."
-    ),
-)
-def balance_continuity(context: dg.AssetCheckExecutionContext, warehouse: ClickHouseResource):
-    with warehouse.open(owner=run_owner(context)) as wh:
-        compared = wh.query_rows(
-            "SELECT count() - uniqExact(institution, account_id) FROM staging.stg_open_finance__balances"
-        )[0][0]
-        breaks = wh.query_rows(BALANCE_CONTINUITY_SQL)
-    sample = "; ".join(
-        f"{inst}/{account} {before}..{after}: {prev} + {moved} != {amount}"
-        for inst, account, before, after, prev, moved, amount in breaks[:10]
-    )
-    return dg.AssetCheckResult(
-        passed=not breaks,
-        severity=dg.AssetCheckSeverity.WARN,
-        metadata={"intervals_compared": compared, "breaks": len(breaks), "first_breaks": sample or "none"},
-    )
-
-
-checks = [recent_pull_per_institution, balance_continuity]
+checks = [recent_pull_per_institution]
