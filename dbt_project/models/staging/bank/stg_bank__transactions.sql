@@ -105,47 +105,6 @@ matched as (
 
 ),
 
-seen_by as (
-
-    select
-        movement_match_key as seen_match_key,
-        groupArray((source_precedence, bank_source, transaction_id)) as seen
-    from matched
-    group by movement_match_key
-
-),
-
-first_in_precedence as (
-
-    select *
-    from matched
-    order by
-        movement_match_key,
-        status = 'TRANSACAO_EFETIVADA' desc,
-        source_precedence,
-        source_institution,
-        source_account_id,
-        transaction_id
-    limit 1 by movement_match_key
-
-),
-
-final as (
-
-    select
-        first_in_precedence.* except (
-            source_precedence, counterparty_document, document_occurrence, is_document_matched, leftover_occurrence,
-            has_conflicting_documents
-        ),
-        cast(
-            arrayMap(
-                row -> concat(row.2, ':', row.3),
-                arraySort(arrayFilter(row -> row.2 != first_in_precedence.bank_source, seen_by.seen))
-            ) as Array(String)
-        ) as other_source_transaction_ids
-    from first_in_precedence
-    inner join seen_by on first_in_precedence.movement_match_key = seen_by.seen_match_key
-
-)
+{{ bank_movement_winner(prefer="status = 'TRANSACAO_EFETIVADA'", source_account='source_account_id', helper_columns=['counterparty_document', 'document_occurrence', 'is_document_matched', 'leftover_occurrence', 'has_conflicting_documents']) }}
 
 select * from final
