@@ -117,14 +117,19 @@ def _day_of(tranlist, tag: str) -> date | None:
         return None
 
 
-def _account(stmtrs, line: int) -> dict:
-    element = stmtrs.find("BANKACCTFROM")
+def _account_aggregate(statement, tag: str, what: str, line: int):
+    """The statement's account aggregate (BANKACCTFROM / CCACCTFROM) through ofxtools, or a format error naming it."""
+    element = statement.find(tag)
     if element is None:
-        raise StatementFormatError(f"line {line}: a bank statement (STMTRS) without BANKACCTFROM")
+        raise StatementFormatError(f"line {line}: a {what} without {tag}")
     try:
-        acct = Aggregate.from_etree(element)
+        return Aggregate.from_etree(element)
     except Exception as error:  # ofxtools raises its own validation errors
-        raise StatementFormatError(f"line {line}: BANKACCTFROM is not valid OFX ({error})") from None
+        raise StatementFormatError(f"line {line}: {tag} is not valid OFX ({error})") from None
+
+
+def _account(stmtrs, line: int) -> dict:
+    acct = _account_aggregate(stmtrs, "BANKACCTFROM", "bank statement (STMTRS)", line)
     acctid = (acct.acctid or "").strip()
     number, dash, dv = acctid.rpartition("-")
     if not dash or len(dv) > 2:
@@ -317,13 +322,7 @@ def _institution(compe: str | None, org: str | None) -> str:
 
 
 def _card_statement(parsed: Parsed, ccstmtrs, line: int, lines: _Lines, issuer: tuple, lineage: dict) -> None:
-    element = ccstmtrs.find("CCACCTFROM")
-    if element is None:
-        raise StatementFormatError(f"line {line}: a credit card statement (CCSTMTRS) without CCACCTFROM")
-    try:
-        acct = Aggregate.from_etree(element)
-    except Exception as error:  # ofxtools raises its own validation errors
-        raise StatementFormatError(f"line {line}: CCACCTFROM is not valid OFX ({error})") from None
+    acct = _account_aggregate(ccstmtrs, "CCACCTFROM", "credit card statement (CCSTMTRS)", line)
     compe, org = issuer
     card = {
         "statement_format": "OFX",
