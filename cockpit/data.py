@@ -51,8 +51,9 @@ class Filters:
 
 
 def _is_missing_table(error: BaseException) -> bool:
+    """A table (or one of its columns, e.g. `model_kind` of a scores table from before it) that is not there yet."""
     text = str(error)
-    return "UNKNOWN_TABLE" in text or "UNKNOWN_DATABASE" in text
+    return "UNKNOWN_TABLE" in text or "UNKNOWN_DATABASE" in text or "UNKNOWN_IDENTIFIER" in text
 
 
 @dataclass
@@ -73,8 +74,8 @@ class CockpitData:
         return getattr(self.reader, "published_at", "")
 
     def frame(self, name: str, filters: Filters | None = None, optional: bool = False) -> pd.DataFrame | None:
-        """The rows of `queries.<name>` for these filters. `optional`: None when its table does not exist
-        (the ML scores before the first scoring run, or a BI role that may not read `ml`)."""
+        """The rows of `queries.<name>` for these filters. `optional`: None when its table (or a column it reads)
+        does not exist (the ML scores before the first scoring run, or a BI role that may not read `ml`)."""
         sql = getattr(queries, name)
         parameters = filters.parameters() if filters else {}
         version = self.reader.version()

@@ -46,6 +46,12 @@ WORDS = {
         "pt": "Sem previsão do modelo de câmbio ainda (ml.fx_forecast__scores vazio ou inacessível).",
         "en": "No FX model forecast yet (ml.fx_forecast__scores empty or not readable).",
     },
+    "baseline_forecast": {
+        "pt": "Previsão da linha de base (passeio aleatório: a PTAX de hoje, com a faixa de 90 % dos movimentos "
+        "recentes): nenhum modelo de câmbio a supera ainda.",
+        "en": "Baseline forecast (random walk: today's PTAX, with the 90 % range of recent moves): no FX model beats "
+        "it yet.",
+    },
     "fx_gain": {"pt": "Variação cambial realizada e não realizada", "en": "Realised and unrealised FX gain/loss"},
     "realised": {"pt": "Realizada", "en": "Realised"},
     "unrealised": {"pt": "Não realizada", "en": "Unrealised"},

@@ -156,6 +156,15 @@ WHERE {CURRENCY} AND origin_date = (
 ORDER BY currency, target_date
 """
 
+# which kind of version made that forecast: `model`, or `baseline` while no FX model beats the random walk with its
+# empirical interval (ml_assets/common/baseline.py); a table from before `model_kind` has no such column until its
+# next scoring run, which the page reads as "unknown" (CockpitData.frame, optional)
+PTAX_FORECAST_KIND = """
+SELECT any(model_kind) AS model_kind, any(model_version) AS model_version
+FROM ml.fx_forecast__scores
+WHERE origin_date = (SELECT max(origin_date) FROM ml.fx_forecast__scores WHERE origin_date <= {end:Date})
+"""
+
 FX_GAIN_BY_CURRENCY = f"""
 SELECT
     currency,

@@ -18,6 +18,12 @@ BUCKETS = (
 )
 
 
+def forecast_kind(context: Context) -> str | None:
+    """`model` or `baseline` (the FX model's baseline serves while no model beats it); None when unknown."""
+    kind = context.data.frame("PTAX_FORECAST_KIND", context.filters, optional=True)
+    return None if kind is None or kind.empty else str(kind["model_kind"].iloc[0])
+
+
 def render(context: Context) -> None:
     language = context.language
     st.subheader(text("exposure", language))
@@ -54,6 +60,8 @@ def render(context: Context) -> None:
         st.altair_chart(alt.layer(*layers), width="stretch")  # one PTAX axis: history, forecast and its band
         if forecast is None or forecast.empty:
             st.caption(text("no_forecast", language))
+        elif forecast_kind(context) == "baseline":
+            st.caption(text("baseline_forecast", language))
     st.subheader(text("fx_gain", language))
     show_table(
         context.data.frame("FX_GAIN_BY_CURRENCY", context.filters),

@@ -27,8 +27,9 @@ def mean_absolute_error(actual, predicted) -> float:
     return float(np.mean(np.abs(a - p)))
 
 
-def seasonal_naive(series: pd.Series, origin: date, targets, season_days: int = 7, seasons: int = 1) -> np.ndarray:
-    """For each target day after `origin`: the mean of the same weekday over the last `seasons` observed weeks.
+def seasonal_lags(series: pd.Series, origin: date, targets, season_days: int = 7, seasons: int = 1) -> np.ndarray:
+    """For each target day after `origin`, the movement on its weekday in each of the last `seasons` observed
+    weeks: an array of len(targets) rows x `seasons` columns, the most recent week first.
 
     Lag k (0, 1, ...) of target d is d - 7 * (ceil((d - origin) / 7) + k) days, always on or before the origin,
     so the forecast only uses what was known there. A lag day without an observation counts as zero movement.
@@ -40,7 +41,13 @@ def seasonal_naive(series: pd.Series, origin: date, targets, season_days: int = 
         series.reindex(target_ts - pd.to_timedelta(season_days * (steps + k), unit="D")).fillna(0.0).to_numpy()
         for k in range(seasons)
     ]
-    return np.mean(lags, axis=0)
+    return np.column_stack(lags) if lags else np.empty((len(target_ts), 0))
+
+
+def seasonal_naive(series: pd.Series, origin: date, targets, season_days: int = 7, seasons: int = 1) -> np.ndarray:
+    """For each target day after `origin`: the mean of the same weekday over the last `seasons` observed weeks
+    (`seasonal_lags`)."""
+    return seasonal_lags(series, origin, targets, season_days, seasons).mean(axis=1)
 
 
 def scheduled_dues(frame: pd.DataFrame) -> np.ndarray:
@@ -69,6 +76,11 @@ class WalkForward:
     @property
     def baseline_name(self) -> str:
         return "seasonal_naive_1w" if self.mae_seasonal_naive_1w <= self.mae_seasonal_naive_4w else "seasonal_naive_4w"
+
+    @property
+    def baseline_seasons(self) -> int:
+        """How many weeks the better seasonal naive averages: 1 or 4."""
+        return 1 if self.baseline_name == "seasonal_naive_1w" else 4
 
     @property
     def mae_ratio(self) -> float:

@@ -3,7 +3,8 @@ ml.cash_flow__scores).
 
 The promotion metric is the walk-forward MAE (lower is better) against the better of the two seasonal-naive
 forecasts on the same origins and days. The served model is refitted on every observed target day and forecasts
-the 90 days after the last origin.
+the 90 days after the last origin. While no model beats it, that seasonal naive serves instead (`BASELINE_FALLBACK`,
+baseline.py): `score` gives every kind of version the columns its signature names.
 """
 
 from decimal import Decimal
@@ -11,15 +12,22 @@ from decimal import Decimal
 import pandas as pd
 
 from ml_assets.cash_flow import plots
+from ml_assets.cash_flow.baseline import seasonal_input, served_baseline
 from ml_assets.cash_flow.evaluation import WalkForward, walk_forward
 from ml_assets.cash_flow.features import FEATURES, LABEL, ORIGIN, TARGET_DATE, daily_series, model_input
 from ml_assets.cash_flow.model import fit, forecast
+from ml_assets.common.registry import signature_inputs
 from ml_assets.common.scores import ScoresTable
 from ml_assets.common.training import TrainingResult
 
 MODEL_NAME = "cash_flow"
 PROMOTION_METRIC = "mae"
 HIGHER_IS_BETTER = False
+# what serves while no model beats it (factory.MlModel.baseline_fallback): train logs it with every run
+BASELINE_FALLBACK = (
+    "the better seasonal naive of the walk-forward: each day's movement on the same weekday of the last observed "
+    "week (seasonal_naive_1w), or its mean over the last four (seasonal_naive_4w)"
+)
 
 SCORES_TABLE = ScoresTable(
     model_name=MODEL_NAME,
@@ -79,15 +87,22 @@ def train(features: pd.DataFrame, seed: int = 42) -> TrainingResult:
         },
         notes=_notes(result),
         tables={"walk_forward": result.predictions},
+        served_baseline=served_baseline(result, features, latest),
     )
 
 
+def scoring_input(features: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """What any served version of the model reads for `rows`: the model's features and the seasonal-naive lags."""
+    return pd.concat([model_input(rows), seasonal_input(features, rows)], axis=1)
+
+
 def score(model, features: pd.DataFrame) -> list[dict]:
-    """Rows of ml.cash_flow__scores: the forecast for each of the 90 days after the last origin."""
+    """Rows of ml.cash_flow__scores: the forecast for each of the 90 days after the last origin, by the trained
+    model or, while it serves, the seasonal-naive baseline (each reads the columns its signature names)."""
     latest = latest_origin_rows(features)
     if latest.empty:
         return []
-    predicted = forecast(model, latest)
+    predicted = model.predict(signature_inputs(model, scoring_input(features, latest)))
     return [
         {
             "origin_date": pd.Timestamp(row[ORIGIN]).date(),

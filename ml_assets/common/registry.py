@@ -7,6 +7,10 @@ version number first so every scored row can name it.
 
 Metrics convention: a training run logs the model's metrics under their names and the baseline's (evaluated on
 the same backtest) as `baseline_<name>`, so the promotion reads both from the challenger's run.
+
+Kinds of version: a trained model (`kind` tag absent or `model`), or a baseline that serves until a model beats it
+(`kind=baseline`, registered by `baseline.review_or_serve_baseline` from the run of a refused challenger); a
+baseline version's own metrics are the baseline metrics of that run.
 """
 
 import math
@@ -19,6 +23,10 @@ CHALLENGER = "challenger"
 BASELINE_PREFIX = "baseline_"
 ARTIFACT_NAME = "model"  # the logged model's name inside its run
 TAG_PROMOTION = "importau.promotion"  # on the version: promoted / refused, with the reasons
+TAG_KIND = "importau.kind"  # on the version: what it is (absent on versions registered before kinds existed)
+KIND_MODEL = "model"  # a trained model
+KIND_BASELINE = "baseline"  # the baseline forecaster of a backtest, served while no model beats it
+TAG_BASELINE = "importau.baseline"  # the baseline's name (e.g. seasonal_naive_4w), on its run and its version
 DEFAULT_PACKAGES = ("mlflow", "scikit-learn", "pandas", "numpy", "scipy", "cloudpickle")
 
 
@@ -46,6 +54,11 @@ class PromotionDecision:
     reasons: list[str] = field(default_factory=list)
     version: str | None = None
     previous_champion: str | None = None
+    # what serves after the decision: the version aliased champion (None: nothing, scoring cannot run), its kind
+    # (KIND_MODEL or KIND_BASELINE) and, for a baseline, its name
+    serving_version: str | None = None
+    serving_kind: str | None = None
+    serving_baseline: str | None = None
 
     def as_metadata(self) -> dict:
         return {
@@ -57,11 +70,15 @@ class PromotionDecision:
             "baseline": self.baseline,
             "version": self.version,
             "previous_champion": self.previous_champion,
+            "champion_version": self.serving_version or "none",
+            "champion_kind": self.serving_kind or "none",
+            "serving_baseline": self.serving_baseline,
             "reasons": "; ".join(self.reasons),
         }
 
 
-def _client(client=None):
+def mlflow_client(client=None):
+    """`client`, else a client of the tracking and registry URIs this process is configured with."""
     from mlflow import MlflowClient
 
     return client or MlflowClient()
@@ -121,7 +138,7 @@ def log_and_register(
     else:
         raise ValueError(f"unknown flavor {flavor!r} (sklearn or pyfunc)")
     version = str(info.registered_model_version)
-    _client(client).set_registered_model_alias(name, CHALLENGER, version)
+    mlflow_client(client).set_registered_model_alias(name, CHALLENGER, version)
     return RegisteredVersion(name, version, run.info.run_id)
 
 
@@ -138,21 +155,42 @@ def version_by_alias(name: str, alias: str, client=None):
     from mlflow.exceptions import MlflowException
 
     try:
-        return _client(client).get_model_version_by_alias(name, alias)
+        return mlflow_client(client).get_model_version_by_alias(name, alias)
     except MlflowException:
         return None
 
 
+def version_kind(model_version) -> str:
+    """KIND_MODEL or KIND_BASELINE, from the version's tag (a version without the tag is a trained model)."""
+    return (model_version.tags or {}).get(TAG_KIND, KIND_MODEL)
+
+
 def version_metrics(name: str, version: str, client=None) -> tuple[dict, dict]:
-    """(model metrics, baseline metrics) logged by the run that produced this version."""
-    client = _client(client)
+    """(its own metrics, baseline metrics) logged by the run that produced this version.
+
+    A baseline version was registered from a challenger's run, which logged the baseline as `baseline_<name>`:
+    those are its own metrics too, so a later challenger is compared with what the baseline scored.
+    """
+    client = mlflow_client(client)
     model_version = client.get_model_version(name, version)
     logged = client.get_run(model_version.run_id).data.metrics if model_version.run_id else {}
     own = {key: value for key, value in logged.items() if not key.startswith(BASELINE_PREFIX)}
     baseline = {
         key.removeprefix(BASELINE_PREFIX): value for key, value in logged.items() if key.startswith(BASELINE_PREFIX)
     }
+    if version_kind(model_version) == KIND_BASELINE:
+        return dict(baseline), baseline
     return own, baseline
+
+
+def serving(name: str, client=None) -> tuple[str | None, str | None, str | None]:
+    """(version, kind, baseline name) of what `champion` points at now; (None, None, None) when nothing serves."""
+    champion = version_by_alias(name, CHAMPION, client)
+    if champion is None:
+        return None, None, None
+    kind = version_kind(champion)
+    baseline = (champion.tags or {}).get(TAG_BASELINE) if kind == KIND_BASELINE else None
+    return str(champion.version), kind, baseline
 
 
 def _value(metrics: Mapping[str, float] | None, metric: str) -> float | None:
@@ -222,7 +260,7 @@ def promote_if_better(
     """
     from dataclasses import replace
 
-    client = _client(client)
+    client = mlflow_client(client)
     if version is None:
         challenger = version_by_alias(name, CHALLENGER, client)
         if challenger is None:
@@ -242,9 +280,12 @@ def promote_if_better(
 def review_challenger(name: str, metric: str, higher_is_better: bool, client=None) -> PromotionDecision:
     """The promotion gate: the challenger's and baseline's metrics from its run vs the champion's, then decide.
 
-    If the challenger already is the champion (a re-run of the gate), it stays, with that as the reason.
+    If the challenger already is the champion (a re-run of the gate), it stays, with that as the reason. The
+    decision ends with what serves after it (`serving_*`).
     """
-    client = _client(client)
+    from dataclasses import replace
+
+    client = mlflow_client(client)
     challenger = version_by_alias(name, CHALLENGER, client)
     if challenger is None:
         raise LookupError(f"model {name} has no {CHALLENGER} version to review")
@@ -253,22 +294,56 @@ def review_challenger(name: str, metric: str, higher_is_better: bool, client=Non
     challenger_metrics, baseline_metrics = version_metrics(name, version, client)
     if champion is not None and str(champion.version) == version:
         value = _value(challenger_metrics, metric)
-        return PromotionDecision(
+        decision = PromotionDecision(
             True, metric, higher_is_better, value, value, _value(baseline_metrics, metric),
             [f"version {version} already is the champion"], version, version,
         )  # fmt: skip
-    champion_metrics = version_metrics(name, str(champion.version), client)[0] if champion is not None else None
-    return promote_if_better(
-        name, challenger_metrics, champion_metrics, baseline_metrics, metric, higher_is_better, version, client
-    )
+    else:
+        champion_metrics = version_metrics(name, str(champion.version), client)[0] if champion is not None else None
+        decision = promote_if_better(
+            name, challenger_metrics, champion_metrics, baseline_metrics, metric, higher_is_better, version, client
+        )
+    serving_version, kind, baseline = serving(name, client)
+    return replace(decision, serving_version=serving_version, serving_kind=kind, serving_baseline=baseline)
 
 
-def load_by_alias(name: str, alias: str = CHAMPION, client=None):
-    """(pyfunc model, version) for `models:/<name>@<alias>`, resolved to a fixed version number first."""
+@dataclass(frozen=True)
+class ServedVersion:
+    """A loaded version and what it is: the scores name its version and kind on every row."""
+
+    model: object  # the pyfunc model
+    version: str
+    kind: str  # KIND_MODEL or KIND_BASELINE
+    baseline: str | None = None  # the baseline's name when kind is KIND_BASELINE
+
+
+def load_served(name: str, alias: str = CHAMPION, client=None) -> ServedVersion:
+    """`models:/<name>@<alias>`, resolved to a fixed version number first, loaded, with its kind."""
     import mlflow
 
     found = version_by_alias(name, alias, client)
     if found is None:
         raise LookupError(f"model {name} has no {alias} version yet (train it and let the promotion check run)")
-    version = str(found.version)
-    return mlflow.pyfunc.load_model(f"models:/{name}/{version}"), version
+    version, kind = str(found.version), version_kind(found)
+    baseline = (found.tags or {}).get(TAG_BASELINE) if kind == KIND_BASELINE else None
+    return ServedVersion(mlflow.pyfunc.load_model(f"models:/{name}/{version}"), version, kind, baseline)
+
+
+def load_by_alias(name: str, alias: str = CHAMPION, client=None):
+    """(pyfunc model, version) for `models:/<name>@<alias>`, resolved to a fixed version number first."""
+    served = load_served(name, alias, client)
+    return served.model, served.version
+
+
+def signature_inputs(model, frame):
+    """The columns of `frame` the model's signature names, in its order; `frame` itself for a model without one.
+
+    A scoring function builds one frame with what every kind of version of its model reads (a trained model's
+    features, a baseline's lags) and gives each version the columns it declared: MLflow would drop the others
+    too, but with a warning on every call.
+    """
+    metadata = getattr(model, "metadata", None)
+    schema = metadata.get_input_schema() if metadata is not None else None
+    if schema is None or not schema.has_input_names():
+        return frame
+    return frame[schema.input_names()]

@@ -1,6 +1,9 @@
 """The `ml.<model>__scores` tables: one row per scored entity, each naming the model version. No Dagster.
 
-Every scores table ends with the same three columns: `model_name`, `model_version` and `scored_at`. A scoring
+Every scores table ends with the same four columns: `model_name`, `model_version`, `model_kind` (`model`, or
+`baseline` while the backtest's baseline serves because no model beats it: ml_assets/common/baseline.py) and
+`scored_at`. A table created before `model_kind` existed gets it (default `model`, which every earlier row was)
+the first time it is written. A scoring
 run replaces what it rescored: the rows whose `replace_by` columns hold values of the new batch (e.g. the same
 `as_of_date`), or the whole table when `replace_by` is empty (a table that keeps only the latest scores). The
 delete is a synchronous lightweight DELETE, then one INSERT; `client` is a clickhouse-connect client (chDB or a
@@ -14,12 +17,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ingestion.common.table_layout import TableLayout
+from ml_assets.common.registry import KIND_BASELINE, KIND_MODEL
 
 SCORE_COLUMNS = (
     ("model_name", "LowCardinality(String)"),
     ("model_version", "LowCardinality(String)"),
+    ("model_kind", "LowCardinality(String)"),
     ("scored_at", "DateTime64(3, 'UTC')"),
 )
+KIND_COLUMN = "model_kind"
+KINDS = (KIND_MODEL, KIND_BASELINE)
 DATABASE = "ml"
 DELETE_SETTINGS = {"lightweight_deletes_sync": 2}
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -70,12 +77,8 @@ class ScoresTable:
         )
 
 
-def ensure_table(client, table: ScoresTable, layout: TableLayout | None = None) -> None:
-    """Create the table if missing; if it exists, it must have exactly these columns in this order."""
-    layout = layout or TableLayout()
-    client.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}{layout.on_cluster()}")
-    client.command(table.ddl(layout))
-    found = [
+def _columns(client, table: ScoresTable) -> list[tuple[str, str]]:
+    return [
         (name, type_)
         for name, type_ in client.query(
             "SELECT name, type FROM system.columns WHERE database = {d:String} AND table = {t:String} "
@@ -83,6 +86,23 @@ def ensure_table(client, table: ScoresTable, layout: TableLayout | None = None) 
             parameters={"d": DATABASE, "t": table.name},
         ).result_rows
     ]
+
+
+def ensure_table(client, table: ScoresTable, layout: TableLayout | None = None) -> None:
+    """Create the table if missing; if it exists, it must have exactly these columns in this order.
+
+    The one migration done here: a table written before `model_kind` existed gets the column, right after
+    `model_version`, with the default `model` (before baselines could serve, only trained models scored)."""
+    layout = layout or TableLayout()
+    client.command(f"CREATE DATABASE IF NOT EXISTS {DATABASE}{layout.on_cluster()}")
+    client.command(table.ddl(layout))
+    found = _columns(client, table)
+    if found == [column for column in table.all_columns if column[0] != KIND_COLUMN]:
+        client.command(
+            f"ALTER TABLE {table.qualified}{layout.on_cluster()} ADD COLUMN IF NOT EXISTS `{KIND_COLUMN}` "
+            f"{dict(SCORE_COLUMNS)[KIND_COLUMN]} DEFAULT '{KIND_MODEL}' AFTER `model_version`"
+        )
+        found = _columns(client, table)
     if found != table.all_columns:
         raise ScoresSchemaError(
             f"{table.qualified} has columns {found}, expected {table.all_columns}: drop it (scores are "
@@ -97,8 +117,13 @@ def write_scores(
     model_version: str,
     scored_at: datetime | None = None,
     layout: TableLayout | None = None,
+    model_kind: str = KIND_MODEL,
 ) -> int:
-    """Replace the batch's slice of the table with `rows` (dicts keyed by the model's columns); returns the count."""
+    """Replace the batch's slice of the table with `rows` (dicts keyed by the model's columns); returns the count.
+
+    `model_kind`: what the version that scored is, `model` or `baseline` (its MLflow `importau.kind` tag)."""
+    if model_kind not in KINDS:
+        raise ValueError(f"model_kind must be one of {KINDS}, not {model_kind!r}")
     ensure_table(client, table, layout)
     scored_at = scored_at or datetime.now(UTC)
     own = [name for name, _ in table.columns]
@@ -107,7 +132,7 @@ def write_scores(
         missing = [name for name in own if name not in row]
         if missing:
             raise ValueError(f"a row for {table.qualified} lacks {missing}")
-        records.append([row[name] for name in own] + [table.model_name, str(model_version), scored_at])
+        records.append([row[name] for name in own] + [table.model_name, str(model_version), model_kind, scored_at])
     if table.replace_by:
         keys = sorted({tuple(row[name] for name in table.replace_by) for row in rows})
         for values in keys:

@@ -1,8 +1,9 @@
 """What every model's training hands over, and how it lands in MLflow: one tagged run, one registered version.
 
 A model package (`ml_assets/<model>/`) returns a `TrainingResult` from pure code; `record_training` logs it
-(params, backtest metrics of the model and of its baseline, figures as PNG artifacts, notes), registers the model
-with its signature and input example, and points `challenger` at the new version. No Dagster.
+(params, backtest metrics of the model and of its baseline, figures as PNG artifacts, notes, and the baseline
+itself when it can serve: `baseline.py`), registers the model with its signature and input example, and points
+`challenger` at the new version. No Dagster.
 """
 
 import csv
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingestion.common.spreadsheet import neutralise
-from ml_assets.common import plots, registry, tracking
+from ml_assets.common import baseline, plots, registry, tracking
 
 
 @dataclass
@@ -29,6 +30,9 @@ class TrainingResult:
     notes: list[str] = field(default_factory=list)  # plain statements, e.g. "does not beat the random walk"
     tables: dict[str, Any] = field(default_factory=dict)  # file stem -> pandas DataFrame (logged as CSV)
     skops_trusted_types: list[str] = field(default_factory=list)  # sklearn flavor: types skops must trust to load
+    # the baseline of `baseline_metrics` as a servable pyfunc, when it forecasts the same thing from the same scoring
+    # rows: logged in the run, and served by the gate while no model beats it (baseline.py)
+    served_baseline: baseline.ServedBaseline | None = None
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ def record_training(
     config: tracking.TrackingConfig,
     tags: Mapping[str, str],
 ) -> RecordedTraining:
-    """Log `result` in a new run of the model's experiment, register it and alias it `challenger`."""
+    """Log `result` in a new run of the model's experiment, register it and alias it `challenger` (the baseline,
+    if any, is logged in the same run but not registered: the gate decides whether it serves)."""
     import mlflow
 
     images = {}
@@ -68,6 +73,8 @@ def record_training(
         if result.notes:
             mlflow.log_text("\n".join(result.notes) + "\n", "notes.txt")
             mlflow.set_tag("importau.notes", " | ".join(result.notes)[:5000])
+        if result.served_baseline is not None:
+            baseline.log_baseline(result.served_baseline)
         version = registry.log_and_register(
             model_name,
             result.model,

@@ -21,8 +21,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ml_assets.fx_forecast.baseline import quantile_bounds
 from ml_assets.fx_forecast.features import HORIZONS
-from ml_assets.fx_forecast.model import Design, ForecastParams, calibration_split, design, fit_horizon
+from ml_assets.fx_forecast.model import Design, ForecastParams, design, fit_horizon
 
 
 def fold_starts(dates: np.ndarray, min_train_dates: int, step: int) -> list[int]:
@@ -36,14 +37,14 @@ def interval_score(actual, lower, upper, alpha: float) -> np.ndarray:
 
 
 def _baseline_bounds(train: Design, test: Design, params: ForecastParams) -> tuple[np.ndarray, np.ndarray]:
-    """Per currency, the empirical alpha/2 and 1-alpha/2 quantiles of y over the calibration window."""
-    _, calibration = calibration_split(train, params)
+    """Per currency, the empirical alpha/2 and 1-alpha/2 quantiles of y over the calibration window (the served
+    baseline takes them the same way: baseline.quantile_bounds)."""
+    bounds = quantile_bounds(train, params)
     lower, upper = np.full(len(test), np.nan), np.full(len(test), np.nan)
     for currency in np.unique(test.currency):
-        ys = calibration.y[calibration.currency == currency]
-        if len(ys):
+        if str(currency) in bounds:
             rows = test.currency == currency
-            lower[rows], upper[rows] = np.quantile(ys, [params.alpha / 2, 1 - params.alpha / 2])
+            lower[rows], upper[rows] = bounds[str(currency)]
     return lower, upper
 
 

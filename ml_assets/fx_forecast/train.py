@@ -7,7 +7,8 @@ the served model on all of the history and returns the backtest metrics of the s
 (random walk with empirical-quantile intervals). The promotion metric is `interval_score_ratio`, the mean over
 horizons of model / baseline interval score (lower is better; the baseline is 1 by definition): the intervals are
 where this model can add value over the random walk, and a point forecast that does not beat the random walk is
-never served.
+never served. While no model's intervals beat the baseline's, the baseline itself serves (`BASELINE_FALLBACK`,
+baseline.py): the same input and output, the random walk with the empirical-quantile interval.
 """
 
 from dataclasses import replace
@@ -22,11 +23,17 @@ from ml_assets.common.training import TrainingResult
 from ml_assets.fx_forecast import features as fx_features
 from ml_assets.fx_forecast import plots
 from ml_assets.fx_forecast.backtest import horizon_metrics, ridge_vs_random_walk, walk_forward
+from ml_assets.fx_forecast.baseline import served_baseline
 from ml_assets.fx_forecast.model import INPUT_COLUMNS, ForecastParams, FxForecaster, scoring_input
 
 MODEL_NAME = "fx_forecast"
 PROMOTION_METRIC = "interval_score_ratio"
 HIGHER_IS_BETTER = False
+# what serves while no model beats it (factory.MlModel.baseline_fallback): train logs it with every run
+BASELINE_FALLBACK = (
+    "the random walk (today's PTAX) with the empirical 5 %/95 % quantiles of the currency's h-day returns over "
+    "the latest calibration window as its 90 % interval (random_walk_quantiles)"
+)
 MAX_MIN_TRAIN_DATES = 500  # about two years before the first backtest origin ...
 BACKTEST_STEP = 20  # ... then refit every 20 business days
 # The random walk is the prior: the ridge replaces it only if its edge is more than noise (a few months of trending
@@ -166,6 +173,7 @@ def train(features: pd.DataFrame, seed: int = 42, step: int = BACKTEST_STEP) -> 
         },
         notes=_notes(per_h, params, n_dates, test_dates, t_stat),
         tables={"backtest_by_horizon": per_h},
+        served_baseline=served_baseline(data, params, example),
     )
 
 

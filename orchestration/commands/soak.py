@@ -104,9 +104,11 @@ def build_base(work: Path, company, truth: Path, day: date) -> tuple[Path, list[
     and the models whose challenger had to be made champion by hand.
 
     A fresh instance has no champion, and the promotion gate refuses a challenger that does not beat the baseline
-    (it happens to `supplier_delay` on the ten months before November 2024): its blocking check fails that
-    `transform`, and every daily scoring would fail for want of a champion. So the base aliases `champion` to
-    the challenger of such a model, as an operator would to start scoring; both soak and clean start from it."""
+    or has no metric. `cash_flow` and `fx_forecast` then fall back on their baselines (ml_assets/common/
+    baseline.py); a model without one has no champion: its blocking check fails that `transform`, and every daily
+    scoring would fail for want of a champion. On the ten months before November 2024 that is `transaction_anomaly`
+    (no known anomalies in the soak's data folder, so no metric). So the base aliases `champion` to the challenger of
+    such a model, as an operator would to start scoring; both soak and clean start from it."""
     from orchestration.commands.demo import RANGE_END_TAG, RANGE_START_TAG
     from orchestration.commands.erp_demo import drop_day
     from orchestration.commands.soak_world import Phase

@@ -8,7 +8,7 @@ fd 1 and 2 then point at its log, where Dagster's console logger and dbt write):
         -> {"success": true, "run_id": "...", "seconds": 12.3}     (env: set, or unset when null, before the run)
     {"op": "checksums", "databases": ["marts"], "exclude": [...]} -> {"tables": {"marts.t": {...}}}
     {"op": "query", "sql": "SELECT ..."} -> {"rows": [["text", ...], ...]}
-    {"op": "promote"} -> {"promoted": ["supplier_delay v1"]}   (champion := challenger where there is none)
+    {"op": "promote"} -> {"promoted": ["transaction_anomaly v1"]}   (champion := challenger where there is none)
 The runs go through `demo.run_job` (execute_job on the instance of DAGSTER_HOME, steps in this process), as
 `importau demo` and the benchmarks run them; the definitions are imported once, at start.
 """

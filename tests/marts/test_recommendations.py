@@ -152,7 +152,7 @@ def test_every_recommendation_has_a_stable_id_json_evidence_and_an_expiry(recomm
         assert date.fromisoformat(row["as_of_date"]) == LAST_DAY
         evidence = json.loads(row["evidence"])
         assert set(evidence) == {"models", "inputs"} and isinstance(evidence["inputs"], dict)
-        assert all(set(model) == {"name", "version"} for model in evidence["models"])
+        assert all(set(model) == {"name", "version", "kind"} for model in evidence["models"])
         assert row["subject_id"] in row["action"]
         assert Decimal(row["effect_low_brl"]) <= Decimal(row["expected_effect_brl"]) <= Decimal(row["effect_high_brl"])
         if row["recommendation_type"] in ("fx_exposure_limit", "declaration_timing", "fx_payment_timing"):
@@ -373,8 +373,9 @@ def test_scored_fx_forecast_drives_payment_timing(scored):
     } == expected
     for row in rows.values():
         models = json.loads(row["evidence"])["models"]
-        assert {"name": "fx_forecast", "version": "t-fx"} in models
-        assert ({"name": "cash_flow", "version": "t-cash"} in models) == (row["action_code"] == "pay_early")
+        assert {"name": "fx_forecast", "version": "t-fx", "kind": "model"} in models
+        cash = {"name": "cash_flow", "version": "t-cash", "kind": "model"}
+        assert (cash in models) == (row["action_code"] == "pay_early")
 
 
 @pytest.mark.integration
@@ -399,7 +400,7 @@ def test_scored_supplier_delay_flags_every_single_sourced_product_of_a_supplier_
     assert expected and set(rows) == expected
     for row in rows.values():
         evidence = json.loads(row["evidence"])
-        assert evidence["models"] == [{"name": "supplier_delay", "version": "t-delay"}]
+        assert evidence["models"] == [{"name": "supplier_delay", "version": "t-delay", "kind": "model"}]
         average = Decimal(str(evidence["inputs"]["avg_order_line_brl"]))
         assert Decimal(row["expected_effect_brl"]) == money(average * Decimal("0.9"))
         assert row["action_code"] == "diversify_supplier" and evidence["inputs"]["mean_late_probability"] == 0.9

@@ -52,9 +52,16 @@ def synthetic_shipments(n: int = 240, seed: int = 0, signal: bool = True) -> pd.
     return pd.DataFrame(rows)
 
 
-def synthetic_cash_flow(days: int = 220, seed: int = 0) -> pd.DataFrame:
+# the weekday pattern of `synthetic_cash_flow(weekly=True)`: Monday..Friday net movement, BRL
+WEEKDAY_LEVELS = (400_000.0, -250_000.0, 150_000.0, -350_000.0, 50_000.0)
+
+
+def synthetic_cash_flow(days: int = 220, seed: int = 0, weekly: bool = False) -> pd.DataFrame:
     """Business days move ~90 % of the receivables and payables due that day plus noise; weekends nothing.
-    The last 30 days have no observation (the future)."""
+    The last 30 days have no observation (the future).
+
+    `weekly=True`: the dues say nothing; each business day moves its weekday's level (`WEEKDAY_LEVELS`) plus
+    noise, which a seasonal naive copies and a regression on the dues cannot: the model loses to the baseline."""
     rng = np.random.default_rng(seed)
     start = date(2024, 1, 1)
     calendar = [start + timedelta(days=i) for i in range(days + HORIZON + 1)]
@@ -62,9 +69,13 @@ def synthetic_cash_flow(days: int = 220, seed: int = 0) -> pd.DataFrame:
     receivable = {d: float(rng.gamma(2, 50_000)) if business[d] else 0.0 for d in calendar}
     payable = {d: float(rng.gamma(1.5, 60_000)) if business[d] else 0.0 for d in calendar}
     observed_until = start + timedelta(days=days - 30)
-    actual = {
-        d: (0.9 * receivable[d] - 0.95 * payable[d] + rng.normal(0, 20_000)) if business[d] else 0.0 for d in calendar
-    }
+    if weekly:
+        actual = {d: WEEKDAY_LEVELS[d.weekday()] + rng.normal(0, 60_000) if business[d] else 0.0 for d in calendar}
+    else:
+        actual = {
+            d: (0.9 * receivable[d] - 0.95 * payable[d] + rng.normal(0, 20_000)) if business[d] else 0.0
+            for d in calendar
+        }
     rows = []
     for o in range(days - 29):
         origin = start + timedelta(days=o)

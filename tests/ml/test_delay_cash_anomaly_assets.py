@@ -2,15 +2,20 @@
 each trains (metadata with metrics and its plot), passes the blocking promotion check and writes its scores table
 with the model version on every row. The anomaly model reads its known anomalies from `<data_dir>/demo/
 ground_truth.json` through the factory's `load_known_outcomes`; without that file nothing can be promoted and its
-scores are blocked."""
+scores are blocked. A cash-flow model that loses to its seasonal naive leaves that naive serving until a model
+beats it."""
 
 import json
+import math
 from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
 from functools import partial
 
 import dagster as dg
 
 from ml_assets.cash_flow import data as cash_data
+from ml_assets.common import registry
 from ml_assets.supplier_delay import data as delay_data
 from ml_assets.transaction_anomaly import data as anomaly_data
 from orchestration.defs.ml import cash_flow, supplier_delay, transaction_anomaly
@@ -116,3 +121,70 @@ def test_without_known_anomalies_nothing_is_promoted_and_scoring_is_blocked(
     assert not check.passed and check.metadata["champion_version"].value == "none"
     assert "precision_at_known" in check.metadata["reasons"].value
     assert not result.asset_materializations_for_node(spec.scores_key.to_python_identifier())
+
+
+def _seasonal_naive_by_hand(frame: pd.DataFrame, weeks: int) -> dict:
+    """For each target day of the last origin: the mean of the movements on its weekday in the `weeks` most recent
+    weeks on or before the origin (a day without a movement counts as 0), straight from the labelled rows."""
+    observed = {
+        row["target_date"].date(): float(row["net_cash_flow_brl"])
+        for row in frame.to_dict("records")
+        if row["net_cash_flow_brl"] is not None
+    }
+    origin = frame["origin_date"].max().date()
+    expected = {}
+    for target in frame.loc[frame["origin_date"] == frame["origin_date"].max(), "target_date"]:
+        target = target.date()
+        back = math.ceil((target - origin).days / 7)  # weeks back to the latest same weekday on or before the origin
+        lags = [observed.get(target - timedelta(days=7 * (back + k)), 0.0) for k in range(weeks)]
+        expected[target] = sum(lags) / weeks
+    return expected
+
+
+def test_the_cash_flow_baseline_serves_until_a_model_beats_it(warehouse, chdb_url, mlflow_store, tmp_path):
+    weekly = synthetic_cash_flow(weekly=True)  # the dues explain nothing: the 4-week naive wins the backtest
+    table = "ml.test_cash_fallback__features"
+    spec = _spec(cash_flow.spec, "cash_fallback_test", table, cash_data)
+    assert spec.baseline_fallback is not None  # model_spec read BASELINE_FALLBACK from cash_flow/train.py
+    warehouse.command(f"DROP TABLE IF EXISTS {spec.scores_table.qualified}")
+    _load(warehouse, table, weekly, CASH_TYPES)
+
+    def run_and_read():
+        result = _materialize([spec], chdb_url, mlflow_store, tmp_path)
+        assert result.success
+        (check,) = result.get_asset_check_evaluations()
+        rows = warehouse.query_rows(
+            f"SELECT target_date, predicted_net_cash_flow_brl, model_version, model_kind "
+            f"FROM {spec.scores_table.qualified} ORDER BY target_date"
+        )
+        scores_metadata = result.asset_materializations_for_node(spec.scores_key.to_python_identifier())[0].metadata
+        return check, rows, scores_metadata
+
+    # a fresh registry and a challenger that loses: its baseline becomes champion (version 2) and scores
+    check, rows, scores_metadata = run_and_read()
+    assert check.passed and check.metadata["promoted"].value is False
+    assert "does not beat the baseline" in check.metadata["reasons"].value
+    assert check.metadata["champion_version"].value == "2" and check.metadata["champion_kind"].value == "baseline"
+    assert check.metadata["serving_baseline"].value == "seasonal_naive_4w"
+    assert scores_metadata["model_kind"].value == "baseline"
+    assert scores_metadata["serving_baseline"].value == "seasonal_naive_4w"
+    assert {(version, kind) for _, _, version, kind in rows} == {("2", "baseline")}
+    expected = _seasonal_naive_by_hand(weekly, weeks=4)
+    assert len(rows) == 90 and [target for target, *_ in rows] == sorted(expected)
+    for target, predicted, *_ in rows:
+        assert predicted == Decimal(f"{expected[target]:.2f}"), target
+
+    # trained again on the same data: the challenger (version 3) loses again, the same baseline keeps serving
+    check, rows, _ = run_and_read()
+    assert check.passed and check.metadata["champion_version"].value == "2"
+    versions = registry.mlflow_client().search_model_versions("name = 'cash_fallback_test'")
+    assert sorted(str(v.version) for v in versions) == ["1", "2", "3"]  # no second baseline version
+    assert {(version, kind) for _, _, version, kind in rows} == {("2", "baseline")}
+
+    # the dues now drive the flows: the model beats its own baseline and the serving baseline's MAE, and replaces it
+    _load(warehouse, table, synthetic_cash_flow(), CASH_TYPES)
+    check, rows, scores_metadata = run_and_read()
+    assert check.passed and check.metadata["promoted"].value is True, check.metadata["reasons"].value
+    assert check.metadata["champion_version"].value == "4" and check.metadata["champion_kind"].value == "model"
+    assert "serving_baseline" not in scores_metadata and scores_metadata["model_kind"].value == "model"
+    assert {(version, kind) for _, _, version, kind in rows} == {("4", "model")}

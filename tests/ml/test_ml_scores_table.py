@@ -68,3 +68,28 @@ def test_scores_table_with_other_columns_is_refused(warehouse):
         write_scores(warehouse.client, drifted, _rows(date(2024, 12, 30), 1), "1")
     with pytest.raises(ValueError, match="lacks"):
         write_scores(warehouse.client, TABLE, [{"entity": "a"}], "1")
+
+
+def test_a_table_from_before_model_kind_gets_the_column_and_its_rows_stay_model(warehouse):
+    warehouse.command("DROP TABLE IF EXISTS ml.test_kindless__scores")
+    warehouse.command(
+        "CREATE TABLE ml.test_kindless__scores (as_of_date Date, entity LowCardinality(String), value Decimal(38, 8), "
+        "model_name LowCardinality(String), model_version LowCardinality(String), scored_at DateTime64(3, 'UTC')) "
+        "ENGINE = MergeTree ORDER BY (entity, as_of_date)"
+    )
+    warehouse.command(
+        "INSERT INTO ml.test_kindless__scores "
+        "VALUES ('2024-12-30', 'a', 1, 'test_kindless', '1', '2025-01-01 00:00:00')"
+    )
+    table = ScoresTable("test_kindless", TABLE.columns, TABLE.order_by, TABLE.replace_by)
+    write_scores(warehouse.client, table, _rows(date(2024, 12, 31), 1)[:1], "2", model_kind="baseline")
+    columns = warehouse.query_rows(
+        "SELECT name, type FROM system.columns WHERE database = 'ml' AND table = 'test_kindless__scores' "
+        "ORDER BY position"
+    )
+    assert [tuple(column) for column in columns] == table.all_columns
+    assert warehouse.query_rows(
+        "SELECT as_of_date, model_version, model_kind FROM ml.test_kindless__scores ORDER BY as_of_date"
+    ) == [(date(2024, 12, 30), "1", "model"), (date(2024, 12, 31), "2", "baseline")]
+    with pytest.raises(ValueError, match="model_kind must be one of"):
+        write_scores(warehouse.client, table, [], "3", model_kind="naive")

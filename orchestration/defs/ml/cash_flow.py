@@ -15,7 +15,8 @@ spec = model_spec(
     load_training_data=data.features,
     load_scoring_data=data.features,
     scores_description=(
-        "Cash-flow forecast of the champion: one row per target day, 1 to 90 days after the forecast origin (the "
+        "Cash-flow forecast of the champion (or, while no model beats it, of the seasonal-naive baseline: "
+        "model_kind): one row per target day, 1 to 90 days after the forecast origin (the "
         "last day with bank data), with the predicted net movement in BRL and the model version."
     ),
 )

@@ -4,9 +4,15 @@
   `ml_assets/<model>/`), logs one tagged MLflow run, registers a version and aliases it `challenger`;
   retrains on a weekly cron (`training_condition`).
 - the blocking check `promotion` on it: moves `champion` to the challenger only when it beats the baseline and
-  the current champion on the backtest metric; it fails (and blocks scoring) only while there is no champion.
-- `ml/<model>__scores`: the champion scores the latest features into `ml.<model>__scores`, with the model version
-  on every row; it follows every refresh of the features or the model (`scoring_condition`).
+  the current champion on the backtest metric. For a model with a `baseline_fallback`, the baseline serves until
+  a model beats it: when the gate refuses a challenger and no trained model serves, the baseline its run logged
+  becomes `champion` (ml_assets/common/baseline.py) and the check passes, its metadata naming the baseline
+  (`champion_kind`, `serving_baseline`). The check fails (and blocks scoring) only while nothing serves at all.
+  It passes rather than warns while a baseline serves: Dagster's `all_deps_blocking_checks_passed`, which keeps
+  scoring automated, counts a WARN failure as failed and would stop the very scoring the baseline is there for.
+- `ml/<model>__scores`: the champion scores the latest features into `ml.<model>__scores`, with the version and
+  its kind (`model` or `baseline`) on every row; it follows every refresh of the features or the model
+  (`scoring_condition`).
 """
 
 from collections.abc import Callable, Sequence
@@ -18,7 +24,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from ingestion.common.warehouse import Warehouse
-from ml_assets.common import registry, scores, tracking
+from ml_assets.common import baseline, registry, scores, tracking
 from ml_assets.common.training import TrainingResult, record_training
 from orchestration.automation_conditions import scoring_condition, training_condition
 from orchestration.constants import BUSINESS_TIMEZONE, OWNER, WAREHOUSE_POOL
@@ -52,6 +58,9 @@ class MlModel:
     # outcomes known outside the warehouse, for evaluation only (data dir -> labels, e.g. the demo's planted
     # anomalies in <data_dir>/demo/ground_truth.json); when set, `train` gets (training data, labels)
     load_known_outcomes: Callable[[str], Any] | None = None
+    # in words, the baseline that serves while no model beats it (the train module's BASELINE_FALLBACK; `train`
+    # returns it as `TrainingResult.served_baseline`); None: nothing serves until a model is promoted
+    baseline_fallback: str | None = None
 
     @property
     def model_key(self) -> dg.AssetKey:
@@ -75,8 +84,8 @@ def model_spec(
     load_known_outcomes: Callable[[str], Any] | None = None,
 ) -> MlModel:
     """The spec of a model from its `ml_assets/<model>/train.py` (`MODEL_NAME`, `SCORES_TABLE`, `PROMOTION_METRIC`,
-    `HIGHER_IS_BETTER`, and by default its `train(features, seed=)` and `score`), the dbt model of its features
-    (the asset key comes from the dbt manifest) and what differs per model."""
+    `HIGHER_IS_BETTER`, optionally `BASELINE_FALLBACK`, and by default its `train(features, seed=)` and `score`),
+    the dbt model of its features (the asset key comes from the dbt manifest) and what differs per model."""
     return MlModel(
         name=train_module.MODEL_NAME,
         description=description,
@@ -90,6 +99,7 @@ def model_spec(
         higher_is_better=train_module.HIGHER_IS_BETTER,
         scores_description=scores_description,
         load_known_outcomes=load_known_outcomes,
+        baseline_fallback=getattr(train_module, "BASELINE_FALLBACK", None),
     )
 
 
@@ -152,26 +162,37 @@ def model_asset(spec: MlModel) -> dg.AssetsDefinition:
     return _model
 
 
+def _promotion_description(spec: MlModel) -> str:
+    rule = (
+        f"Moves `champion` to the challenger only if it beats the baseline and the champion on `{spec.metric}` "
+        f"({'higher' if spec.higher_is_better else 'lower'} is better); a refused challenger leaves the champion "
+        "in place (see the `promoted` and `reasons` metadata). "
+    )
+    if spec.baseline_fallback is None:
+        return rule + "Fails, blocking scoring, only while the model has no champion at all."
+    return rule + (
+        f"The baseline serves until a model beats it: with no trained model serving, a refused challenger's "
+        f"baseline ({spec.baseline_fallback}) becomes the champion, and the check passes with `champion_kind` "
+        "baseline. Fails, blocking scoring, only while nothing serves at all."
+    )
+
+
 def promotion_check(spec: MlModel) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=spec.model_key,
         name="promotion",
         blocking=True,
-        description=(
-            f"Moves `champion` to the challenger only if it beats the baseline and the champion on "
-            f"`{spec.metric}` ({'higher' if spec.higher_is_better else 'lower'} is better). Fails, blocking "
-            "scoring, only while the model has no champion at all; a refused challenger leaves the champion in "
-            "place (see the `promoted` and `reasons` metadata)."
-        ),
+        description=_promotion_description(spec),
     )
     def _promotion(mlflow: MLflowResource) -> dg.AssetCheckResult:
         mlflow.configure()
-        decision = registry.review_challenger(spec.name, spec.metric, spec.higher_is_better)
-        champion = decision.version if decision.promote else decision.previous_champion
+        if spec.baseline_fallback is None:
+            decision = registry.review_challenger(spec.name, spec.metric, spec.higher_is_better)
+        else:
+            decision = baseline.review_or_serve_baseline(spec.name, spec.metric, spec.higher_is_better)
         metadata = {k: v for k, v in decision.as_metadata().items() if v is not None}
-        metadata["champion_version"] = champion or "none"
         return dg.AssetCheckResult(
-            passed=champion is not None,
+            passed=decision.serving_version is not None,
             severity=dg.AssetCheckSeverity.ERROR,
             metadata=metadata,
         )
@@ -196,22 +217,26 @@ def scores_asset(spec: MlModel) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, warehouse: ClickHouseResource, mlflow: MLflowResource
     ) -> dg.MaterializeResult:
         mlflow.configure()
-        champion, version = registry.load_by_alias(spec.name, registry.CHAMPION)
+        champion = registry.load_served(spec.name, registry.CHAMPION)
+        version = champion.version
+        if champion.kind == registry.KIND_BASELINE:
+            context.log.warning(f"{spec.name}: no model beats the baseline yet; {champion.baseline} serves")
         with warehouse.open(owner=run_owner(context)) as wh:
-            rows = spec.score(champion, spec.load_scoring_data(wh))
-            written = scores.write_scores(wh.client, table, rows, version, layout=wh.layout)
+            rows = spec.score(champion.model, spec.load_scoring_data(wh))
+            written = scores.write_scores(wh.client, table, rows, version, layout=wh.layout, model_kind=champion.kind)
             preview = wh.query_arrow(
                 f"SELECT * FROM {table.qualified} WHERE model_version = {{v:String}} ORDER BY scored_at DESC LIMIT 10",
                 parameters={"v": version},
             )
-        return dg.MaterializeResult(
-            metadata={
-                "row_count": written,
-                "model_version": version,
-                "table": table.qualified,
-                "preview": dg.MetadataValue.md(preview_markdown(preview, rows=10)),
-            }
-        )
+        metadata = {
+            "row_count": written,
+            "model_version": version,
+            "model_kind": champion.kind,
+            "serving_baseline": champion.baseline,
+            "table": table.qualified,
+            "preview": dg.MetadataValue.md(preview_markdown(preview, rows=10)),
+        }
+        return dg.MaterializeResult(metadata={k: v for k, v in metadata.items() if v is not None})
 
     return _scores
 

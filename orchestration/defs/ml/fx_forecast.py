@@ -22,7 +22,8 @@ spec = model_spec(
     load_scoring_data=data.scoring_inputs,
     score=_score,
     scores_description=(
-        "FX forecast of the champion: one row per currency x forecast origin (the latest PTAX date) x horizon "
+        "FX forecast of the champion (or, while no model beats it, of the random-walk baseline: model_kind): one "
+        "row per currency x forecast origin (the latest PTAX date) x horizon "
         "(1-20 business days), with the forecast rate, the bounds of its 90 % interval and the model version."
     ),
 )

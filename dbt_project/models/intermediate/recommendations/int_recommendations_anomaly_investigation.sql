@@ -51,6 +51,7 @@ flagged as (
         anomaly_scores.anomaly_score as anomaly_score,
         anomaly_scores.model_name as model_name,
         anomaly_scores.model_version as model_version,
+        anomaly_scores.model_kind as model_kind,
         posted.institution as institution,
         posted.account_id as account_id,
         posted.booking_date as booking_date,
@@ -99,7 +100,9 @@ final as (
         cast(0 as Decimal(18, 4)) as effect_low_brl,
         cast(amount as Decimal(18, 4)) as effect_high_brl,
         {{ json_object([
-            ('models', "concat('[', " ~ json_object([('name', 'model_name'), ('version', 'model_version')]) ~ ", ']')"),
+            ('models', "concat('[', " ~ json_object([
+                ('name', 'model_name'), ('version', 'model_version'), ('kind', 'model_kind')
+            ]) ~ ", ']')"),
             ('inputs', json_object([
                 ('bank_transaction_id', 'bank_transaction_id'),
                 ('institution', 'institution'),

@@ -8,7 +8,8 @@
     rate, so the effect is the rate difference x the customs value in foreign currency (goods + freight +
     insurance) x the taxes' share of the customs value on the latest past declaration of each SKU (the company's
     own average for an SKU never declared). `wait_next_rate` only when waiting is cheaper even at the top of the
-    rate's interval; storage and demurrage of the extra day are not modelled. -#}
+    rate's interval; storage and demurrage of the extra day are not modelled. A forecast by the FX model's baseline
+    (`model_kind` = 'baseline': no FX model beats the random walk's interval yet) is named as such. -#}
 
 with
 
@@ -206,7 +207,8 @@ forecast_next as (
         toNullable(argMax(fx_forecast.upper_rate, fx_forecast.origin_date)) as upper_rate,
         toNullable(max(fx_forecast.origin_date)) as origin_date,
         toNullable(argMax(fx_forecast.model_name, fx_forecast.origin_date)) as model_name,
-        toNullable(argMax(fx_forecast.model_version, fx_forecast.origin_date)) as model_version
+        toNullable(argMax(fx_forecast.model_version, fx_forecast.origin_date)) as model_version,
+        toNullable(argMax(fx_forecast.model_kind, fx_forecast.origin_date)) as model_kind
     from fx_forecast
     cross join as_of
     where fx_forecast.target_date = as_of.decision_date and fx_forecast.origin_date < as_of.decision_date
@@ -238,7 +240,8 @@ priced as (
         coalesce(published_next.ptax_sell, forecast_next.upper_rate) as next_rate_high,
         forecast_next.origin_date as forecast_origin_date,
         forecast_next.model_name as forecast_model_name,
-        forecast_next.model_version as forecast_model_version
+        forecast_next.model_version as forecast_model_version,
+        forecast_next.model_kind as forecast_model_kind
     from waiting
     inner join shipment_ratios on shipment_ratios.shipment_id = waiting.shipment_id
     inner join rate_today on rate_today.currency = waiting.currency
@@ -300,7 +303,8 @@ final as (
                 concat({{ rate_text('next_rate') }}, ' (PTAX sell of ', toString(as_of.decision_date), ', published)'),
                 concat(
                     'forecast at ', {{ rate_text('next_rate') }}, ' (', {{ rate_text('next_rate_low') }}, ' to ',
-                    {{ rate_text('next_rate_high') }}, ')'
+                    {{ rate_text('next_rate_high') }}, ')',
+                    if(forecast_model_kind = 'baseline', ' by the random-walk baseline (no FX model beats it yet)', '')
                 )
             ),
             '. On a customs value of ', effects.currency, ' ', {{ money_text('customs_value_amount') }},
@@ -314,7 +318,7 @@ final as (
         cast(effect_high as Decimal(18, 4)) as effect_high_brl,
         {{ json_object([
             ('models', "if(next_rate_published, '[]', concat('[', " ~ json_object([
-                ('name', 'forecast_model_name'), ('version', 'forecast_model_version')
+                ('name', 'forecast_model_name'), ('version', 'forecast_model_version'), ('kind', 'forecast_model_kind')
             ]) ~ ", ']'))"),
             ('inputs', json_object([
                 ('shipment_id', 'effects.shipment_id'),

@@ -13,7 +13,10 @@
       (U - L) x amount >= `fx_hedge_min_swing_brl`; the effect of locking the rate is centred on
       (forecast - S) x amount (about zero for a random-walk-like model) with (L - S) and (U - S) as its range.
     The forecast used is each currency's latest origin on or before the as-of date. Without a cash forecast the
-    cash is unknown and no early payment is recommended. IOF and bank spreads are the same either day. -#}
+    cash is unknown and no early payment is recommended. While a forecast comes from its model's baseline
+    (`model_kind` = 'baseline': no FX model beats the random walk's interval, or no cash-flow model beats the
+    seasonal naive, yet), the sentence says so; the evidence names each model's version and kind. IOF and bank
+    spreads are the same either day. -#}
 {%- set buffer_brl = var('min_cash_buffer_brl') %}
 {%- set min_swing_brl = var('fx_hedge_min_swing_brl') %}
 
@@ -119,7 +122,8 @@ latest_forecast as (
         fx_forecast.upper_rate as upper_rate,
         fx_forecast.interval_level as interval_level,
         fx_forecast.model_name as model_name,
-        fx_forecast.model_version as model_version
+        fx_forecast.model_version as model_version,
+        fx_forecast.model_kind as model_kind
     from fx_forecast
     inner join forecast_origins
         on forecast_origins.currency = fx_forecast.currency and forecast_origins.origin_date = fx_forecast.origin_date
@@ -145,6 +149,7 @@ forecast_payables as (
         latest_forecast.interval_level as interval_level,
         latest_forecast.model_name as fx_model_name,
         latest_forecast.model_version as fx_model_version,
+        latest_forecast.model_kind as fx_model_kind,
         round(payables.open_amount * spot.spot_ptax_sell, 2) as payment_brl,
         multiIf(
             latest_forecast.lower_rate > spot.spot_ptax_sell, 'rise',
@@ -189,7 +194,8 @@ projected_cash as (
         (select balance_brl from bank_today)
         + sum(cash_forecast.predicted_net_cash_flow_brl) over (order by cash_forecast.target_date) as balance_brl,
         cash_forecast.model_name as cash_model_name,
-        cash_forecast.model_version as cash_model_version
+        cash_forecast.model_version as cash_model_version,
+        cash_forecast.model_kind as cash_model_kind
     from cash_forecast
     cross join as_of
     where
@@ -200,7 +206,11 @@ projected_cash as (
 
 cash_model as (
 
-    select any(cash_model_name) as model_name, any(cash_model_version) as model_version, count() as days
+    select
+        any(cash_model_name) as model_name,
+        any(cash_model_version) as model_version,
+        any(cash_model_kind) as model_kind,
+        count() as days
     from projected_cash
 
 ),
@@ -252,7 +262,15 @@ decided as (
             outlook = 'fall', 'pay_on_due_date',
             'consider_hedge'
         ) as action_code,
-        (upper_rate - lower_rate) * open_amount as swing_brl
+        (upper_rate - lower_rate) * open_amount as swing_brl,
+        -- said after the FX forecast's interval, when the random walk gives it
+        if(fx_model_kind = 'baseline', ' by the random-walk baseline (no FX model beats it yet)', '') as fx_source,
+        -- said after the sentence that uses the projected cash, when the seasonal naive projects it
+        if(
+            (select model_kind from cash_model) = 'baseline',
+            ' (the cash projection is the seasonal-naive baseline: no cash-flow model beats it yet)',
+            ''
+        ) as cash_source
     from forecast_payables
     left join (
         select
@@ -303,7 +321,7 @@ final as (
                 ''
             ),
             '. The FX forecast for ', toString(pay_date), ' is ', {{ rate_text('forecast_rate') }}, ' (',
-            {{ rate_text('lower_rate') }}, ' to ', {{ rate_text('upper_rate') }}, '), ',
+            {{ rate_text('lower_rate') }}, ' to ', {{ rate_text('upper_rate') }}, ')', fx_source, ', ',
             multiIf(
                 outlook = 'rise', 'above',
                 outlook = 'fall', 'below',
@@ -316,7 +334,7 @@ final as (
                 concat(
                     '. Paying R$ ', {{ money_text('payment_brl') }}, ' now keeps the projected cash at or above R$ ',
                     {{ money_text('assumeNotNull(lowest_cash_brl) - assumeNotNull(cumulative_payment_brl)') }},
-                    ' before the due date (minimum R$ ', {{ money_text(buffer_brl) }}, ')'
+                    ' before the due date (minimum R$ ', {{ money_text(buffer_brl) }}, ')', cash_source
                 ),
                 action_code = 'lock_rate_forward',
                 if(
@@ -324,7 +342,7 @@ final as (
                     '. The cash forecast is not available, so paying early is not recommended',
                     concat(
                         '. Paying now would take the projected cash below the R$ ', {{ money_text(buffer_brl) }},
-                        ' minimum'
+                        ' minimum', cash_source
                     )
                 ),
                 action_code = 'consider_hedge',
@@ -342,9 +360,12 @@ final as (
         cast(effect_low as Decimal(18, 4)) as effect_low_brl,
         cast(effect_high as Decimal(18, 4)) as effect_high_brl,
         {{ json_object([
-            ('models', "concat('[', " ~ json_object([('name', 'fx_model_name'), ('version', 'fx_model_version')])
-                ~ ", if(lowest_cash_brl is null, '', concat(',', " ~ json_object([
-                    ('name', '(select model_name from cash_model)'), ('version', '(select model_version from cash_model)')
+            ('models', "concat('[', " ~ json_object([
+                    ('name', 'fx_model_name'), ('version', 'fx_model_version'), ('kind', 'fx_model_kind')
+                ]) ~ ", if(lowest_cash_brl is null, '', concat(',', " ~ json_object([
+                    ('name', '(select model_name from cash_model)'),
+                    ('version', '(select model_version from cash_model)'),
+                    ('kind', '(select model_kind from cash_model)'),
                 ]) ~ ")), ']')"),
             ('inputs', json_object([
                 ('payable_id', 'effects.payable_id'),

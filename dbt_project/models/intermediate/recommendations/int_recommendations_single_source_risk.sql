@@ -66,7 +66,8 @@ supplier_risk as (
         count() as scored_shipments,
         any(as_of_date) as scored_as_of_date,
         any(model_name) as model_name,
-        any(model_version) as model_version
+        any(model_version) as model_version,
+        any(model_kind) as model_kind
     from latest_scores
     group by supplier_id
 
@@ -96,7 +97,8 @@ single_sourced as (
         supplier_risk.scored_shipments as scored_shipments,
         supplier_risk.scored_as_of_date as scored_as_of_date,
         supplier_risk.model_name as model_name,
-        supplier_risk.model_version as model_version
+        supplier_risk.model_version as model_version,
+        supplier_risk.model_kind as model_kind
     from supplier_skus
     inner join supplier_risk on supplier_risk.supplier_id = supplier_skus.supplier_id
     inner join headings on headings.sku = supplier_skus.sku
@@ -174,6 +176,7 @@ effects as (
         single_sourced.scored_as_of_date as scored_as_of_date,
         single_sourced.model_name as model_name,
         single_sourced.model_version as model_version,
+        single_sourced.model_kind as model_kind,
         coalesce(alternatives.candidates, []) as candidates,
         round(single_sourced.avg_line_brl * toDecimal128(single_sourced.mean_probability, 8), 2) as expected_effect,
         round(single_sourced.avg_line_brl * toDecimal128(single_sourced.min_probability, 8), 2) as effect_low,
@@ -212,7 +215,9 @@ final as (
         cast(effect_low as Decimal(18, 4)) as effect_low_brl,
         cast(effect_high as Decimal(18, 4)) as effect_high_brl,
         {{ json_object([
-            ('models', "concat('[', " ~ json_object([('name', 'model_name'), ('version', 'model_version')]) ~ ", ']')"),
+            ('models', "concat('[', " ~ json_object([
+                ('name', 'model_name'), ('version', 'model_version'), ('kind', 'model_kind')
+            ]) ~ ", ']')"),
             ('inputs', json_object([
                 ('sku', 'effects.sku'),
                 ('supplier_id', 'effects.supplier_id'),
