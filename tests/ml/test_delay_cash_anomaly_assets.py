@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import partial
 
 import dagster as dg
+import pandas as pd
 
 from ml_assets.cash_flow import data as cash_data
 from ml_assets.common import registry
@@ -147,7 +148,7 @@ def test_the_cash_flow_baseline_serves_until_a_model_beats_it(warehouse, chdb_ur
     spec = _spec(cash_flow.spec, "cash_fallback_test", table, cash_data)
     assert spec.baseline_fallback is not None  # model_spec read BASELINE_FALLBACK from cash_flow/train.py
     warehouse.command(f"DROP TABLE IF EXISTS {spec.scores_table.qualified}")
-    _load(warehouse, table, weekly, CASH_TYPES)
+    load_frame(warehouse, table, weekly, CASH_TYPES)
 
     def run_and_read():
         result = _materialize([spec], chdb_url, mlflow_store, tmp_path)
@@ -182,7 +183,7 @@ def test_the_cash_flow_baseline_serves_until_a_model_beats_it(warehouse, chdb_ur
     assert {(version, kind) for _, _, version, kind in rows} == {("2", "baseline")}
 
     # the dues now drive the flows: the model beats its own baseline and the serving baseline's MAE, and replaces it
-    _load(warehouse, table, synthetic_cash_flow(), CASH_TYPES)
+    load_frame(warehouse, table, synthetic_cash_flow(), CASH_TYPES)
     check, rows, scores_metadata = run_and_read()
     assert check.passed and check.metadata["promoted"].value is True, check.metadata["reasons"].value
     assert check.metadata["champion_version"].value == "4" and check.metadata["champion_kind"].value == "model"
