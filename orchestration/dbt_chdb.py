@@ -119,12 +119,17 @@ def _publish_for_readers() -> str | None:
         return None
     import clickhouse_connect
 
+    from ingestion.common.warehouse import QUERY_SETTINGS
     from ingestion.common.warehouse_snapshot import publish_snapshot
 
     try:
         # with the storage policy's engine options (the tables on its S3 disk attach only then), as dbt's own
         client = clickhouse_connect.get_client(
-            interface="chdb", path=_locked_path, query_limit=0, **_storage_options(_locked_path)
+            interface="chdb",
+            path=_locked_path,
+            query_limit=0,
+            settings=QUERY_SETTINGS,
+            **_storage_options(_locked_path),
         )
         try:
             publish_snapshot(client, _locked_path, source=_owner())

@@ -151,7 +151,9 @@ class SnapshotReader:
                 "the end of every dbt build on the embedded warehouse (`importau demo`, the transform job, "
                 "`importau dbt build`)"
             )
-        self.client = clickhouse_connect.get_client(interface="chdb")
+        from ingestion.common.warehouse import QUERY_SETTINGS
+
+        self.client = clickhouse_connect.get_client(interface="chdb", settings=QUERY_SETTINGS)
         for database in SNAPSHOT_DATABASES:
             self.client.command(f"CREATE DATABASE IF NOT EXISTS {database}")
         self._move_to_current()

@@ -56,6 +56,18 @@ def test_the_warehouse_folder_is_not_part_of_the_profile_hash():
     assert "driver" in completed.stdout
 
 
+def test_dbt_sessions_run_with_our_query_settings(tmp_path):
+    """profiles.yml's custom_settings carry ingestion/common/warehouse.py QUERY_SETTINGS into every dbt session
+    (on chDB 26.9 the query condition cache made a dbt test of stg_bank__credit_card_transactions fail)."""
+    from ingestion.common.warehouse import QUERY_SETTINGS
+
+    names = ", ".join(f"getSetting('{name}') AS {name}" for name in QUERY_SETTINGS)
+    shown = run_dbt(tmp_path, "show", "--inline", f"select {names}", "--output", "json", "--log-format", "json")
+    assert shown.returncode == 0, shown.output[-3000:]
+    preview = next(json.loads(line)["data"]["preview"] for line in shown.output.splitlines() if '"preview"' in line)
+    assert json.loads(preview) == [{name: bool(value) for name, value in QUERY_SETTINGS.items()}]
+
+
 def test_a_busy_warehouse_stops_dbt_with_the_holders_name(tmp_path):
     holder_code = textwrap.dedent(
         f"""
