@@ -20,4 +20,5 @@ DAGSTER_HOME="$check_home" APP_ENV=ci VIRTUAL_ENV="$PWD/.venv" .venv/bin/dg chec
 # --no-loadscope-reorder: pytest-xdist otherwise queues the files by their number of tests, most first, so the
 # longest files (the soak is ONE test of about 7 minutes) started last and ran alone at the end; in collection
 # order instead, tests/conftest.py puts them first (LONGEST_FIRST).
-.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder "$@"
+# --durations=40: every run (CI's too) ends with the slowest setups and tests, where the suite's time goes.
+.venv/bin/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder --durations=40 "$@"

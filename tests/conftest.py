@@ -53,7 +53,7 @@ LONGEST_FIRST = (
     "tests/integration/test_soak.py",
     "tests/end_to_end/test_bcb_slice.py",
     "tests/integration/test_ui_runs.py",
-    "tests/end_to_end/test_open_finance_demo.py",
+    "tests/end_to_end/test_bank_sources.py",
     "tests/integration/test_deployed_instance.py",
     "tests/security/test_secrets_at_rest.py",
     "tests/cluster/test_cluster_ddl_rendering.py",

@@ -1,7 +1,7 @@
 """The local Dagster instance of the embedded default: DAGSTER_HOME under the data folder, with its pools."""
 
+import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -10,6 +10,24 @@ from orchestration.env_defaults import apply_env_defaults
 TEMPLATE = Path(__file__).resolve().parents[1] / "instance" / "local_dagster.yaml"
 # The first line of every version of the template: a dagster.yaml that starts with it was written by `importau`.
 MARKER = "# Local Dagster instance of the embedded default"
+EVENT_LOG_DIR = "__EVENT_LOG_DIR__"
+
+
+def local_instance_yaml(home: Path) -> str:
+    """The template for the Dagster home `home`: its event log under `<home>/history/runs/`, where Dagster's
+    default SQLite instance keeps it (an absolute path, so `DagsterInstance.from_config(home)` reads this home's
+    events whatever DAGSTER_HOME says)."""
+    event_log_dir = Path(home).resolve() / "history" / "runs"
+    return TEMPLATE.read_text().replace(EVENT_LOG_DIR, json.dumps(str(event_log_dir)))
+
+
+def install_local_instance(home: Path) -> Path:
+    """Write the local instance config into `home` (created if needed); returns its path."""
+    home = Path(home)
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    config.write_text(local_instance_yaml(home))
+    return config
 
 
 def prepare_local_instance() -> Path:
@@ -23,10 +41,10 @@ def prepare_local_instance() -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        shutil.copyfile(TEMPLATE, config)
-    elif config.read_text() != TEMPLATE.read_text():
-        if config.read_text().startswith(MARKER):  # an older copy of the template
-            shutil.copyfile(TEMPLATE, config)
+        install_local_instance(home)
+    elif config.read_text() != local_instance_yaml(home):
+        if config.read_text().startswith(MARKER):  # an older copy of the template, or another home's
+            install_local_instance(home)
         else:
             print(
                 f"Using the Dagster instance config already at {config} as it is (it is not the local template; "

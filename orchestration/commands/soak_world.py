@@ -27,6 +27,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.commands.local_instance import install_local_instance
 from orchestration.env_defaults import REPO_ROOT
 
 # The environment a phase must not inherit (another data folder, instance, warehouse or stand-in).
@@ -36,7 +37,6 @@ STRIP_ENV = ("CLICKHOUSE_", "IMPORTAU_", "DBT_", "APP_ENV", "DAGSTER_", "OPEN_FI
 STRIP_ENV += ("S3_", "MLFLOW_", "DEMO_", "AIRBYTE_", "ALERT_")
 COPIED = ("warehouse", "lake", "mlflow", "erp", "demo")  # of the base data folder (not its logs or instance)
 RUN_BOUND_S = 1800.0  # the longest a run may take before the soak gives up on it (a whole transform is ~1-2 min)
-LOCAL_TEMPLATE = REPO_ROOT / "orchestration" / "instance" / "local_dagster.yaml"
 DEPLOYED = REPO_ROOT / "dagster.yaml"
 
 
@@ -146,7 +146,7 @@ class Phase:
         """Write the phase's dagster.yaml; with PostgreSQL create the throwaway database: its DAGSTER_PG_* vars."""
         config = self.home / "dagster.yaml"
         if not self.postgres_dsn:
-            shutil.copyfile(LOCAL_TEMPLATE, config)
+            install_local_instance(self.home)
             return {}
         import psycopg
         from psycopg import sql

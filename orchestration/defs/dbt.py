@@ -6,7 +6,9 @@ of the code location (webserver, daemon, run workers, step processes) only reads
 """
 
 import os
+import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,7 +18,7 @@ from orchestration.automation_conditions import dbt_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
 from orchestration.dbt_args import dbt_build_args, dbt_target, unit_tests_in_build
 from orchestration.dbt_leftovers import drop_leftovers_before_dbt
-from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest
+from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest, keep_partial_parse, seed_partial_parse
 from orchestration.dbt_table_stats import model_relations, with_table_stats
 from orchestration.defs.metadata import run_owner
 from orchestration.resources.warehouse import ClickHouseResource
@@ -96,13 +98,23 @@ def dbt_models(
     """Every dbt model, seed and data test (unit tests only under APP_ENV=ci); each model's materialization carries
     its row count and a preview (orchestration/dbt_table_stats.py)."""
     drop_leftovers_before_dbt(context, warehouse)  # and closes the warehouse: dbt opens it itself
-    events = dbt.cli(dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS), context=context).stream()
+    target_path = invocation_target_path(context)
+    seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
+    args = dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS)
+    events = dbt.cli(args, context=context, target_path=target_path).stream()
     yield from with_table_stats(
         events,
         model_relations(MANIFEST_PATH),
         lambda: warehouse.open(owner=run_owner(context)),
         embedded=warehouse.chdb_path() is not None,
     )
+    keep_partial_parse(target_path, dbt_project.target)
+
+
+def invocation_target_path(context: dg.AssetExecutionContext) -> Path:
+    """The dbt invocation's own target folder, named as dagster-dbt names it (`<op>-<run id>-<random>`)."""
+    root = Path(DBT_PROJECT_DIR, os.environ.get("DBT_TARGET_PATH", "target"))
+    return root / f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-{uuid.uuid4().hex[:7]}"
 
 
 assets = [dbt_models]

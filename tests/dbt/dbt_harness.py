@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration.dbt_manifest import seed_partial_parse
+
 REPO = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO / "dbt_project"
 BIN = Path(sys.executable).parent
@@ -48,6 +50,8 @@ def run_dbt(data_dir: Path, *args: str, project_dir: Path = PROJECT_DIR, timeout
     command += ["--project-dir", str(project_dir), "--profiles-dir", str(project_dir)]
     env = dbt_env(data_dir)
     env.update(DBT_TARGET_PATH=str(target_path), DBT_LOG_PATH=str(data_dir / "dbt_logs"), DBT_USE_COLORS="false")
+    # the project's partial-parse state for `ci` (orchestration/dbt_manifest.py), as the dbt step seeds its own
+    seed_partial_parse(target_path, "ci", project_dir)
     started = time.monotonic()
     completed = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
     seconds = time.monotonic() - started

@@ -18,6 +18,7 @@ import json
 import subprocess
 from collections import Counter
 from collections.abc import Callable
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -121,6 +122,8 @@ def demos(tmp_path_factory) -> dict[str, Path]:
             completed = run_demo(data_dir, run)
             assert completed.returncode == 0, completed.stdout[-5000:] + completed.stderr[-5000:]
             assert f"bank data from {RUNS.get(run, (run,))[0]} " in completed.stdout
+            if run == REFERENCE:  # the demo says where the sandbox bank is
+                assert "OPEN_FINANCE_SANDBOX_URL=https://127.0.0.1:" in completed.stdout
             assert_quiet_with_a_full_log(completed)
             runs[run] = data_dir
         return runs[run]
@@ -185,6 +188,42 @@ def compared_rows(
     rows = sql(data_dir, f"SELECT {', '.join(f'`{c}`' for c in kept)} FROM {table}")
     same = {c: (normalised or {}).get(c, str) for c in kept}
     return Counter(tuple(same[c](row[c]) for c in kept) for row in rows)
+
+
+# The Open Finance path itself (the mTLS sandbox bank serving the demo company's bank truth -> lake -> raw ->
+# dbt staging), read back as a user would, on the reference demo.
+def test_the_demo_pulled_the_sandbox_institutions(demos):
+    demo = demos(REFERENCE)
+    pulls = sql(demo, "SELECT institution, pull_date, window_start, window_end FROM raw.open_finance__pulls")
+    assert pulls, "no pull landed"
+    # one ranged run = one pull per institution covering the whole month (monthly chunks in the demo)
+    assert {(row["pull_date"], row["window_start"]) for row in pulls} == {(END, START)}
+
+
+def test_accounts_transactions_and_fx_operations_are_queryable(demos):
+    demo = demos(REFERENCE)
+    accounts = sql(demo, "SELECT institution, account_id, compe_code FROM staging.stg_open_finance__accounts")
+    assert accounts and all(row["account_id"] for row in accounts)
+    transactions = sql(
+        demo,
+        "SELECT institution, count() AS n, uniqExact(transaction_id) AS ids, min(booking_date) AS first, "
+        "max(booking_date) AS last FROM staging.stg_open_finance__transactions GROUP BY institution",
+    )
+    assert transactions
+    for row in transactions:
+        assert int(row["n"]) == int(row["ids"]) > 0
+        assert START <= row["first"] <= row["last"] <= END
+    assert {row["institution"] for row in transactions} <= {row["institution"] for row in accounts}
+    fx = sql(
+        demo,
+        "SELECT operation_id, foreign_currency, fx_rate, foreign_value, local_currency_value "
+        "FROM staging.stg_open_finance__fx_operations",
+    )
+    assert fx
+    for row in fx:
+        assert Decimal(row["fx_rate"]) > 0 and Decimal(row["foreign_value"]) > 0
+    events = sql(demo, "SELECT count() AS n FROM staging.stg_open_finance__fx_operation_events")
+    assert int(events[0]["n"]) >= len(fx)
 
 
 def test_open_finance_alone_gives_exactly_its_rows_to_the_bank_contract(demos):

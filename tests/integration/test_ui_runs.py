@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orchestration.commands.local_instance import install_local_instance
 from orchestration.dbt_manifest import manifest_path
 from tests.servers.graphql import graphql_data
 from tests.servers.processes import free_port, pids_with_env, started_group
@@ -29,7 +30,6 @@ pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-INSTANCE_TEMPLATE = REPO_ROOT / "orchestration" / "instance" / "local_dagster.yaml"
 LOCATION = "orchestration"
 RUNS = 10
 LOCATION_LOAD_BOUND_S = 600
@@ -198,7 +198,7 @@ def _env(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
     home = data_dir / "dagster_home"
     home.mkdir(parents=True)
-    (home / "dagster.yaml").write_text(INSTANCE_TEMPLATE.read_text())  # what `importau dev` installs
+    install_local_instance(home)  # what `importau dev` installs
     env.update(
         IMPORTAU_DATA_DIR=str(data_dir),
         DAGSTER_HOME=str(home),

@@ -58,9 +58,9 @@ def test_retries_are_in_the_run_log_and_each_datasets_metadata(tmp_path, caplog)
 def test_each_retry_is_a_warning_in_the_run_log_of_the_project_instances(tmp_path):
     """Both instance files manage the `ingestion` loggers at WARNING, so every retry line of the pure ingestion code
     (not only the asset's summary) is an event of the run, visible in the UI; INFO stays out of the event log."""
-    import shutil
-
     import yaml
+
+    from orchestration.commands.local_instance import install_local_instance
 
     repo = Path(__file__).resolve().parents[2]
     local, deployed = repo / "orchestration/instance/local_dagster.yaml", repo / "dagster.yaml"
@@ -68,8 +68,7 @@ def test_each_retry_is_a_warning_in_the_run_log_of_the_project_instances(tmp_pat
     for path in (local, deployed):
         assert yaml.safe_load(path.read_text()).get("python_logs") == expected, path
     home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(local, home / "dagster.yaml")
+    install_local_instance(home)
     with dg.DagsterInstance.from_config(str(home)) as instance, ReplayServer() as replay:
         replay.inject("500", count=1, match="bcdata.sgs.1/")
         result = dg.materialize(

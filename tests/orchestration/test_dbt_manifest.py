@@ -148,3 +148,45 @@ def test_the_manifest_is_current_until_a_dbt_file_changes(project):
     assert manifest_is_current(project)
     os.utime(project / "models" / "staging", (newest + 4, newest + 4))  # a folder's mtime alone does not count
     assert manifest_is_current(project)
+
+
+def _parse_log(project: Path, folder: Path, target: str, tmp_path: Path) -> str:
+    """`dbt parse` for `target` into its own target folder (as a dbt step runs), seeded as the dbt step seeds it."""
+    from orchestration.dbt_manifest import dbt_executable, seed_partial_parse
+
+    seed_partial_parse(folder, target, project)
+    env = {**_env(tmp_path), "DBT_LOG_PATH": str(folder), "DBT_USE_COLORS": "false"}
+    command = [dbt_executable(), "parse", "--target-path", str(folder), "--target", target]
+    command += ["--project-dir", str(project), "--profiles-dir", str(project)]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return (folder / "dbt.log").read_text()
+
+
+def _parsed_in_full(log: str) -> bool:
+    return "Unable to do partial parsing" in log or "Starting full parse" in log
+
+
+def test_each_dbt_target_keeps_its_own_partial_parse(project, tmp_path, monkeypatch):
+    """A parse for one target (the demo's `local`) no longer makes every dbt step of another (`ci`, the tests)
+    parse the whole project: each target keeps its partial-parse state (dbt checks target, profile and vars)."""
+    from orchestration.dbt_manifest import keep_partial_parse, partial_parse_path
+
+    monkeypatch.setenv("IMPORTAU_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("APP_ENV", "local")
+    build_manifest(project)
+    assert partial_parse_path("local", project).exists() and not partial_parse_path("ci", project).exists()
+
+    first_ci = _parse_log(project, project / "target" / "step-1", "ci", tmp_path)
+    assert _parsed_in_full(first_ci)  # nothing kept for `ci` yet
+    assert keep_partial_parse(project / "target" / "step-1", "ci", project)
+    assert not keep_partial_parse(project / "target" / "step-1", "ci", project)  # kept once, then only read
+
+    assert not _parsed_in_full(_parse_log(project, project / "target" / "step-2", "ci", tmp_path))
+    assert not _parsed_in_full(_parse_log(project, project / "target" / "step-3", "local", tmp_path))
+    # dagster-dbt's own copy (the generic target/partial_parse.msgpack, written by the `local` parse) is what made
+    # a `ci` step parse in full before
+    generic = project / "target" / "step-4"
+    generic.mkdir()
+    shutil.copyfile(project / "target" / "partial_parse.msgpack", generic / "partial_parse.msgpack")
+    assert _parsed_in_full(_parse_log(project, generic, "ci", tmp_path))

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from orchestration.commands.local_instance import MARKER, TEMPLATE, prepare_local_instance
+from orchestration.commands.local_instance import MARKER, local_instance_yaml, prepare_local_instance
 
 DEPLOYED = "storage:\n  postgres:\n    postgres_url:\n      env: DAGSTER_PG_URL\n"
 
@@ -21,14 +21,14 @@ def _environment_restored():
 def test_a_new_home_gets_the_template(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
     assert prepare_local_instance() == tmp_path / "home"
-    assert (tmp_path / "home" / "dagster.yaml").read_text() == TEMPLATE.read_text()
+    assert (tmp_path / "home" / "dagster.yaml").read_text() == local_instance_yaml(tmp_path / "home")
 
 
 def test_an_older_copy_of_the_template_is_updated(tmp_path, monkeypatch):
     (tmp_path / "dagster.yaml").write_text(f"{MARKER} (an older version)\nrun_retries:\n  enabled: true\n")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     prepare_local_instance()
-    assert (tmp_path / "dagster.yaml").read_text() == TEMPLATE.read_text()
+    assert (tmp_path / "dagster.yaml").read_text() == local_instance_yaml(tmp_path)
 
 
 def test_a_deployed_instance_config_is_never_overwritten(tmp_path, monkeypatch, capsys):

@@ -1,0 +1,106 @@
+"""The local instance's event log: Dagster's SQLite event log, with its connections kept open between events.
+
+Dagster's `SqliteEventLogStorage` builds a SQLAlchemy engine, opens the SQLite file, commits and disposes of it
+for every write: an asset event writes the run's shard and the cross-run index, so two to four opens and closes
+per event. The demo writes about 4,400 events and copies 3,500 into the index; a py-spy profile of
+`importau demo` (issue 10) had 45 s of the run in `store_event`, 23 s of it in `_connect`.
+
+This class changes only that: one engine per shard file, kept for the next write (a few, least recently used
+first out, so a long-lived webserver does not keep every run's file open). Everything else is Dagster's own: the
+same files under `$DAGSTER_HOME/history/runs/`, the same schema and migrations, the same transaction per write
+(each `_connect` is one `BEGIN ... COMMIT`, durable as before; a reader in another process sees a write once it
+is committed, as with the stock class), the same lock serialising this process's writers.
+
+Safe across `fork`: engines are keyed by process id, so a child never uses its parent's open files. A shard
+deleted by `wipe` loses its engine first.
+
+`orchestration/instance/local_dagster.yaml` selects it (`event_log_storage`); the deployed instance is PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dagster import _check as check
+from dagster._config import StringSource
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    INDEX_SHARD_NAME,
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import SingletonThreadPool
+
+KEPT_SHARDS = 8  # the index and the few runs being written; older engines are disposed of
+
+
+class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
+    """`SqliteEventLogStorage` whose shard connections stay open between events (module docstring)."""
+
+    def __init__(self, base_dir: str, inst_data=None):
+        self._engines: OrderedDict[tuple[int, str], Engine] = OrderedDict()
+        self._engines_lock = threading.Lock()
+        super().__init__(base_dir, inst_data)
+
+    @classmethod
+    def config_type(cls):
+        return {"base_dir": StringSource}
+
+    @classmethod
+    def from_config_value(cls, inst_data, config_value):
+        return cls(inst_data=inst_data, **config_value)
+
+    def _engine(self, shard: str) -> Engine:
+        key = (os.getpid(), shard)
+        with self._engines_lock:
+            engine = self._engines.get(key)
+            if engine is not None:
+                self._engines.move_to_end(key)
+                return engine
+            engine = create_engine(
+                self.conn_string_for_shard(shard),
+                # one connection per thread, kept: the storage's lock lets one thread write at a time anyway
+                poolclass=SingletonThreadPool,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
+            self._engines[key] = engine
+            while len(self._engines) > KEPT_SHARDS:
+                (pid, _), oldest = self._engines.popitem(last=False)
+                if pid == os.getpid():  # never close a parent's file from a forked child
+                    oldest.dispose()
+            return engine
+
+    @contextmanager
+    def _connect(self, shard: str) -> Iterator[Connection]:
+        with self._db_lock:
+            check.str_param(shard, "shard")
+            engine = self._engine(shard)
+            if shard not in self._initialized_dbs:
+                self._initdb(engine)
+                self._initialized_dbs.add(shard)
+            with engine.connect() as conn:
+                with conn.begin():
+                    yield conn
+
+    def _forget_engines(self, keep_index: bool) -> None:
+        with self._engines_lock:
+            for key in list(self._engines):
+                pid, shard = key
+                if keep_index and shard == INDEX_SHARD_NAME:
+                    continue
+                engine = self._engines.pop(key)
+                if pid == os.getpid():
+                    engine.dispose()
+
+    def wipe(self) -> None:
+        self._forget_engines(keep_index=True)  # the run files are deleted; the index is emptied in place
+        super().wipe()
+
+    def dispose(self) -> None:
+        self._forget_engines(keep_index=False)
+        super().dispose()
