@@ -1,3 +1,6 @@
+{#- A table, not a view, as stg_bank__transactions: its data tests re-planned the cross-source chain each time
+    (dbt_project/README.md, "Which models are tables"). No order_by: its keys are Nullable, and it is small. -#}
+{{ config(materialized='table') }}
 {#- One row per credit card (`card_account_key`), whichever sources see it: the row of the source first in
     precedence (open_finance, pluggy, bank_statement) gives the card's `institution` and `credit_card_account_id`,
     which stg_bank__credit_card_transactions and stg_bank__credit_card_bills use for every source's rows of that

@@ -1,3 +1,6 @@
+{#- A table, not a view, as stg_bank__transactions: its data tests re-planned the cross-source chain each time
+    (dbt_project/README.md, "Which models are tables"). No order_by: its keys are Nullable, and it is small. -#}
+{{ config(materialized='table') }}
 {#- One row per credit-card bill (fatura): a card (`card_account_key`, with its stg_bank__credit_card_accounts ids)
     and due date. Open Finance and Pluggy give bills (an OFX card statement has no due date, so statement files give
     none); when both list a card's bill due the same day, the source first in precedence wins and

@@ -1,3 +1,6 @@
+{#- A table, not a view, as stg_bank__transactions: its data tests re-planned the cross-source chain each time
+    (dbt_project/README.md, "Which models are tables"). No order_by: its keys are Nullable, and it is small. -#}
+{{ config(materialized='table') }}
 {#- One row per card movement, whichever sources saw it (README.md, "One card movement, one row"): the rule of
     stg_bank__transactions without the counterparty document a card movement does not carry. Two rows of different
     sources are the same movement when they share the card (`card_account_key`), the São Paulo transaction date,
