@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.automation_conditions import dbt_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
-from orchestration.dbt_args import dbt_build_args, dbt_target, unit_tests_in_build
+from orchestration.dbt_args import dbt_build_args, dbt_target
 from orchestration.dbt_leftovers import drop_leftovers_before_dbt
 from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest, keep_partial_parse, seed_partial_parse
 from orchestration.dbt_table_stats import model_relations, with_table_stats
@@ -31,8 +31,6 @@ dbt_project = DbtProject(
 # Read only. With no manifest at all (a fresh clone running plain `dg dev` / `dg check defs`) the first process
 # parses once under a lock and the others wait for its file, rather than failing a command that used to work.
 MANIFEST_PATH = ensure_manifest(DBT_PROJECT_DIR)
-# Unit tests run in CI (APP_ENV=ci, and tests/dbt); production and local runs build and data-test only.
-UNIT_TESTS = unit_tests_in_build(os.environ.get("APP_ENV"))
 
 
 def dbt_group(fqn: list[str]) -> str:
@@ -95,12 +93,12 @@ translator = Translator()
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig, warehouse: ClickHouseResource
 ):
-    """Every dbt model, seed and data test (unit tests only under APP_ENV=ci); each model's materialization carries
-    its row count and a preview (orchestration/dbt_table_stats.py)."""
+    """Every dbt model, seed and data test (the unit tests are CI's: orchestration/dbt_args.py); each model's
+    materialization carries its row count and a preview (orchestration/dbt_table_stats.py)."""
     drop_leftovers_before_dbt(context, warehouse)  # and closes the warehouse: dbt opens it itself
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
-    args = dbt_build_args(config.full_refresh, unit_tests=UNIT_TESTS)
+    args = dbt_build_args(config.full_refresh)
     events = dbt.cli(args, context=context, target_path=target_path).stream()
     yield from with_table_stats(
         events,

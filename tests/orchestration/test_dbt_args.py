@@ -1,25 +1,17 @@
-"""dbt unit tests run in CI only: the pure functions that build the `dbt build` command line of the dbt assets."""
+"""dbt unit tests run in CI's direct builds, never in the Dagster dbt step: the pure functions that build the
+`dbt build` command line of the dbt assets."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.dbt_args import dbt_build_args, unit_tests_in_build
+from orchestration.dbt_args import dbt_build_args
 
 
-def test_unit_tests_run_only_under_app_env_ci():
-    assert unit_tests_in_build("ci")
-    assert unit_tests_in_build(" CI ")
-    assert not unit_tests_in_build(None)  # APP_ENV unset means local
-    assert not unit_tests_in_build("local")
-    assert not unit_tests_in_build("prod")
-
-
-def test_build_args_exclude_unit_tests_outside_ci():
-    assert dbt_build_args(unit_tests=True) == ["build"]
-    assert dbt_build_args(unit_tests=False) == ["build", "--exclude-resource-type", "unit_test"]
-    assert dbt_build_args(True, unit_tests=False) == ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
-    assert dbt_build_args(full_refresh=True, unit_tests=unit_tests_in_build("ci")) == ["build", "--full-refresh"]
+def test_the_dagster_build_leaves_the_unit_tests_to_ci():
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(True) == ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(unit_tests=True) == ["build"]  # what a whole-project build in CI runs
 
 
 def _dbt_build_option_errors(args: list[str], empty_dir: Path) -> str:
