@@ -32,11 +32,22 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import SingletonThreadPool
 
 KEPT_SHARDS = 8  # the index and the few runs being written; older engines are disposed of
+# Dagster's SQLite files are in WAL mode. The stock class closed every connection after each write, which
+# checkpointed and removed the `-wal` file; a kept connection leaves it, and SQLite lets it grow to 1,000 pages
+# (about 4 MB) per file before a checkpoint, and never shrinks it after. Checkpoint at 256 pages and truncate to 1 MB.
+WAL_PRAGMAS = ("PRAGMA wal_autocheckpoint=256", "PRAGMA journal_size_limit=1048576")
+
+
+def _small_wal(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in WAL_PRAGMAS:
+        cursor.execute(pragma)
+    cursor.close()
 
 
 class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
@@ -68,6 +79,7 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
                 poolclass=SingletonThreadPool,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
             )
+            event.listen(engine, "connect", _small_wal)
             self._engines[key] = engine
             while len(self._engines) > KEPT_SHARDS:
                 (pid, _), oldest = self._engines.popitem(last=False)
