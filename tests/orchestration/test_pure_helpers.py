@@ -23,8 +23,9 @@ def test_a_server_url_selects_the_server_target():
 
 
 def test_dbt_build_args():
-    assert dbt_build_args() == ["build"]
-    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh"]
+    # the Dagster step leaves the unit tests to CI's direct builds (orchestration/dbt_args.py)
+    assert dbt_build_args() == ["build", "--exclude-resource-type", "unit_test"]
+    assert dbt_build_args(full_refresh=True) == ["build", "--full-refresh", "--exclude-resource-type", "unit_test"]
 
 
 def test_first_days_of_previous_months_crosses_the_year():
