@@ -15,12 +15,9 @@ import time
 from pathlib import Path
 
 import dagster as dg
+from dbt_marts import loadavg
 
 from orchestration.commands.local_instance import install_local_instance
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def definitions(assets: int) -> list:

@@ -60,6 +60,7 @@ def partial_parse_path(target: str, project_dir: Path = DBT_PROJECT_DIR) -> Path
 
 
 def current_target() -> str:
+    """The dbt target this process runs (APP_ENV, or `prod` for a server CLICKHOUSE_URL)."""
     return dbt_target(os.environ.get("APP_ENV"), os.environ.get("CLICKHOUSE_URL"))
 
 
@@ -120,7 +121,7 @@ def dbt_command(*args: str, project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
         "--profiles-dir",
         str(project_dir),
         "--target",
-        dbt_target(os.environ.get("APP_ENV"), os.environ.get("CLICKHOUSE_URL")),
+        current_target(),
     ]
 
 

@@ -16,9 +16,15 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 
 from orchestration.automation_conditions import dbt_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
-from orchestration.dbt_args import dbt_build_args, dbt_target
+from orchestration.dbt_args import dbt_build_args
 from orchestration.dbt_leftovers import drop_leftovers_before_dbt
-from orchestration.dbt_manifest import DBT_PROJECT_DIR, ensure_manifest, keep_partial_parse, seed_partial_parse
+from orchestration.dbt_manifest import (
+    DBT_PROJECT_DIR,
+    current_target,
+    ensure_manifest,
+    keep_partial_parse,
+    seed_partial_parse,
+)
 from orchestration.dbt_table_stats import model_relations, with_table_stats
 from orchestration.defs.metadata import run_owner
 from orchestration.resources.warehouse import ClickHouseResource
@@ -26,7 +32,7 @@ from orchestration.resources.warehouse import ClickHouseResource
 dbt_project = DbtProject(
     project_dir=DBT_PROJECT_DIR,
     profiles_dir=DBT_PROJECT_DIR,
-    target=dbt_target(os.environ.get("APP_ENV"), os.environ.get("CLICKHOUSE_URL")),
+    target=current_target(),
 )
 # Read only. With no manifest at all (a fresh clone running plain `dg dev` / `dg check defs`) the first process
 # parses once under a lock and the others wait for its file, rather than failing a command that used to work.

@@ -20,13 +20,11 @@ deleted by `wipe` loses its engine first.
 from __future__ import annotations
 
 import os
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dagster import _check as check
-from dagster._config import StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     INDEX_SHARD_NAME,
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -54,38 +52,33 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
     """`SqliteEventLogStorage` whose shard connections stay open between events (module docstring)."""
 
     def __init__(self, base_dir: str, inst_data=None):
+        # (process id, shard) -> engine, least recently used first; only touched under the storage's `_db_lock`
         self._engines: OrderedDict[tuple[int, str], Engine] = OrderedDict()
-        self._engines_lock = threading.Lock()
         super().__init__(base_dir, inst_data)
 
     @classmethod
-    def config_type(cls):
-        return {"base_dir": StringSource}
-
-    @classmethod
-    def from_config_value(cls, inst_data, config_value):
+    def from_config_value(cls, inst_data, config_value):  # the parent's builds a SqliteEventLogStorage
         return cls(inst_data=inst_data, **config_value)
 
     def _engine(self, shard: str) -> Engine:
         key = (os.getpid(), shard)
-        with self._engines_lock:
-            engine = self._engines.get(key)
-            if engine is not None:
-                self._engines.move_to_end(key)
-                return engine
-            engine = create_engine(
-                self.conn_string_for_shard(shard),
-                # one connection per thread, kept: the storage's lock lets one thread write at a time anyway
-                poolclass=SingletonThreadPool,
-                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
-            )
-            event.listen(engine, "connect", _small_wal)
-            self._engines[key] = engine
-            while len(self._engines) > KEPT_SHARDS:
-                (pid, _), oldest = self._engines.popitem(last=False)
-                if pid == os.getpid():  # never close a parent's file from a forked child
-                    oldest.dispose()
+        engine = self._engines.get(key)
+        if engine is not None:
+            self._engines.move_to_end(key)
             return engine
+        engine = create_engine(
+            self.conn_string_for_shard(shard),
+            # one connection per thread, kept: the storage's lock lets one thread write at a time anyway
+            poolclass=SingletonThreadPool,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _small_wal)
+        self._engines[key] = engine
+        while len(self._engines) > KEPT_SHARDS:
+            (pid, _), oldest = self._engines.popitem(last=False)
+            if pid == os.getpid():  # never close a parent's file from a forked child
+                oldest.dispose()
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -100,7 +93,7 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
                     yield conn
 
     def _forget_engines(self, keep_index: bool) -> None:
-        with self._engines_lock:
+        with self._db_lock:
             for key in list(self._engines):
                 pid, shard = key
                 if keep_index and shard == INDEX_SHARD_NAME:
