@@ -4,7 +4,9 @@ The generic parsed-file drop (`ingestion/erp/parsed_filedrop.py`: the ERP file d
 statuses, free names, the `FileRegistry` of loaded hashes) with this format (`FORMAT`): `scan(inbox)` lists the
 waiting files with their SHA-256 in arrival order; `process(file, registry, land)` parses one (`ofx.parse` or
 `cnab240.parse`), checks every record against its contract (`contracts.check`), stamps the good ones with the
-file's arrival, hands the result to `land` (which writes the lake), and only then moves the file and records its hash:
+file's arrival, hands the result to `land` (which writes the lake), and only then records its hash and moves the
+file (`process_many(files, registry, land_batch)`: the same for many files, landed in batches, one lake write per
+batch):
 
 - every record valid: `loaded`, the file goes to `processed/`;
 - some records bad (a detail line of the wrong length, an unknown segment, a bad date, a transaction breaking the
@@ -22,7 +24,7 @@ and nothing is recorded.
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from ingestion.bank_statements import cnab240, contracts, ofx
@@ -151,5 +153,12 @@ def read(file: DroppedFile, data: bytes, registry: FileRegistry) -> FileResult:
 
 
 def process(file: DroppedFile, registry: FileRegistry, land: Callable[[FileResult], None] | None = None) -> FileResult:
-    """Read, check, land (through `land`), then move the file and record its hash; see the module docstring."""
+    """Read, check, land (through `land`), then record the file's hash and move it; see the module docstring."""
     return parsed_filedrop.process(file, registry, FORMAT, land)
+
+
+def process_many(
+    files: Iterable[DroppedFile], registry: FileRegistry, land_batch: Callable[[list[FileResult]], None] | None = None
+) -> list[FileResult]:
+    """`process` for each file, landed in batches (one `land_batch` call per batch, `parsed_filedrop.process_many`)."""
+    return parsed_filedrop.process_many(files, registry, FORMAT, land_batch)

@@ -16,7 +16,7 @@ body, `SefazDuimpCover`, is not mapped yet: README), the path template is config
 session has expired, authenticates again once on a 401, retries 429/503 (waiting `Retry-After`, bounded) and
 transport errors a bounded number of times (the shared loop of ingestion/common/retry.py: each retry is logged and
 counted in `retries`), and raises `PortalError` naming the endpoint and the declaration otherwise
-(`DeclarationNotFound` on a 404). `land(client, declaration_ids, registry, land)` puts each body through
+(`DeclarationNotFound` on a 404). `land(client, declaration_ids, registry, land_batch)` puts each body through
 the file drop's own reading (`filedrop.read`: parse, contract, quarantine) and registry, so the portal lands the
 same rows in the same lake datasets and raw tables as a broker's file with the same bytes. Pure: no dagster.
 
@@ -39,6 +39,7 @@ import httpx
 
 from ingestion.common.retry import RetryCounter, RetrySettings, TransientError, call_with_retry, retry_after_seconds
 from ingestion.customs import filedrop
+from ingestion.erp.parsed_filedrop import BATCH_FILES
 from ingestion.erp.state import FileRegistry
 
 AUTH_PATH = "/portal/api/autenticar"
@@ -272,35 +273,56 @@ def land(
     client: PortalClient,
     declaration_ids: Iterable[str],
     registry: FileRegistry,
-    land: Callable[[filedrop.FileResult], None] | None = None,
+    land_batch: Callable[[list[filedrop.FileResult]], None] | None = None,
+    batch_size: int = BATCH_FILES,
 ) -> list[PortalResult]:
     """Fetch each DUIMP and land it exactly as the file drop lands a file with the same bytes: parse, contract,
-    quarantine (`filedrop.read`), then `land`, then the registry (the same bytes are never landed twice, whichever
-    channel brought them first). A DUIMP the portal does not have (404) is reported, not quarantined: nothing was
-    read. Any other portal error stops the fetching: `PortalStopped` is raised carrying what landed before it (already
-    recorded), so the caller can report it."""
-    results = []
+    quarantine (`filedrop.read`), then `land_batch` (every `batch_size` answers, one lake write for them), then the
+    registry (the same bytes are never landed twice, whichever channel brought them first). A DUIMP the portal does
+    not have (404) is reported, not quarantined: nothing was read. Any other portal error stops the fetching: what
+    was fetched before it is landed and recorded, then `PortalStopped` is raised carrying it, so the caller can
+    report it."""
+    results: list[PortalResult] = []
+    pending: list[PortalResult] = []  # in the order asked; the read ones are not landed yet
+    read: dict[str, filedrop.FileResult] = {}  # sha256 -> a read answer in `pending`
+
+    def flush() -> None:
+        if land_batch is not None and read:
+            land_batch(list(read.values()))
+        registry.record_many(
+            {
+                sha256: filedrop.registry_entry(result.file, result, f"portal:{client.config.base_url}")
+                for sha256, result in read.items()
+                if result.status != filedrop.FileStatus.QUARANTINED
+            }
+        )
+        results.extend(pending)
+        pending.clear()
+        read.clear()
+
     for declaration_id in declaration_ids:
         try:
             data = client.duimp(declaration_id)
         except DeclarationNotFound as error:
-            results.append(PortalResult(declaration_id, None, str(error)))
+            pending.append(PortalResult(declaration_id, None, str(error)))
             continue
         except PortalError as error:
+            flush()
             raise PortalStopped(error, results) from error
         name = file_name(declaration_id)
         sha256 = hashlib.sha256(data).hexdigest()
+        if sha256 in read:  # the same bytes twice: skipped against the first once it has landed
+            flush()
         dropped = filedrop.DroppedFile(None, name, sha256, len(data), datetime.now(UTC))
         prior = registry.get(sha256)
         if prior is not None:
             message = f"skipped: the same content (sha256 {sha256}) was already loaded from {prior.get('file')}"
             skipped = filedrop.FileResult(dropped, filedrop.FileStatus.SKIPPED, filedrop.empty_tables(), [], message)
-            results.append(PortalResult(declaration_id, skipped))
+            pending.append(PortalResult(declaration_id, skipped))
             continue
-        result = filedrop.read(dropped, data, registry)
-        if land is not None:
-            land(result)
-        if result.status != filedrop.FileStatus.QUARANTINED:
-            registry.record(sha256, filedrop.registry_entry(dropped, result, f"portal:{client.config.base_url}"))
-        results.append(PortalResult(declaration_id, result))
+        read[sha256] = filedrop.read(dropped, data, registry)
+        pending.append(PortalResult(declaration_id, read[sha256]))
+        if len(read) >= batch_size:
+            flush()
+    flush()
     return results

@@ -9,15 +9,21 @@ checks the parsed records and words what landed); this module does the rest the 
   record) -> check every record -> stamp the landed ones with the file's arrival -> status and message
   (`quarantined` when nothing lands, `partial` when something is quarantined, else `loaded`);
 - `process(file, registry, fmt, land)`: the inbox rules: bytes already loaded (whatever the name) go to
-  `skipped/`; otherwise `read`, `land(result)` (which writes the lake), then the file moves to `quarantine/`
-  (with `<name>.reason.txt`) or `processed/` (a partial file's reasons in `quarantine/<name>.reason.txt`) and its
-  hash is recorded. If `land` raises, the file stays in the inbox and nothing is recorded.
+  `skipped/`; otherwise `read`, `land(result)` (which writes the lake), then its hash is recorded and the file
+  moves to `quarantine/` (with `<name>.reason.txt`) or `processed/` (a partial file's reasons in
+  `quarantine/<name>.reason.txt`). If `land` raises, the file stays in the inbox and nothing is recorded.
+- `process_many(files, registry, fmt, land_batch)`: the same rules for many files, landed in batches of at most
+  `BATCH_FILES` files and `BATCH_RECORDS` records: each batch is read, handed to `land_batch` in one call (one
+  lake write per entity, not one per file: a day's object rewritten per file made a drop of n files cost n^2),
+  then its files move and are recorded in one registry write. If `land_batch` raises, the batch's files stay in
+  the inbox and nothing of them is recorded (earlier batches are done); a file whose bytes are already in the
+  batch waits for the next one, so it is skipped against a file that really landed.
 Every record read is landed or quarantined: `landed + len(quarantine) == records`.
 """
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import ModuleType
@@ -39,6 +45,9 @@ from ingestion.erp.folders import Folder, as_folder
 from ingestion.erp.state import FileRegistry
 
 Valid = dict[str, list[dict]]  # entity -> the records that keep the contract (typed)
+
+BATCH_FILES = 500  # files landed in one lake write (`process_many`)
+BATCH_RECORDS = 200_000  # ... or fewer, when their records reach this many
 
 
 @dataclass(frozen=True)
@@ -124,7 +133,7 @@ def read(file: DroppedFile, data: bytes, registry: FileRegistry, fmt: ParsedForm
         return FileResult(
             file, FileStatus.QUARANTINED, empty_tables(fmt), quarantine, f"quarantined: {refusal}", records
         )
-    arrived_at = registry.next_arrival()
+    arrived_at = registry.take_arrival()
     contracts = fmt.contracts
     tables = {
         entity: contracts.with_arrival(entity, pa.Table.from_pylist(rows, schema=contracts.schema(entity)), arrived_at)
@@ -158,25 +167,83 @@ def _reason_text(result: FileResult) -> bytes:
 def process(
     file: DroppedFile, registry: FileRegistry, fmt: ParsedFormat, land: Callable[[FileResult], None] | None = None
 ) -> FileResult:
-    """Read, check, land (through `land`), then move the file and record its hash; see the module docstring."""
-    inbox, data = file.inbox, file.inbox.read(file.name)
-    file = replace(file, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
-    prior = registry.get(file.sha256)
-    if prior is not None:
-        message, moved_to = skip_loaded(inbox, file.name, file.sha256, prior, "records")
-        return FileResult(file, FileStatus.SKIPPED, empty_tables(fmt), [], message, moved_to=moved_to)
+    """Read, check, land (through `land`), then record the file's hash and move it; see the module docstring."""
+    [result] = process_many([file], registry, fmt, (lambda results: land(results[0])) if land is not None else None)
+    return result
 
-    result = read(file, data, registry, fmt)
-    if land is not None:
-        land(result)
-    if result.status == FileStatus.QUARANTINED:
-        target = free_name(inbox, QUARANTINE, file.name, file.sha256)
-        inbox.move(file.name, target)
-        inbox.write(f"{target}.reason.txt", _reason_text(result))
-        return replace(result, moved_to=inbox.location(target))
-    target = free_name(inbox, PROCESSED, file.name, file.sha256)
-    if result.quarantine:
-        inbox.write(free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), _reason_text(result))
-    inbox.move(file.name, target)
-    registry.record(file.sha256, entry(fmt, result, target))
-    return replace(result, moved_to=inbox.location(target))
+
+def process_many(
+    files: Iterable[DroppedFile],
+    registry: FileRegistry,
+    fmt: ParsedFormat,
+    land_batch: Callable[[list[FileResult]], None] | None = None,
+) -> list[FileResult]:
+    """`process` for each file, in order, landing them in batches (`land_batch(results)`); see the module docstring."""
+    results: list[FileResult] = []
+    batch: list[FileResult] = []  # read, not landed yet
+    in_batch: set[str] = set()  # their hashes
+
+    def flush() -> None:
+        landing = [result for result in batch if result.status != FileStatus.SKIPPED]
+        if land_batch is not None and landing:
+            land_batch(landing)
+        results.extend(_settle(batch, registry, fmt))
+        batch.clear()
+        in_batch.clear()
+
+    for file in files:
+        data = file.inbox.read(file.name)
+        sha256 = hashlib.sha256(data).hexdigest()
+        if sha256 in in_batch:  # the same bytes twice: skip the second against the first once it has landed
+            flush()
+        file = replace(file, sha256=sha256, size=len(data))
+        prior = registry.get(sha256)
+        if prior is not None:
+            message, moved_to = skip_loaded(file.inbox, file.name, sha256, prior, "records")
+            skipped = FileResult(file, FileStatus.SKIPPED, empty_tables(fmt), [], message, moved_to=moved_to)
+            if batch:
+                batch.append(skipped)  # keeps the results in the files' order
+            else:
+                results.append(skipped)
+            continue
+        batch.append(read(file, data, registry, fmt))
+        in_batch.add(sha256)
+        if len(in_batch) >= BATCH_FILES or sum(r.records for r in batch) >= BATCH_RECORDS:
+            flush()
+    flush()
+    return results
+
+
+def _settle(batch: list[FileResult], registry: FileRegistry, fmt: ParsedFormat) -> list[FileResult]:
+    """After the batch landed: record the landed files (one registry write), then move each file to `processed/`
+    or `quarantine/`. Recorded before moved: a process that dies between the two leaves files in the inbox that
+    the next run skips as loaded, rather than moved files it would load again."""
+    targets = {}
+    for result in batch:
+        file = result.file
+        if result.status != FileStatus.SKIPPED:
+            folder = QUARANTINE if result.status == FileStatus.QUARANTINED else PROCESSED
+            targets[file.name] = free_name(file.inbox, folder, file.name, file.sha256)
+    registry.record_many(
+        {
+            r.file.sha256: entry(fmt, r, targets[r.file.name])
+            for r in batch
+            if r.status not in (FileStatus.SKIPPED, FileStatus.QUARANTINED)
+        }
+    )
+    settled = []
+    for result in batch:
+        file, inbox = result.file, result.file.inbox
+        if result.status == FileStatus.SKIPPED:
+            settled.append(result)
+            continue
+        target = targets[file.name]
+        if result.status == FileStatus.QUARANTINED:
+            inbox.move(file.name, target)
+            inbox.write(f"{target}.reason.txt", _reason_text(result))
+        else:
+            if result.quarantine:
+                inbox.write(free_name(inbox, QUARANTINE, file.name + ".reason.txt", file.sha256), _reason_text(result))
+            inbox.move(file.name, target)
+        settled.append(replace(result, moved_to=inbox.location(target)))
+    return settled

@@ -62,18 +62,23 @@ class CursorStore:
 class FileRegistry:
     """Files already loaded, by content hash: `{"<sha256>": {"file", "entity", "status", "rows", "arrived_at", ...}}`.
 
-    Reads the JSON at construction and writes it again after every `record`. A file whose every row was
+    Reads the JSON at construction and writes it again after every `record` (or once for a batch, `record_many`:
+    a drop of thousands of files writes it once per batch, not once per file). A file whose every row was
     quarantined, or that could not be read at all, is not recorded: a corrected re-drop has other bytes anyway,
     and an identical one is quarantined again with the same reason.
 
     `arrived_at` is the file's arrival stamp (`next_arrival`), also written on every row it landed. The greatest
     one recorded is the floor of the next, so arrivals only increase while this file lives (a clock stepped back
     or two files in one millisecond still get later stamps); were it lost, the clock alone orders new arrivals.
+    `take_arrival` also floors the next stamps with the one it hands out, for a batch of files stamped before any
+    of them is recorded.
     """
 
     def __init__(self, location: "Folder | str | os.PathLike", name: str = "file_registry.json"):
         self.folder, self.name = as_folder(location), name
         self._entries: dict[str, dict] = read_json(self.folder, name)
+        self._last = max((a for entry in self._entries.values() if (a := self._arrival(entry))), default=None)
+        self._taken: datetime | None = None  # the last stamp `take_arrival` handed out
 
     def __contains__(self, sha256: str) -> bool:
         return sha256 in self._entries
@@ -87,7 +92,17 @@ class FileRegistry:
         return dict(entry) if entry is not None else None
 
     def record(self, sha256: str, entry: Mapping) -> None:
-        self._entries[sha256] = dict(entry)
+        self.record_many({sha256: entry})
+
+    def record_many(self, entries: Mapping[str, Mapping]) -> None:
+        """Record several files at once (one write of the JSON)."""
+        if not entries:
+            return
+        for sha256, entry in entries.items():
+            self._entries[sha256] = dict(entry)
+            arrival = self._arrival(entry)
+            if arrival is not None and (self._last is None or arrival > self._last):
+                self._last = arrival
         write_json(self.folder, self.name, self._entries)
 
     @staticmethod
@@ -97,16 +112,21 @@ class FileRegistry:
 
     def last_arrival(self) -> datetime | None:
         """The greatest arrival recorded, or None."""
-        arrivals = [arrival for entry in self._entries.values() if (arrival := self._arrival(entry))]
-        return max(arrivals, default=None)
+        return self._last
 
     def next_arrival(self, now: datetime | None = None) -> datetime:
         """The arrival stamp of a file taken now: the time in UTC to the millisecond, but at least one millisecond
-        after every arrival recorded."""
+        after every arrival recorded and every stamp `take_arrival` handed out."""
         now = (now or datetime.now(UTC)).astimezone(UTC)
         stamp = now.replace(microsecond=now.microsecond // 1000 * 1000)
-        last = self.last_arrival()
+        floors = [a for a in (self._last, self._taken) if a is not None]
+        last = max(floors, default=None)
         return stamp if last is None or stamp > last else last + timedelta(milliseconds=1)
+
+    def take_arrival(self, now: datetime | None = None) -> datetime:
+        """`next_arrival`, remembered as a floor of the stamps after it (the file is recorded later, with its batch)."""
+        self._taken = self.next_arrival(now)
+        return self._taken
 
     def arrived_after(self, sha256: str) -> dict | None:
         """The latest file of the same entity recorded as arriving after this content, or None (this content is

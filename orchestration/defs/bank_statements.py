@@ -43,7 +43,7 @@ def bank_statement_file_drop(
     day = min(end, sao_paulo_today())  # the load day: today, or the range's last day in a backfill
     registry = FileRegistry(bank_statements.state_dir())
     landing = file_drops.ParsedLanding(lake.get_lake(), contracts, day)
-    results = [filedrop.process(file, registry, landing.land) for file in filedrop.scan(bank_statements.inbox())]
+    results = filedrop.process_many(filedrop.scan(bank_statements.inbox()), registry, landing.land)
     yield from landing.materializations(context, results)
 
 

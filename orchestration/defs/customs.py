@@ -78,7 +78,7 @@ def customs_file_drop(context: dg.AssetExecutionContext, customs: CustomsResourc
             yield from landing.materializations(context, results, source=customs.setting("source"))
             raise stopped
     else:
-        results = [filedrop.process(file, registry, landing.land) for file in filedrop.scan(customs.inbox())]
+        results = filedrop.process_many(filedrop.scan(customs.inbox()), registry, landing.land)
     yield from landing.materializations(context, results, source=customs.setting("source"))
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from types import ModuleType
 
 import dagster as dg
+import pyarrow as pa
 
 from ingestion.common.lake import Lake, append_partition, append_quarantine
 from ingestion.common.quarantine import QuarantineRecord
@@ -71,21 +72,25 @@ def raw_tables(
 
 
 class ParsedLanding:
-    """Lands each parsed file's result in the lake of the load day (`land`, handed to `process`), counting the
-    records landed per entity; then `materializations` reports them, one per `lake/<source>__<entity>`."""
+    """Lands a batch of parsed files' results in the lake of the load day (`land`, handed to `process_many`: one
+    append per entity and batch), counting the records landed per entity; then `materializations` reports them,
+    one per `lake/<source>__<entity>`."""
 
     def __init__(self, store: Lake, contracts: ModuleType, day: date):
         self.store, self.contracts, self.day = store, contracts, day
         self.landed = {entity: 0 for entity in contracts.ENTITY_NAMES}
 
-    def land(self, result: FileResult) -> None:
+    def land(self, results: list[FileResult]) -> None:
         source = self.contracts.SOURCE
-        for entity, table in result.tables.items():
-            if table.num_rows:
-                append_partition(self.store, source, entity, self.day, table, self.contracts.lake_schema(entity))
+        for entity in self.contracts.ENTITY_NAMES:
+            tables = [r.tables[entity] for r in results if entity in r.tables and r.tables[entity].num_rows]
+            if tables:
+                schema = self.contracts.lake_schema(entity)
+                table = pa.concat_tables([t.cast(schema) for t in tables])
+                append_partition(self.store, source, entity, self.day, table, schema)
                 self.landed[entity] += table.num_rows
         by_entity: dict[str, list[QuarantineRecord]] = {}
-        for record in result.quarantine:
+        for record in (record for result in results for record in result.quarantine):
             by_entity.setdefault(record.entity, []).append(record)
         for entity, records in by_entity.items():
             append_quarantine(self.store, source, entity, self.day, records)

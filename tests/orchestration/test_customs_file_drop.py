@@ -4,6 +4,7 @@ file is quarantined with its reason, a re-dropped identical file is skipped (the
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from orchestration.defs.customs import customs_file_drop, raw_load
 from orchestration.resources.customs import CustomsResource
@@ -80,3 +81,35 @@ def test_customs_source_portal_lands_the_erps_duimps_from_the_portal_in_the_same
     )
     assert [r[0] for r in rows] == duimps
     assert all(r[1].startswith("DUIMP_") for r in rows)
+
+
+def test_the_generators_declarations_land_in_batches_one_lake_object_per_entity(tmp_path, chdb_url, warehouse):
+    """Every declaration of the scale-1 company in one run, landed in batches of 50 files: one lake object per
+    entity and day holding every record once (a batch appends to what the earlier ones wrote), the same in raw."""
+    from ingestion.erp import parsed_filedrop
+    from sandboxes.demo_company import generate
+    from sandboxes.demo_company.writers import customs_declaration_files
+
+    files = customs_declaration_files(generate(seed=42, scale=1.0))
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for name, data in files.items():
+        (inbox / name).write_bytes(data)
+    expected = {"declarations": len(files)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(parsed_filedrop, "BATCH_FILES", 50)
+        result = _materialize(tmp_path, chdb_url)
+    metadata = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("customs_file_drop")}
+    assert metadata["customs__declarations"]["row_count"].value == expected["declarations"] > 150
+    assert metadata["customs__declarations"]["files_seen"].value == len(files)
+    for entity in ("declarations", "declaration_items", "taxes_paid"):
+        [lake_file] = (tmp_path / "lake" / "customs" / entity).glob("dt=*/*.parquet")
+        lake_rows = pq.read_table(lake_file).num_rows
+        assert lake_rows == metadata[f"customs__{entity}"]["row_count"].value > 0, entity
+        [(raw_rows, distinct)] = warehouse.query_rows(
+            f"SELECT (SELECT count() FROM raw.customs__{entity} WHERE _partition_date = '{DAY}'), "
+            f"(SELECT count() FROM (SELECT DISTINCT * EXCEPT (_arrived_at, _loaded_at) FROM raw.customs__{entity} "
+            f"WHERE _partition_date = '{DAY}'))"
+        )
+        assert raw_rows == lake_rows == distinct, entity  # every record once
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == sorted(files)

@@ -6,6 +6,7 @@ with their reason, and every record read is landed or quarantined.
 """
 
 import json
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 
 from ingestion.customs import contracts, di_xml, duimp_json, filedrop
 from ingestion.customs.di_xml import DeclarationFormatError
+from ingestion.erp import parsed_filedrop
+from ingestion.erp.folders import LocalFolder
 from ingestion.erp.state import FileRegistry
 from sandboxes.demo_company import generate
 from sandboxes.demo_company.writers import customs_declaration_files
@@ -239,3 +242,98 @@ def test_a_duimp_payment_of_an_unknown_tax_is_quarantined_alone(tmp_path, files)
     [record] = result.quarantine
     assert record.entity == "taxes_paid" and "unknown value 'XYZ' in tax" in record.reason
     assert result.landed + 1 == result.records
+
+
+# --- many files: landed in batches -------------------------------------------------------------------------------
+
+
+class CountingFolder(LocalFolder):
+    """A real local folder that counts the writes of each name (the registry's JSON is rewritten per batch)."""
+
+    def __init__(self, root):
+        super().__init__(root)
+        self.writes: dict[str, int] = {}
+
+    def write(self, name, data):
+        self.writes[name] = self.writes.get(name, 0) + 1
+        return super().write(name, data)
+
+
+def _inbox_of(tmp_path: Path, files: dict[str, bytes], count: int) -> tuple[Path, list[str]]:
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    names = sorted(files)[:count]
+    for i, name in enumerate(names):  # modification times in name order: scan's (arrival) order
+        (inbox / name).write_bytes(files[name])
+        os.utime(inbox / name, (1_700_000_000 + i, 1_700_000_000 + i))
+    return inbox, names
+
+
+def test_many_files_land_in_batches_in_order_with_one_registry_write_per_batch(tmp_path, files, monkeypatch):
+    monkeypatch.setattr(parsed_filedrop, "BATCH_FILES", 4)
+    inbox, names = _inbox_of(tmp_path, files, 9)
+    (inbox / "zz_broken.xml").write_bytes(b"<ListaDeclaracoes>")  # quarantined whole
+    (inbox / "zz_copy.json").write_bytes(files[names[0]])  # the first file's bytes again: skipped
+    for i, name in enumerate(["zz_broken.xml", "zz_copy.json"]):
+        os.utime(inbox / name, (1_700_000_100 + i, 1_700_000_100 + i))
+    state = CountingFolder(tmp_path / "state")
+    batches: list[list[str]] = []
+
+    results = filedrop.process_many(
+        filedrop.scan(inbox), FileRegistry(state), lambda batch: batches.append([r.file.name for r in batch])
+    )
+    assert [r.file.name for r in results] == [*names, "zz_broken.xml", "zz_copy.json"]
+    assert batches == [names[0:4], names[4:8], [names[8], "zz_broken.xml"]]  # the skipped file is never landed
+    assert state.writes == {"file_registry.json": 3}  # once per batch, not once per file
+    loaded = results[:9]
+    assert all(r.status == filedrop.FileStatus.LOADED and r.landed == r.records for r in loaded)
+    arrivals = [r.arrived_at for r in loaded]
+    assert arrivals == sorted(arrivals) and len(set(arrivals)) == 9  # strictly increasing though recorded later
+    assert results[9].status == filedrop.FileStatus.QUARANTINED
+    assert results[10].status == filedrop.FileStatus.SKIPPED and names[0] in results[10].message
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == names
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == []
+    reopened = FileRegistry(tmp_path / "state")
+    assert len(reopened) == 9 and reopened.last_arrival() == arrivals[-1]
+    alone = filedrop.read(loaded[5].file, files[names[5]], FileRegistry(tmp_path / "other"))
+    assert _without_arrival(loaded[5]) == _without_arrival(alone)  # a batch lands what one file alone lands
+
+
+def _without_arrival(result: filedrop.FileResult) -> dict:
+    return {e: t.drop_columns([contracts.ARRIVED_AT]).to_pylist() for e, t in result.tables.items()}
+
+
+def test_the_same_bytes_twice_in_one_batch_are_skipped_against_the_first_after_it_landed(tmp_path, files):
+    inbox, names = _inbox_of(tmp_path, files, 2)
+    (inbox / "copy.json").write_bytes(files[names[0]])
+    os.utime(inbox / "copy.json", (1_700_000_100, 1_700_000_100))
+    batches = []
+    results = filedrop.process_many(filedrop.scan(inbox), FileRegistry(tmp_path / "state"), batches.append)
+    assert [[r.file.name for r in batch] for batch in batches] == [names]  # the copy waited, then was skipped
+    assert [r.status for r in results] == [filedrop.FileStatus.LOADED] * 2 + [filedrop.FileStatus.SKIPPED]
+    assert names[0] in results[2].message and (inbox / "skipped" / "copy.json").exists()
+
+
+def test_a_failed_batch_leaves_its_files_in_the_inbox_and_the_next_run_lands_them_once(tmp_path, files, monkeypatch):
+    monkeypatch.setattr(parsed_filedrop, "BATCH_FILES", 3)
+    inbox, names = _inbox_of(tmp_path, files, 7)
+    landed: list[str] = []
+
+    def lake_fails_on_the_second_batch(batch):
+        if landed:
+            raise OSError("lake unavailable")
+        landed.extend(r.file.name for r in batch)
+
+    with pytest.raises(OSError, match="lake unavailable"):
+        filedrop.process_many(filedrop.scan(inbox), FileRegistry(tmp_path / "state"), lake_fails_on_the_second_batch)
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == names[:3]
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == names[3:]
+    registry = FileRegistry(tmp_path / "state")
+    assert len(registry) == 3
+
+    again = filedrop.process_many(
+        filedrop.scan(inbox), registry, lambda batch: landed.extend(r.file.name for r in batch)
+    )
+    assert [r.status for r in again] == [filedrop.FileStatus.LOADED] * 4
+    assert landed == names  # each file landed exactly once over the two runs
+    assert len(FileRegistry(tmp_path / "state")) == 7

@@ -161,7 +161,7 @@ def test_the_portal_lands_the_same_rows_as_the_file_drop_through_one_contract(po
     written = []
     registry = FileRegistry(str(tmp_path / "portal_state"))
     with PortalClient(config(portal)) as client:
-        results = portal_unico.land(client, wanted, registry, written.append)
+        results = portal_unico.land(client, wanted, registry, written.extend)
     assert [r.declaration_id for r in results] == wanted
     assert results[-1].result is None and "not found" in results[-1].error
     landed = results[:-1]
@@ -176,7 +176,7 @@ def test_the_portal_lands_the_same_rows_as_the_file_drop_through_one_contract(po
         assert outcome.result.records == from_file.records and outcome.result.landed == outcome.result.records
     # fetched again: the same bytes are never landed twice
     with PortalClient(config(portal)) as client:
-        again = portal_unico.land(client, duimp_ids[:2], registry, written.append)
+        again = portal_unico.land(client, duimp_ids[:2], registry, written.extend)
     assert [r.result.status for r in again] == [filedrop.FileStatus.SKIPPED] * 2 and len(written) == len(duimp_ids)
 
 
@@ -200,7 +200,7 @@ def test_a_portal_error_part_way_stops_with_what_landed_before_it(portal, duimp_
     portal.faults.add(Fault("503", count=10, match=third, retry_after="0"))
     registry, written = FileRegistry(str(tmp_path / "state")), []
     with PortalClient(config(portal), sleep=Sleeps()) as client, pytest.raises(portal_unico.PortalStopped) as raised:
-        portal_unico.land(client, duimp_ids[:4], registry, written.append)
+        portal_unico.land(client, duimp_ids[:4], registry, written.extend)
     assert [outcome.declaration_id for outcome in raised.value.landed] == duimp_ids[:2]
     assert raised.value.declaration_id == duimp_ids[2] and "HTTP 503" in str(raised.value)
     assert len(written) == 2 and all(registry.get(r.result.file.sha256) for r in raised.value.landed)
