@@ -97,7 +97,27 @@ def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
     ) as result:
         if log_file:
             append_run_creation_events(instance, result.run_id, log_file)
-        return result.success, result.run_id
+        success, run_id = result.success, result.run_id
+    release_memory()
+    return success, run_id
+
+
+def release_memory() -> None:
+    """Give the memory a finished run freed back to the system: the runs of a demo share this process, and what one
+    run freed stayed resident while the next one's dbt process (and its embedded warehouse) grew beside it (at
+    scale 30 the driver kept about 1.3 GB after the Open Finance pull). Python's collector, then pyarrow's pool, then
+    glibc's free lists (`malloc_trim`; a no-op elsewhere)."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    libc = ctypes.util.find_library("c")
+    if libc and hasattr(ctypes.CDLL(libc), "malloc_trim"):
+        ctypes.CDLL(libc).malloc_trim(0)
 
 
 def run_main_jobs(
