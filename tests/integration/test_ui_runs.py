@@ -160,13 +160,17 @@ class RunTimes:
     run_id: str
     status: str
     launched: float
+    dequeued: float | None  # RUN_STARTING: the daemon took the run off the queue and launched its worker
     run_start: float | None  # RUN_START: the run worker has loaded the code location
     step_start: float | None  # STEP_START of the dbt_models step
     step_end: float | None
     run_end: float | None
     materializations: int
 
-    HEADER = "run  run id    status   launch->run_start  run_start->step_start  step_duration  launch->run_end"
+    HEADER = (
+        "run  run id    status   launch->dequeued  dequeued->run_start  run_start->step_start  launch->step_start  "
+        "step_duration  launch->run_end"
+    )
 
     @classmethod
     def of(cls, number: int, run_id: str, status: str, launched: float, events: list[dict]) -> "RunTimes":
@@ -175,6 +179,7 @@ class RunTimes:
             run_id,
             status,
             launched,
+            _first(events, "RUN_STARTING"),
             _first(events, "RUN_START"),
             _first(events, "STEP_START"),
             _first(events, "STEP_SUCCESS", "STEP_FAILURE"),
@@ -187,8 +192,9 @@ class RunTimes:
             return f"{end - start:.1f} s" if start is not None and end is not None else "-"
 
         return (
-            f"{self.number:>3}  {self.run_id[:8]}  {self.status:<7}  {span(self.launched, self.run_start):>17}  "
-            f"{span(self.run_start, self.step_start):>21}  {span(self.step_start, self.step_end):>13}  "
+            f"{self.number:>3}  {self.run_id[:8]}  {self.status:<7}  {span(self.launched, self.dequeued):>16}  "
+            f"{span(self.dequeued, self.run_start):>19}  {span(self.run_start, self.step_start):>21}  "
+            f"{span(self.launched, self.step_start):>17}  {span(self.step_start, self.step_end):>13}  "
             f"{span(self.launched, self.run_end):>15}"
         )
 
@@ -262,12 +268,13 @@ def test_ten_ui_launched_materializations_succeed(tmp_path):
     print(RunTimes.HEADER)
     for row in rows:
         print(row.line())
-    starts = sorted(row.step_start - row.run_start for row in rows if row.run_start and row.step_start)
-    if starts:
-        print(
-            f"step start after run start: min {starts[0]:.1f} s, median {starts[len(starts) // 2]:.1f} s, "
-            f"max {starts[-1]:.1f} s (target <= 5 s)"
-        )
+    for label, begin in (("run start", "run_start"), ("launch", "launched")):
+        starts = sorted(row.step_start - getattr(row, begin) for row in rows if getattr(row, begin) and row.step_start)
+        if starts:
+            print(
+                f"step start after {label}: min {starts[0]:.1f} s, median {starts[len(starts) // 2]:.1f} s, "
+                f"max {starts[-1]:.1f} s (target <= 5 s)"
+            )
     print(f"load average at end: {load_at_end}")
     assert not failures, "\n\n".join(failures) + f"\n\ndagster dev log:\n{log_path.read_text(errors='replace')[-6000:]}"
     assert all(row.materializations == len(seeds) for row in rows), [row.materializations for row in rows]
