@@ -4,17 +4,25 @@ debits dominate the squared error, so Huber keeps them from dragging every coeff
 walk-forward (they forecast the typical day, close to zero, and miss the scheduled lumps). Deterministic: L-BFGS
 from a fixed start, no sampling (the seed is accepted for the common interface)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.linear_model import HuberRegressor
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from ml_assets.cash_flow.features import FEATURES, LABEL, ORIGIN, TARGET_DATE, model_input
 
+if TYPE_CHECKING:  # sklearn is imported where a model is built: loading the definitions skips it
+    from sklearn.pipeline import Pipeline
+
 
 def build_pipeline(seed: int = 42) -> Pipeline:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import HuberRegressor
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     del seed  # nothing random to seed
     return Pipeline(
         [

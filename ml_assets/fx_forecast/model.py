@@ -16,15 +16,18 @@ Everything is closed-form (Ridge, OLS, an empirical quantile), so the same data 
 stochastic part later keeps runs reproducible.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LinearRegression, Ridge
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from ml_assets.fx_forecast.features import CURRENCIES, HORIZONS
+
+if TYPE_CHECKING:  # sklearn is imported where a model is built: loading the definitions skips it
+    from sklearn.pipeline import Pipeline
 
 POINT_SOURCES = ("random_walk", "ridge")
 INPUT_COLUMNS = (
@@ -75,7 +78,7 @@ class Design:
     def __len__(self) -> int:
         return len(self.date)
 
-    def subset(self, mask: np.ndarray) -> "Design":
+    def subset(self, mask: np.ndarray) -> Design:
         return Design(*(getattr(self, name)[mask] for name in self.__dataclass_fields__))
 
 
@@ -143,6 +146,10 @@ def calibration_split(d: Design, params: ForecastParams) -> tuple[Design, Design
 
 
 def _fit_point(d: Design, h: int, params: ForecastParams) -> Pipeline | None:
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
     if params.point_source == "random_walk":
         return None
     pipeline = Pipeline([("scale", StandardScaler()), ("ridge", Ridge(alpha=params.ridge_alpha))])
@@ -150,6 +157,9 @@ def _fit_point(d: Design, h: int, params: ForecastParams) -> Pipeline | None:
 
 
 def _fit_scale(d: Design, residual: np.ndarray) -> Pipeline:
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import Pipeline
+
     size = np.abs(residual)
     # ln|r| explodes for the rare r ~ 0 (an unchanged quote): offset by a tenth of the typical size
     target = np.log(size + 0.1 * max(float(np.median(size)), 1e-12))
@@ -179,7 +189,7 @@ class FxForecaster:
     horizons: dict[int, HorizonModel] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, train: pd.DataFrame, params: ForecastParams, horizons=HORIZONS) -> "FxForecaster":
+    def fit(cls, train: pd.DataFrame, params: ForecastParams, horizons=HORIZONS) -> FxForecaster:
         """`train` = features with targets (features.targets); only rows whose target is known are used."""
         np.random.default_rng(params.seed)  # the fit's only generator: nothing draws from it today
         return cls(params, {h: fit_horizon(design(train, h), h, params) for h in horizons})

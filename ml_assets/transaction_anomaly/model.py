@@ -7,13 +7,17 @@ misses it, so those trees cannot isolate it, and with 256 of ~3,000 rows ~92 % o
 the demo: the planted anomalies ranked 37th to 1187th with subsamples, 1st to 4th with every row). A few thousand
 movements a year keep that cheap. Deterministic for a seed."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import IsolationForest
-from sklearn.pipeline import Pipeline
 
 from ml_assets.transaction_anomaly.features import FEATURES, KEY, model_input
+
+if TYPE_CHECKING:  # sklearn is imported where a model is built: loading the definitions skips it
+    from sklearn.pipeline import Pipeline
 
 # MLflow saves sklearn models with skops, which does not trust tree node storage by default (out-of-range node
 # indices in a tampered file could crash predict); our own freshly fitted forest is safe to load. Checked by
@@ -22,6 +26,10 @@ SKOPS_TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
 
 
 def build_pipeline(seed: int = 42) -> Pipeline:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import IsolationForest
+    from sklearn.pipeline import Pipeline
+
     forest = IsolationForest(n_estimators=300, max_samples=1.0, contamination="auto", random_state=seed)
     return Pipeline([("features", ColumnTransformer([("numeric", "passthrough", FEATURES)])), ("forest", forest)])
 
