@@ -15,7 +15,7 @@ checks the parsed records and words what landed); this module does the rest the 
 - `process_many(files, registry, fmt, land_batch)`: the same rules for many files, landed in batches of at most
   `BATCH_FILES` files and `BATCH_RECORDS` records: each batch is read, handed to `land_batch` in one call (one
   lake write per entity, not one per file: a day's object rewritten per file made a drop of n files cost n^2),
-  then its files move and are recorded in one registry write. If `land_batch` raises, the batch's files stay in
+  then its files are recorded in one registry write and moved. If `land_batch` raises, the batch's files stay in
   the inbox and nothing of them is recorded (earlier batches are done); a file whose bytes are already in the
   batch waits for the next one, so it is skipped against a file that really landed.
 Every record read is landed or quarantined: `landed + len(quarantine) == records`.
@@ -182,14 +182,17 @@ def process_many(
     results: list[FileResult] = []
     batch: list[FileResult] = []  # read, not landed yet
     in_batch: set[str] = set()  # their hashes
+    records = 0  # their records
 
     def flush() -> None:
+        nonlocal records
         landing = [result for result in batch if result.status != FileStatus.SKIPPED]
         if land_batch is not None and landing:
             land_batch(landing)
         results.extend(_settle(batch, registry, fmt))
         batch.clear()
         in_batch.clear()
+        records = 0
 
     for file in files:
         data = file.inbox.read(file.name)
@@ -208,7 +211,8 @@ def process_many(
             continue
         batch.append(read(file, data, registry, fmt))
         in_batch.add(sha256)
-        if len(in_batch) >= BATCH_FILES or sum(r.records for r in batch) >= BATCH_RECORDS:
+        records += batch[-1].records
+        if len(in_batch) >= BATCH_FILES or records >= BATCH_RECORDS:
             flush()
     flush()
     return results

@@ -337,3 +337,17 @@ def test_a_failed_batch_leaves_its_files_in_the_inbox_and_the_next_run_lands_the
     assert [r.status for r in again] == [filedrop.FileStatus.LOADED] * 4
     assert landed == names  # each file landed exactly once over the two runs
     assert len(FileRegistry(tmp_path / "state")) == 7
+
+
+def test_a_batch_also_ends_when_its_records_reach_the_bound(tmp_path, files, monkeypatch):
+    inbox, names = _inbox_of(tmp_path, files, 6)
+    sizes = {}
+    for file in filedrop.scan(inbox):
+        sizes[file.name] = filedrop.read(file, files[file.name], FileRegistry(tmp_path / "probe")).records
+    bound = sizes[names[0]] + sizes[names[1]]  # the first batch closes on its second file
+    monkeypatch.setattr(parsed_filedrop, "BATCH_RECORDS", bound)
+    batches = []
+    filedrop.process_many(filedrop.scan(inbox), FileRegistry(tmp_path / "state"), batches.append)
+    assert [r.file.name for r in batches[0]] == names[:2]
+    assert [r.file.name for batch in batches for r in batch] == names
+    assert all(sum(r.records for r in batch[:-1]) < bound for batch in batches)
