@@ -5,6 +5,7 @@ Importing this module never parses the dbt project when a manifest exists: `impo
 of the code location (webserver, daemon, run workers, step processes) only reads it. See orchestration/dbt_manifest.py.
 """
 
+import json
 import os
 import uuid
 from collections.abc import Mapping
@@ -14,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from orchestration import dbt_test_state as test_state
 from orchestration.automation_conditions import dbt_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
 from orchestration.dbt_args import dbt_build_args
@@ -26,7 +28,9 @@ from orchestration.dbt_manifest import (
     seed_partial_parse,
 )
 from orchestration.dbt_table_stats import model_relations, with_table_stats
+from orchestration.dbt_test_state import CHANGED, TESTS_TAG
 from orchestration.defs.metadata import run_owner
+from orchestration.resources.settings import resolve_data_dir
 from orchestration.resources.warehouse import ClickHouseResource
 
 dbt_project = DbtProject(
@@ -105,6 +109,9 @@ def dbt_models(
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
     args = dbt_build_args(config.full_refresh)
+    unchanged = UnchangedTests.prepare(context, warehouse) if context.run.tags.get(TESTS_TAG) == CHANGED else None
+    if unchanged is not None and unchanged.leave_out:
+        args += ["--exclude", " ".join(unchanged.leave_out)]  # one value: dagster-dbt folds it into its selection
     events = dbt.cli(args, context=context, target_path=target_path).stream()
     yield from with_table_stats(
         events,
@@ -113,6 +120,39 @@ def dbt_models(
         embedded=warehouse.chdb_path() is not None,
     )
     keep_partial_parse(target_path, dbt_project.target)
+    if unchanged is not None:
+        unchanged.record(target_path / "run_results.json")
+
+
+class UnchangedTests:
+    """The data tests this step leaves out because they passed on the same inputs (orchestration/dbt_test_state.py),
+    and, after the build, the record of what passed."""
+
+    def __init__(self, context: dg.AssetExecutionContext, manifest: dict, state: Path, fingerprints: dict[str, str]):
+        self.context, self.manifest, self.path, self.fingerprints = context, manifest, state, fingerprints
+        self.project = test_state.project_fingerprint(self.manifest)
+        self.passed = test_state.load_state(state, self.project)
+        self.leave_out = test_state.tests_to_leave_out(self.manifest, self.passed, fingerprints)
+
+    @classmethod
+    def prepare(cls, context: dg.AssetExecutionContext, warehouse: ClickHouseResource) -> "UnchangedTests":
+        manifest = json.loads(Path(MANIFEST_PATH).read_text())
+        with warehouse.open(owner=run_owner(context)) as wh:  # closed again before dbt opens it
+            fingerprints = test_state.source_fingerprints(wh, test_state.source_relations(manifest))
+        state = test_state.state_path(resolve_data_dir(warehouse.data_dir), dbt_project.target)
+        unchanged = cls(context, manifest, state, fingerprints)
+        context.log.info(
+            f"{len(unchanged.leave_out)} data tests left out: they passed on the same raw rows and project "
+            f"({state}); the others run"
+        )
+        return unchanged
+
+    def record(self, run_results: Path) -> None:
+        results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
+        kept = test_state.record_results(
+            self.path, self.project, self.manifest, self.passed, self.fingerprints, results
+        )
+        self.context.log.debug(f"{len(kept)} passed data tests recorded in {self.path}")
 
 
 def invocation_target_path(context: dg.AssetExecutionContext) -> Path:

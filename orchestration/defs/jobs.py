@@ -7,6 +7,7 @@ unpartitioned run of dbt (seeds, staging, intermediate, marts) and what follows 
 
 import dagster as dg
 
+from orchestration.dbt_test_state import CHANGED, TESTS_TAG
 from orchestration.defs.bcb import FRESHNESS_CHECKS
 from orchestration.defs.ml import SPECS as ML_MODELS
 from orchestration.run_resources import k8s_run_tags
@@ -58,15 +59,19 @@ transform_without_ml_job = dg.define_asset_job(
 
 # What a normal day runs after its sources, as the automation sensors do: dbt, the scoring of every model with
 # its current champion, and the recommendations. Training and its promotion check stay on the weekly cron
-# (`training_condition`); the daily benchmark and `importau soak` use this job.
+# (`training_condition`); the daily benchmark and `importau soak` use this job. Its dbt steps leave out the data tests
+# that passed on the same inputs (the run tag, orchestration/dbt_test_state.py): a quiet source costs no tests.
 TRAINING = dg.AssetSelection.assets(*(spec.model_key for spec in ML_MODELS))
 transform_daily_job = dg.define_asset_job(
     "transform_daily",
     selection=dg.AssetSelection.all()
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
     - TRAINING,
-    description="The daily transformation: dbt, ML scoring and recommendations; training stays on its weekly cron.",
-    tags=k8s_run_tags("transform"),
+    description=(
+        "The daily transformation: dbt, ML scoring and recommendations; training stays on its weekly cron. The data "
+        "tests that passed on the same raw rows and project are left out (orchestration/dbt_test_state.py)."
+    ),
+    tags={**k8s_run_tags("transform"), TESTS_TAG: CHANGED},
 )
 
 jobs = [*source_jobs, transform_job, transform_without_ml_job, transform_daily_job]
