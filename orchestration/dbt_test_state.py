@@ -3,9 +3,10 @@
 Every model of the project is a function of the raw tables (dbt sources), the seeds and the code: none reads
 today() (the treasury and recommendation marts end where the data ends, int_treasury_data_as_of). So a data test
 that passed, with the project unchanged and every raw table upstream of it holding the same rows, passes again on
-the rebuilt models. Under the run tag `importau/dbt_tests: changed` (the `transform_daily` job) the `dbt_models`
-step leaves such tests out (`--exclude`: the models are all built as usual) and, after a build that succeeded,
-records each test that passed with the fingerprints of the raw tables it reads. Everything else runs: a test that
+the rebuilt models. Every `dbt_models` step records, after a build that succeeded, each test that passed with the
+fingerprints (taken before the build) of the raw tables it reads; under the run tag `importau/dbt_tests: changed`
+(the `transform_daily` job) the step also leaves such tests out (`--exclude`: the models are all built as usual),
+so a daily build after the year's `transform` runs only what changed. Everything else runs: a test that
 warned, failed or never ran, one with a raw table upstream that changed, and every test once anything in the
 project changed (models, tests, macros, seeds, sources: one fingerprint of the manifest).
 

@@ -109,8 +109,9 @@ def dbt_models(
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
     args = dbt_build_args(config.full_refresh)
-    unchanged = UnchangedTests.prepare(context, warehouse) if context.run.tags.get(TESTS_TAG) == CHANGED else None
-    if unchanged is not None and unchanged.leave_out:
+    # Every build records the tests that passed; the daily one (its run tag) leaves out those on unchanged inputs.
+    unchanged = UnchangedTests.prepare(context, warehouse, leave_out=context.run.tags.get(TESTS_TAG) == CHANGED)
+    if unchanged.leave_out:
         args += ["--exclude", " ".join(unchanged.leave_out)]  # one value: dagster-dbt folds it into its selection
     events = dbt.cli(args, context=context, target_path=target_path).stream()
     yield from with_table_stats(
@@ -120,31 +121,35 @@ def dbt_models(
         embedded=warehouse.chdb_path() is not None,
     )
     keep_partial_parse(target_path, dbt_project.target)
-    if unchanged is not None:
-        unchanged.record(target_path / "run_results.json")
+    unchanged.record(target_path / "run_results.json")
 
 
 class UnchangedTests:
     """The data tests this step leaves out because they passed on the same inputs (orchestration/dbt_test_state.py),
     and, after the build, the record of what passed."""
 
-    def __init__(self, context: dg.AssetExecutionContext, manifest: dict, state: Path, fingerprints: dict[str, str]):
+    def __init__(
+        self, context: dg.AssetExecutionContext, manifest: dict, state: Path, fingerprints: dict, leave_out: bool
+    ):
         self.context, self.manifest, self.path, self.fingerprints = context, manifest, state, fingerprints
         self.project = test_state.project_fingerprint(self.manifest)
         self.passed = test_state.load_state(state, self.project)
-        self.leave_out = test_state.tests_to_leave_out(self.manifest, self.passed, fingerprints)
+        self.leave_out = test_state.tests_to_leave_out(manifest, self.passed, fingerprints) if leave_out else []
 
     @classmethod
-    def prepare(cls, context: dg.AssetExecutionContext, warehouse: ClickHouseResource) -> "UnchangedTests":
+    def prepare(
+        cls, context: dg.AssetExecutionContext, warehouse: ClickHouseResource, leave_out: bool
+    ) -> "UnchangedTests":
         manifest = json.loads(Path(MANIFEST_PATH).read_text())
         with warehouse.open(owner=run_owner(context)) as wh:  # closed again before dbt opens it
             fingerprints = test_state.source_fingerprints(wh, test_state.source_relations(manifest))
         state = test_state.state_path(resolve_data_dir(warehouse.data_dir), dbt_project.target)
-        unchanged = cls(context, manifest, state, fingerprints)
-        context.log.info(
-            f"{len(unchanged.leave_out)} data tests left out: they passed on the same raw rows and project "
-            f"({state}); the others run"
-        )
+        unchanged = cls(context, manifest, state, fingerprints, leave_out)
+        if leave_out:
+            context.log.info(
+                f"{len(unchanged.leave_out)} data tests left out: they passed on the same raw rows and project "
+                f"({state}); the others run"
+            )
         return unchanged
 
     def record(self, run_results: Path) -> None:
