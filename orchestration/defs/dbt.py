@@ -104,7 +104,8 @@ def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, config: DbtConfig, warehouse: ClickHouseResource
 ):
     """Every dbt model, seed and data test (the unit tests are CI's: orchestration/dbt_args.py); each model's
-    materialization carries its row count and a preview (orchestration/dbt_table_stats.py)."""
+    materialization carries its row count and a preview (orchestration/dbt_table_stats.py). The daily job leaves out
+    the data tests that passed on the same raw rows (orchestration/dbt_test_state.py)."""
     drop_leftovers_before_dbt(context, warehouse)  # and closes the warehouse: dbt opens it itself
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
