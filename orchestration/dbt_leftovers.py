@@ -8,9 +8,10 @@ cannot read it: dbt_project/roles/).
 
 Only the leftovers of the models a step is about to build are dropped: another step (the incremental models,
 another run) may be building its own models at this very moment, and its `__dbt_backup` is not a leftover.
-`drop_dbt_leftovers` is plain SQL on a clickhouse-connect client; `drop_leftovers_before_dbt` opens the warehouse
-for a Dagster step, logs what it dropped, and closes it again BEFORE dbt starts: the dbt subprocess takes the
-embedded warehouse's lock itself, and chDB lets one process open the folder at a time.
+`drop_dbt_leftovers` is plain SQL on a clickhouse-connect client; `drop_leftovers_before_dbt` runs it for a Dagster
+step on the warehouse the step opened, and logs what it dropped. The step closes the warehouse again BEFORE dbt
+starts: the dbt subprocess takes the embedded warehouse's lock itself, and chDB lets one process open the folder at
+a time.
 """
 
 import re
@@ -18,8 +19,7 @@ from collections.abc import Iterable
 
 import dagster as dg
 
-from orchestration.defs.metadata import run_owner
-from orchestration.resources.warehouse import ClickHouseResource
+from ingestion.common.warehouse import Warehouse
 
 # What dbt-clickhouse 1.10 appends to a model's name (make_backup_relation, make_intermediate_relation,
 # make_temp_relation incl. a microbatch's `__dbt_tmp_<batch>`, the incremental materialization's new-data tables).
@@ -73,14 +73,14 @@ def drop_dbt_leftovers(client, models: Iterable[tuple[str, str]], on_cluster: st
     return dropped
 
 
-def drop_leftovers_before_dbt(context: dg.AssetExecutionContext, warehouse: ClickHouseResource) -> list[str]:
-    """At the start of a dbt step: drop the leftovers of the models it builds, log each, release the warehouse.
+def drop_leftovers_before_dbt(context: dg.AssetExecutionContext, wh: Warehouse) -> list[str]:
+    """At the start of a dbt step, on the warehouse the step opened (and closes before dbt starts): drop the
+    leftovers of the models it builds, log each.
 
     Asset keys of dbt models and seeds are `[database, table]` (orchestration/defs/dbt.py's translator).
     """
     models = [tuple(key.path) for key in context.selected_asset_keys if len(key.path) == 2]
-    with warehouse.open(owner=run_owner(context)) as wh:
-        dropped = drop_dbt_leftovers(wh.client, models, on_cluster=wh.layout.on_cluster())
+    dropped = drop_dbt_leftovers(wh.client, models, on_cluster=wh.layout.on_cluster())
     for name in dropped:
         context.log.warning(f"dropped {name}, left behind by an interrupted dbt build")
     if not dropped:

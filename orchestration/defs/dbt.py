@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
+from ingestion.common.warehouse import Warehouse
 from orchestration import dbt_test_state as test_state
 from orchestration.automation_conditions import dbt_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
@@ -106,12 +107,14 @@ def dbt_models(
     """Every dbt model, seed and data test (the unit tests are CI's: orchestration/dbt_args.py); each model's
     materialization carries its row count and a preview (orchestration/dbt_table_stats.py). The daily job leaves out
     the data tests that passed on the same raw rows (orchestration/dbt_test_state.py)."""
-    drop_leftovers_before_dbt(context, warehouse)  # and closes the warehouse: dbt opens it itself
+    with warehouse.open(owner=run_owner(context)) as wh:  # closed again before dbt, which opens it itself
+        drop_leftovers_before_dbt(context, wh)
+        # Every build records the tests that passed; the daily one (its run tag) leaves out those on unchanged inputs.
+        leave_out = context.run.tags.get(TESTS_TAG) == CHANGED
+        unchanged = UnchangedTests.prepare(context, wh, resolve_data_dir(warehouse.data_dir), leave_out)
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
     args = dbt_build_args(config.full_refresh)
-    # Every build records the tests that passed; the daily one (its run tag) leaves out those on unchanged inputs.
-    unchanged = UnchangedTests.prepare(context, warehouse, leave_out=context.run.tags.get(TESTS_TAG) == CHANGED)
     if unchanged.leave_out:
         args += ["--exclude", " ".join(unchanged.leave_out)]  # one value: dagster-dbt folds it into its selection
     events = dbt.cli(args, context=context, target_path=target_path).stream()
@@ -139,12 +142,12 @@ class UnchangedTests:
 
     @classmethod
     def prepare(
-        cls, context: dg.AssetExecutionContext, warehouse: ClickHouseResource, leave_out: bool
+        cls, context: dg.AssetExecutionContext, wh: Warehouse, data_dir: str, leave_out: bool
     ) -> "UnchangedTests":
+        """The raw tables' fingerprints now (on the open warehouse `wh`) and what passed before."""
         manifest = json.loads(Path(MANIFEST_PATH).read_text())
-        with warehouse.open(owner=run_owner(context)) as wh:  # closed again before dbt opens it
-            fingerprints = test_state.source_fingerprints(wh, test_state.source_relations(manifest))
-        state = test_state.state_path(resolve_data_dir(warehouse.data_dir), dbt_project.target)
+        fingerprints = test_state.source_fingerprints(wh, test_state.source_relations(manifest))
+        state = test_state.state_path(data_dir, dbt_project.target)
         unchanged = cls(context, manifest, state, fingerprints, leave_out)
         if leave_out:
             context.log.info(
