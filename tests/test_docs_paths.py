@@ -21,10 +21,11 @@ SOURCE_ENDINGS = (".py", ".sql", ".yml", ".yaml", ".toml", ".sh", ".md", ".json"
 EXTERNAL: dict[str, set[str] | None] = {
     "data/bcb_replay/sources/README.md": None,
     "ingestion/bcb/README.md": {"buildrate/collection/collect_igpm.py", "projeto1/Python/etl.py"},
-    "tests/fixtures/bank_statements/README.md": {  # in jseutter/ofxparse and csingley/ofxtools
+    "tests/fixtures/bank_statements/README.md": {  # in jseutter/ofxparse, csingley/ofxtools and marcodpt/cnab
         "tests/fixtures/bank_medium.ofx",
         "tests/fixtures/chase_cc.qfx",
         "tests/data/br_nubank_cc.ofx",
+        "tests/conciliacao/",
     },
     "ingestion/customs/README.md": {"erp/import_declarations"},  # a lake dataset, not a repository path
 }

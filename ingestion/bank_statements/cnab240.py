@@ -5,7 +5,7 @@ statement batch (lote) version 033 (README.md cites where the positions were con
 exactly 240 characters:
 
     0  file header      bank 1-3, batch 0000 4-7, company CNPJ 19-32, bank name 103-132, generated 144-151
-    1  batch header     operation E 9, service 04 10-11, agency 53-57 (+DV 58), account 59-70 (+DV 71),
+    1  batch header     operation E 9, service 04 10-11, agency 53-57 (+DV 58), account 59-70 (+DV 71, else 72),
                         initial balance date 143-150, value 151-168 (2 implied decimals), D/C 169, currency 171-173
     3E detail           sequence 9-13, segment E 14, company CNPJ 19-32, agency/account as in the header,
                         nature 109-111, complement type 112-113, complement 114-133, CPMF 134, accounting date
@@ -140,7 +140,10 @@ def _account(line: str, number: int) -> dict:
     """The account fields of a batch header, trailer or detail (same positions), as contract text."""
     compe = _field(line, 1, 3)
     branch, number_text = _field(line, 53, 57).strip(), _field(line, 59, 70).strip()
-    dv = _field(line, 71, 71).strip()
+    # The account's check digit is position 71; Itaú leaves it blank and writes its DAC (the digit of agency and
+    # account together, which is the digit its customers know) at 72, FEBRABAN's "DV agência/conta" (the public
+    # Itaú statement in tests/fixtures/bank_statements/).
+    dv = _field(line, 71, 71).strip() or _field(line, 72, 72).strip()
     if not number_text.isdigit() or not branch.isdigit():
         raise StatementFormatError(
             f"line {number}: the agency {branch!r} / account {number_text!r} (positions 53-57, 59-70) are not digits"
@@ -176,22 +179,24 @@ def _holder(line: str) -> str | None:
 
 def _parse(data: bytes, name: str, sha256: str) -> Parsed:
     text = _text(data)
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    while lines and lines[-1] == "":
-        lines.pop()
+    # Records as (line number in the file, text). A blank line holds no record: some banks' files put one after
+    # every record (the Caixa statement in tests/fixtures/bank_statements/), and DOS tools end a file with Ctrl-Z.
+    # Line numbers stay the file's own, so a message points at the line a person sees in an editor.
+    physical = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [(number, line) for number, line in enumerate(physical, start=1) if line.strip(" \x1a")]
     if not lines:
         raise StatementFormatError("empty file")
     lineage = {"source_file": name, "file_sha256": sha256}
-    head = lines[0]
+    head_number, head = lines[0]
     if len(head) != LINE or _field(head, 8, 8) != "0":
         raise StatementFormatError(
-            f"line 1: not a CNAB 240 file header (record type {_field(head, 8, 8)!r}, {len(head)} characters; "
-            f"expected type '0' and {LINE})"
+            f"line {head_number}: not a CNAB 240 file header (record type {_field(head, 8, 8)!r}, {len(head)} "
+            f"characters; expected type '0' and {LINE})"
         )
-    tail = lines[-1]
+    tail_number, tail = lines[-1]
     if len(tail) != LINE or _field(tail, 8, 8) != "9":
         raise StatementFormatError(
-            f"line {len(lines)}: the file does not end with a file trailer (record type 9, {LINE} characters)"
+            f"line {tail_number}: the file does not end with a file trailer (record type 9, {LINE} characters)"
         )
     company_cnpj = _holder(head)
     company_name = _field(head, 73, 102).strip() or None
@@ -201,7 +206,7 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
     batch: _Batch | None = None
     batches = 0
     problems: list[str] = []
-    for number, line in enumerate(lines[1:-1], start=2):
+    for number, line in lines[1:-1]:
         kind = _field(line, 8, 8) if len(line) >= 8 else ""
         if kind == "1":
             if batch is not None:
@@ -309,14 +314,14 @@ def _parse(data: bytes, name: str, sha256: str) -> Parsed:
     if batch is not None:
         raise StatementFormatError(f"batch {batch.number} has no trailer (record type 5) before the file trailer")
     try:
-        declared_batches = _int(_field(tail, 18, 23), f"line {len(lines)} batch count (18-23)")
-        declared_records = _int(_field(tail, 24, 29), f"line {len(lines)} record count (24-29)")
+        declared_batches = _int(_field(tail, 18, 23), f"line {tail_number} batch count (18-23)")
+        declared_records = _int(_field(tail, 24, 29), f"line {tail_number} record count (24-29)")
     except ValueError as error:
         raise StatementFormatError(str(error)) from None
     if declared_batches != batches:
         problems.append(f"the file trailer counts {declared_batches} batches, the file has {batches}")
     if declared_records != len(lines):
-        problems.append(f"the file trailer counts {declared_records} records, the file has {len(lines)} lines")
+        problems.append(f"the file trailer counts {declared_records} records, the file has {len(lines)}")
     if problems:
         raise StatementFormatError("; ".join(problems))
     parsed.records["accounts"] = list(accounts.values())
