@@ -225,19 +225,46 @@ def reset_vm_hwm() -> None:
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
 
 
+def process_label(pid: int) -> str:
+    """`driver` for this process, else the program a descendant runs (`dbt`, `python -m ...`), for per-process peaks."""
+    if pid == os.getpid():
+        return "driver"
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return "gone"
+    words = [Path(a.decode(errors="replace")).name for a in argv[:3] if a]
+    return " ".join(words[1:] if words and words[0].startswith("python") else words[:1]) or str(pid)
+
+
 class RssSampler(threading.Thread):
-    """The peaks of tree_rss and tree_pss (this process and its descendants) since the last take()/take_pss()."""
+    """The peaks of tree_rss and tree_pss (this process and its descendants) since the last take()/take_pss(), and
+    each process's own peak RSS since the last take_processes(), by its label."""
 
     def __init__(self, interval: float = 0.2):
         super().__init__(daemon=True, name="rss-sampler")
         self.interval, self.peak, self.peak_pss, self._lock = interval, 0, 0, threading.Lock()
+        self.process_peaks: dict[str, int] = {}
 
     def run(self) -> None:
         while True:
             rss, pss = tree_rss(os.getpid()), tree_pss(os.getpid())
+            each = {}
+            for pid in _tree(os.getpid()):
+                with contextlib.suppress(OSError):
+                    label = process_label(pid)
+                    resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+                    each[label] = max(each.get(label, 0), resident)
             with self._lock:
                 self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
+                for label, resident in each.items():
+                    self.process_peaks[label] = max(self.process_peaks.get(label, 0), resident)
             time.sleep(self.interval)
+
+    def take_processes(self) -> dict[str, int]:
+        with self._lock:
+            peaks, self.process_peaks = self.process_peaks, {}
+        return peaks
 
     def take(self) -> int:
         now = tree_rss(os.getpid())
@@ -475,6 +502,9 @@ def drive(spec: dict) -> None:
                 )
 
             stage("generate demo company + drop exports", erp_stand_in)
+            from orchestration.commands.demo import release_memory
+
+            release_memory()  # as erp_demo_env: the generator's garbage (about 200 MB at scale 30) back to the system
         from sandboxes.bcb_replay.server import ReplayServer
 
         server = stage("BCB replay server", lambda: stack.enter_context(ReplayServer()))
@@ -540,7 +570,8 @@ def drive(spec: dict) -> None:
             for institution in institutions:
                 sandbox_requests(institution, "DELETE")
             load_before = loadavg()
-            sampler.take(), sampler.take_pss()
+            sampler.take(), sampler.take_pss(), sampler.take_processes()
+            driver_before = int(Path("/proc/self/statm").read_text().split()[1]) * PAGE
             reset_vm_hwm()
             t0 = time.perf_counter()
             try:
@@ -561,6 +592,9 @@ def drive(spec: dict) -> None:
                 "wall_s": round(wall, 3),
                 "peak_rss": peak,
                 "peak_pss": peak_pss,
+                # what the driver held when the run started, and each process's own peak during it (by program)
+                "driver_rss_before": driver_before,
+                "process_peaks": sampler.take_processes(),
                 "load": f"{load_before} -> {loadavg()}",
                 "lake_objects_added": (lake_objects(data, source) if source else lake_objects(data)) - lake_before,
                 "lake_objects_total": lake_objects(data),
