@@ -11,7 +11,11 @@
     Within a movement a posted row (`TRANSACAO_EFETIVADA`) beats a pending one, then the source first in
     precedence wins (open_finance, pluggy, bank_statement); `other_source_transaction_ids` keeps the others
     ('<source>:<transaction_id>'). Rows of one source are never merged with each other: each source's staging
-    already deduplicates its own deliveries. -#}
+    already deduplicates its own deliveries.
+    The matching runs on the columns it needs (`keys`); the other columns (the raw JSON above all) join back once,
+    to the winners. Carried through its four window stages, the whole rows made this model the largest query of
+    the build: 0.8 GB of the dbt process's 1.6 GB at scale 30 (benchmarks/README.md).
+-#}
 with
 
 transactions as (
@@ -20,12 +24,21 @@ transactions as (
 
 ),
 
+keys as (
+
+    select
+        bank_source, source_institution, source_account_id, transaction_id, source_precedence, status,
+        bank_account_key, booking_date, currency, signed_amount, partie_cnpj_cpf, transaction_datetime
+    from transactions
+
+),
+
 documented as (
 
     select
         *,
         replaceRegexpAll(coalesce(partie_cnpj_cpf, ''), '[^0-9]', '') as counterparty_document
-    from transactions
+    from keys
 
 ),
 
@@ -107,4 +120,14 @@ matched as (
 
 {{ bank_movement_winner(prefer="status = 'TRANSACAO_EFETIVADA'", source_account='source_account_id', helper_columns=['counterparty_document', 'document_occurrence', 'is_document_matched', 'leftover_occurrence', 'has_conflicting_documents']) }}
 
-select * from final
+select
+    transactions.* except (source_precedence),
+    winners.movement_match_key,
+    winners.other_source_transaction_ids
+from transactions
+inner join final as winners
+    on
+        transactions.bank_source = winners.bank_source
+        and transactions.source_institution = winners.source_institution
+        and transactions.source_account_id = winners.source_account_id
+        and transactions.transaction_id = winners.transaction_id

@@ -4,4 +4,7 @@
     source's own ids stay in `source_institution`, `source_account_id`. A transaction of an account its source
     does not list keeps its own ids and a key '<source>:<institution>:<account_id>' that matches no other source.
     stg_bank__transactions keeps one row per movement. -#}
+{#- A table: stg_bank__transactions reads it twice (the matching on its keys, then the winners' whole rows), and as
+    a view the union and its account joins ran for each read and each of its data tests. -#}
+{{ config(materialized='table', order_by=['bank_source', 'source_institution', 'source_account_id', 'transaction_id']) }}
 {{ bank_rows_keyed('transactions') }}
