@@ -225,6 +225,18 @@ def reset_vm_hwm() -> None:
         Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS (Linux >= 4.0)
 
 
+def resident_kinds(pid: int | str = "self") -> dict[str, int]:
+    """A process's resident bytes by kind (/proc/<pid>/smaps_rollup): anonymous (heaps: Python's, pyarrow's, chDB's)
+    and file-backed (the libraries' code, chDB's ~300 MB among them)."""
+    kinds = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, value = line.partition(":")
+            if name in ("Rss", "Anonymous", "Shared_Clean", "Private_Clean"):
+                kinds[name] = int(value.split()[0]) * 1024
+    return kinds
+
+
 def process_label(pid: int) -> str:
     """`driver` for this process, else the program a descendant runs (`dbt`, `python -m ...`), for per-process peaks."""
     if pid == os.getpid():
@@ -572,6 +584,7 @@ def drive(spec: dict) -> None:
             load_before = loadavg()
             sampler.take(), sampler.take_pss(), sampler.take_processes()
             driver_before = int(Path("/proc/self/statm").read_text().split()[1]) * PAGE
+            driver_kinds = resident_kinds()
             reset_vm_hwm()
             t0 = time.perf_counter()
             try:
@@ -594,6 +607,7 @@ def drive(spec: dict) -> None:
                 "peak_pss": peak_pss,
                 # what the driver held when the run started, and each process's own peak during it (by program)
                 "driver_rss_before": driver_before,
+                "driver_resident_kinds_before": driver_kinds,  # anonymous (heaps) vs file-backed (libraries)
                 "process_peaks": sampler.take_processes(),
                 "load": f"{load_before} -> {loadavg()}",
                 "lake_objects_added": (lake_objects(data, source) if source else lake_objects(data)) - lake_before,
