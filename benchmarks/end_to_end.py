@@ -260,12 +260,12 @@ class RssSampler(threading.Thread):
 
     def run(self) -> None:
         while True:
-            rss, pss = tree_rss(os.getpid()), tree_pss(os.getpid())
-            each = {}
-            for pid in _tree(os.getpid()):
+            rss, pss, each = 0, tree_pss(os.getpid()), {}
+            for pid in _tree(os.getpid()):  # tree_rss, process by process
                 with contextlib.suppress(OSError):
-                    label = process_label(pid)
                     resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+                    rss += resident
+                    label = process_label(pid)
                     each[label] = max(each.get(label, 0), resident)
             with self._lock:
                 self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
@@ -583,7 +583,6 @@ def drive(spec: dict) -> None:
                 sandbox_requests(institution, "DELETE")
             load_before = loadavg()
             sampler.take(), sampler.take_pss(), sampler.take_processes()
-            driver_before = int(Path("/proc/self/statm").read_text().split()[1]) * PAGE
             driver_kinds = resident_kinds()
             reset_vm_hwm()
             t0 = time.perf_counter()
@@ -606,7 +605,7 @@ def drive(spec: dict) -> None:
                 "peak_rss": peak,
                 "peak_pss": peak_pss,
                 # what the driver held when the run started, and each process's own peak during it (by program)
-                "driver_rss_before": driver_before,
+                "driver_rss_before": driver_kinds.get("Rss", 0),
                 "driver_resident_kinds_before": driver_kinds,  # anonymous (heaps) vs file-backed (libraries)
                 "process_peaks": sampler.take_processes(),
                 "load": f"{load_before} -> {loadavg()}",

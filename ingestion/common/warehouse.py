@@ -18,7 +18,7 @@ import os
 import socket
 import threading
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -272,12 +272,6 @@ def chdb_storage_options(chdb_path: str, layout: TableLayout, env: dict | None =
     return {"config-file": str(config)}
 
 
-def _purge_allocator(client) -> None:
-    """`SYSTEM JEMALLOC PURGE` on an embedded engine; a failure only leaves the memory where it was."""
-    with suppress(Exception):
-        client.command("SYSTEM JEMALLOC PURGE")
-
-
 def _open_chdb(target: WarehouseTarget, owner: str, layout: TableLayout):
     path = target.chdb_path
     others = [p for p in _ENGINES if p != path]
@@ -304,10 +298,6 @@ def _open_chdb(target: WarehouseTarget, owner: str, layout: TableLayout):
             )
             raise WarehouseError(f"cannot open the embedded warehouse {path}: {why}. chDB said: {said}") from None
         stack.callback(client.close)
-        # Before it closes, the engine gives the memory its queries freed back to the system: chDB's allocator
-        # (jemalloc) keeps it otherwise, and the process lives on (a demo's or a code location's runs, the dbt step
-        # that waits for its dbt process): at scale 30 the raw loads left ~230 MB per load resident in the driver.
-        stack.callback(_purge_allocator, client)
         _create_databases(client, target, layout)
     except BaseException:
         stack.close()

@@ -57,10 +57,11 @@ def test_blank_lines_between_records_are_skipped_and_lines_keep_the_files_number
     name = "anteros_ext_cnab240_caixa.ret"
     lines = (FIXTURES / name).read_text(encoding="latin-1").split("\n")
     assert lines[1] == ""  # the file is as published
-    rows = _parse(name).records["transactions"]
+    parsed = _parse(name)
+    rows = parsed.records["transactions"]
     assert [r["line_number"] for r in rows] == list(range(5, 21, 2))
     assert all(lines[r["line_number"] - 1][13] == "E" for r in rows)
-    (balance,) = _parse(name).records["balances"]
+    (balance,) = parsed.records["balances"]
     assert lines[balance["line_number"] - 1][7] == "5"
 
 

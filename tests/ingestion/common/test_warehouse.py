@@ -100,21 +100,6 @@ def test_opening_again_in_the_same_process_shares_the_engine(chdb_url, tmp_path)
     assert read_lock_holder(outer.target.chdb_path) is None
 
 
-def test_closing_the_engine_purges_its_allocator_and_the_statement_is_chdbs(chdb_url, tmp_path, monkeypatch):
-    """The last close gives chDB's freed memory back (`SYSTEM JEMALLOC PURGE`, warehouse._open_chdb): the statement
-    is one this chDB runs, and closing issues it once, before the client closes."""
-    issued = []
-    with open_warehouse(chdb_url, str(tmp_path), owner="pytest") as wh:
-        wh.command("SYSTEM JEMALLOC PURGE")  # raises if this chDB has no such statement (no jemalloc)
-        client = wh.client
-        real = client.command
-        monkeypatch.setattr(client, "command", lambda sql, *a, **k: issued.append(sql) or real(sql, *a, **k))
-        with open_warehouse(chdb_url, str(tmp_path), owner="inner"):
-            pass
-        assert issued == []  # an inner close leaves the shared engine alone
-    assert issued == ["SYSTEM JEMALLOC PURGE"]
-
-
 def test_a_second_folder_in_the_same_process_is_refused_clearly(warehouse, tmp_path):
     with pytest.raises(WarehouseError, match="one folder per process"):
         with open_warehouse(f"chdb://{tmp_path}/other", str(tmp_path), owner="pytest"):
