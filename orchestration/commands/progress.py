@@ -284,6 +284,7 @@ class _StepProgress:
     dbt_tests: Counter = field(default_factory=Counter)
     warned_dbt_tests: Counter = field(default_factory=Counter)
     dbt_tests_seen: set[str] = field(default_factory=set)
+    not_rebuilt: set[str] = field(default_factory=set)  # dbt models the daily build left out (inputs unchanged)
     warnings: int = 0
 
     def asset_rows(self) -> dict[str, tuple[int | None, int | None]]:
@@ -430,6 +431,8 @@ class ProgressHandler(logging.Handler):
                 _int(md.get("row_count")),
                 _int(md.get("quarantined")),
             )
+            if getattr(md.get("importau/rebuilt"), "value", True) is False:
+                step.not_rebuilt.add(materialization.asset_key.to_user_string())
         elif kind == EV.ASSET_CHECK_EVALUATION and step is not None:
             self._check(out, run, step, data)
         elif kind == EV.ASSET_OBSERVATION and step is not None:
@@ -522,6 +525,8 @@ class ProgressHandler(logging.Handler):
                 what = next(iter(assets))
             else:
                 what = f"{len(assets)} assets"
+            if step.not_rebuilt:
+                what += f" ({len(step.not_rebuilt):,} not rebuilt: inputs unchanged)"
             if rows:
                 what = f"{what}{', ' if what else ''}{plural(sum(rows), 'row')}"
             if sum(quarantined):

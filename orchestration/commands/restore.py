@@ -2,7 +2,8 @@
 
 The warehouse is CLICKHOUSE_URL (default: the embedded chDB under IMPORTAU_DATA_DIR): point it at a new folder or
 server. Each table's row count and row-hash sum must equal the ones recorded at backup time; exit status 1 and the
-tables that differ otherwise.
+tables that differ otherwise. The dbt step's record of what it built (`<data dir>/dbt_build_state.<target>.json`) is
+removed, so the next daily build rebuilds every model on the restored tables.
 """
 
 import argparse
@@ -42,4 +43,20 @@ def run(args: argparse.Namespace) -> int:
         return 1
     rows = sum(count for count, _ in result["checksums"].values())
     print(f"restored {len(result['checksums'])} tables ({rows} rows) from {location}; every checksum matches")
+    for stale in forget_dbt_build_state(data_dir):
+        print(f"forgot {stale}: the next daily dbt build rebuilds and tests every model")
     return 0
+
+
+def forget_dbt_build_state(data_dir: str) -> list[str]:
+    """Remove what the dbt step recorded about the warehouse it built (orchestration/dbt_build_state.py): the
+    restored tables are not the ones it recorded, so a daily build must not leave any of them out."""
+    from pathlib import Path
+
+    from orchestration.dbt_build_state import state_path
+
+    removed = []
+    for path in sorted(Path(data_dir).glob(state_path("", "*").name)):
+        path.unlink(missing_ok=True)
+        removed.append(str(path))
+    return removed

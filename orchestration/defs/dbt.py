@@ -5,10 +5,11 @@ Importing this module never parses the dbt project when a manifest exists: `impo
 of the code location (webserver, daemon, run workers, step processes) only reads it. See orchestration/dbt_manifest.py.
 """
 
+import itertools
 import json
 import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,11 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.common.warehouse import Warehouse
-from orchestration import dbt_test_state as test_state
+from orchestration import dbt_build_state as build_state
 from orchestration.automation_conditions import dbt_condition
 from orchestration.constants import OWNER, WAREHOUSE_POOL
 from orchestration.dbt_args import dbt_build_args
+from orchestration.dbt_build_state import BUILD_TAG, CHANGED
 from orchestration.dbt_leftovers import drop_leftovers_before_dbt
 from orchestration.dbt_manifest import (
     DBT_PROJECT_DIR,
@@ -29,7 +31,6 @@ from orchestration.dbt_manifest import (
     seed_partial_parse,
 )
 from orchestration.dbt_table_stats import model_relations, with_table_stats
-from orchestration.dbt_test_state import CHANGED, TESTS_TAG
 from orchestration.defs.metadata import run_owner
 from orchestration.resources.settings import resolve_data_dir
 from orchestration.resources.warehouse import ClickHouseResource
@@ -106,20 +107,20 @@ def dbt_models(
 ):
     """Every dbt model, seed and data test (the unit tests are CI's: orchestration/dbt_args.py); each model's
     materialization carries its row count and a preview (orchestration/dbt_table_stats.py). The daily job leaves out
-    the data tests that passed on the same raw rows (orchestration/dbt_test_state.py)."""
+    the models, seeds and data tests that succeeded on the same raw rows (orchestration/dbt_build_state.py)."""
     with warehouse.open(owner=run_owner(context)) as wh:  # closed again before dbt, which opens it itself
         drop_leftovers_before_dbt(context, wh)
-        # Every build records the tests that passed; the daily one (its run tag) leaves out those on unchanged inputs.
-        leave_out = context.run.tags.get(TESTS_TAG) == CHANGED
-        unchanged = UnchangedTests.prepare(context, wh, resolve_data_dir(warehouse.data_dir), leave_out)
+        # Every build records what succeeded; the daily one (its run tag) leaves out what has unchanged inputs.
+        leave_out = context.run.tags.get(BUILD_TAG) == CHANGED and not config.full_refresh
+        unchanged = UnchangedNodes.prepare(context, wh, resolve_data_dir(warehouse.data_dir), leave_out)
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
     args = dbt_build_args(config.full_refresh)
-    if unchanged.leave_out:
-        args += ["--exclude", " ".join(unchanged.leave_out)]  # one value: dagster-dbt folds it into its selection
+    if unchanged.excluded:
+        args += ["--exclude", " ".join(unchanged.excluded)]  # one value: dagster-dbt folds it into its selection
     events = dbt.cli(args, context=context, target_path=target_path).stream()
     yield from with_table_stats(
-        events,
+        itertools.chain(unchanged.outputs(), events),
         model_relations(MANIFEST_PATH),
         lambda: warehouse.open(owner=run_owner(context)),
         embedded=warehouse.chdb_path() is not None,
@@ -128,40 +129,97 @@ def dbt_models(
     unchanged.record(target_path / "run_results.json")
 
 
-class UnchangedTests:
-    """The data tests this step leaves out because they passed on the same inputs (orchestration/dbt_test_state.py),
-    and, after the build, the record of what passed."""
+class UnchangedNodes:
+    """The models, seeds and data tests this step leaves out because they succeeded on the same inputs
+    (orchestration/dbt_build_state.py); after the build, the record of what succeeded."""
 
     def __init__(
-        self, context: dg.AssetExecutionContext, manifest: dict, state: Path, fingerprints: dict, leave_out: bool
+        self,
+        context: dg.AssetExecutionContext,
+        manifest: dict,
+        state_file: Path,
+        fingerprints: dict,
+        existing: set[tuple[str, str]],
+        leave_out: bool,
     ):
-        self.context, self.manifest, self.path, self.fingerprints = context, manifest, state, fingerprints
-        self.project = test_state.project_fingerprint(self.manifest)
-        self.passed = test_state.load_state(state, self.project)
-        self.leave_out = test_state.tests_to_leave_out(manifest, self.passed, fingerprints) if leave_out else []
+        self.context, self.manifest, self.path, self.fingerprints = context, manifest, state_file, fingerprints
+        self.project = build_state.project_fingerprint(manifest)
+        state = build_state.load_state(state_file, self.project)
+        self.selected = selected_nodes(context, manifest)  # this step's models and seeds: unique_id -> key
+        self.models: list[str] = []
+        self.tests: list[str] = []
+        if leave_out:
+            unchanged = build_state.models_to_leave_out(manifest, state.models, fingerprints, existing)
+            self.models = [uid for uid in unchanged if uid in self.selected]
+            self.tests = build_state.tests_to_leave_out(manifest, state.tests, fingerprints)
+        self.built_by = state.built_by
+        # what this step rebuilds is forgotten before dbt starts (a build that dies half-way leaves it unrecorded)
+        left_out = set(self.models)
+        self.state = build_state.forget(
+            state_file, self.project, state, (u for u in self.selected if u not in left_out)
+        )
+
+    @property
+    def excluded(self) -> list[str]:
+        """The names for dbt's `--exclude`."""
+        return sorted(self.manifest["nodes"][uid]["name"] for uid in self.models) + self.tests
 
     @classmethod
     def prepare(
         cls, context: dg.AssetExecutionContext, wh: Warehouse, data_dir: str, leave_out: bool
-    ) -> "UnchangedTests":
-        """The raw tables' fingerprints now (on the open warehouse `wh`) and what passed before."""
+    ) -> "UnchangedNodes":
+        """The raw tables' fingerprints now (on the open warehouse `wh`) and what succeeded before."""
         manifest = json.loads(Path(MANIFEST_PATH).read_text())
-        fingerprints = test_state.source_fingerprints(wh, test_state.source_relations(manifest))
-        state = test_state.state_path(data_dir, dbt_project.target)
-        unchanged = cls(context, manifest, state, fingerprints, leave_out)
+        fingerprints = build_state.source_fingerprints(wh, build_state.source_relations(manifest))
+        existing = set()
+        if leave_out:
+            databases = {build_state.relation_of(node)[0] for node in manifest["nodes"].values() if "schema" in node}
+            existing = build_state.existing_relations(wh, databases)
+        state_file = build_state.state_path(data_dir, dbt_project.target)
+        unchanged = cls(context, manifest, state_file, fingerprints, existing, leave_out)
         if leave_out:
             context.log.info(
-                f"{len(unchanged.leave_out)} data tests left out: they passed on the same raw rows and project "
-                f"({state}); the others run"
+                f"Left out, having succeeded on the same raw rows and project ({state_file}): "
+                f"{len(unchanged.models)} of {len(unchanged.selected)} models and seeds (their tables stand), "
+                f"{len(unchanged.tests)} data tests; the rest runs"
             )
         return unchanged
 
+    def outputs(self) -> Iterator[dg.Output]:
+        """An output for each model left out: its table is the one it was built into on these raw rows."""
+        for unique_id in self.models:
+            key = self.selected[unique_id]
+            yield dg.Output(
+                None,
+                output_name=self.context.assets_def.get_output_name_for_asset_key(key),
+                metadata={
+                    "unique_id": unique_id,
+                    "importau/rebuilt": False,
+                    "importau/built_by_run": self.built_by.get(unique_id, ""),
+                    "importau/why_not_rebuilt": "every raw table upstream holds the rows it was built on",
+                },
+            )
+
     def record(self, run_results: Path) -> None:
         results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
-        kept = test_state.record_results(
-            self.path, self.project, self.manifest, self.passed, self.fingerprints, results
+        kept = build_state.record_results(
+            self.path, self.project, self.manifest, self.state, self.fingerprints, results, self.context.run.run_id
         )
-        self.context.log.debug(f"{len(kept)} passed data tests recorded in {self.path}")
+        self.context.log.debug(
+            f"{len(kept.models)} built models and seeds and {len(kept.tests)} passed data tests recorded in {self.path}"
+        )
+
+
+def selected_nodes(context: dg.AssetExecutionContext, manifest: dict) -> dict[str, dg.AssetKey]:
+    """unique_id -> asset key of the models and seeds this step materializes."""
+    selected = context.selected_asset_keys
+    out = {}
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] in ("model", "seed"):
+            key = translator.get_asset_spec(manifest, unique_id, dbt_project).key
+            if key in selected:
+                out[unique_id] = key
+    return out
 
 
 def invocation_target_path(context: dg.AssetExecutionContext) -> Path:

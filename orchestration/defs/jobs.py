@@ -7,7 +7,7 @@ unpartitioned run of dbt (seeds, staging, intermediate, marts) and what follows 
 
 import dagster as dg
 
-from orchestration.dbt_test_state import CHANGED, TESTS_TAG
+from orchestration.dbt_build_state import BUILD_TAG, CHANGED
 from orchestration.defs.bcb import FRESHNESS_CHECKS
 from orchestration.defs.ml import SPECS as ML_MODELS
 from orchestration.run_resources import k8s_run_tags
@@ -59,8 +59,9 @@ transform_without_ml_job = dg.define_asset_job(
 
 # What a normal day runs after its sources, as the automation sensors do: dbt, the scoring of every model with
 # its current champion, and the recommendations. Training and its promotion check stay on the weekly cron
-# (`training_condition`); the daily benchmark and `importau soak` use this job. Its dbt steps leave out the data tests
-# that passed on the same inputs (the run tag, orchestration/dbt_test_state.py): a quiet source costs no tests.
+# (`training_condition`); the daily benchmark and `importau soak` use this job. Its dbt steps leave out the models,
+# seeds and data tests that succeeded on the same inputs (the run tag, orchestration/dbt_build_state.py): a quiet
+# source costs no rebuild and no test.
 TRAINING = dg.AssetSelection.assets(*(spec.model_key for spec in ML_MODELS))
 transform_daily_job = dg.define_asset_job(
     "transform_daily",
@@ -68,10 +69,11 @@ transform_daily_job = dg.define_asset_job(
     - dg.AssetSelection.groups(*(group for _, group in SOURCE_JOBS), *OPTIONAL_GROUPS)
     - TRAINING,
     description=(
-        "The daily transformation: dbt, ML scoring and recommendations; training stays on its weekly cron. The data "
-        "tests that passed on the same raw rows and project are left out (orchestration/dbt_test_state.py)."
+        "The daily transformation: dbt, ML scoring and recommendations; training stays on its weekly cron. The "
+        "models, seeds and data tests that succeeded on the same raw rows and project are left out "
+        "(orchestration/dbt_build_state.py)."
     ),
-    tags={**k8s_run_tags("transform"), TESTS_TAG: CHANGED},
+    tags={**k8s_run_tags("transform"), BUILD_TAG: CHANGED},
 )
 
 jobs = [*source_jobs, transform_job, transform_without_ml_job, transform_daily_job]

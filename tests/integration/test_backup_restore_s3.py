@@ -58,9 +58,13 @@ def test_backup_then_restore_into_an_empty_warehouse_gives_every_table_back(tmp_
     assert backed_up.returncode == 0, backed_up.stderr
     assert "backed up 4 tables (" in backed_up.stdout and "BACKUP_CREATED" in backed_up.stdout
 
+    # what a dbt step recorded beside the warehouse it restores into must go: its tables are not those
+    empty.mkdir()
+    (empty / "dbt_build_state.ci.json").write_text('{"project": "p", "models": {}}')
     restored = _run(empty_env, str(BIN / "importau"), "restore", "nightly-1")
     assert restored.returncode == 0, restored.stderr
     assert "every checksum matches" in restored.stdout
+    assert not (empty / "dbt_build_state.ci.json").exists() and "forgot " in restored.stdout
     assert _checksums(empty_env, "checksums", empty) == original
     view = _run(empty_env, str(BIN / "importau"), "sql", "SELECT count() FROM staging.stg_backup__payments")
     assert view.returncode == 0 and "80" in view.stdout, view.stderr  # the view came back and reads its table

@@ -1,0 +1,257 @@
+"""What a daily build may leave out: the models, seeds and data tests whose inputs are the same as when they last
+succeeded.
+
+Every model of the project is a function of the raw tables (dbt sources), the seeds and the code: none reads
+today() (the treasury and recommendation marts end where the data ends, int_treasury_data_as_of). So with the
+project unchanged and every raw table upstream of a node holding the same rows as when that node last succeeded:
+- a model or seed would be rebuilt into the table it already is (an incremental model recomputes its lookback
+  window from the same rows), so it need not be built again, as long as its relation still exists;
+- a data test that passed would pass again on it.
+Every `dbt_models` step records, after a build that succeeded, each model and seed it built and each test that
+passed, with the fingerprints (taken before the build) of the raw tables they read. Under the run tag
+`importau/dbt_build: changed` (the `transform_daily` job) the step also leaves such nodes out (`--exclude`), so a
+daily build after the year's `transform` builds and tests only what its new rows reach. Everything else runs: a
+node that failed, warned or never ran, one with a raw table upstream that changed, a model whose table is gone, and
+every node once anything in the project changed (models, tests, macros, seeds, sources: one fingerprint of the
+manifest). Before dbt starts, the step forgets the models it is about to build: a build killed half-way leaves
+them unrecorded, so the next one builds them again whatever their raw tables hold by then.
+
+A raw table's fingerprint is its row count and the sum of its row hashes without `_loaded_at`, so a raw load that
+replaces a partition with the same rows is no change; a table that does not exist is `missing`. The state is a JSON
+file beside the warehouse's data (`<data dir>/dbt_build_state.<target>.json`, written atomically); without it (a
+new machine, a pod's empty disk) every node runs. Pure: no dagster import (orchestration/defs/dbt.py wires it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BUILD_TAG = "importau/dbt_build"  # "changed": leave out the nodes that succeeded on the same inputs
+CHANGED = "changed"
+LOAD_STAMP_COLUMNS = ("_loaded_at",)  # when a row was loaded, not what it says
+# manifest fields that change with every parse or with the machine, not with what a node computes
+VOLATILE = ("created_at", "root_path", "build_path", "compiled_path", "deferred", "_event_status")
+
+
+def state_path(data_dir: str | os.PathLike, target: str) -> Path:
+    return Path(data_dir) / f"dbt_build_state.{target}.json"
+
+
+def project_fingerprint(manifest: Mapping[str, Any]) -> str:
+    """One hash of what the project computes: every node (models, seeds, tests, snapshots), source and macro as
+    the manifest describes them, without the fields that change with each parse."""
+
+    def stable(entry: Mapping[str, Any]) -> dict:
+        return {key: value for key, value in entry.items() if key not in VOLATILE}
+
+    digest = hashlib.sha256()
+    for section in ("nodes", "sources", "macros"):
+        for unique_id in sorted(manifest.get(section, {})):
+            entry = stable(manifest[section][unique_id])
+            digest.update(json.dumps([unique_id, entry], sort_keys=True, default=str).encode())
+    digest.update(json.dumps(manifest.get("metadata", {}).get("project_name"), default=str).encode())
+    return digest.hexdigest()
+
+
+def upstream_sources(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
+    """The sources a node reads, directly or through the models and seeds above it."""
+    parents, seen, found, stack = manifest["parent_map"], set(), set(), [unique_id]
+    while stack:
+        for parent in parents.get(stack.pop(), []):
+            if parent in seen:
+                continue
+            seen.add(parent)
+            if parent.startswith("source."):
+                found.add(parent)
+            else:
+                stack.append(parent)
+    return found
+
+
+def source_relations(manifest: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Each source's (database, table) in ClickHouse (dbt-clickhouse's schema is the database)."""
+    return {uid: (source["schema"], source["identifier"]) for uid, source in manifest["sources"].items()}
+
+
+def source_fingerprints(warehouse, relations: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+    """`rows:hash-sum` of each source table (without its load stamps), or `missing`. One query per table."""
+    columns: dict[tuple[str, str], list[str]] = {}
+    databases = sorted({database for database, _ in relations.values()})
+    for database, table, column in warehouse.query_rows(
+        "SELECT database, table, name FROM system.columns WHERE database IN %(databases)s ORDER BY position",
+        parameters={"databases": databases},
+    ):
+        if column not in LOAD_STAMP_COLUMNS:
+            columns.setdefault((database, table), []).append(column)
+    fingerprints = {}
+    for unique_id, (database, table) in sorted(relations.items()):
+        names = columns.get((database, table))
+        if not names:
+            fingerprints[unique_id] = "missing"
+            continue
+        row = ", ".join(f"`{name}`" for name in names)
+        [(rows, hashes)] = warehouse.query_rows(
+            f"SELECT count(), sum(cityHash64(tuple({row}))) FROM `{database}`.`{table}`"
+        )
+        fingerprints[unique_id] = f"{rows}:{hashes}"
+    return fingerprints
+
+
+@dataclass
+class BuildState:
+    """What succeeded, and on which raw rows: each by unique_id, with the fingerprints of the sources it reads."""
+
+    tests: dict[str, dict[str, str]] = field(default_factory=dict)  # data tests that passed
+    models: dict[str, dict[str, str]] = field(default_factory=dict)  # models and seeds built
+    built_by: dict[str, str] = field(default_factory=dict)  # model or seed -> the run that built it
+
+
+def load_state(path: Path, project: str) -> BuildState:
+    """The recorded state; empty when there is none or the project changed since."""
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return BuildState()
+    if state.get("project") != project:
+        return BuildState()
+    return BuildState(state.get("tests", {}), state.get("models", {}), state.get("built_by", {}))
+
+
+def save_state(path: Path, project: str, state: BuildState) -> None:
+    """Written atomically (a temporary file, then a rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    document = {"project": project, "tests": state.tests, "models": state.models, "built_by": state.built_by}
+    temporary.write_text(json.dumps(document, sort_keys=True))
+    os.replace(temporary, path)
+
+
+def _unchanged(
+    manifest: Mapping[str, Any], recorded: Mapping[str, Mapping[str, str]], fingerprints: Mapping[str, str]
+) -> list[str]:
+    """The recorded nodes still in the project whose every upstream source has its recorded fingerprint."""
+    out = []
+    for unique_id, sources_then in recorded.items():
+        if unique_id not in manifest["nodes"]:
+            continue
+        sources = upstream_sources(manifest, unique_id)
+        if set(sources_then) == sources and all(fingerprints.get(s) == sources_then[s] for s in sources):
+            out.append(unique_id)
+    return sorted(out)
+
+
+def tests_to_leave_out(
+    manifest: Mapping[str, Any], passed: Mapping[str, Mapping[str, str]], fingerprints: Mapping[str, str]
+) -> list[str]:
+    """The data tests that passed last time on the same fingerprints of every source they read, by name."""
+    nodes = manifest["nodes"]
+    return sorted(
+        nodes[uid]["name"]
+        for uid in _unchanged(manifest, passed, fingerprints)
+        if nodes[uid]["resource_type"] == "test"
+    )
+
+
+def relation_of(node: Mapping[str, Any]) -> tuple[str, str]:
+    """A model's or seed's (database, table) in ClickHouse (dbt-clickhouse's schema is the database)."""
+    return node["schema"], node.get("alias") or node["name"]
+
+
+def models_to_leave_out(
+    manifest: Mapping[str, Any],
+    built: Mapping[str, Mapping[str, str]],
+    fingerprints: Mapping[str, str],
+    existing: set[tuple[str, str]],
+) -> list[str]:
+    """The models and seeds built last time on the same fingerprints of every source they read, whose relation still
+    exists, and every model and seed upstream of which is left out too (one rebuilt upstream means this one is
+    rebuilt on it), by unique_id, parents before children (Dagster takes a multi-asset's outputs in that order)."""
+    nodes = manifest["nodes"]
+    candidates = {
+        uid
+        for uid in _unchanged(manifest, built, fingerprints)
+        if nodes[uid]["resource_type"] in ("model", "seed") and relation_of(nodes[uid]) in existing
+    }
+    left_out = [uid for uid in candidates if _upstream_nodes(manifest, uid) <= candidates]
+    # a node's count of models and seeds upstream exceeds each of its parents'
+    return sorted(left_out, key=lambda uid: (len(_upstream_nodes(manifest, uid)), uid))
+
+
+def _upstream_nodes(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
+    """The models and seeds a node reads, directly or through others."""
+    parents, found, stack = manifest["parent_map"], set(), [unique_id]
+    while stack:
+        for parent in parents.get(stack.pop(), []):
+            if parent.startswith(("model.", "seed.")) and parent not in found:
+                found.add(parent)
+                stack.append(parent)
+    return found
+
+
+def existing_relations(warehouse, databases: Iterable[str]) -> set[tuple[str, str]]:
+    """(database, table) of every table and view in `databases`: one query."""
+    rows = warehouse.query_rows(
+        "SELECT database, name FROM system.tables WHERE database IN %(databases)s",
+        parameters={"databases": sorted(set(databases))},
+    )
+    return {(database, name) for database, name in rows}
+
+
+def forget(path: Path, project: str, state: BuildState, unique_ids: Iterable[str]) -> BuildState:
+    """The state without these models and seeds, saved before a build rebuilds them: if the build dies half-way,
+    the next one does not take a table it may have replaced for one built on the recorded rows."""
+    gone = set(unique_ids)
+    kept = BuildState(
+        dict(state.tests),
+        {uid: fp for uid, fp in state.models.items() if uid not in gone},
+        {uid: run for uid, run in state.built_by.items() if uid not in gone},
+    )
+    if len(kept.models) != len(state.models):
+        save_state(path, project, kept)
+    return kept
+
+
+def record_results(
+    path: Path,
+    project: str,
+    manifest: Mapping[str, Any],
+    previous: BuildState,
+    fingerprints: Mapping[str, str],
+    results: Iterable[Mapping[str, Any]],
+    run_id: str,
+) -> BuildState:
+    """After a successful build: the tests that passed and the models and seeds built now (with the fingerprints
+    taken before the build) join the ones left out (kept as recorded); a test that warned or failed, or a model that
+    failed or was skipped, is dropped. Written atomically; returned."""
+    state = BuildState(
+        {uid: dict(fp) for uid, fp in previous.tests.items()},
+        {uid: dict(fp) for uid, fp in previous.models.items()},
+        dict(previous.built_by),
+    )
+    for result in results:
+        unique_id, status = result.get("unique_id", ""), result.get("status")
+        kind = unique_id.split(".", 1)[0]
+        if kind == "test":
+            if status == "pass":
+                state.tests[unique_id] = {
+                    s: fingerprints.get(s, "missing") for s in upstream_sources(manifest, unique_id)
+                }
+            else:
+                state.tests.pop(unique_id, None)
+        elif kind in ("model", "seed"):
+            if status == "success":
+                state.models[unique_id] = {
+                    s: fingerprints.get(s, "missing") for s in upstream_sources(manifest, unique_id)
+                }
+                state.built_by[unique_id] = run_id
+            else:
+                state.models.pop(unique_id, None)
+                state.built_by.pop(unique_id, None)
+    save_state(path, project, state)
+    return state
