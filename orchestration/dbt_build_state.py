@@ -1,25 +1,26 @@
-"""What a daily build may leave out: the models, seeds and data tests whose inputs are the same as when they last
-succeeded.
+"""What a daily build may leave out: the models and seeds whose inputs are the same as when they were last built, and
+with them the data tests that read nothing else.
 
 Every model of the project is a function of the raw tables (dbt sources), the seeds and the code: none reads
 today() (the treasury and recommendation marts end where the data ends, int_treasury_data_as_of). So with the
-project unchanged and every raw table upstream of a node holding the same rows as when that node last succeeded:
-- a model or seed would be rebuilt into the table it already is (an incremental model recomputes its lookback
-  window from the same rows), so it need not be built again, as long as its relation still exists;
-- a data test that passed would pass again on it.
-Every `dbt_models` step records, after a build that succeeded, each model and seed it built and each test that
-passed, with the fingerprints (taken before the build) of the raw tables they read. Under the run tag
-`importau/dbt_build: changed` (the `transform_daily` job) the step also leaves such nodes out (`--exclude`), so a
-daily build after the year's `transform` builds and tests only what its new rows reach. Everything else runs: a
-node that failed, warned or never ran, one with a raw table upstream that changed, a model whose table is gone, and
-every node once anything in the project changed (models, tests, macros, seeds, sources: one fingerprint of the
-manifest). Before dbt starts, the step forgets the models it is about to build: a build killed half-way leaves
-them unrecorded, so the next one builds them again whatever their raw tables hold by then.
+project unchanged and every raw table upstream of a model holding the same rows as when it was last built, a rebuild
+would give the table it already is (an incremental model recomputes its lookback window from the same rows), and a
+data test reading only such models would give the result it gave then. Every `dbt_models` step records, after a
+build that succeeded, each model and seed it built, with the fingerprints (taken before the build) of the raw
+tables it reads. Under the run tag `importau/dbt_build: changed` (the `transform_daily` job) the step leaves out
+(`--exclude`) each recorded model whose fingerprints match, whose table or view still exists, and every model
+upstream of which is left out too; with dbt's `buildable` indirect selection a test goes with them only when every
+model it reads is left out (a test of a rebuilt model that also reads a left-out one still runs). Everything else
+runs: a model that failed or never ran, one with a raw table upstream that changed, one whose relation is gone, and
+every model once anything in the project changed (models, tests, macros, seeds, sources: one fingerprint of the
+manifest). Before dbt starts, the step forgets the models it is about to build: a build killed half-way leaves them
+unrecorded, so the next one builds them again whatever their raw tables hold by then.
 
 A raw table's fingerprint is its row count and the sum of its row hashes without `_loaded_at`, so a raw load that
 replaces a partition with the same rows is no change; a table that does not exist is `missing`. The state is a JSON
-file beside the warehouse's data (`<data dir>/dbt_build_state.<target>.json`, written atomically); without it (a
-new machine, a pod's empty disk) every node runs. Pure: no dagster import (orchestration/defs/dbt.py wires it).
+file beside the warehouse's data (`<data dir>/dbt_build_state.<target>.json`, written atomically; `importau restore`
+removes it); without it (a new machine, a pod's empty disk) every model is built. Pure: no dagster import
+(orchestration/defs/dbt.py wires it).
 """
 
 from __future__ import annotations
@@ -105,9 +106,9 @@ def source_fingerprints(warehouse, relations: Mapping[str, tuple[str, str]]) -> 
 
 @dataclass
 class BuildState:
-    """What succeeded, and on which raw rows: each by unique_id, with the fingerprints of the sources it reads."""
+    """What was built, and on which raw rows: each model and seed by unique_id, with the fingerprints of the sources
+    it reads."""
 
-    tests: dict[str, dict[str, str]] = field(default_factory=dict)  # data tests that passed
     models: dict[str, dict[str, str]] = field(default_factory=dict)  # models and seeds built
     built_by: dict[str, str] = field(default_factory=dict)  # model or seed -> the run that built it
 
@@ -120,14 +121,14 @@ def load_state(path: Path, project: str) -> BuildState:
         return BuildState()
     if state.get("project") != project:
         return BuildState()
-    return BuildState(state.get("tests", {}), state.get("models", {}), state.get("built_by", {}))
+    return BuildState(state.get("models", {}), state.get("built_by", {}))
 
 
 def save_state(path: Path, project: str, state: BuildState) -> None:
     """Written atomically (a temporary file, then a rename)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
-    document = {"project": project, "tests": state.tests, "models": state.models, "built_by": state.built_by}
+    document = {"project": project, "models": state.models, "built_by": state.built_by}
     temporary.write_text(json.dumps(document, sort_keys=True))
     os.replace(temporary, path)
 
@@ -144,18 +145,6 @@ def _unchanged(
         if set(sources_then) == sources and all(fingerprints.get(s) == sources_then[s] for s in sources):
             out.append(unique_id)
     return sorted(out)
-
-
-def tests_to_leave_out(
-    manifest: Mapping[str, Any], passed: Mapping[str, Mapping[str, str]], fingerprints: Mapping[str, str]
-) -> list[str]:
-    """The data tests that passed last time on the same fingerprints of every source they read, by name."""
-    nodes = manifest["nodes"]
-    return sorted(
-        nodes[uid]["name"]
-        for uid in _unchanged(manifest, passed, fingerprints)
-        if nodes[uid]["resource_type"] == "test"
-    )
 
 
 def relation_of(node: Mapping[str, Any]) -> tuple[str, str]:
@@ -208,7 +197,6 @@ def forget(path: Path, project: str, state: BuildState, unique_ids: Iterable[str
     the next one does not take a table it may have replaced for one built on the recorded rows."""
     gone = set(unique_ids)
     kept = BuildState(
-        dict(state.tests),
         {uid: fp for uid, fp in state.models.items() if uid not in gone},
         {uid: run for uid, run in state.built_by.items() if uid not in gone},
     )
@@ -226,32 +214,19 @@ def record_results(
     results: Iterable[Mapping[str, Any]],
     run_id: str,
 ) -> BuildState:
-    """After a successful build: the tests that passed and the models and seeds built now (with the fingerprints
-    taken before the build) join the ones left out (kept as recorded); a test that warned or failed, or a model that
-    failed or was skipped, is dropped. Written atomically; returned."""
-    state = BuildState(
-        {uid: dict(fp) for uid, fp in previous.tests.items()},
-        {uid: dict(fp) for uid, fp in previous.models.items()},
-        dict(previous.built_by),
-    )
+    """After a successful build: the models and seeds built now (with the fingerprints taken before the build) join
+    the ones left out (kept as recorded); a model that failed or was skipped is dropped. Written atomically;
+    returned."""
+    state = BuildState({uid: dict(fp) for uid, fp in previous.models.items()}, dict(previous.built_by))
     for result in results:
-        unique_id, status = result.get("unique_id", ""), result.get("status")
-        kind = unique_id.split(".", 1)[0]
-        if kind == "test":
-            if status == "pass":
-                state.tests[unique_id] = {
-                    s: fingerprints.get(s, "missing") for s in upstream_sources(manifest, unique_id)
-                }
-            else:
-                state.tests.pop(unique_id, None)
-        elif kind in ("model", "seed"):
-            if status == "success":
-                state.models[unique_id] = {
-                    s: fingerprints.get(s, "missing") for s in upstream_sources(manifest, unique_id)
-                }
-                state.built_by[unique_id] = run_id
-            else:
-                state.models.pop(unique_id, None)
-                state.built_by.pop(unique_id, None)
+        unique_id = result.get("unique_id", "")
+        if not unique_id.startswith(("model.", "seed.")):
+            continue
+        if result.get("status") == "success":
+            state.models[unique_id] = {s: fingerprints.get(s, "missing") for s in upstream_sources(manifest, unique_id)}
+            state.built_by[unique_id] = run_id
+        else:
+            state.models.pop(unique_id, None)
+            state.built_by.pop(unique_id, None)
     save_state(path, project, state)
     return state

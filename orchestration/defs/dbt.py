@@ -107,7 +107,8 @@ def dbt_models(
 ):
     """Every dbt model, seed and data test (the unit tests are CI's: orchestration/dbt_args.py); each model's
     materialization carries its row count and a preview (orchestration/dbt_table_stats.py). The daily job leaves out
-    the models, seeds and data tests that succeeded on the same raw rows (orchestration/dbt_build_state.py)."""
+    the models and seeds built on the same raw rows, and the tests that read only those
+    (orchestration/dbt_build_state.py)."""
     with warehouse.open(owner=run_owner(context)) as wh:  # closed again before dbt, which opens it itself
         drop_leftovers_before_dbt(context, wh)
         # Every build records what succeeded; the daily one (its run tag) leaves out what has unchanged inputs.
@@ -116,8 +117,8 @@ def dbt_models(
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
     args = dbt_build_args(config.full_refresh)
-    if unchanged.excluded:
-        args += ["--exclude", " ".join(unchanged.excluded)]  # one value: dagster-dbt folds it into its selection
+    if unchanged.models:
+        args += unchanged.selection_args()
     events = dbt.cli(args, context=context, target_path=target_path).stream()
     yield from with_table_stats(
         itertools.chain(unchanged.outputs(), events),
@@ -130,8 +131,8 @@ def dbt_models(
 
 
 class UnchangedNodes:
-    """The models, seeds and data tests this step leaves out because they succeeded on the same inputs
-    (orchestration/dbt_build_state.py); after the build, the record of what succeeded."""
+    """The models and seeds this step leaves out because they were built on the same inputs
+    (orchestration/dbt_build_state.py); after the build, the record of what was built."""
 
     def __init__(
         self,
@@ -147,11 +148,9 @@ class UnchangedNodes:
         state = build_state.load_state(state_file, self.project)
         self.selected = selected_nodes(context, manifest)  # this step's models and seeds: unique_id -> key
         self.models: list[str] = []
-        self.tests: list[str] = []
         if leave_out:
             unchanged = build_state.models_to_leave_out(manifest, state.models, fingerprints, existing)
             self.models = [uid for uid in unchanged if uid in self.selected]
-            self.tests = build_state.tests_to_leave_out(manifest, state.tests, fingerprints)
         self.built_by = state.built_by
         # what this step rebuilds is forgotten before dbt starts (a build that dies half-way leaves it unrecorded)
         left_out = set(self.models)
@@ -159,16 +158,14 @@ class UnchangedNodes:
             state_file, self.project, state, (u for u in self.selected if u not in left_out)
         )
 
-    @property
-    def excluded(self) -> list[str]:
-        """The names for dbt's `--exclude`."""
-        return sorted(self.manifest["nodes"][uid]["name"] for uid in self.models) + self.tests
+    def selection_args(self) -> list[str]:
+        return leave_out_args(sorted(self.manifest["nodes"][uid]["name"] for uid in self.models))
 
     @classmethod
     def prepare(
         cls, context: dg.AssetExecutionContext, wh: Warehouse, data_dir: str, leave_out: bool
     ) -> "UnchangedNodes":
-        """The raw tables' fingerprints now (on the open warehouse `wh`) and what succeeded before."""
+        """The raw tables' fingerprints now (on the open warehouse `wh`) and what was built before."""
         manifest = json.loads(Path(MANIFEST_PATH).read_text())
         fingerprints = build_state.source_fingerprints(wh, build_state.source_relations(manifest))
         existing = set()
@@ -179,9 +176,8 @@ class UnchangedNodes:
         unchanged = cls(context, manifest, state_file, fingerprints, existing, leave_out)
         if leave_out:
             context.log.info(
-                f"Left out, having succeeded on the same raw rows and project ({state_file}): "
-                f"{len(unchanged.models)} of {len(unchanged.selected)} models and seeds (their tables stand), "
-                f"{len(unchanged.tests)} data tests; the rest runs"
+                f"{len(unchanged.models)} of this step's {len(unchanged.selected)} models and seeds left out, and the "
+                f"tests that read only them: built on the same raw rows and project ({state_file}); the rest runs"
             )
         return unchanged
 
@@ -205,9 +201,15 @@ class UnchangedNodes:
         kept = build_state.record_results(
             self.path, self.project, self.manifest, self.state, self.fingerprints, results, self.context.run.run_id
         )
-        self.context.log.debug(
-            f"{len(kept.models)} built models and seeds and {len(kept.tests)} passed data tests recorded in {self.path}"
-        )
+        self.context.log.debug(f"{len(kept.models)} built models and seeds recorded in {self.path}")
+
+
+def leave_out_args(names: list[str]) -> list[str]:
+    """dbt's `--exclude` for the models left out, one value (dagster-dbt folds it into its selection), with
+    `buildable` indirect selection: a test is left out with them only when every model it reads is. Under the default
+    `eager`, excluding a model also excludes every test touching it, such as a relationships test from a rebuilt model
+    to a left-out one (tests/orchestration/test_dbt_build_state.py shows both)."""
+    return ["--exclude", " ".join(names), "--indirect-selection", "buildable"]
 
 
 def selected_nodes(context: dg.AssetExecutionContext, manifest: dict) -> dict[str, dg.AssetKey]:

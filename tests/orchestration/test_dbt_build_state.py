@@ -1,9 +1,9 @@
-"""The daily build leaves out the models, seeds and data tests that succeeded on the same inputs
+"""The daily build leaves out the models and seeds built on the same inputs, and the tests reading only those
 (orchestration/dbt_build_state.py): the selection on the project's real manifest, the raw tables' fingerprints on
-chDB, then the real `dbt_models` step four times in its own process on a table, the views and seed it reads and
+chDB, then the real `dbt_models` step four times in its own process on a table, the views and seeds it reads and
 their tests (untagged, as `transform`: all built and tested, and recorded; the daily tag, nothing changed: nothing
-built, no test; a currency's closing rates gone: only what that raw table reaches; untagged again: everything, into the same
-rows)."""
+built, no test; a currency's closing rates gone: only what that raw table reaches, and every test reading it;
+untagged again: everything, into the same rows)."""
 
 import copy
 import json
@@ -52,45 +52,20 @@ def test_the_project_fingerprint_ignores_parse_stamps_and_sees_any_change_to_a_t
         assert state.project_fingerprint(changed) != before, (section, field)
 
 
-def test_a_test_is_left_out_only_when_it_passed_on_the_same_rows_of_every_source_it_reads(manifest):
-    tests = _tests_of(manifest, VIEW)
-    assert len(tests) == 5 and all(state.upstream_sources(manifest, t) == {SGS} for t in tests)
-    names = sorted(manifest["nodes"][t]["name"] for t in tests)
-    now = {SGS: "10:123"}
-    passed = {t: {SGS: "10:123"} for t in tests}
-    assert state.tests_to_leave_out(manifest, passed, now) == names
-    assert state.tests_to_leave_out(manifest, passed, {SGS: "11:456"}) == []  # a row more
-    assert state.tests_to_leave_out(manifest, {t: {} for t in tests}, now) == []  # recorded with other sources
-    assert state.tests_to_leave_out(manifest, {}, now) == []  # never passed
-    # a mart's test reads many sources: one of them changing is enough to run it
-    mart_test = next(
-        t for t in manifest["nodes"] if t.startswith("test.") and len(state.upstream_sources(manifest, t)) > 3
-    )
-    sources = state.upstream_sources(manifest, mart_test)
-    fingerprints = {s: "1:1" for s in sources}
-    recorded = {mart_test: dict(fingerprints)}
-    assert state.tests_to_leave_out(manifest, recorded, fingerprints) == [manifest["nodes"][mart_test]["name"]]
-    assert state.tests_to_leave_out(manifest, recorded, {**fingerprints, sorted(sources)[0]: "2:2"}) == []
-
-
-def test_results_record_what_succeeded_drop_what_did_not_and_keep_what_was_left_out(tmp_path, manifest):
-    one, two, three = _tests_of(manifest, VIEW)[:3]
+def test_results_record_what_was_built_drop_what_was_not_and_keep_what_was_left_out(tmp_path, manifest):
     path = tmp_path / "dbt_build_state.ci.json"
     project = state.project_fingerprint(manifest)
     previous = state.BuildState(
-        tests={two: {SGS: "old"}, three: {SGS: "old"}},
-        models={VIEW: {SGS: "old"}, SEED: {}},
-        built_by={VIEW: "run-0", SEED: "run-0"},
+        models={VIEW: {SGS: "old"}, SEED: {}, TABLE: {CLOSING: "old"}},
+        built_by={VIEW: "run-0", SEED: "run-0", TABLE: "run-0"},
     )
     results = [
-        {"unique_id": one, "status": "pass"},
-        {"unique_id": two, "status": "warn"},
+        {"unique_id": _tests_of(manifest, VIEW)[0], "status": "pass"},  # tests are not recorded
         {"unique_id": VIEW, "status": "success"},
         {"unique_id": TABLE, "status": "error"},
     ]
     state.record_results(path, project, manifest, previous, {SGS: "new"}, results, "run-1")
     loaded = state.load_state(path, project)
-    assert loaded.tests == {one: {SGS: "new"}, three: {SGS: "old"}}
     assert loaded.models == {VIEW: {SGS: "new"}, SEED: {}}  # the seed was left out: kept as it was
     assert loaded.built_by == {VIEW: "run-1", SEED: "run-0"}
     assert state.load_state(path, "another project") == state.BuildState()
@@ -98,7 +73,6 @@ def test_results_record_what_succeeded_drop_what_did_not_and_keep_what_was_left_
     # before a build, the models it rebuilds are forgotten (a build killed half-way leaves them unrecorded)
     forgotten = state.forget(path, project, loaded, [VIEW])
     assert state.load_state(path, project) == forgotten and forgotten.models == {SEED: {}}
-    assert forgotten.tests == loaded.tests
 
 
 def test_a_model_is_left_out_only_on_the_same_rows_with_its_relation_standing_and_its_parents_left_out(manifest):
@@ -143,6 +117,32 @@ def test_a_raw_tables_fingerprint_is_its_rows_not_when_they_were_loaded(warehous
         assert load("(1, NULL, 1.51), (2, 'a', 2.00)", "2024-12-01 10:00:00") != first  # a cent
     finally:
         warehouse.command("DROP DATABASE IF EXISTS ts_fp SYNC")
+
+
+def test_a_test_reading_a_rebuilt_model_and_a_left_out_one_still_runs(tmp_path, manifest):
+    """`dbt ls` with the step's arguments: the relationships test from the table (rebuilt) to the currencies (left out)
+    stays selected, the currencies' own tests go with it; dbt's default `eager` would drop the relationships test."""
+    from orchestration.dbt_manifest import dbt_executable
+    from orchestration.defs.dbt import leave_out_args
+    from tests.dbt.dbt_harness import dbt_env
+
+    def tests_listed(*extra: str) -> set[str]:
+        command = [dbt_executable(), "ls", "--resource-type", "test", "--output", "name", "-q"]
+        command += ["--select", "int_fx_closing_rates_unioned stg_reference__bcb_currencies", *extra]
+        done = subprocess.run(
+            command, cwd=DBT_PROJECT_DIR, env=dbt_env(tmp_path), capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return set(done.stdout.split())
+
+    everything = tests_listed()
+    relationships = {t for t in everything if t.startswith("relationships_int_fx_closing_rates_unioned_currency")}
+    own = ("not_null_", "unique_", "accepted_values_")
+    currencies_own = {t for t in everything if t.startswith(tuple(f"{k}stg_reference__bcb_currencies_" for k in own))}
+    assert len(relationships) == 1 and currencies_own, everything
+    left_out = tests_listed(*leave_out_args(["stg_reference__bcb_currencies"]))
+    assert relationships <= left_out and not currencies_own & left_out, left_out
+    assert not relationships & tests_listed("--exclude", "stg_reference__bcb_currencies")  # eager
 
 
 STEP = """
@@ -211,7 +211,8 @@ def test_the_daily_dbt_step_builds_and_tests_only_what_changed_raw_rows_reach(tm
     load_raw(tmp_path)
     env = dbt_env(tmp_path)
     env["DBT_TARGET_PATH"] = str(tmp_path / "dbt_target")
-    env["DBT_INDIRECT_SELECTION"] = "cautious"  # only the tests of these nodes, not those that also read others
+    # only the tests of these nodes, not those that also read others (the daily steps pass `buildable` themselves)
+    env["DBT_INDIRECT_SELECTION"] = "cautious"
     completed = subprocess.run(
         [sys.executable, "-c", STEP, str(tmp_path)], env=env, cwd=REPO, capture_output=True, text=True, timeout=900
     )
@@ -227,11 +228,13 @@ def test_the_daily_dbt_step_builds_and_tests_only_what_changed_raw_rows_reach(tm
     assert again["rebuilt"] == dict.fromkeys(names, False), again  # nothing changed: nothing built
     reached = {"int_fx_closing_rates_unioned", "stg_bcb__closing_rates"}  # what the closing rates reach
     assert fewer["rebuilt"] == {name: name in reached for name in names}, fewer
-    # tests: all on the first build, none again, then those reading the closing rates
+    # tests: all on the first build, none again, then those reading a rebuilt model: the closing rates' and the
+    # table's, among them those that also read a left-out model (the calendar, the currencies)
     by_name = {node["name"]: uid for uid, node in manifest["nodes"].items() if node["resource_type"] == "test"}
     assert len(first["checks"]) > 10 and again["checks"] == [], (first, again)
     expected = [c for c in first["checks"] if CLOSING in state.upstream_sources(manifest, by_name[c])]
     assert fewer["checks"] == expected and 0 < len(expected) < len(first["checks"]), fewer
+    assert any(c.startswith("relationships_int_fx_closing_rates_unioned_currency") for c in expected)
     # the table left as the daily build left it is the one a full build makes of the same rows
     assert again["table"] == first["table"] and fewer["table"][0] < first["table"][0]
     assert untagged["table"] == fewer["table"]
