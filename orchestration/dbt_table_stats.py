@@ -9,15 +9,15 @@ UI shows on the asset page and in the catalog) and the first rows as a Markdown 
 - Views: counting one runs its whole chain of views (issue 10 measured 220 s for the data tests that did this),
   so a view's count and preview run under a time bound (`VIEW_STATS_SECONDS`); a view that cannot answer within
   it gets `row_count_skipped` saying why, and the run goes on.
+- A model the daily build left out (its table unchanged, orchestration/dbt_build_state.py) is not queried: it
+  carries the numbers of its last materialization.
 - On the embedded warehouse the dbt subprocess holds the chDB folder until it exits, so the step keeps dbt's
   events until then and adds the numbers after (the materializations appear when dbt ends, seconds later). On a
   server the numbers are added as each event arrives.
 """
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import dagster as dg
 
@@ -26,6 +26,8 @@ from orchestration.defs.metadata import preview_markdown
 PREVIEW_ROWS = 5
 VIEW_STATS_SECONDS = 10
 STORED = {"table", "incremental", "seed", "materialized_view", "dictionary"}
+NOT_REBUILT = "importau/rebuilt"  # False on a model the daily build left out (orchestration/dbt_build_state.py)
+CARRIED = ("dagster/row_count", "preview", "row_count_skipped")  # what a left-out model keeps from its last build
 
 
 @dataclass(frozen=True)
@@ -39,10 +41,10 @@ class Relation:
         return f"`{self.database}`.`{self.name}`"
 
 
-def model_relations(manifest_path: Path) -> dict[str, Relation]:
-    """unique_id -> the ClickHouse relation of every model and seed in the manifest (its `schema` is its
+def model_relations(manifest: Mapping) -> dict[str, Relation]:
+    """unique_id -> the ClickHouse relation of every model and seed in the (parsed) manifest (its `schema` is its
     database)."""
-    nodes = json.loads(Path(manifest_path).read_text())["nodes"]
+    nodes = manifest["nodes"]
     return {
         unique_id: Relation(node["schema"], node.get("alias") or node["name"], node["config"]["materialized"])
         for unique_id, node in nodes.items()
@@ -68,6 +70,8 @@ def table_stats(warehouse, relation: Relation, view_seconds: float = VIEW_STATS_
 def _with_stats(event, relations: Mapping[str, Relation], warehouse):
     if not isinstance(event, dg.Output | dg.AssetMaterialization):
         return event
+    if getattr(event.metadata.get(NOT_REBUILT), "value", None) is False:
+        return event  # left out by the daily build: it carries its last build's numbers (orchestration/defs/dbt.py)
     unique_id = event.metadata.get("unique_id")
     relation = relations.get(getattr(unique_id, "value", unique_id))
     if relation is None:

@@ -1,7 +1,5 @@
 """Every resource bound once, every value from the environment when used (defaults in the settings registry)."""
 
-from dagster_dbt import DbtCliResource
-
 from orchestration.dbt_manifest import dbt_executable
 from orchestration.defs.dbt import dbt_project
 from orchestration.resources.airbyte import AirbyteResource
@@ -9,6 +7,7 @@ from orchestration.resources.alerts import AlertWebhookResource
 from orchestration.resources.bank_statements import BankStatementsResource
 from orchestration.resources.bcb import BcbApiResource
 from orchestration.resources.customs import CustomsResource
+from orchestration.resources.dbt_cli import DbtCli
 from orchestration.resources.erp import ErpResource
 from orchestration.resources.lake import LakeResource
 from orchestration.resources.mlflow import MLflowResource
@@ -34,5 +33,5 @@ resources = {
     "airbyte": AirbyteResource(),
     "mlflow": MLflowResource(),
     "alerts": AlertWebhookResource(),
-    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+    "dbt": DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable()),
 }

@@ -176,16 +176,23 @@ keys = [
     )
 ]
 out = []
+instance = dg.DagsterInstance.ephemeral()  # one instance for the four runs, as a deployment has
 for step in ("first, untagged", "again", "fewer rows", "again, untagged"):
     if step == "fewer rows":
         with open_warehouse(None, data_dir, owner="test") as wh:
             # CNY comes from the closing file only (no PTAX bulletin of it among the fixtures): the table changes
             wh.command("DELETE FROM raw.bcb__closing_rates WHERE currency = 'CNY'")
     tags = {} if step.endswith("untagged") else {BUILD_TAG: CHANGED}  # `transform` records, the daily leaves out
-    result = dg.materialize([dbt_models], selection=keys, resources=resources, tags=tags)
+    result = dg.materialize([dbt_models], selection=keys, resources=resources, tags=tags, instance=instance)
     evaluations = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     rebuilt = {
         e.asset_key.path[-1]: e.step_materialization_data.materialization.metadata.get("importau/rebuilt") is None
+        for e in result.get_asset_materialization_events()
+    }
+    counts = {
+        e.asset_key.path[-1]: getattr(
+            e.step_materialization_data.materialization.metadata.get("dagster/row_count"), "value", None
+        )
         for e in result.get_asset_materialization_events()
     }
     with open_warehouse(None, data_dir, owner="test") as wh:
@@ -198,6 +205,7 @@ for step in ("first, untagged", "again", "fewer rows", "again, untagged"):
             "success": result.success,
             "checks": sorted(e.event_specific_data.check_name for e in evaluations),
             "rebuilt": rebuilt,
+            "row_counts": counts,
             "table": list(table),
         }
     )
@@ -226,6 +234,8 @@ def test_the_daily_dbt_step_builds_and_tests_only_what_changed_raw_rows_reach(tm
     # every step reports all nine assets materialized; the daily ones say which were rebuilt
     assert first["rebuilt"] == untagged["rebuilt"] == dict.fromkeys(names, True), (first, untagged)
     assert again["rebuilt"] == dict.fromkeys(names, False), again  # nothing changed: nothing built
+    # what was left out carries its last build's row count, as the UI shows it
+    assert again["row_counts"] == first["row_counts"] and first["row_counts"]["bcb_currencies"] > 0, again
     reached = {"int_fx_closing_rates_unioned", "stg_bcb__closing_rates"}  # what the closing rates reach
     assert fewer["rebuilt"] == {name: name in reached for name in names}, fewer
     # tests: all on the first build, none again, then those reading a rebuilt model: the closing rates' and the

@@ -47,7 +47,7 @@ def test_every_model_and_seed_of_the_manifest_has_a_relation():
 
     manifest = DBT_PROJECT_DIR / "target" / "manifest.json"
     nodes = json.loads(manifest.read_text())["nodes"]
-    relations = model_relations(manifest)
+    relations = model_relations(json.loads(manifest.read_text()))
     wanted = {uid for uid, node in nodes.items() if node["resource_type"] in ("model", "seed")}
     assert set(relations) == wanted and len(wanted) > 80
     assert relations["seed.importau.bcb_currencies"] == Relation("raw", "bcb_currencies", "seed")
