@@ -1,40 +1,53 @@
 """What a daily build may leave out: the models and seeds whose inputs are the same as when they were last built, and
 with them the data tests that read nothing else.
 
-Every model of the project is a function of the raw tables (dbt sources), the seeds and the code: none reads
-today() (the treasury and recommendation marts end where the data ends, int_treasury_data_as_of). So with the
-project unchanged and every raw table upstream of a model holding the same rows as when it was last built, a rebuild
-would give the table it already is (an incremental model recomputes its lookback window from the same rows), and a
-data test reading only such models would give the result it gave then. Every `dbt_models` step records, after a
-build that succeeded, each model and seed it built, with the fingerprints (taken before the build) of the raw
-tables it reads. Under the run tag `importau/dbt_build: changed` (the `transform_daily` job) the step leaves out
-(`--exclude`) each recorded model whose fingerprints match, whose table or view still exists, and every model
-upstream of which is left out too; with dbt's `buildable` indirect selection a test goes with them only when every
-model it reads is left out (a test of a rebuilt model that also reads a left-out one still runs). Everything else
-runs: a model that failed or never ran, one with a raw table upstream that changed, one whose relation is gone, and
-every model once anything in the project changed (models, tests, macros, seeds, sources: one fingerprint of the
-manifest). Before dbt starts, the step forgets the models it is about to build: a build killed half-way leaves them
-unrecorded, so the next one builds them again whatever their raw tables hold by then.
+Every model of the project is a function of the raw tables (dbt sources), the seeds, the code and dbt_project.yml's
+`vars`: none reads today() (the treasury and recommendation marts end where the data ends,
+int_treasury_data_as_of). The one model reading outside the warehouse says so in its meta (`importau_always_build`:
+the cockpit's decision files) and is always built, and so is everything reading it. So with the project unchanged
+and every raw table upstream of a model holding the same rows as when it was last built, a rebuild would give the
+table it already is (an incremental model recomputes its lookback window from the same rows), and a data test
+reading only such models would give the result it gave then.
 
-A raw table's fingerprint is its row count and the sum of its row hashes without `_loaded_at`, so a raw load that
-replaces a partition with the same rows is no change; a table that does not exist is `missing`. The state is a JSON
-file beside the warehouse's data (`<data dir>/dbt_build_state.<target>.json`, written atomically; `importau restore`
-removes it); without it (a new machine, a pod's empty disk) every model is built. Pure: no dagster import
-(orchestration/defs/dbt.py wires it).
+Every `dbt_models` step records, after a build that succeeded, each model and seed it built, with the fingerprints
+(taken before the build) of the raw tables it reads. Under the run tag `importau/dbt_build: changed` (the
+`transform_daily` job) the step leaves out (`--exclude`) each recorded model whose fingerprints match, whose table or
+view still exists, and every model upstream of which is left out too; with dbt's `buildable` indirect selection a
+test goes with them only when every model it reads is (a test of a rebuilt model that also reads a left-out one
+still runs). Everything else runs: a model that failed or never ran, one with a raw table upstream that changed, one
+whose relation is gone, and every model once anything in the project changed (models, tests, macros, seeds,
+sources, dbt_project.yml: one fingerprint). Nothing is left out on a full refresh, when the manifest is older than a
+dbt file, or when some checks of the step's assets are deselected (orchestration/defs/dbt.py `may_leave_out`).
+
+Before dbt starts, the step forgets the models it is about to build: a build killed half-way leaves them
+unrecorded, so the next one builds them again whatever their raw tables hold by then. A raw table's fingerprint is
+its row count and the sum of its row hashes without `_loaded_at`, so a raw load that replaces a partition with the
+same rows is no change; a table that does not exist is `missing`. The state is a JSON file beside the warehouse's
+data (`<data dir>/dbt_build_state.<target>.json`), changed under a bounded `flock` on the file as it is at that
+moment and replaced atomically; `importau restore` removes it; without it (a new machine, a pod's empty disk) every
+model is built. Pure: no dagster import (orchestration/defs/dbt.py wires it).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 BUILD_TAG = "importau/dbt_build"  # "changed": leave out the nodes that succeeded on the same inputs
 CHANGED = "changed"
+LOCK_TIMEOUT_S = 30  # two dbt steps at once (a server warehouse) each hold the state file for milliseconds
+# A model with this key in its `meta` (the reason, as text) is always built: it reads something outside the
+# warehouse (dbt sources and seeds are what the fingerprints see), e.g. the cockpit's decision files through file().
+ALWAYS_BUILD = "importau_always_build"
 LOAD_STAMP_COLUMNS = ("_loaded_at",)  # when a row was loaded, not what it says
 # manifest fields that change with every parse or with the machine, not with what a node computes
 VOLATILE = ("created_at", "root_path", "build_path", "compiled_path", "deferred", "_event_status")
@@ -44,9 +57,10 @@ def state_path(data_dir: str | os.PathLike, target: str) -> Path:
     return Path(data_dir) / f"dbt_build_state.{target}.json"
 
 
-def project_fingerprint(manifest: Mapping[str, Any]) -> str:
+def project_fingerprint(manifest: Mapping[str, Any], project_files: Iterable[Path] = ()) -> str:
     """One hash of what the project computes: every node (models, seeds, tests, snapshots), source and macro as
-    the manifest describes them, without the fields that change with each parse."""
+    the manifest describes them, without the fields that change with each parse, and the bytes of `project_files`
+    (dbt_project.yml: its `vars`, such as the reconciliation windows, reach the SQL only when it is compiled)."""
 
     def stable(entry: Mapping[str, Any]) -> dict:
         return {key: value for key, value in entry.items() if key not in VOLATILE}
@@ -57,6 +71,8 @@ def project_fingerprint(manifest: Mapping[str, Any]) -> str:
             entry = stable(manifest[section][unique_id])
             digest.update(json.dumps([unique_id, entry], sort_keys=True, default=str).encode())
     digest.update(json.dumps(manifest.get("metadata", {}).get("project_name"), default=str).encode())
+    for path in project_files:
+        digest.update(Path(path).read_bytes())
     return digest.hexdigest()
 
 
@@ -125,12 +141,41 @@ def load_state(path: Path, project: str) -> BuildState:
 
 
 def save_state(path: Path, project: str, state: BuildState) -> None:
-    """Written atomically (a temporary file, then a rename)."""
+    """Written atomically: a temporary file of its own, then a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
     document = {"project": project, "models": state.models, "built_by": state.built_by}
-    temporary.write_text(json.dumps(document, sort_keys=True))
-    os.replace(temporary, path)
+    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as out:
+            json.dump(document, out, sort_keys=True)
+        os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
+    """An exclusive `flock` on `<state file>.lock` for a read-change-write of the state, waited for at most
+    `timeout_s` (released if its holder dies): two dbt steps at once (a warehouse server) each change only their
+    own entries of the file as it is then."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout_s
+    with open(path.with_name(path.name + ".lock"), "a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise TimeoutError(
+                        f"the dbt build state {path} has been locked for over {timeout_s:.0f} s"
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _unchanged(
@@ -165,11 +210,20 @@ def models_to_leave_out(
     candidates = {
         uid
         for uid in _unchanged(manifest, built, fingerprints)
-        if nodes[uid]["resource_type"] in ("model", "seed") and relation_of(nodes[uid]) in existing
+        if nodes[uid]["resource_type"] in ("model", "seed")
+        and relation_of(nodes[uid]) in existing
+        and not always_built(nodes[uid])
     }
     left_out = [uid for uid in candidates if _upstream_nodes(manifest, uid) <= candidates]
     # a node's count of models and seeds upstream exceeds each of its parents'
     return sorted(left_out, key=lambda uid: (len(_upstream_nodes(manifest, uid)), uid))
+
+
+def always_built(node: Mapping[str, Any]) -> bool:
+    """A model that reads something outside the warehouse (`meta: {importau_always_build: <why>}`)."""
+    return bool(
+        (node.get("config", {}).get("meta") or {}).get(ALWAYS_BUILD) or (node.get("meta") or {}).get(ALWAYS_BUILD)
+    )
 
 
 def _upstream_nodes(manifest: Mapping[str, Any], unique_id: str) -> set[str]:
@@ -192,15 +246,17 @@ def existing_relations(warehouse, databases: Iterable[str]) -> set[tuple[str, st
     return {(database, name) for database, name in rows}
 
 
-def forget(path: Path, project: str, state: BuildState, unique_ids: Iterable[str]) -> BuildState:
-    """The state without these models and seeds, saved before a build rebuilds them: if the build dies half-way,
-    the next one does not take a table it may have replaced for one built on the recorded rows."""
+def forget(path: Path, project: str, unique_ids: Iterable[str]) -> BuildState:
+    """Before a build: the state without the models and seeds it rebuilds, saved (under the lock, on the file as it
+    is now), so a build that dies half-way leaves them unrecorded. A file recorded for another project is replaced
+    by this project's (empty) state, so a later return to that project cannot trust a record its tables outlived."""
     gone = set(unique_ids)
-    kept = BuildState(
-        {uid: fp for uid, fp in state.models.items() if uid not in gone},
-        {uid: run for uid, run in state.built_by.items() if uid not in gone},
-    )
-    if len(kept.models) != len(state.models):
+    with locked(path):
+        state = load_state(path, project)
+        kept = BuildState(
+            {uid: fp for uid, fp in state.models.items() if uid not in gone},
+            {uid: run for uid, run in state.built_by.items() if uid not in gone},
+        )
         save_state(path, project, kept)
     return kept
 
@@ -209,24 +265,19 @@ def record_results(
     path: Path,
     project: str,
     manifest: Mapping[str, Any],
-    previous: BuildState,
     fingerprints: Mapping[str, str],
     results: Iterable[Mapping[str, Any]],
     run_id: str,
 ) -> BuildState:
-    """After a successful build: the models and seeds built now (with the fingerprints taken before the build) join
-    the ones left out (kept as recorded); a model that failed or was skipped is dropped. Written atomically;
-    returned."""
-    state = BuildState({uid: dict(fp) for uid, fp in previous.models.items()}, dict(previous.built_by))
-    for result in results:
-        unique_id = result.get("unique_id", "")
-        if not unique_id.startswith(("model.", "seed.")):
-            continue
-        if result.get("status") == "success":
-            state.models[unique_id] = {s: fingerprints.get(s, "missing") for s in upstream_sources(manifest, unique_id)}
-            state.built_by[unique_id] = run_id
-        else:
-            state.models.pop(unique_id, None)
-            state.built_by.pop(unique_id, None)
-    save_state(path, project, state)
+    """After a successful build: each model and seed built now joins the record with the fingerprints taken before
+    the build (under the lock, on the file as it is now: what other steps recorded meanwhile stays). Returned."""
+    with locked(path):
+        state = load_state(path, project)
+        for result in results:
+            unique_id = result.get("unique_id", "")
+            if unique_id.startswith(("model.", "seed.")) and result.get("status") == "success":
+                sources = upstream_sources(manifest, unique_id)
+                state.models[unique_id] = {s: fingerprints.get(s, "missing") for s in sources}
+                state.built_by[unique_id] = run_id
+        save_state(path, project, state)
     return state

@@ -26,7 +26,7 @@ from orchestration.defs.metadata import preview_markdown
 PREVIEW_ROWS = 5
 VIEW_STATS_SECONDS = 10
 STORED = {"table", "incremental", "seed", "materialized_view", "dictionary"}
-NOT_REBUILT = "importau/rebuilt"  # False on a model the daily build left out (orchestration/dbt_build_state.py)
+REBUILT_KEY = "importau/rebuilt"  # False on a model the daily build left out (orchestration/dbt_build_state.py)
 CARRIED = ("dagster/row_count", "preview", "row_count_skipped")  # what a left-out model keeps from its last build
 
 
@@ -70,7 +70,7 @@ def table_stats(warehouse, relation: Relation, view_seconds: float = VIEW_STATS_
 def _with_stats(event, relations: Mapping[str, Relation], warehouse):
     if not isinstance(event, dg.Output | dg.AssetMaterialization):
         return event
-    if getattr(event.metadata.get(NOT_REBUILT), "value", None) is False:
+    if getattr(event.metadata.get(REBUILT_KEY), "value", None) is False:
         return event  # left out by the daily build: it carries its last build's numbers (orchestration/defs/dbt.py)
     unique_id = event.metadata.get("unique_id")
     relation = relations.get(getattr(unique_id, "value", unique_id))

@@ -29,9 +29,10 @@ from orchestration.dbt_manifest import (
     current_target,
     ensure_manifest,
     keep_partial_parse,
+    manifest_is_current,
     seed_partial_parse,
 )
-from orchestration.dbt_table_stats import CARRIED, NOT_REBUILT, model_relations, with_table_stats
+from orchestration.dbt_table_stats import CARRIED, REBUILT_KEY, model_relations, with_table_stats
 from orchestration.defs.metadata import run_owner
 from orchestration.resources.settings import resolve_data_dir
 from orchestration.resources.warehouse import ClickHouseResource
@@ -112,8 +113,8 @@ def dbt_models(
     (orchestration/dbt_build_state.py)."""
     with warehouse.open(owner=run_owner(context)) as wh:  # closed again before dbt, which opens it itself
         drop_leftovers_before_dbt(context, wh)
-        # Every build records what succeeded; the daily one (its run tag) leaves out what has unchanged inputs.
-        leave_out = context.run.tags.get(BUILD_TAG) == CHANGED and not config.full_refresh
+        # Every build records what it built; the daily one (its run tag) leaves out what has unchanged inputs.
+        leave_out = context.run.tags.get(BUILD_TAG) == CHANGED and may_leave_out(context, config)
         unchanged = UnchangedNodes.prepare(context, wh, resolve_data_dir(warehouse.data_dir), leave_out)
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
@@ -139,25 +140,15 @@ class UnchangedNodes:
         self,
         context: dg.AssetExecutionContext,
         manifest: dict,
+        project: str,
         state_file: Path,
         fingerprints: dict,
-        existing: set[tuple[str, str]],
-        leave_out: bool,
+        selected: dict[str, dg.AssetKey],
+        models: list[str],
+        built_by: dict[str, str],
     ):
-        self.context, self.manifest, self.path, self.fingerprints = context, manifest, state_file, fingerprints
-        self.project = build_state.project_fingerprint(manifest)
-        state = build_state.load_state(state_file, self.project)
-        self.selected = selected_nodes(context, manifest)  # this step's models and seeds: unique_id -> key
-        self.models: list[str] = []
-        if leave_out:
-            unchanged = build_state.models_to_leave_out(manifest, state.models, fingerprints, existing)
-            self.models = [uid for uid in unchanged if uid in self.selected]
-        self.built_by = state.built_by
-        # what this step rebuilds is forgotten before dbt starts (a build that dies half-way leaves it unrecorded)
-        left_out = set(self.models)
-        self.state = build_state.forget(
-            state_file, self.project, state, (u for u in self.selected if u not in left_out)
-        )
+        self.context, self.manifest, self.project, self.path = context, manifest, project, state_file
+        self.fingerprints, self.selected, self.models, self.built_by = fingerprints, selected, models, built_by
 
     def selection_args(self) -> list[str]:
         return leave_out_args(sorted(self.manifest["nodes"][uid]["name"] for uid in self.models))
@@ -166,21 +157,26 @@ class UnchangedNodes:
     def prepare(
         cls, context: dg.AssetExecutionContext, wh: Warehouse, data_dir: str, leave_out: bool
     ) -> "UnchangedNodes":
-        """The raw tables' fingerprints now (on the open warehouse `wh`) and what was built before."""
+        """The raw tables' fingerprints now (on the open warehouse `wh`), what was built before, the models left out;
+        the record then forgets what this step rebuilds (a build that dies half-way leaves it unrecorded)."""
         manifest = parsed_manifest()
+        project = build_state.project_fingerprint(manifest, PROJECT_FILES)
         fingerprints = build_state.source_fingerprints(wh, build_state.source_relations(manifest))
-        existing = set()
+        selected = selected_nodes(context, manifest)  # this step's models and seeds: unique_id -> key
+        state_file = build_state.state_path(data_dir, dbt_project.target)
+        state = build_state.load_state(state_file, project)
+        models: list[str] = []
         if leave_out:
             databases = {build_state.relation_of(node)[0] for node in manifest["nodes"].values() if "schema" in node}
             existing = build_state.existing_relations(wh, databases)
-        state_file = build_state.state_path(data_dir, dbt_project.target)
-        unchanged = cls(context, manifest, state_file, fingerprints, existing, leave_out)
-        if leave_out:
+            unchanged = build_state.models_to_leave_out(manifest, state.models, fingerprints, existing)
+            models = [uid for uid in unchanged if uid in selected]
             context.log.info(
-                f"{len(unchanged.models)} of this step's {len(unchanged.selected)} models and seeds left out, and the "
-                f"tests that read only them: built on the same raw rows and project ({state_file}); the rest runs"
+                f"{len(models)} of this step's {len(selected)} models and seeds left out, and the tests that read "
+                f"only them: built on the same raw rows and project ({state_file}); the rest runs"
             )
-        return unchanged
+        build_state.forget(state_file, project, [uid for uid in selected if uid not in set(models)])
+        return cls(context, manifest, project, state_file, fingerprints, selected, models, state.built_by)
 
     def outputs(self) -> Iterator[dg.Output]:
         """An output for each model left out: its table is the one it was built into on these raw rows, so it
@@ -196,7 +192,7 @@ class UnchangedNodes:
                 metadata={
                     **{name: last[name] for name in CARRIED if name in last},
                     "unique_id": unique_id,
-                    NOT_REBUILT: False,
+                    REBUILT_KEY: False,
                     "importau/built_by_run": self.built_by.get(unique_id, ""),
                     "importau/why_not_rebuilt": "every raw table upstream holds the rows it was built on",
                 },
@@ -205,7 +201,7 @@ class UnchangedNodes:
     def record(self, run_results: Path) -> None:
         results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
         kept = build_state.record_results(
-            self.path, self.project, self.manifest, self.state, self.fingerprints, results, self.context.run.run_id
+            self.path, self.project, self.manifest, self.fingerprints, results, self.context.run.run_id
         )
         self.context.log.debug(f"{len(kept.models)} built models and seeds recorded in {self.path}")
 
@@ -215,6 +211,26 @@ def parsed_manifest() -> dict:
     """The manifest the definitions were built from (MANIFEST_PATH: built before the process starts, only read
     here), parsed once per process rather than in every step: 0.3-0.7 s a parse."""
     return json.loads(Path(MANIFEST_PATH).read_text())
+
+
+# What the project fingerprint reads beside the manifest: dbt_project.yml's `vars` reach the SQL only when compiled.
+PROJECT_FILES = (DBT_PROJECT_DIR / "dbt_project.yml",)
+
+
+def may_leave_out(context: dg.AssetExecutionContext, config: DbtConfig) -> bool:
+    """Whether this step may leave unchanged models out at all: not on a full refresh; not when the manifest is
+    older than a dbt file (an edited model must be built, and dbt builds what is on disk, not the manifest this
+    process read); not when some checks of the selected assets are deselected (dagster-dbt then chooses the tests
+    itself, with indirect selection `empty`, which `buildable` would override)."""
+    if config.full_refresh:
+        return False
+    if not manifest_is_current(DBT_PROJECT_DIR):
+        context.log.info("The dbt manifest is older than the project's files: every selected model is built")
+        return False
+    checks_of_selected = {
+        spec.key for spec in context.assets_def.check_specs if spec.asset_key in context.selected_asset_keys
+    }
+    return checks_of_selected <= set(context.selected_asset_check_keys)
 
 
 def leave_out_args(names: list[str]) -> list[str]:

@@ -52,27 +52,65 @@ def test_the_project_fingerprint_ignores_parse_stamps_and_sees_any_change_to_a_t
         assert state.project_fingerprint(changed) != before, (section, field)
 
 
-def test_results_record_what_was_built_drop_what_was_not_and_keep_what_was_left_out(tmp_path, manifest):
+def test_results_record_what_was_built_keep_what_was_left_out_and_forget_before_a_build(tmp_path, manifest):
     path = tmp_path / "dbt_build_state.ci.json"
     project = state.project_fingerprint(manifest)
-    previous = state.BuildState(
-        models={VIEW: {SGS: "old"}, SEED: {}, TABLE: {CLOSING: "old"}},
-        built_by={VIEW: "run-0", SEED: "run-0", TABLE: "run-0"},
+    state.save_state(
+        path,
+        project,
+        state.BuildState(
+            models={VIEW: {SGS: "old"}, SEED: {}, TABLE: {CLOSING: "old"}},
+            built_by={VIEW: "run-0", SEED: "run-0", TABLE: "run-0"},
+        ),
     )
+    # before the build: what it rebuilds is forgotten (a build killed half-way leaves it unrecorded)
+    forgotten = state.forget(path, project, [VIEW, TABLE])
+    assert state.load_state(path, project) == forgotten and forgotten.models == {SEED: {}}
     results = [
         {"unique_id": _tests_of(manifest, VIEW)[0], "status": "pass"},  # tests are not recorded
         {"unique_id": VIEW, "status": "success"},
         {"unique_id": TABLE, "status": "error"},
     ]
-    state.record_results(path, project, manifest, previous, {SGS: "new"}, results, "run-1")
+    state.record_results(path, project, manifest, {SGS: "new"}, results, "run-1")
     loaded = state.load_state(path, project)
     assert loaded.models == {VIEW: {SGS: "new"}, SEED: {}}  # the seed was left out: kept as it was
     assert loaded.built_by == {VIEW: "run-1", SEED: "run-0"}
     assert state.load_state(path, "another project") == state.BuildState()
     assert state.load_state(tmp_path / "none.json", project) == state.BuildState()
-    # before a build, the models it rebuilds are forgotten (a build killed half-way leaves them unrecorded)
-    forgotten = state.forget(path, project, loaded, [VIEW])
-    assert state.load_state(path, project) == forgotten and forgotten.models == {SEED: {}}
+    # another project's step forgets everything of this one: back on this project, nothing is trusted
+    state.forget(path, "another project", [])
+    assert state.load_state(path, project) == state.BuildState()
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_the_project_fingerprint_sees_the_vars_of_dbt_project_yml(tmp_path, manifest):
+    project_yml = tmp_path / "dbt_project.yml"
+    project_yml.write_text("vars:\n  reconciliation_date_window_days: 9\n")
+    before = state.project_fingerprint(manifest, [project_yml])
+    project_yml.write_text("vars:\n  reconciliation_date_window_days: 10\n")
+    assert state.project_fingerprint(manifest, [project_yml]) != before
+
+
+def test_a_model_reading_outside_the_warehouse_is_always_built_and_so_is_what_reads_it(manifest):
+    """A model whose SQL calls a table function reading files or other systems (the cockpit's decisions through
+    file()) must say so in its meta: the raw tables' fingerprints cannot see its input change."""
+    import re
+
+    outside = re.compile(r"\b(file|url|s3|s3Cluster|hdfs|remote|remoteSecure|mysql|postgresql|jdbc|odbc)\s*\(", re.I)
+    nodes = manifest["nodes"]
+    reading = {uid for uid, n in nodes.items() if n["resource_type"] == "model" and outside.search(n["raw_code"])}
+    assert "model.importau.stg_cockpit__reconciliation_decisions" in reading
+    assert all(state.always_built(nodes[uid]) for uid in reading), [
+        u for u in reading if not state.always_built(nodes[u])
+    ]
+    models = [uid for uid, n in nodes.items() if n["resource_type"] in ("model", "seed")]
+    built = {uid: {s: "1:1" for s in state.upstream_sources(manifest, uid)} for uid in models}
+    now = {s: "1:1" for s in manifest["sources"]}
+    existing = {state.relation_of(nodes[uid]) for uid in models}
+    left_out = set(state.models_to_leave_out(manifest, built, now, existing))
+    reconciliation = "model.importau.fct_payment_reconciliation"
+    assert reading.isdisjoint(left_out) and reconciliation not in left_out
+    assert "model.importau.fct_fx_rates_daily" in left_out  # the rest is left out on the same rows
 
 
 def test_a_model_is_left_out_only_on_the_same_rows_with_its_relation_standing_and_its_parents_left_out(manifest):
@@ -148,16 +186,16 @@ def test_a_test_reading_a_rebuilt_model_and_a_left_out_one_still_runs(tmp_path, 
 STEP = """
 import json, sys
 import dagster as dg
-from dagster_dbt import DbtCliResource
 from ingestion.common.warehouse import open_warehouse
 from orchestration.dbt_build_state import BUILD_TAG, CHANGED
 from orchestration.defs.dbt import dbt_models, dbt_project
 from orchestration.dbt_manifest import dbt_executable
+from orchestration.resources.dbt_cli import DbtCli
 from orchestration.resources.warehouse import ClickHouseResource
 
 data_dir = sys.argv[1]
 resources = {
-    "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable()),
+    "dbt": DbtCli(project_dir=dbt_project, dbt_executable=dbt_executable()),
     "warehouse": ClickHouseResource(data_dir=data_dir),
 }
 keys = [

@@ -2,6 +2,8 @@
 runs: a real `dbt ls` through dagster-dbt. If a dagster-dbt upgrade renamed the method the resource replaces, the
 invocation would carry an adapter again and this fails."""
 
+from dagster_dbt import DbtCliResource
+
 from orchestration.dbt_manifest import dbt_executable
 from orchestration.defs.dbt import MANIFEST_PATH, dbt_project
 from orchestration.resources.dbt_cli import DbtCli
@@ -20,3 +22,5 @@ def test_a_dbt_command_runs_without_an_adapter_in_the_calling_process(tmp_path, 
     assert invocation.is_successful()
     assert "bcb_currencies" in messages  # dbt ran and listed the seed
     assert invocation.adapter is None
+    # and not because building one failed: the resource replaces a method dagster-dbt has
+    assert "_initialize_dbt_core_adapter" in vars(DbtCliResource)
