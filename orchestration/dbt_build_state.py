@@ -31,16 +31,16 @@ model is built. Pure: no dagster import (orchestration/defs/dbt.py wires it).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import tempfile
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from orchestration.file_lock import bounded_flock
 
 BUILD_TAG = "importau/dbt_build"  # "changed": leave out the nodes that succeeded on the same inputs
 CHANGED = "changed"
@@ -160,22 +160,9 @@ def locked(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     `timeout_s` (released if its holder dies): two dbt steps at once (a warehouse server) each change only their
     own entries of the file as it is then."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + timeout_s
-    with open(path.with_name(path.name + ".lock"), "a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise TimeoutError(
-                        f"the dbt build state {path} has been locked for over {timeout_s:.0f} s"
-                    ) from None
-                time.sleep(0.05)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    error = TimeoutError(f"the dbt build state {path} has been locked for over {timeout_s:.0f} s")
+    with bounded_flock(path.with_name(path.name + ".lock"), timeout_s, lambda: error):
+        yield
 
 
 def _unchanged(

@@ -25,17 +25,16 @@ keeps what dbt wrote (`keep_partial_parse`).
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from orchestration.dbt_args import dbt_target
+from orchestration.file_lock import bounded_flock
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 MANIFEST_COMMAND = "importau dbt parse"  # what a person runs (`make manifest` calls it)
@@ -131,23 +130,12 @@ def manifest_lock(project_dir: Path = DBT_PROJECT_DIR, timeout_s: float = LOCK_T
     folder = target_dir(project_dir)
     folder.mkdir(parents=True, exist_ok=True)
     lock_file = folder / LOCK_NAME
-    deadline = time.monotonic() + timeout_s
-    with open(lock_file, "a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ManifestError(
-                        f"another process has been building the dbt manifest for over {timeout_s:.0f} s "
-                        f"(lock {lock_file}); wait for it or stop it, then run `{MANIFEST_COMMAND}`"
-                    ) from None
-                time.sleep(0.2)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    error = ManifestError(
+        f"another process has been building the dbt manifest for over {timeout_s:.0f} s "
+        f"(lock {lock_file}); wait for it or stop it, then run `{MANIFEST_COMMAND}`"
+    )
+    with bounded_flock(lock_file, timeout_s, lambda: error, poll_s=0.2):
+        yield
 
 
 def _parse_into_target(project_dir: Path, timeout_s: float) -> Path:

@@ -287,3 +287,13 @@ def test_the_daily_dbt_step_builds_and_tests_only_what_changed_raw_rows_reach(tm
     assert again["table"] == first["table"] and fewer["table"][0] < first["table"][0]
     assert untagged["table"] == fewer["table"]
     assert (tmp_path / "dbt_build_state.ci.json").exists()
+
+
+def test_a_held_state_lock_is_waited_for_within_its_bound(tmp_path):
+    path = tmp_path / "dbt_build_state.ci.json"
+    with state.locked(path):  # another step holding it
+        with pytest.raises(TimeoutError, match="locked for over"), state.locked(path, timeout_s=0.3):
+            pass
+    with state.locked(path, timeout_s=0.3):  # released: taken at once
+        state.save_state(path, "p", state.BuildState({"model.x": {}}, {"model.x": "run"}))
+    assert state.load_state(path, "p").built_by == {"model.x": "run"}
