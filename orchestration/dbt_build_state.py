@@ -253,16 +253,16 @@ def record_results(
     project: str,
     manifest: Mapping[str, Any],
     fingerprints: Mapping[str, str],
-    results: Iterable[Mapping[str, Any]],
+    built: Iterable[str],
     run_id: str,
 ) -> BuildState:
-    """After a successful build: each model and seed built now joins the record with the fingerprints taken before
-    the build (under the lock, on the file as it is now: what other steps recorded meanwhile stays). Returned."""
+    """After a successful build: each model and seed built now (`built`: unique ids of the nodes dbt built
+    successfully) joins the record with the fingerprints taken before the build (under the lock, on the file as it is
+    now: what other steps recorded meanwhile stays). Returned."""
     with locked(path):
         state = load_state(path, project)
-        for result in results:
-            unique_id = result.get("unique_id", "")
-            if unique_id.startswith(("model.", "seed.")) and result.get("status") == "success":
+        for unique_id in built:
+            if unique_id.startswith(("model.", "seed.")):
                 sources = upstream_sources(manifest, unique_id)
                 state.models[unique_id] = {s: fingerprints.get(s, "missing") for s in sources}
                 state.built_by[unique_id] = run_id

@@ -10,7 +10,7 @@ import itertools
 import json
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +118,13 @@ def dbt_models(
         unchanged = UnchangedNodes.prepare(context, wh, resolve_data_dir(warehouse.data_dir), leave_out)
     target_path = invocation_target_path(context)
     seed_partial_parse(target_path, dbt_project.target)  # this target's partial parse (orchestration/dbt_manifest.py)
-    args = dbt_build_args(config.full_refresh)
+    # --no-write-json: dbt writes no manifest.json, graph.gpickle or run_results.json into the invocation's folder
+    # (6 MB and about 1 s a step, issue 10); what was built is read from the step's own events instead.
+    args = [*dbt_build_args(config.full_refresh), "--no-write-json"]
     if unchanged.models:
         args += unchanged.selection_args()
-    events = dbt.cli(args, context=context, target_path=target_path).stream()
+    built: list[str] = []
+    events = built_nodes(dbt.cli(args, context=context, target_path=target_path).stream(), built)
     yield from with_table_stats(
         itertools.chain(unchanged.outputs(), events),
         model_relations(parsed_manifest()),
@@ -129,7 +132,16 @@ def dbt_models(
         embedded=warehouse.chdb_path() is not None,
     )
     keep_partial_parse(target_path, dbt_project.target)
-    unchanged.record(target_path / "run_results.json")
+    unchanged.record(built)
+
+
+def built_nodes(events: Iterable, built: list[str]) -> Iterator:
+    """The dbt events, unchanged; the unique_id of each model and seed dbt built (an `Output`: dagster-dbt yields one
+    only for a node that succeeded) appended to `built`."""
+    for event in events:
+        if isinstance(event, dg.Output) and "unique_id" in event.metadata:
+            built.append(event.metadata["unique_id"].value)
+        yield event
 
 
 class UnchangedNodes:
@@ -198,10 +210,10 @@ class UnchangedNodes:
                 },
             )
 
-    def record(self, run_results: Path) -> None:
-        results = json.loads(run_results.read_text())["results"] if run_results.exists() else []
+    def record(self, built: list[str]) -> None:
+        """After the build: the models and seeds dbt built (`built_nodes`) join the record."""
         kept = build_state.record_results(
-            self.path, self.project, self.manifest, self.fingerprints, results, self.context.run.run_id
+            self.path, self.project, self.manifest, self.fingerprints, built, self.context.run.run_id
         )
         self.context.log.debug(f"{len(kept.models)} built models and seeds recorded in {self.path}")
 

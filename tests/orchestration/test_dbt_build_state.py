@@ -66,12 +66,9 @@ def test_results_record_what_was_built_keep_what_was_left_out_and_forget_before_
     # before the build: what it rebuilds is forgotten (a build killed half-way leaves it unrecorded)
     forgotten = state.forget(path, project, [VIEW, TABLE])
     assert state.load_state(path, project) == forgotten and forgotten.models == {SEED: {}}
-    results = [
-        {"unique_id": _tests_of(manifest, VIEW)[0], "status": "pass"},  # tests are not recorded
-        {"unique_id": VIEW, "status": "success"},
-        {"unique_id": TABLE, "status": "error"},
-    ]
-    state.record_results(path, project, manifest, {SGS: "new"}, results, "run-1")
+    # what dbt built: the view; the table failed, so the step saw no output for it (tests are never recorded)
+    built = [_tests_of(manifest, VIEW)[0], VIEW]
+    state.record_results(path, project, manifest, {SGS: "new"}, built, "run-1")
     loaded = state.load_state(path, project)
     assert loaded.models == {VIEW: {SGS: "new"}, SEED: {}}  # the seed was left out: kept as it was
     assert loaded.built_by == {VIEW: "run-1", SEED: "run-0"}
@@ -287,6 +284,11 @@ def test_the_daily_dbt_step_builds_and_tests_only_what_changed_raw_rows_reach(tm
     assert again["table"] == first["table"] and fewer["table"][0] < first["table"][0]
     assert untagged["table"] == fewer["table"]
     assert (tmp_path / "dbt_build_state.ci.json").exists()
+    # dbt ran with --no-write-json: the record above came from the steps' events, and no step wrote dbt's artifacts
+    invocations = [path for path in (tmp_path / "dbt_target").iterdir() if path.name.startswith("dbt_models-")]
+    assert len(invocations) == 4, invocations
+    written = {path.name for folder in invocations for path in folder.iterdir()}
+    assert not written & {"manifest.json", "run_results.json", "graph.gpickle"}, written
 
 
 def test_a_held_state_lock_is_waited_for_within_its_bound(tmp_path):
