@@ -129,13 +129,25 @@ def _children(pid: int) -> list[int]:
 STAND_IN_PIDS: set[int] = set()
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _tree(root: int) -> list[int]:
-    pids, stack, seen = [], [root], set()
+    """The process and its descendants, without the stand-ins, and without a child that is still the root's own
+    program: a child between fork (vfork) and exec shares the root's memory and /proc shows the root's resident pages
+    for it again (a scale-1 transform once summed 1,144 MB twice that way)."""
+    pids, stack, seen, program = [], [root], set(), _cmdline(root)
     while stack:
         pid = stack.pop()
         if pid in seen or pid in STAND_IN_PIDS:
             continue
         seen.add(pid)
+        if pid != root and _cmdline(pid) == program:
+            continue
         pids.append(pid)
         stack += _children(pid)
     return pids
@@ -255,20 +267,14 @@ class RssSampler(threading.Thread):
 
     RSS is read every `interval` (statm: cheap); PSS every `pss_every` samples, since smaps_rollup makes the kernel
     walk every mapping of every process: sampling it every 0.2 s cost this process about 15 % of a core (py-spy of
-    the daily, 13 s of samples in an 88 s run) on a 2-core machine the measured runs need."""
+    the daily, 13 s of samples in an 88 s run) on a 2-core machine the measured runs need. A pid's label is read
+    at every sample: a child's program changes at exec."""
 
     def __init__(self, interval: float = 0.2, pss_every: int = 5):
         super().__init__(daemon=True, name="rss-sampler")
         self.interval, self.pss_every, self.peak, self.peak_pss = interval, pss_every, 0, 0
         self._lock = threading.Lock()
         self.process_peaks: dict[str, int] = {}
-        self._labels: dict[int, str] = {}
-
-    def label(self, pid: int) -> str:
-        with self._lock:
-            if pid not in self._labels:  # a pid's program is read once per run (cmdline)
-                self._labels[pid] = process_label(pid)
-            return self._labels[pid]
 
     def run(self) -> None:
         sample = 0
@@ -279,7 +285,7 @@ class RssSampler(threading.Thread):
                 with contextlib.suppress(OSError):
                     resident = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
                     rss += resident
-                    label = self.label(pid)
+                    label = process_label(pid)
                     each[label] = max(each.get(label, 0), resident)
             with self._lock:
                 self.peak, self.peak_pss = max(self.peak, rss), max(self.peak_pss, pss)
@@ -291,7 +297,6 @@ class RssSampler(threading.Thread):
     def take_processes(self) -> dict[str, int]:
         with self._lock:
             peaks, self.process_peaks = self.process_peaks, {}
-            self._labels = {}  # each run's processes are labelled afresh (a pid can be reused)
         return peaks
 
     def take(self) -> int:
@@ -754,8 +759,10 @@ def sql_floor(chdb_path: Path, run_id: str, work: Path) -> dict:
         moved = Path(shutil.move(str(target), kept / target.name))
         if (moved / "compiled").exists():
             shutil.copytree(moved / "compiled", merged / "compiled", dirs_exist_ok=True)
-        if (moved / "manifest.json").exists() and not (merged / "manifest.json").exists():
+        if (moved / "manifest.json").exists() and not (merged / "manifest.json").exists():  # an older tree's step
             shutil.copyfile(moved / "manifest.json", merged / "manifest.json")
+    if not (merged / "manifest.json").exists():  # the steps run with --no-write-json: the manifest they were run from
+        shutil.copyfile(REPO / "dbt_project" / "target" / "manifest.json", merged / "manifest.json")
     # A model dbt did not build in this run (its step skipped after a failure) has no compiled SQL: leave it out.
     manifest = json.loads((merged / "manifest.json").read_text())
     missing = [
