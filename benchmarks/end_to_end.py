@@ -136,20 +136,27 @@ def _cmdline(pid: int) -> bytes:
         return b""
 
 
+def _statm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/statm").read_text()
+    except OSError:
+        return ""
+
+
 def _tree(root: int) -> list[int]:
-    """The process and its descendants, without the stand-ins, and without a child that is still the root's own
-    program: a child between fork (vfork) and exec shares the root's memory and /proc shows the root's resident pages
-    for it again (a scale-1 transform once summed 1,144 MB twice that way)."""
+    """The process and its descendants, without the stand-ins, and without a child between vfork and exec: it shares
+    the root's memory, and /proc shows the root's program and the root's very pages for it (a scale-1 transform once
+    summed the driver's 1,144 MB twice that way). A child that forked without exec has pages of its own: it counts."""
     pids, stack, seen, program = [], [root], set(), _cmdline(root)
     while stack:
         pid = stack.pop()
         if pid in seen or pid in STAND_IN_PIDS:
             continue
         seen.add(pid)
-        if pid != root and _cmdline(pid) == program:
+        stack += _children(pid)
+        if pid != root and _cmdline(pid) == program and _statm(pid) == _statm(root):
             continue
         pids.append(pid)
-        stack += _children(pid)
     return pids
 
 
@@ -762,7 +769,10 @@ def sql_floor(chdb_path: Path, run_id: str, work: Path) -> dict:
         if (moved / "manifest.json").exists() and not (merged / "manifest.json").exists():  # an older tree's step
             shutil.copyfile(moved / "manifest.json", merged / "manifest.json")
     if not (merged / "manifest.json").exists():  # the steps run with --no-write-json: the manifest they were run from
-        shutil.copyfile(REPO / "dbt_project" / "target" / "manifest.json", merged / "manifest.json")
+        project_manifest = REPO / "dbt_project" / "target" / "manifest.json"
+        if not project_manifest.exists():
+            return {"sql_error": f"no manifest: neither the run's dbt target folders nor {project_manifest}"}
+        shutil.copyfile(project_manifest, merged / "manifest.json")
     # A model dbt did not build in this run (its step skipped after a failure) has no compiled SQL: leave it out.
     manifest = json.loads((merged / "manifest.json").read_text())
     missing = [

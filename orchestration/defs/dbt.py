@@ -136,8 +136,9 @@ def dbt_models(
 
 
 def built_nodes(events: Iterable, built: list[str]) -> Iterator:
-    """The dbt events, unchanged; the unique_id of each model and seed dbt built (an `Output`: dagster-dbt yields one
-    only for a node that succeeded) appended to `built`."""
+    """The dbt events, unchanged; the unique_id of each model and seed dbt built appended to `built`. dagster-dbt
+    yields an `Output` only for a node dbt finished successfully (status `success` in dbt-core 1.11; a failed or
+    skipped node gets none), as run_results.json's `success` said before --no-write-json."""
     for event in events:
         if isinstance(event, dg.Output) and "unique_id" in event.metadata:
             built.append(event.metadata["unique_id"].value)
