@@ -147,15 +147,17 @@ def _tree(root: int) -> list[int]:
     """The process and its descendants, without the stand-ins, and without a child between vfork and exec: it shares
     the root's memory, and /proc shows the root's program and the root's very pages for it (a scale-1 transform once
     summed the driver's 1,144 MB twice that way). A child that forked without exec has pages of its own: it counts."""
-    pids, stack, seen, program = [], [root], set(), _cmdline(root)
+    pids, stack, seen, program, root_pages = [], [root], set(), _cmdline(root), None
     while stack:
         pid = stack.pop()
         if pid in seen or pid in STAND_IN_PIDS:
             continue
         seen.add(pid)
         stack += _children(pid)
-        if pid != root and _cmdline(pid) == program and _statm(pid) == _statm(root):
-            continue
+        if pid != root and _cmdline(pid) == program:
+            root_pages = root_pages or _statm(root)  # read once a walk, and only when a child runs the root's program
+            if _statm(pid) == root_pages:
+                continue
         pids.append(pid)
     return pids
 

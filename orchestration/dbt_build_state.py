@@ -161,7 +161,7 @@ def locked(path: Path, timeout_s: float = LOCK_TIMEOUT_S) -> Iterator[None]:
     own entries of the file as it is then."""
     path.parent.mkdir(parents=True, exist_ok=True)
     error = TimeoutError(f"the dbt build state {path} has been locked for over {timeout_s:.0f} s")
-    with bounded_flock(path.with_name(path.name + ".lock"), timeout_s, lambda: error):
+    with bounded_flock(path.with_name(path.name + ".lock"), timeout_s, error):
         yield
 
 

@@ -134,7 +134,7 @@ def manifest_lock(project_dir: Path = DBT_PROJECT_DIR, timeout_s: float = LOCK_T
         f"another process has been building the dbt manifest for over {timeout_s:.0f} s "
         f"(lock {lock_file}); wait for it or stop it, then run `{MANIFEST_COMMAND}`"
     )
-    with bounded_flock(lock_file, timeout_s, lambda: error, poll_s=0.2):
+    with bounded_flock(lock_file, timeout_s, error, poll_s=0.2):
         yield
 
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 
 @contextlib.contextmanager
-def bounded_flock(
-    lock_file: Path, timeout_s: float, timeout_error: Callable[[], Exception], poll_s: float = 0.05
-) -> Iterator[None]:
-    """Hold an exclusive `flock` on `lock_file` (created if missing); raise `timeout_error()` when another holder
-    keeps it over `timeout_s`. The kernel releases it if the holder dies."""
+def bounded_flock(lock_file: Path, timeout_s: float, timeout_error: Exception, poll_s: float = 0.05) -> Iterator[None]:
+    """Hold an exclusive `flock` on `lock_file` (created if missing); raise `timeout_error` (the caller's error,
+    naming what is locked) when another holder keeps it over `timeout_s`. The kernel releases it if the holder dies."""
     deadline = time.monotonic() + timeout_s
     with open(lock_file, "a+") as handle:
         while True:
@@ -23,7 +21,7 @@ def bounded_flock(
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise timeout_error() from None
+                    raise timeout_error from None
                 time.sleep(poll_s)
         try:
             yield
