@@ -17,6 +17,7 @@ def test_tables_and_views_get_counts_and_previews_and_a_slow_view_is_skipped_wit
     warehouse.command("CREATE TABLE marts.ts_fct (id Int32, amount Decimal(18, 2)) ENGINE = MergeTree ORDER BY id")
     warehouse.command("INSERT INTO marts.ts_fct SELECT number, number * 1.5 FROM numbers(12)")
     warehouse.command("CREATE VIEW staging.ts_view AS SELECT id FROM marts.ts_fct WHERE id % 2 = 0")
+    warehouse.command("CREATE VIEW staging.ts_empty AS SELECT id FROM marts.ts_fct WHERE id < 0")
     # A view that cannot answer in time: hashing a trillion numbers.
     warehouse.command("CREATE VIEW staging.ts_slow AS SELECT sum(cityHash64(number)) AS h FROM numbers(1000000000000)")
     try:
@@ -24,12 +25,15 @@ def test_tables_and_views_get_counts_and_previews_and_a_slow_view_is_skipped_wit
         assert table["dagster/row_count"] == 12
         assert "| id | amount |" in table["preview"].value and "| 4 | 6.00 |" in table["preview"].value
         view = table_stats(warehouse, Relation("staging", "ts_view", "view"))
-        assert view["dagster/row_count"] == 6
+        assert view["dagster/row_count"] == 6  # the count of the whole view, beside its first 5 rows
+        assert view["preview"].value.startswith("| id |\n") and view["preview"].value.count("\n") == 6
+        empty = table_stats(warehouse, Relation("staging", "ts_empty", "view"))
+        assert empty["dagster/row_count"] == 0 and empty["preview"].value == "_no rows_"
         slow = table_stats(warehouse, Relation("staging", "ts_slow", "view"), view_seconds=1)
         assert "dagster/row_count" not in slow
         assert slow["row_count_skipped"].startswith("view `staging`.`ts_slow`: ")
     finally:
-        for name in ("staging.ts_slow", "staging.ts_view", "marts.ts_fct"):
+        for name in ("staging.ts_slow", "staging.ts_empty", "staging.ts_view", "marts.ts_fct"):
             warehouse.command(f"DROP TABLE IF EXISTS {name} SYNC")
 
 
