@@ -86,6 +86,14 @@ SETTINGS: tuple[Setting, ...] = (
         "the Dagster instance folder",
         shown_default="`$IMPORTAU_DATA_DIR/dagster_home` for `importau` commands",
     ),
+    _s(
+        "DAGSTER_EVENT_BATCH_SIZE",
+        "",
+        "Dagster (local instance)",
+        "events Dagster hands the event log at once (a run's planned events); the local SQLite event log stores a "
+        "batch in one transaction per file (orchestration/instance/sqlite_event_log.py); 0 = one by one",
+        shown_default="2000 on the local instance, which sets it; Dagster's own default 0 elsewhere",
+    ),
     _s("DAGSTER_PG_HOST", "", "dagster.yaml (deployed instance)", "the deployed instance's PostgreSQL host"),
     _s("DAGSTER_PG_USER", "", "dagster.yaml (deployed instance)", "its user"),
     _s("DAGSTER_PG_PASSWORD", "", "dagster.yaml (deployed instance)", "its password", secret=True),

@@ -4,15 +4,17 @@ and must still store and show exactly what Dagster's own SQLite event log does, 
 Real Dagster instances on real SQLite files in tmp Dagster homes; the other process is a real subprocess.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from orchestration.commands.local_instance import install_local_instance
-from orchestration.instance.sqlite_event_log import KEPT_SHARDS, KeptConnectionSqliteEventLogStorage
+from orchestration.instance.sqlite_event_log import BATCH_SIZE, KEPT_SHARDS, KeptConnectionSqliteEventLogStorage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-12-01", end_date="2024-12-06")
@@ -105,3 +107,53 @@ def test_old_shards_are_closed_and_a_wipe_starts_clean(tmp_path):
         assert not list((home / "history" / "runs").glob("*-*-*-*-*.db"))  # the run files are gone
         _run_everything(instance)  # new run files, written through new engines
         assert instance.get_materialized_partitions(dg.AssetKey("landed")) == {"2024-12-02"}
+
+
+def test_a_batch_is_stored_in_one_transaction_per_file_and_a_failed_batch_leaves_nothing(tmp_path, monkeypatch):
+    """Creating a run hands the planned events to the storage as one batch (DAGSTER_EVENT_BATCH_SIZE, set by the
+    storage); every event lands once. A batch that fails half-way is rolled back in every file, and the storage
+    writes on afterwards."""
+    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "")
+    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE")  # restored to unset after the test
+    home = tmp_path / "home"
+    install_local_instance(home)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == BATCH_SIZE
+        batches = []
+        store_batch = storage.store_event_batch
+        monkeypatch.setattr(
+            storage, "store_event_batch", lambda events: (batches.append(len(events)), store_batch(events))
+        )
+        result = dg.materialize([landed, landed_has_rows, modelled], instance=instance, partition_key="2024-12-03")
+        assert result.success
+        types = [r.dagster_event_type.value for r in instance.all_logs(result.run_id) if r.dagster_event_type]
+        planned = [kind for kind in types if kind.endswith("_PLANNED")]
+        assert "ASSET_CHECK_EVALUATION_PLANNED" in planned and "ASSET_MATERIALIZATION_PLANNED" in planned
+        assert batches[:1] == [len(planned)]  # every planned event of the run in one batch, stored once each
+        planned = instance.get_latest_planned_materialization_info(dg.AssetKey("modelled"))
+        assert planned is not None and planned.run_id == result.run_id  # the index file has them too
+
+        # A batch whose second event fails: the first, already written in both files, is rolled back.
+        logs = [r for r in instance.all_logs(result.run_id) if r.dagster_event_type]
+        materialization = next(r for r in logs if r.dagster_event_type.value == "ASSET_MATERIALIZATION")
+        run_id = "0" * 8 + "-0000-0000-0000-" + "0" * 12
+        first = materialization._replace(run_id=run_id)
+        store_one = storage.store_event
+        calls = []
+
+        def failing_second(event):
+            calls.append(event)
+            if len(calls) == 2:
+                raise OSError("disk gone")
+            store_one(event)
+
+        monkeypatch.setattr(storage, "store_event", failing_second)
+        with pytest.raises(OSError, match="disk gone"):
+            store_batch([first, first])
+        monkeypatch.setattr(storage, "store_event", store_one)
+        assert instance.all_logs(run_id) == []
+        assert instance.get_latest_materialization_event(dg.AssetKey("landed")).run_id == result.run_id
+        store_batch([first])  # and the next batch is stored
+        assert len(instance.all_logs(run_id)) == 1
+        assert instance.get_latest_materialization_event(dg.AssetKey("landed")).run_id == run_id
