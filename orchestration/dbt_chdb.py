@@ -10,7 +10,8 @@ keys, so `dbt_project/profiles.yml` already uses upstream's spelling:
     chdb_path: /abs/path/to/warehouse
 
 Delete this module once a dbt-clickhouse release ships `driver: chdb`: point the `importau-dbt` console
-script at `dbt.cli.main:cli` (or call `dbt` directly) and keep profiles.yml as it is.
+script at a `main` that calls `orchestration.dbt_selection.memoise_fqn_selection()` and then `dbt.cli.main:cli`
+(that memo is not part of the bridge), and keep profiles.yml as it is.
 
 What it changes, and only inside this process:
 1. `ClickHouseCredentials` drops unknown profile keys, so the plugin's credentials class gets a
@@ -37,6 +38,8 @@ import sys
 import threading
 import weakref
 from typing import Any
+
+from orchestration.dbt_selection import memoise_fqn_selection
 
 CHDB_DRIVER = "chdb"
 OWNER_ENV = "IMPORTAU_WAREHOUSE_OWNER"
@@ -248,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     _command = " ".join(arg for arg in args[:2] if not arg.startswith("-"))
     _apply_environment()
     install()
+    memoise_fqn_selection()  # not part of the bridge: keep it when the bridge goes (orchestration/dbt_selection.py)
     from dbt.cli.main import cli
 
     code: Any = 0
