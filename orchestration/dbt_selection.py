@@ -3,7 +3,7 @@
 A Dagster step that builds part of the dbt assets (the daily build's first step: 123 models and seeds) hands dbt a
 `--select` of one FQN per model, and the daily build adds an `--exclude` of the models it leaves out (73 names).
 dbt-core 1.11 matches every such selector against every node of the project (`QualifiedNameSelectorMethod.search`,
-about 750 nodes) and `dbt build` selects three times (with and without unit tests, then for its queue): 4.7 s of
+about 750 nodes) and `dbt build` selects three times (with and without unit tests, then for its queue): 4.8-5.9 s of
 one dbt step between "Found ..." and its first model on this project (py-spy: `select_nodes`, 6.3 s under the
 profiler).
 

@@ -8,8 +8,10 @@ UI shows on the asset page and in the catalog) and the first rows as a Markdown 
 - Tables and incremental models: `count()` and `LIMIT 5` read stored parts, cheap at any size.
 - Views: reading one runs its whole chain of views (issue 10 measured 220 s for the data tests that did this),
   so a view is read ONCE, the count beside the first rows (`count() OVER ()`; a separate `count()` ran the chain a
-  second time: 1.6-1.7 s of the 3.6 s the 13 views of a daily took), under a time bound (`VIEW_STATS_SECONDS`); a
-  view that cannot answer within it gets `row_count_skipped` saying why, and the run goes on.
+  second time: 1.6-1.7 s of the 3.6 s the 13 views of a daily took). That holds the view's whole result in memory
+  until it answers, so it runs under a time and a memory bound (`VIEW_STATS_SECONDS`, `VIEW_STATS_MEMORY`); a view
+  that cannot answer within them gets `row_count_skipped` saying why, and the run goes on.
+- Distributed tables (a cluster): `count()` (each shard counts its parts) and `LIMIT 5`, under the time bound.
 - A model the daily build left out (its table unchanged, orchestration/dbt_build_state.py) is not queried: it
   carries the numbers of its last materialization.
 - On the embedded warehouse the dbt subprocess holds the chDB folder until it exits, so the step keeps dbt's
@@ -27,6 +29,9 @@ from orchestration.defs.metadata import preview_markdown
 PREVIEW_ROWS = 5
 VIEW_STATS_SECONDS = 10
 COUNT_COLUMN = "__importau_row_count"  # beside a view's own columns in its one stats query
+# `count() OVER ()` holds the view's whole result (every column) until it answers: a view larger than this is
+# skipped with its reason rather than grow the step's process.
+VIEW_STATS_MEMORY = 1 << 30
 STORED = {"table", "incremental", "seed", "materialized_view", "dictionary"}
 REBUILT_KEY = "importau/rebuilt"  # False on a model the daily build left out (orchestration/dbt_build_state.py)
 CARRIED = ("dagster/row_count", "preview", "row_count_skipped")  # what a left-out model keeps from its last build
@@ -55,18 +60,22 @@ def model_relations(manifest: Mapping) -> dict[str, Relation]:
 
 
 def table_stats(warehouse, relation: Relation, view_seconds: float = VIEW_STATS_SECONDS) -> dict:
-    """`dagster/row_count` and a preview of one relation; a view read once, bounded by `view_seconds`."""
+    """`dagster/row_count` and a preview of one relation; a view read once, bounded by `view_seconds` and
+    `VIEW_STATS_MEMORY`."""
     try:
-        if relation.materialized in STORED:  # count() from the parts' row counts, the preview from the first part
-            count = warehouse.query_rows(f"SELECT count() FROM {relation.qualified}")[0][0]
-            preview = warehouse.query_arrow(f"SELECT * FROM {relation.qualified} LIMIT {PREVIEW_ROWS}")
-        else:
+        if relation.materialized == "view":
             preview = warehouse.query_arrow(
                 f"SELECT *, count() OVER () AS {COUNT_COLUMN} FROM {relation.qualified} LIMIT {PREVIEW_ROWS}",
-                settings={"max_execution_time": view_seconds},
+                settings={"max_execution_time": view_seconds, "max_memory_usage": VIEW_STATS_MEMORY},
             )
             counts = preview.column(COUNT_COLUMN).to_pylist()
             count, preview = (counts[0] if counts else 0), preview.drop_columns([COUNT_COLUMN])
+        else:  # stored: count() from the parts' row counts; a distributed table: each shard counts its own
+            settings = {} if relation.materialized in STORED else {"max_execution_time": view_seconds}
+            count = warehouse.query_rows(f"SELECT count() FROM {relation.qualified}", settings=settings)[0][0]
+            preview = warehouse.query_arrow(
+                f"SELECT * FROM {relation.qualified} LIMIT {PREVIEW_ROWS}", settings=settings
+            )
     except Exception as error:  # a slow or broken view must not fail the step that built it
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
         return {"row_count_skipped": f"{relation.materialized} {relation.qualified}: {first_line}"}

@@ -92,7 +92,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Dagster (local instance)",
         "events Dagster hands the event log at once (a run's planned events); the local SQLite event log stores a "
         "batch in one transaction per file (orchestration/instance/sqlite_event_log.py); 0 = one by one",
-        shown_default="2000 on the local instance, which sets it; Dagster's own default 0 elsewhere",
+        shown_default="2000 where `importau` prepares the local instance (demo, dev); Dagster's own 0 elsewhere",
     ),
     _s("DAGSTER_PG_HOST", "", "dagster.yaml (deployed instance)", "the deployed instance's PostgreSQL host"),
     _s("DAGSTER_PG_USER", "", "dagster.yaml (deployed instance)", "its user"),

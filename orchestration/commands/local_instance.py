@@ -11,6 +11,10 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "instance" / "local_dagster.yam
 # The first line of every version of the template: a dagster.yaml that starts with it was written by `importau`.
 MARKER = "# Local Dagster instance of the embedded default"
 EVENT_LOG_DIR = "__EVENT_LOG_DIR__"
+# Dagster hands the event log whole batches of events (a run's planned events) only with this set; the local
+# instance's SQLite event log stores a batch in one transaction per file (orchestration/instance/sqlite_event_log.py).
+# Larger than the planned events of any job here (`transform`: about 1,200), so a run's are one batch.
+EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE = "DAGSTER_EVENT_BATCH_SIZE", "2000"
 
 
 def local_instance_yaml(home: Path) -> str:
@@ -31,7 +35,8 @@ def install_local_instance(home: Path) -> Path:
 
 
 def prepare_local_instance() -> Path:
-    """Set the embedded defaults and DAGSTER_HOME (unless given), and install the local instance config.
+    """Set the embedded defaults and DAGSTER_HOME (unless given), and install the local instance config; with it,
+    DAGSTER_EVENT_BATCH_SIZE (unless given) for its event log's batches.
 
     A `dagster.yaml` that `importau` did not write (the deployed PostgreSQL instance, say) is never overwritten:
     it is used as it is, and the command says so.
@@ -40,15 +45,14 @@ def prepare_local_instance() -> Path:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(Path(os.environ["IMPORTAU_DATA_DIR"]) / "dagster_home")))
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
-        install_local_instance(home)
-    elif config.read_text() != local_instance_yaml(home):
-        if config.read_text().startswith(MARKER):  # an older copy of the template, or another home's
-            install_local_instance(home)
-        else:
-            print(
-                f"Using the Dagster instance config already at {config} as it is (it is not the local template; "
-                f"unset DAGSTER_HOME to use the embedded default's instance under IMPORTAU_DATA_DIR)",
-                file=sys.stderr,
-            )
+    if config.exists() and not config.read_text().startswith(MARKER):
+        print(
+            f"Using the Dagster instance config already at {config} as it is (it is not the local template; "
+            f"unset DAGSTER_HOME to use the embedded default's instance under IMPORTAU_DATA_DIR)",
+            file=sys.stderr,
+        )
+        return home
+    if not config.exists() or config.read_text() != local_instance_yaml(home):
+        install_local_instance(home)  # new, or an older copy of the template, or another home's
+    os.environ.setdefault(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
     return home

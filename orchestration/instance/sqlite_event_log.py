@@ -14,20 +14,22 @@ is committed, as with the stock class), the same lock serialising this process's
 Safe across `fork`: engines are keyed by process id, so a child never uses its parent's open files. A shard
 deleted by `wipe` loses its engine first.
 
-Batches: Dagster hands a storage whole batches of events only when `DAGSTER_EVENT_BATCH_SIZE` is set: the
-planned events it writes while creating a run (one per asset and one per asset check: 631 for `transform_daily`,
-4.2 s of one-transaction-per-event before its first step, issue 10) and a step's materializations of several
-partitions. The stock class stores a batch event by event. This one stores it in ONE transaction per shard file
-it touches, committed at the end: all or nothing for the run's file and the index file each. A batch that fails
-is rolled back, and Dagster then stores its events one by one. Creating this storage sets
-`DAGSTER_EVENT_BATCH_SIZE` for the process (and the processes it starts) unless the environment already does;
-`0` turns batches off.
+Batches: Dagster hands a storage whole batches of events only when `DAGSTER_EVENT_BATCH_SIZE` is set (for the local
+instance, `prepare_local_instance` sets it: orchestration/commands/local_instance.py): the planned events it writes
+while creating a run (one per asset and one per asset check: 631 for `transform_daily`, about 4 s of
+one-transaction-per-event before its first step, issue 10) and a step's materializations of several partitions. The
+stock class stores a batch event by event. This one stores it in ONE transaction per shard file it touches (the
+run's file and the index), committed at the end, the run's file first. A batch that fails before the commits is
+rolled back in both files, and Dagster then stores its events one by one. One window is left: if the run's file
+commits and the index's commit then fails (a full disk), Dagster's one-by-one retry writes the batch's events into
+the run's file a second time.
 
 `orchestration/instance/local_dagster.yaml` selects it (`event_log_storage`); the deployed instance is PostgreSQL.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections import OrderedDict
@@ -50,9 +52,6 @@ KEPT_SHARDS = 8  # the index and the few runs being written; older engines are d
 # checkpointed and removed the `-wal` file; a kept connection leaves it, and SQLite lets it grow to 1,000 pages
 # (about 4 MB) per file before a checkpoint, and never shrinks it after. Checkpoint at 256 pages and truncate to 1 MB.
 WAL_PRAGMAS = ("PRAGMA wal_autocheckpoint=256", "PRAGMA journal_size_limit=1048576")
-BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"  # read by Dagster at every event (instance/methods/event_methods.py)
-# Larger than the planned events of any job here (transform: about 1,200), so a run's are one batch.
-BATCH_SIZE = "2000"
 
 
 def _small_wal(dbapi_connection, _record) -> None:
@@ -72,7 +71,6 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
         self._batch: dict[str, Connection] | None = None
         self._batch_thread: int | None = None
         super().__init__(base_dir, inst_data)
-        os.environ.setdefault(BATCH_SIZE_ENV, BATCH_SIZE)
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # the parent's builds a SqliteEventLogStorage
@@ -138,9 +136,10 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
                 for shard in sorted(self._batch, key=lambda name: name == INDEX_SHARD_NAME):
                     self._batch[shard].commit()
             finally:
-                for conn in self._batch.values():
-                    conn.close()  # rolls back what was not committed
-                self._batch, self._batch_thread = None, None
+                batch, self._batch, self._batch_thread = self._batch, None, None
+                for conn in batch.values():
+                    with contextlib.suppress(Exception):  # the batch's own error, if any, is the one to raise
+                        conn.close()  # rolls back what was not committed
 
     def _forget_engines(self, keep_index: bool) -> None:
         with self._db_lock:

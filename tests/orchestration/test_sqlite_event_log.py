@@ -4,7 +4,6 @@ and must still store and show exactly what Dagster's own SQLite event log does, 
 Real Dagster instances on real SQLite files in tmp Dagster homes; the other process is a real subprocess.
 """
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -13,8 +12,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from orchestration.commands.local_instance import install_local_instance
-from orchestration.instance.sqlite_event_log import BATCH_SIZE, KEPT_SHARDS, KeptConnectionSqliteEventLogStorage
+from orchestration.commands.local_instance import EVENT_BATCH_SIZE, EVENT_BATCH_SIZE_ENV, install_local_instance
+from orchestration.instance.sqlite_event_log import KEPT_SHARDS, KeptConnectionSqliteEventLogStorage
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAYS = dg.DailyPartitionsDefinition(start_date="2024-12-01", end_date="2024-12-06")
@@ -110,16 +109,14 @@ def test_old_shards_are_closed_and_a_wipe_starts_clean(tmp_path):
 
 
 def test_a_batch_is_stored_in_one_transaction_per_file_and_a_failed_batch_leaves_nothing(tmp_path, monkeypatch):
-    """Creating a run hands the planned events to the storage as one batch (DAGSTER_EVENT_BATCH_SIZE, set by the
-    storage); every event lands once. A batch that fails half-way is rolled back in every file, and the storage
-    writes on afterwards."""
-    monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "")
-    monkeypatch.delenv("DAGSTER_EVENT_BATCH_SIZE")  # restored to unset after the test
+    """Creating a run hands the planned events to the storage as one batch (DAGSTER_EVENT_BATCH_SIZE, as
+    `prepare_local_instance` sets it); every event lands once. A batch that fails half-way is rolled back in every
+    file, and the storage writes on afterwards."""
+    monkeypatch.setenv(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
     home = tmp_path / "home"
     install_local_instance(home)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         storage = instance.event_log_storage
-        assert os.environ["DAGSTER_EVENT_BATCH_SIZE"] == BATCH_SIZE
         batches = []
         store_batch = storage.store_event_batch
         monkeypatch.setattr(
