@@ -4,7 +4,7 @@
 {%- set decisions_glob = var('reconciliation_decisions_glob', '') -%}
 {#- The data folder is read when dbt runs the model (`execute`), not while it parses: dbt records every env_var a
     parse reads, and a different value in the next invocation (each data folder, each test and benchmark) re-parsed
-    this file in every dbt step (about 2 s each, issue 10). The parse sees the branch without a file: no refs. -#}
+    this file in every dbt step (1-1.7 s each, issue 10). The parse sees the branch without a file: no refs. -#}
 {%- if execute and not decisions_glob and target.name != 'prod' -%}
     {%- set decisions_glob = env_var('IMPORTAU_DATA_DIR', 'data') ~ '/decisions/reconciliation_decisions*.jsonl' -%}
 {%- endif -%}
