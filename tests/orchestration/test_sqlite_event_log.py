@@ -128,8 +128,8 @@ def test_a_batch_is_stored_in_one_transaction_per_file_and_a_failed_batch_leaves
         planned = [kind for kind in types if kind.endswith("_PLANNED")]
         assert "ASSET_CHECK_EVALUATION_PLANNED" in planned and "ASSET_MATERIALIZATION_PLANNED" in planned
         assert batches[:1] == [len(planned)]  # every planned event of the run in one batch, stored once each
-        planned = instance.get_latest_planned_materialization_info(dg.AssetKey("modelled"))
-        assert planned is not None and planned.run_id == result.run_id  # the index file has them too
+        latest_planned = instance.get_latest_planned_materialization_info(dg.AssetKey("modelled"))
+        assert latest_planned is not None and latest_planned.run_id == result.run_id  # the index file has them too
 
         # A batch whose second event fails: the first, already written in both files, is rolled back.
         logs = [r for r in instance.all_logs(result.run_id) if r.dagster_event_type]
