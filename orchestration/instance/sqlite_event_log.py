@@ -5,11 +5,12 @@ for every write: an asset event writes the run's shard and the cross-run index, 
 per event. The demo writes about 4,400 events and copies 3,500 into the index; a py-spy profile of
 `importau demo` (issue 10) had 45 s of the run in `store_event`, 23 s of it in `_connect`.
 
-This class changes only that: one engine per shard file, kept for the next write (a few, least recently used
-first out, so a long-lived webserver does not keep every run's file open). Everything else is Dagster's own: the
-same files under `$DAGSTER_HOME/history/runs/`, the same schema and migrations, the same transaction per write
-(each `_connect` is one `BEGIN ... COMMIT`, durable as before; a reader in another process sees a write once it
-is committed, as with the stock class), the same lock serialising this process's writers.
+This class changes that, and how a batch is stored (below): one engine per shard file, kept for the next write (a
+few, least recently used first out, so a long-lived webserver does not keep every run's file open). Everything else
+is Dagster's own: the same files under `$DAGSTER_HOME/history/runs/`, the same schema and migrations, the same
+transaction per single write (each `_connect` outside a batch is one `BEGIN ... COMMIT`, durable as before; a reader
+in another process sees a write once it is committed, as with the stock class), the same lock serialising this
+process's writers.
 
 Safe across `fork`: engines are keyed by process id, so a child never uses its parent's open files. A shard
 deleted by `wipe` loses its engine first.
@@ -34,7 +35,6 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 
 from dagster import _check as check
 from dagster._core.events.log import EventLogEntry
@@ -96,7 +96,7 @@ class KeptConnectionSqliteEventLogStorage(SqliteEventLogStorage):
                 oldest.dispose()
         return engine
 
-    @contextmanager
+    @contextlib.contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
         if self._batch is not None and self._batch_thread == threading.get_ident():
             yield self._batch_connection(shard)  # this thread holds `_db_lock` for the whole batch
