@@ -7,15 +7,20 @@ same store. MLflow never phones home from here: `configure()` switches its telem
 the environment says otherwise.
 """
 
+import importlib
+import logging
 import os
 import subprocess
-from collections.abc import Iterator, Mapping
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.common.data_dir import REPO_ROOT, default_data_dir
 from ingestion.common.redact import redact_url
+
+log = logging.getLogger(__name__)
 
 # Run tags (STYLE.md section 11): which Dagster run and partition trained it, from which commit.
 TAG_DAGSTER_RUN_ID = "dagster.run_id"
@@ -81,6 +86,36 @@ def offline_environment() -> None:
     """Nothing MLflow does from here may reach the internet (set only where the environment says nothing)."""
     for name, value in OFFLINE_ENV.items():
         os.environ.setdefault(name, value)
+
+
+# What a process's first load of a served model imports: MLflow, its SQL stores (the embedded SQLite backend) and the
+# sklearn flavour (scikit-learn, skops). 8-20 s on 2 busy cores, issue 10; `import_in_background` starts it early.
+SERVING_IMPORTS = (
+    "mlflow",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+    "mlflow.pyfunc",
+    "mlflow.sklearn",
+    "skops.io",
+)
+
+
+def import_in_background(modules: Sequence[str] = SERVING_IMPORTS) -> threading.Thread:
+    """Import `modules` in a daemon thread and return it: whoever imports one of them later waits for this import
+    (Python's per-module import lock) instead of starting its own. A failure is left to that later import, which
+    raises it where it belongs."""
+
+    def run() -> None:
+        offline_environment()  # before MLflow reads its settings
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the caller's own import raises it
+                log.debug("background import of %s failed; its first user imports it again", name, exc_info=True)
+
+    thread = threading.Thread(target=run, name="importau-ml-imports", daemon=True)
+    thread.start()
+    return thread
 
 
 def configure(config: TrackingConfig) -> TrackingConfig:
