@@ -25,9 +25,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 READY = "SANDBOX READY "
 # argv[1]: how the child ends once the sandbox runs: normal | exception | wait (until a signal)
 CHILD = """
-import json, sys, time
+import json, signal, sys, time
 from datetime import date
 from pathlib import Path
+
+# As a terminal or a supervisor starts it: SIGINT and SIGTERM at their defaults. A child inherits an IGNORED signal
+# across exec, and the suite's workers may run with SIGINT ignored (a shell's background job ignores it; seen in
+# `nohup bash scripts/test.sh &`), so Ctrl-C never reached the sandbox and the test waited out its bound.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 from ingestion.open_finance.auth import TokenManager, TokenStore, http_client
 from orchestration.commands.sandbox_bank import sandbox_banks
