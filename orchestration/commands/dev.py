@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
         # Its own process group, stopped as a whole: SIGINT to the group is what Ctrl-C in a terminal does (seen
         # here: a SIGTERM or a SIGINT to `dagster dev` alone left its webserver, daemon and code servers running).
         # So stopping this command (Ctrl-C, or SIGTERM from a supervisor) stops everything it started.
-        dagster_dev = subprocess.Popen(command, cwd=REPO_ROOT, start_new_session=True)
+        dagster_dev = start_stoppable_group(command, cwd=REPO_ROOT)
 
         def stop(*_):
             raise KeyboardInterrupt
@@ -52,6 +52,20 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             stop_group(dagster_dev)
             return 0
+
+
+def start_stoppable_group(command: list[str], **popen) -> subprocess.Popen:
+    """`command` in a new process group whose SIGINT is at its default, whatever this process's is.
+
+    An ignored signal stays ignored across exec, and a shell starts a background job (`importau dev &` in a script,
+    under nohup) with SIGINT ignored: `dagster dev` then ignored `stop_group`'s SIGINT and was SIGKILLed, webserver
+    and daemon with it, after STOP_TIMEOUT_SECONDS. A handler (not SIG_IGN) while the child is started makes the
+    child start at SIG_DFL; this process's own disposition is put back at once."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, start_new_session=True, **popen)
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def stop_group(process: subprocess.Popen) -> None:
