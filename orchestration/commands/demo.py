@@ -17,6 +17,8 @@ whose path it prints at the start and at the end.
 import argparse
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from orchestration.commands.bank_source import (
     BANK_SOURCES,
@@ -89,19 +91,44 @@ def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
     instance = dg.DagsterInstance.get()
     job_named(name)  # the definitions, loaded once per process (execute_job's reconstructable job reads them again)
     freeze_long_lived()
-    with dg.execute_job(
-        dg.build_reconstructable_job("orchestration.commands.demo", "job_named", reconstructable_args=(name,)),
-        instance=instance,
-        tags=tags,
-        # The code location's executor runs the steps in order in this process: no per-step interpreter start-up,
-        # and steps never overlap on the embedded warehouse (dbt runs in its own subprocess).
-        run_config=progress_run_config(log_file) if log_file else {},
-    ) as result:
+    with (
+        sigterm_kept(),
+        dg.execute_job(
+            dg.build_reconstructable_job("orchestration.commands.demo", "job_named", reconstructable_args=(name,)),
+            instance=instance,
+            tags=tags,
+            # The code location's executor runs the steps in order in this process: no per-step interpreter
+            # start-up, and steps never overlap on the embedded warehouse (dbt runs in its own subprocess).
+            run_config=progress_run_config(log_file) if log_file else {},
+        ) as result,
+    ):
         if log_file:
             append_run_creation_events(instance, result.run_id, log_file)
         success, run_id = result.success, result.run_id
     release_memory()
     return success, run_id
+
+
+@contextmanager
+def sigterm_kept() -> Iterator[None]:
+    """SIGTERM's disposition as it was before the block, put back after it (main thread only).
+
+    Dagster's in-process execution leaves SIGTERM mapped to whatever SIGINT's handler is when a run ends
+    (`dagster._utils.interrupts.setup_interrupt_handlers`, "for k8s"). In a command started as a background job,
+    SIGINT is ignored, so after its first run the command ignored SIGTERM (a supervisor could no longer stop it),
+    and so did every process it started afterwards (an ignored signal is inherited across exec)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.getsignal(signal.SIGTERM)
+    try:
+        yield
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
 
 
 def freeze_long_lived() -> None:
