@@ -100,13 +100,28 @@ SERVING_IMPORTS = (
 )
 
 
+# What importing SERVING_IMPORTS writes into os.environ (scikit-learn's OpenMP settings, `setdefault` at its import).
+# `import_in_background` sets them, and MLflow's offline settings, before its thread starts: os.environ changed by
+# one thread while another copies it (the environment of a subprocess, such as dbt's) raises in the copying thread.
+# tests/orchestration/test_ml_serving_imports.py fails if a release of these packages writes another variable.
+IMPORT_ENV = {"KMP_DUPLICATE_LIB_OK": "True", "KMP_INIT_AT_FORK": "FALSE"}
+
+
+def import_environment() -> None:
+    """The variables MLflow and the serving imports read or write at import (`OFFLINE_ENV`, `IMPORT_ENV`), set
+    where the environment says nothing."""
+    offline_environment()
+    for name, value in IMPORT_ENV.items():
+        os.environ.setdefault(name, value)
+
+
 def import_in_background(modules: Sequence[str] = SERVING_IMPORTS) -> threading.Thread:
     """Import `modules` in a daemon thread and return it: whoever imports one of them later waits for this import
     (Python's per-module import lock) instead of starting its own. A failure is left to that later import, which
-    raises it where it belongs."""
+    raises it where it belongs. The environment those imports touch is set first, in the calling thread."""
+    import_environment()
 
     def run() -> None:
-        offline_environment()  # before MLflow reads its settings
         for name in modules:
             try:
                 importlib.import_module(name)

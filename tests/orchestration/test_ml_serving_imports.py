@@ -2,6 +2,7 @@
 first scoring step does not pay them after dbt (issue 10). Run in a fresh interpreter: the test process itself has
 long imported MLflow."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -71,3 +72,28 @@ def test_a_failed_background_import_is_left_to_the_module_s_own_importer():
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "RAISED importau_no_such_module" in done.stdout
+
+
+def test_the_background_imports_write_nothing_into_the_environment_once_it_is_prepared():
+    """The background thread must not change os.environ while the run's main thread may be copying it for dbt's
+    subprocess (a RuntimeError there): everything these imports write is set beforehand (`IMPORT_ENV`)."""
+    code = textwrap.dedent(
+        """
+        import importlib, os
+
+        from ml_assets.common.tracking import SERVING_IMPORTS, import_environment
+
+        import_environment()
+        before = dict(os.environ)
+        for name in SERVING_IMPORTS:
+            importlib.import_module(name)
+        changed = {k: v for k, v in os.environ.items() if before.get(k) != v}
+        assert not changed and set(before) <= set(os.environ), changed
+        print("ENV UNCHANGED")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KMP_", "MLFLOW_", "DO_NOT_TRACK"))}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0 and "ENV UNCHANGED" in done.stdout, done.stderr[-3000:]
