@@ -88,9 +88,9 @@ def run_job(name: str, tags: dict[str, str]) -> tuple[bool, str]:
     from orchestration.commands.progress import append_run_creation_events, progress_run_config, session_log_file
 
     log_file = session_log_file()
-    instance = dg.DagsterInstance.get()
     job_named(name)  # the definitions, loaded once per process (execute_job's reconstructable job reads them again)
-    freeze_long_lived()
+    freeze_long_lived()  # before the run's own objects (its instance) exist
+    instance = dg.DagsterInstance.get()
     with (
         sigterm_kept(),
         dg.execute_job(
@@ -116,7 +116,8 @@ def sigterm_kept() -> Iterator[None]:
     Dagster's in-process execution leaves SIGTERM mapped to whatever SIGINT's handler is when a run ends
     (`dagster._utils.interrupts.setup_interrupt_handlers`, "for k8s"). In a command started as a background job,
     SIGINT is ignored, so after its first run the command ignored SIGTERM (a supervisor could no longer stop it),
-    and so did every process it started afterwards (an ignored signal is inherited across exec)."""
+    and so did the processes it started between runs (an ignored signal is inherited across exec). Put back, the
+    handler is the command's own: inside `sandbox_banks` (`importau demo`), SIGTERM unwinds the `with` blocks."""
     import signal
     import threading
 

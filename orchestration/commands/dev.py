@@ -38,19 +38,21 @@ def run(args: argparse.Namespace) -> int:
             return 1
         dagster = Path(sys.executable).with_name("dagster")
         command = [str(dagster), "dev", "-w", str(REPO_ROOT / "workspace.yaml"), "-h", "127.0.0.1", "-p", args.port]
+
         # Its own process group, stopped as a whole: SIGINT to the group is what Ctrl-C in a terminal does (seen
         # here: a SIGTERM or a SIGINT to `dagster dev` alone left its webserver, daemon and code servers running).
         # So stopping this command (Ctrl-C, or SIGTERM from a supervisor) stops everything it started.
-        dagster_dev = start_stoppable_group(command, cwd=REPO_ROOT)
-
         def stop(*_):
             raise KeyboardInterrupt
 
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGTERM, stop)  # before the group exists: a SIGTERM from then on stops it too
+        dagster_dev = None
         try:
+            dagster_dev = start_stoppable_group(command, cwd=REPO_ROOT)
             return dagster_dev.wait()
         except KeyboardInterrupt:
-            stop_group(dagster_dev)
+            if dagster_dev is not None:
+                stop_group(dagster_dev)
             return 0
 
 
@@ -59,13 +61,18 @@ def start_stoppable_group(command: list[str], **popen) -> subprocess.Popen:
 
     An ignored signal stays ignored across exec, and a shell starts a background job (`importau dev &` in a script,
     under nohup) with SIGINT ignored: `dagster dev` then ignored `stop_group`'s SIGINT and was SIGKILLed, webserver
-    and daemon with it, after STOP_TIMEOUT_SECONDS. A handler (not SIG_IGN) while the child is started makes the
-    child start at SIG_DFL; this process's own disposition is put back at once."""
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    and daemon with it, after STOP_TIMEOUT_SECONDS. A Python handler (not SIG_IGN) while the child is started makes
+    the child start at SIG_DFL; it does nothing, so a SIGINT in that moment is still ignored here, and this process's
+    own disposition is put back at once."""
+    previous = signal.signal(signal.SIGINT, _ignore_here)
     try:
         return subprocess.Popen(command, start_new_session=True, **popen)
     finally:
         signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
+
+
+def _ignore_here(*_) -> None:
+    pass
 
 
 def stop_group(process: subprocess.Popen) -> None:
