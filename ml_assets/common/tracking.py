@@ -7,20 +7,15 @@ same store. MLflow never phones home from here: `configure()` switches its telem
 the environment says otherwise.
 """
 
-import importlib
-import logging
 import os
 import subprocess
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingestion.common.data_dir import REPO_ROOT, default_data_dir
 from ingestion.common.redact import redact_url
-
-log = logging.getLogger(__name__)
 
 # Run tags (STYLE.md section 11): which Dagster run and partition trained it, from which commit.
 TAG_DAGSTER_RUN_ID = "dagster.run_id"
@@ -86,51 +81,6 @@ def offline_environment() -> None:
     """Nothing MLflow does from here may reach the internet (set only where the environment says nothing)."""
     for name, value in OFFLINE_ENV.items():
         os.environ.setdefault(name, value)
-
-
-# What a process's first load of a served model imports: MLflow, its SQL stores (the embedded SQLite backend) and the
-# sklearn flavour (scikit-learn, skops). 8-20 s on 2 busy cores, issue 10; `import_in_background` starts it early.
-SERVING_IMPORTS = (
-    "mlflow",
-    "mlflow.store.tracking.sqlalchemy_store",
-    "mlflow.store.model_registry.sqlalchemy_store",
-    "mlflow.pyfunc",
-    "mlflow.sklearn",
-    "skops.io",
-)
-
-
-# What importing SERVING_IMPORTS writes into os.environ (scikit-learn's OpenMP settings, `setdefault` at its import).
-# `import_in_background` sets them, and MLflow's offline settings, before its thread starts: os.environ changed by
-# one thread while another copies it (the environment of a subprocess, such as dbt's) raises in the copying thread.
-# tests/orchestration/test_ml_serving_imports.py fails if a release of these packages writes another variable.
-IMPORT_ENV = {"KMP_DUPLICATE_LIB_OK": "True", "KMP_INIT_AT_FORK": "FALSE"}
-
-
-def import_environment() -> None:
-    """The variables MLflow and the serving imports read or write at import (`OFFLINE_ENV`, `IMPORT_ENV`), set
-    where the environment says nothing."""
-    offline_environment()
-    for name, value in IMPORT_ENV.items():
-        os.environ.setdefault(name, value)
-
-
-def import_in_background(modules: Sequence[str] = SERVING_IMPORTS) -> threading.Thread:
-    """Import `modules` in a daemon thread and return it: whoever imports one of them later waits for this import
-    (Python's per-module import lock) instead of starting its own. A failure is left to that later import, which
-    raises it where it belongs. The environment those imports touch is set first, in the calling thread."""
-    import_environment()
-
-    def run() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # noqa: BLE001 - the caller's own import raises it
-                log.debug("background import of %s failed; its first user imports it again", name, exc_info=True)
-
-    thread = threading.Thread(target=run, name="importau-ml-imports", daemon=True)
-    thread.start()
-    return thread
 
 
 def configure(config: TrackingConfig) -> TrackingConfig:

@@ -5,7 +5,7 @@ from typing import ClassVar
 import dagster as dg
 from pydantic import Field
 
-from ml_assets.common.tracking import TrackingConfig, configure, import_in_background, resolve_tracking
+from ml_assets.common.tracking import TrackingConfig, configure, resolve_tracking
 from orchestration.resources.settings import FromEnvironment, resolve_data_dir
 
 
@@ -21,13 +21,6 @@ class MLflowResource(FromEnvironment, dg.ConfigurableResource):
         "else MLFLOW_TRACKING_URI (e.g. https://mlflow.example.com, which proxies artifacts)",
     )
     data_dir: str = Field(default="", description="IMPORTAU_DATA_DIR; the embedded store is <data_dir>/mlflow")
-
-    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        """When a run starts: MLflow's and the sklearn flavour's imports begin in a background thread, so a
-        transform's first scoring step finds them done. The in-process executor sets up a run's resources before
-        its first step, and the first steps are dbt's, whose work is in a subprocess (issue 10: 8-20 s of imports
-        off the daily's path)."""
-        import_in_background()
 
     def store(self) -> TrackingConfig:
         return resolve_tracking(self.setting("tracking_uri") or None, resolve_data_dir(self.data_dir))
