@@ -135,9 +135,9 @@ def sigterm_kept() -> Iterator[None]:
 def freeze_long_lived() -> None:
     """Once per process, with the definitions loaded: Python's cyclic collector stops scanning what exists now (the
     imports, the definitions, the dbt manifest: about 480,000 objects). Without it, the full collection of
-    `release_memory` after each run took 0.7-1.9 s, 11.5 s of a daily's six runs on 2 busy cores (issue 10), and so
-    did every automatic full collection during the runs. What is frozen is never collected as a cycle; these
-    objects live as long as the process anyway."""
+    `release_memory` after each run scanned them all: 2.5 s of samples in a daily's six runs at load 1-2, 11.5 s
+    under the test suite's load (issue 10); an automatic full collection during a run scans them too. What is
+    frozen is never collected as a cycle; these objects live as long as the process anyway."""
     import gc
 
     global _FROZEN
